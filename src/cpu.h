@@ -1,0 +1,62 @@
+/* cpu.h - the interface between the SE layer and a CPU model (KVM today, a simulator later). */
+#ifndef KVMSE_CPU_H
+#define KVMSE_CPU_H
+#include "mem.h"
+#include <stdint.h>
+
+/* The architectural state of the user program, as a kernel's pt_regs would hold it. */
+struct cpu_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+	uint64_t fs_base, gs_base;
+};
+
+enum cpu_event_kind {
+	CPU_SYSCALL,            /* rip is the instruction after SYSCALL */
+	CPU_FAULT,              /* an exception in user code; rip is the faulting instruction */
+};
+
+struct cpu_event {
+	enum cpu_event_kind kind;
+	int vector;             /* CPU_FAULT: exception vector (0-31) */
+	uint64_t error_code;
+	uint64_t addr;          /* #PF: the faulting linear address (CR2) */
+};
+
+struct cpu_stats {
+	uint64_t exits_syscall, exits_fault, exits_flush, exits_other;
+	uint64_t pte_replays, flush_irqs;
+	uint64_t guest_ns;      /* time spent inside KVM_RUN */
+};
+
+struct cpu;
+
+struct cpu_ops {
+	const char *name;
+	/* Run the user program until it makes a syscall or faults. 0, or -1 on a model error. */
+	int (*run)(struct cpu *c, struct cpu_event *ev);
+	void (*get_regs)(struct cpu *c, struct cpu_regs *r);
+	void (*set_regs)(struct cpu *c, const struct cpu_regs *r);
+	/* The XSAVE image of the FPU/SIMD state (Linux's layout); returns its size. */
+	size_t (*get_xsave)(struct cpu *c, void *buf, size_t size);
+	void (*set_xsave)(struct cpu *c, const void *buf, size_t size);
+	void (*destroy)(struct cpu *c);
+};
+
+struct cpu {
+	const struct cpu_ops *ops;
+	struct mem *mem;
+	struct cpu_stats stats;
+};
+
+/* The host features the guest sees, so the loader can fill the auxv like Linux. */
+struct cpu_features {
+	uint64_t hwcap, hwcap2;
+	uint64_t minsigstksz;
+};
+
+/* Create the KVM model for 'mem' (NULL with a message printed if /dev/kvm is unusable). */
+struct cpu *kvm_cpu_create(struct mem *mem, uint64_t mem_size, struct cpu_features *f);
+
+#endif

@@ -1,0 +1,90 @@
+/* desc.c - the shim's memory: code, GDT, TSS (with I/O bitmap), IDT, and their mappings. */
+#include "kvm.h"
+#include "../layout.h"
+#include "../util.h"
+#include <string.h>
+
+extern const uint8_t kvm_shim_blob[], kvm_shim_blob_end[];
+
+/* Flat 64-bit code and data descriptors as Linux's GDT holds them (SDM Vol. 3A, 3.4.5). */
+static const uint64_t gdt_entries[] = {
+	[SEL_KERNEL_CS >> 3] = 0x00af9b000000ffffULL,
+	[SEL_KERNEL_DS >> 3] = 0x00cf93000000ffffULL,
+	[SEL_USER32_CS >> 3] = 0x00cffb000000ffffULL,
+	[SEL_USER_DS >> 3]   = 0x00cff3000000ffffULL,
+	[SEL_USER_CS >> 3]   = 0x00affb000000ffffULL,
+};
+
+#define TSS_IOMAP_BASE 104
+#define TSS_LIMIT (TSS_IOMAP_BASE + 32)         /* ports 0-255, then the 0xff terminator */
+
+static void setup_tss(uint8_t *tss, uint64_t *gdt)
+{
+	uint64_t base = SHIM_VA + SHIM_TSS_OFF;
+	uint64_t ist = SHIM_VA + SHIM_IST_TOP;
+	memcpy(tss + 4, &ist, 8);               /* RSP0 */
+	memcpy(tss + 36, &ist, 8);              /* IST1 */
+	uint16_t iomap = TSS_IOMAP_BASE;
+	memcpy(tss + 102, &iomap, 2);
+	/* Deny every port to ring 3 except the syscall exit (SDM Vol. 1, 19.5.2). */
+	memset(tss + TSS_IOMAP_BASE, 0xff, 33);
+	tss[TSS_IOMAP_BASE + PORT_SYSCALL / 8] &= (uint8_t)~(1u << (PORT_SYSCALL % 8));
+	/* 16-byte available 64-bit TSS descriptor (type 9). */
+	gdt[SEL_TSS >> 3] = (TSS_LIMIT & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+			    ((base >> 24 & 0xff) << 56);
+	gdt[(SEL_TSS >> 3) + 1] = base >> 32;
+}
+
+static void set_gate(uint8_t *idt, int vec, uint64_t handler, int dpl)
+{
+	uint64_t *e = (uint64_t *)(idt + vec * 16);
+	/* 64-bit interrupt gate, IST1, so every entry runs on the shim's own stack. */
+	e[0] = (handler & 0xffff) | ((uint64_t)SEL_KERNEL_CS << 16) | (1ULL << 32) |
+	       ((uint64_t)(0x8e | dpl << 5) << 40) | ((handler >> 16 & 0xffff) << 48);
+	e[1] = handler >> 32;
+}
+
+static void setup_idt(uint8_t *idt)
+{
+	for (int v = 0; v < 32; v++) {
+		/* #BP and #OF come from INT3/INTO in ring 3, so their gates allow DPL 3 as Linux's do. */
+		int dpl = (v == 3 || v == 4) ? 3 : 0;
+		set_gate(idt, v, SHIM_VA + SHIM_TEXT_OFF + v * EXC_STUB_SIZE, dpl);
+	}
+	set_gate(idt, VEC_FLUSH, SHIM_VA + SHIM_FLUSH_OFF, 0);
+}
+
+static void map_shim(struct mem *m)
+{
+	/* Entry page: user-executable, since SYSCALL on kvm_pvm arrives there in ring 3. */
+	mem_set_pte(m, SHIM_VA + SHIM_ENTRY_OFF, SHIM_ENTRY_OFF | PTE_P | PTE_U | PTE_A);
+	mem_set_pte(m, SHIM_VA + SHIM_TEXT_OFF, SHIM_TEXT_OFF | PTE_P | PTE_A);
+	for (uint64_t off = SHIM_GDT_OFF; off < SHIM_SIZE; off += PAGE_SIZE)
+		mem_set_pte(m, SHIM_VA + off, off | PTE_P | PTE_W | PTE_NX | PTE_A | PTE_D);
+}
+
+void kvm_shim_setup(struct kvm_cpu *k, uint64_t mem_size)
+{
+	struct mem *m = k->cpu.mem;
+	size_t len = (size_t)(kvm_shim_blob_end - kvm_shim_blob);
+	if (len > SHIM_GDT_OFF)
+		die("shim code is %zu bytes, more than its two pages", len);
+	k->shim = mem_hva(m, 0);
+	memcpy(k->shim, kvm_shim_blob, len);
+	uint64_t *gdt = (uint64_t *)(k->shim + SHIM_GDT_OFF);
+	memcpy(gdt, gdt_entries, sizeof(gdt_entries));
+	setup_tss(k->shim + SHIM_TSS_OFF, gdt);
+	setup_idt(k->shim + SHIM_IDT_OFF);
+	k->qhdr = (uint64_t *)(k->shim + SHIM_QHDR_OFF);
+	k->qent = (struct kvm_qent *)(k->shim + SHIM_QENT_OFF);
+	map_shim(m);
+	/* The direct map lets the shim write page-table pages by their gpa. */
+	for (uint64_t gpa = 0; gpa < mem_size; gpa += 2ULL << 20)
+		mem_map_large(m, DMAP_VA + gpa, gpa, PTE_W | PTE_NX);
+}
+
+uint64_t *kvm_ist_frame(struct kvm_cpu *k)
+{
+	/* error code, RIP, CS, RFLAGS, RSP, SS (SDM Vol. 3A, 6.14.2) */
+	return (uint64_t *)(k->shim + SHIM_IST_TOP) - 6;
+}

@@ -1,0 +1,264 @@
+/* kvm.c - the KVM model's set-up: /dev/kvm, the VM, its memory, one vCPU booted into long mode. */
+#include "kvm.h"
+#include "../layout.h"
+#include "../fd.h"
+#include "../util.h"
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MSR_STAR           0xc0000081
+#define MSR_LSTAR          0xc0000082
+#define MSR_CSTAR          0xc0000083
+#define MSR_SYSCALL_MASK   0xc0000084
+
+#define CR0_PE (1ULL << 0)
+#define CR0_MP (1ULL << 1)
+#define CR0_ET (1ULL << 4)
+#define CR0_NE (1ULL << 5)
+#define CR0_WP (1ULL << 16)
+#define CR0_AM (1ULL << 18)
+#define CR0_PG (1ULL << 31)
+#define CR4_PAE        (1ULL << 5)
+#define CR4_OSFXSR     (1ULL << 9)
+#define CR4_OSXMMEXCPT (1ULL << 10)
+#define CR4_FSGSBASE   (1ULL << 16)
+#define CR4_OSXSAVE    (1ULL << 18)
+#define EFER_SCE (1ULL << 0)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+#define EFER_NXE (1ULL << 11)
+
+
+static int sys_ioctl_checked(int fd, unsigned long req, const char *name, void *arg)
+{
+	int rc = ioctl(fd, req, arg);
+	if (rc < 0)
+		die_errno("%s", name);
+	return rc;
+}
+#define KVM_IOCTL(fd, req, arg) sys_ioctl_checked(fd, req, #req, (void *)(arg))
+
+static int open_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			die("/dev/kvm does not exist: KVM is not available on this machine");
+		if (errno == EACCES || errno == EPERM)
+			die("cannot open /dev/kvm: permission denied (join the 'kvm' group or run as root)");
+		die_errno("cannot open /dev/kvm");
+	}
+	int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION)
+		die("/dev/kvm speaks API version %d, kvmse needs %d", version, KVM_API_VERSION);
+	return fd;
+}
+
+static struct kvm_cpuid2 *supported_cpuid(int sys_fd)
+{
+	for (int n = 64;; n *= 2) {
+		struct kvm_cpuid2 *c = xcalloc(1, sizeof(*c) + (size_t)n * sizeof(c->entries[0]));
+		c->nent = (uint32_t)n;
+		if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			return c;
+		free(c);
+		if (errno != E2BIG || n > 4096)
+			die_errno("KVM_GET_SUPPORTED_CPUID");
+	}
+}
+
+static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
+{
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == idx)
+			return &c->entries[i];
+	return NULL;
+}
+
+static uint64_t host_xcr0(void)
+{
+	uint32_t a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+	return ((uint64_t)d << 32) | a;
+}
+
+/* As Linux for a user process: every XSAVE component the host enables (bar PKRU). */
+static uint64_t guest_xcr0(struct kvm_cpuid2 *cpuid)
+{
+	struct kvm_cpuid_entry2 *leaf_d = cpuid_find(cpuid, 0xd, 0);
+	uint64_t supported = leaf_d ? ((uint64_t)leaf_d->edx << 32 | leaf_d->eax) : 0;
+	return host_xcr0() & supported & ~(1ULL << 9);
+}
+
+static void setup_fpu(struct kvm_cpu *k, uint64_t xcr0)
+{
+	if (xcr0 & 1) {
+		struct kvm_xcrs x;
+		memset(&x, 0, sizeof(x));
+		x.nr_xcrs = 1;
+		x.xcrs[0].xcr = 0;
+		x.xcrs[0].value = xcr0;
+		KVM_IOCTL(k->vcpu_fd, KVM_SET_XCRS, &x);
+	}
+	struct kvm_fpu fpu;
+	memset(&fpu, 0, sizeof(fpu));
+	fpu.fcw = 0x37f;        /* Linux's initial x87 control word and MXCSR */
+	fpu.mxcsr = 0x1f80;
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_FPU, &fpu);
+}
+
+static void user_segment(struct kvm_segment *s, uint16_t sel, bool code)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->limit = 0xffffffff;
+	s->present = 1;
+	s->s = 1;
+	s->dpl = 3;
+	s->g = 1;
+	s->type = code ? 11 : 3;
+	s->l = code;
+	s->db = !code;
+}
+
+static void setup_sregs(struct kvm_cpu *k, uint64_t cr4)
+{
+	struct kvm_sregs s;
+	KVM_IOCTL(k->vcpu_fd, KVM_GET_SREGS, &s);
+	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
+	s.cr3 = k->cpu.mem->root;
+	s.cr4 = cr4;
+	s.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+	s.gdt.base = SHIM_VA + SHIM_GDT_OFF;
+	s.gdt.limit = (SEL_TSS + 16) - 1;
+	s.idt.base = SHIM_VA + SHIM_IDT_OFF;
+	s.idt.limit = 256 * 16 - 1;
+	user_segment(&s.cs, SEL_USER_CS, true);
+	user_segment(&s.ss, SEL_USER_DS, false);
+	user_segment(&s.ds, SEL_USER_DS, false);
+	user_segment(&s.es, SEL_USER_DS, false);
+	user_segment(&s.fs, SEL_USER_DS, false);
+	user_segment(&s.gs, SEL_USER_DS, false);
+	memset(&s.tr, 0, sizeof(s.tr));
+	s.tr.selector = SEL_TSS;
+	s.tr.base = SHIM_VA + SHIM_TSS_OFF;
+	s.tr.limit = 104 + 32;
+	s.tr.type = 11;
+	s.tr.present = 1;
+	memset(&s.ldt, 0, sizeof(s.ldt));
+	s.ldt.unusable = 1;
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_SREGS, &s);
+}
+
+static void setup_msrs(struct kvm_cpu *k)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[4];
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = 4;
+	/* SYSCALL loads CS from STAR[47:32]; SYSRET CS/SS from STAR[63:48] + 16 / + 8. */
+	m.e[0].index = MSR_STAR;
+	m.e[0].data = ((uint64_t)SEL_USER32_CS << 48) | ((uint64_t)SEL_KERNEL_CS << 32);
+	m.e[1].index = MSR_LSTAR;
+	m.e[1].data = SHIM_VA + SHIM_ENTRY_OFF;
+	m.e[2].index = MSR_CSTAR;
+	m.e[2].data = SHIM_VA + SHIM_ENTRY_OFF;
+	/* Clear TF, DF, AC, NT on entry but keep IF, so the flush interrupt reaches the stub. */
+	m.e[3].index = MSR_SYSCALL_MASK;
+	m.e[3].data = (1 << 8) | (1 << 10) | (1 << 14) | (1 << 18);
+	if (ioctl(k->vcpu_fd, KVM_SET_MSRS, &m) != 4)
+		die("KVM_SET_MSRS: could not set the SYSCALL MSRs");
+}
+
+/* Queue an edited entry for the shim, extending the last run when it continues it. */
+static void pte_hook(void *ctx, gpa_t pte, gva_t va)
+{
+	struct kvm_cpu *k = ctx;
+	uint64_t n = k->qhdr[QHDR_COUNT / 8];
+	uint64_t dmap = DMAP_VA + pte;
+	k->cpu.stats.pte_replays++;
+	/* Past a few dozen pages one CR3 reload flushes more cheaply than INVLPG each. */
+	if (++k->queued_pages > 64)
+		k->qhdr[QHDR_FLAGS / 8] |= QFLAG_RELOAD;
+	if (n) {
+		struct kvm_qent *q = &k->qent[n - 1];
+		if (q->pte + q->count * 8 == dmap && q->va + q->count * PAGE_SIZE == va) {
+			q->count++;
+			return;
+		}
+	}
+	if (n == QUEUE_MAX)
+		die("page-table edit queue overflow (%u runs in one system call)", QUEUE_MAX);
+	k->qent[n] = (struct kvm_qent){ dmap, va, 1 };
+	k->qhdr[QHDR_COUNT / 8] = n + 1;
+}
+
+struct cpu *kvm_cpu_create(struct mem *mem, uint64_t mem_size, struct cpu_features *f)
+{
+	struct kvm_cpu *k = xcalloc(1, sizeof(*k));
+	k->cpu.ops = &kvm_cpu_ops;
+	k->cpu.mem = mem;
+	k->syscall_ring = -1;
+	k->sys_fd = open_kvm();
+	fd_hide(&k->sys_fd);
+	k->vm_fd = KVM_IOCTL(k->sys_fd, KVM_CREATE_VM, 0);
+	fd_hide(&k->vm_fd);
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = mem_size,
+		.userspace_addr = (uint64_t)(uintptr_t)mem->host,
+	};
+	KVM_IOCTL(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+	k->vcpu_fd = KVM_IOCTL(k->vm_fd, KVM_CREATE_VCPU, 0);
+	fd_hide(&k->vcpu_fd);
+	int size = KVM_IOCTL(k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	k->run_size = (size_t)size;
+	k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd, 0);
+	if (k->run == MAP_FAILED)
+		die_errno("mmap of the vCPU's kvm_run");
+	k->sync_regs = (ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
+	k->r = k->sync_regs ? &k->run->s.regs.regs : &k->local;
+	if (k->sync_regs)
+		k->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+
+	struct kvm_cpuid2 *cpuid = supported_cpuid(k->sys_fd);
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, cpuid);
+	uint64_t cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	struct kvm_cpuid_entry2 *leaf7 = cpuid_find(cpuid, 7, 0);
+	if (leaf7 && (leaf7->ebx & 1))
+		cr4 |= CR4_FSGSBASE;
+	uint64_t xcr0 = guest_xcr0(cpuid);
+	if (xcr0 & 1)
+		cr4 |= CR4_OSXSAVE;
+	free(cpuid);
+
+	kvm_shim_setup(k, mem_size);
+	mem->hook = pte_hook;
+	mem->hook_ctx = k;
+	setup_sregs(k, cr4);
+	setup_fpu(k, xcr0);     /* XCR0 needs CR4.OSXSAVE in place */
+	setup_msrs(k);
+	f->hwcap2 = (cr4 & CR4_FSGSBASE) ? 2 : 0;   /* HWCAP2_FSGSBASE */
+	return &k->cpu;
+}
+
+void kvm_cpu_destroy(struct cpu *c)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	munmap(k->run, k->run_size);
+	int *fds[] = { &k->vcpu_fd, &k->vm_fd, &k->sys_fd };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		fd_unhide(fds[i]);
+		close(*fds[i]);
+	}
+	free(k);
+}

@@ -1,0 +1,292 @@
+/* vcpu.c - the KVM model's run loop: enter the guest, decode exits, move the user state. */
+#include "kvm.h"
+#include "../layout.h"
+#include "../util.h"
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+
+static void vcpu_ioctl(struct kvm_cpu *k, unsigned long req, const char *name, void *arg)
+{
+	if (ioctl(k->vcpu_fd, req, arg) < 0)
+		die_errno("%s", name);
+}
+#define VCPU_IOCTL(k, req, arg) vcpu_ioctl(k, req, #req, arg)
+
+static void fetch_regs(struct kvm_cpu *k)
+{
+	if (!k->sync_regs)
+		VCPU_IOCTL(k, KVM_GET_REGS, &k->local);
+	k->r_dirty = false;
+}
+
+/* User state <-> vCPU registers; 'rsp', 'rip' and 'rflags' live elsewhere in some stops. */
+static void gprs_to_user(const struct kvm_regs *r, struct cpu_regs *u)
+{
+	u->rax = r->rax; u->rbx = r->rbx; u->rcx = r->rcx; u->rdx = r->rdx;
+	u->rsi = r->rsi; u->rdi = r->rdi; u->rbp = r->rbp; u->rsp = r->rsp;
+	u->r8 = r->r8;   u->r9 = r->r9;   u->r10 = r->r10; u->r11 = r->r11;
+	u->r12 = r->r12; u->r13 = r->r13; u->r14 = r->r14; u->r15 = r->r15;
+	u->rip = r->rip; u->rflags = r->rflags;
+}
+
+static void user_to_gprs(const struct cpu_regs *u, struct kvm_regs *r)
+{
+	r->rax = u->rax; r->rbx = u->rbx; r->rcx = u->rcx; r->rdx = u->rdx;
+	r->rsi = u->rsi; r->rdi = u->rdi; r->rbp = u->rbp; r->rsp = u->rsp;
+	r->r8 = u->r8;   r->r9 = u->r9;   r->r10 = u->r10; r->r11 = u->r11;
+	r->r12 = u->r12; r->r13 = u->r13; r->r14 = u->r14; r->r15 = u->r15;
+}
+
+/* Flags a user program may hold: never IOPL, VM or NT; always IF (as Linux's SYSRET path). */
+static uint64_t sane_rflags(uint64_t f)
+{
+	return (f & 0x240fd5ULL) | 0x202;
+}
+
+/* Write the user state back where the stopped vCPU will take it from when resumed. */
+static void put_user_state(struct kvm_cpu *k)
+{
+	struct kvm_regs *r = k->r;
+	uint64_t saved_rsp = r->rsp, saved_rip = r->rip, saved_rflags = r->rflags;
+	user_to_gprs(&k->user, r);
+	if (k->stop == STOP_FAULT) {
+		/* In the exception stub: the IRETQ frame holds RIP, RFLAGS and RSP. */
+		uint64_t *f = kvm_ist_frame(k);
+		f[1] = k->user.rip;
+		f[3] = sane_rflags(k->user.rflags);
+		f[4] = k->user.rsp;
+		r->rsp = saved_rsp;
+		r->rip = saved_rip;
+		r->rflags = saved_rflags;
+	} else if (k->stop == STOP_NONE || k->syscall_ring == 3) {
+		/* Not started yet, or kvm_pvm: SYSCALL never left ring 3. Resume directly. */
+		r->rip = k->user.rip;
+		r->rflags = sane_rflags(k->user.rflags);
+	} else {
+		/* VMX/SVM: the stub's SYSRETQ returns to RCX with RFLAGS = R11. */
+		r->rcx = k->user.rip;
+		r->r11 = sane_rflags(k->user.rflags);
+		r->rip = saved_rip;
+		r->rflags = saved_rflags;
+	}
+	k->r_dirty = true;
+}
+
+static void flush_segments(struct kvm_cpu *k)
+{
+	struct kvm_sregs s;
+	VCPU_IOCTL(k, KVM_GET_SREGS, &s);
+	s.fs.base = k->user.fs_base;
+	s.gs.base = k->user.gs_base;
+	VCPU_IOCTL(k, KVM_SET_SREGS, &s);
+	k->seg_dirty = false;
+}
+
+/* Queue the flush interrupt if page-table edits are pending and the stub won't apply them. */
+static void request_flush(struct kvm_cpu *k)
+{
+	if (!k->qhdr[QHDR_COUNT / 8] || k->stop == STOP_FAULT)
+		return;
+	if (k->run->ready_for_interrupt_injection) {
+		struct kvm_interrupt irq = { .irq = VEC_FLUSH };
+		VCPU_IOCTL(k, KVM_INTERRUPT, &irq);
+		k->cpu.stats.flush_irqs++;
+		k->run->request_interrupt_window = 0;
+	} else {
+		k->run->request_interrupt_window = 1;
+	}
+}
+
+static void enter(struct kvm_cpu *k)
+{
+	if (k->r_dirty) {
+		if (k->sync_regs)
+			k->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		else
+			VCPU_IOCTL(k, KVM_SET_REGS, &k->local);
+	}
+	uint64_t t0 = now_ns();
+	int rc;
+	do
+		rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
+	while (rc < 0 && (errno == EINTR || errno == EAGAIN));
+	k->cpu.stats.guest_ns += now_ns() - t0;
+	if (rc < 0)
+		die_errno("KVM_RUN");
+	if (k->sync_regs)
+		k->run->kvm_dirty_regs = 0;
+	fetch_regs(k);
+}
+
+static bool has_error_code(int v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
+static int syscall_exit(struct kvm_cpu *k, struct cpu_event *ev)
+{
+	struct kvm_regs *r = k->r;
+	if (k->syscall_ring < 0) {
+		struct kvm_sregs s;
+		VCPU_IOCTL(k, KVM_GET_SREGS, &s);
+		k->syscall_ring = s.cs.dpl;
+	}
+	gprs_to_user(r, &k->user);
+	/* As a kernel's pt_regs: the program resumes at RCX with the flags saved in R11. */
+	k->user.rip = r->rcx;
+	k->user.rflags = r->r11;
+	k->stop = STOP_SYSCALL;
+	ev->kind = CPU_SYSCALL;
+	k->cpu.stats.exits_syscall++;
+	return 0;
+}
+
+static int fault_exit(struct kvm_cpu *k, int vec, struct cpu_event *ev)
+{
+	uint64_t *f = kvm_ist_frame(k);
+	if ((f[2] & 3) != 3)
+		die("exception %d in the shim at rip %#llx (cs %#llx)", vec,
+		    (unsigned long long)f[1], (unsigned long long)f[2]);
+	gprs_to_user(k->r, &k->user);
+	k->user.rip = f[1];
+	k->user.rflags = f[3];
+	k->user.rsp = f[4];
+	k->stop = STOP_FAULT;
+	ev->kind = CPU_FAULT;
+	ev->vector = vec;
+	ev->error_code = f[0];
+	ev->addr = 0;
+	if (vec == 14) {
+		struct kvm_sregs s;
+		VCPU_IOCTL(k, KVM_GET_SREGS, &s);
+		ev->addr = s.cr2;
+	}
+	k->cpu.stats.exits_fault++;
+	return 0;
+}
+
+/* An OUT to the syscall port from anywhere but the shim: what the CPU would do natively, #GP. */
+static int forged_exit(struct kvm_cpu *k, struct cpu_event *ev)
+{
+	gprs_to_user(k->r, &k->user);
+	k->user.rip -= 2;
+	k->stop = STOP_SYSCALL;
+	ev->kind = CPU_FAULT;
+	ev->vector = 13;
+	ev->error_code = 0;
+	ev->addr = 0;
+	k->cpu.stats.exits_other++;
+	return 0;
+}
+
+static int io_exit(struct kvm_cpu *k, struct cpu_event *ev)
+{
+	struct kvm_run *run = k->run;
+	uint64_t rip = k->r->rip;
+	unsigned port = run->io.port;
+	if (run->io.direction != KVM_EXIT_IO_OUT)
+		die("unexpected IN from port %#x at rip %#llx", port, (unsigned long long)rip);
+	if (port == PORT_SYSCALL)
+		return rip == SHIM_VA + SHIM_ENTRY_OFF + 2 ? syscall_exit(k, ev) : forged_exit(k, ev);
+	if (port >= PORT_EXC && port < PORT_EXC + 32) {
+		int vec = (int)port - PORT_EXC;
+		uint64_t site = SHIM_VA + SHIM_TEXT_OFF + (uint64_t)vec * EXC_STUB_SIZE +
+				(has_error_code(vec) ? 2 : 4);
+		/* Only ring 0 may use these ports, and only shim code runs in ring 0. */
+		if (rip != site)
+			die("exit on port %#x from unexpected rip %#llx", port, (unsigned long long)rip);
+		return fault_exit(k, vec, ev);
+	}
+	die("OUT to unknown port %#x at rip %#llx", port, (unsigned long long)rip);
+}
+
+static const char *exit_name(uint32_t reason)
+{
+	static const char *const names[] = {
+		[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
+		[KVM_EXIT_IO] = "IO", [KVM_EXIT_HYPERCALL] = "HYPERCALL", [KVM_EXIT_DEBUG] = "DEBUG",
+		[KVM_EXIT_HLT] = "HLT", [KVM_EXIT_MMIO] = "MMIO",
+		[KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+		[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY", [KVM_EXIT_INTR] = "INTR",
+		[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+	};
+	return reason < ARRAY_SIZE(names) && names[reason] ? names[reason] : "unknown";
+}
+
+static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	put_user_state(k);
+	if (k->seg_dirty)
+		flush_segments(k);
+	request_flush(k);
+	k->queued_pages = 0;
+	for (;;) {
+		enter(k);
+		struct kvm_run *run = k->run;
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			return io_exit(k, ev);
+		case KVM_EXIT_IRQ_WINDOW_OPEN:
+			k->cpu.stats.exits_other++;
+			request_flush(k);
+			continue;
+		case KVM_EXIT_INTR:
+			k->cpu.stats.exits_other++;
+			continue;
+		case KVM_EXIT_FAIL_ENTRY:
+			die("KVM_RUN failed to enter the guest (hardware reason %#llx)",
+			    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		case KVM_EXIT_INTERNAL_ERROR:
+			die("KVM internal error %u at rip %#llx", run->internal.suberror,
+			    (unsigned long long)k->r->rip);
+		default:
+			die("unexpected KVM exit %s (%u) at rip %#llx", exit_name(run->exit_reason),
+			    run->exit_reason, (unsigned long long)k->r->rip);
+		}
+	}
+}
+
+static void kvm_get_regs(struct cpu *c, struct cpu_regs *r)
+{
+	*r = ((struct kvm_cpu *)c)->user;
+}
+
+static void kvm_set_regs(struct cpu *c, const struct cpu_regs *r)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	if (r->fs_base != k->user.fs_base || r->gs_base != k->user.gs_base)
+		k->seg_dirty = true;
+	k->user = *r;
+}
+
+static size_t kvm_get_xsave(struct cpu *c, void *buf, size_t size)
+{
+	struct kvm_xsave x;
+	vcpu_ioctl((struct kvm_cpu *)c, KVM_GET_XSAVE, "KVM_GET_XSAVE", &x);
+	size = MIN(size, sizeof(x.region));
+	memcpy(buf, x.region, size);
+	return size;
+}
+
+static void kvm_set_xsave(struct cpu *c, const void *buf, size_t size)
+{
+	struct kvm_xsave x;
+	memset(&x, 0, sizeof(x));
+	memcpy(x.region, buf, MIN(size, sizeof(x.region)));
+	vcpu_ioctl((struct kvm_cpu *)c, KVM_SET_XSAVE, "KVM_SET_XSAVE", &x);
+}
+
+void kvm_cpu_destroy(struct cpu *c);
+
+const struct cpu_ops kvm_cpu_ops = {
+	.name = "kvm",
+	.run = kvm_run_cpu,
+	.get_regs = kvm_get_regs,
+	.set_regs = kvm_set_regs,
+	.get_xsave = kvm_get_xsave,
+	.set_xsave = kvm_set_xsave,
+	.destroy = kvm_cpu_destroy,
+};

@@ -1,0 +1,312 @@
+/* loader.c - load a static ELF64 x86-64 executable and build Linux's initial stack. */
+#include "proc.h"
+#include "util.h"
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ELF_ET_DYN_BASE 0x555555554000ULL       /* Linux x86-64: brk of a static PIE */
+#define STACK_TOP       0x7ffffffff000ULL       /* TASK_SIZE, no randomization */
+#define MMAP_GAP        (128ULL << 20)          /* Linux's minimum gap below the stack */
+#define STACK_INITIAL   (128 * 1024)
+
+/* The exit statuses a shell gives: 126 cannot execute, 127 not found. */
+#define EXIT_NOEXEC 126
+#define EXIT_NOTFOUND 127
+
+struct image {
+	const char *path;
+	int fd;
+	uint64_t size;
+	Elf64_Ehdr eh;
+	Elf64_Phdr *ph;
+};
+
+static void bad(const struct image *im, const char *why)
+{
+	die_status(EXIT_NOEXEC, "%s: %s", im->path, why);
+}
+
+static const char *machine_name(unsigned m)
+{
+	switch (m) {
+	case EM_386: return "i386";
+	case EM_ARM: return "ARM";
+	case EM_AARCH64: return "AArch64";
+	case EM_RISCV: return "RISC-V";
+	case EM_PPC64: return "PowerPC64";
+	case EM_S390: return "s390";
+	case EM_MIPS: return "MIPS";
+	default: return "another architecture";
+	}
+}
+
+static void read_headers(struct image *im)
+{
+	if (im->size < SELFMAG || pread(im->fd, &im->eh, MIN(sizeof(im->eh), im->size), 0) < SELFMAG ||
+	    memcmp(im->eh.e_ident, ELFMAG, SELFMAG))
+		bad(im, "not an ELF executable");
+	if (im->size < sizeof(im->eh))
+		bad(im, "truncated ELF file");
+	if (im->eh.e_ident[EI_CLASS] != ELFCLASS64 || im->eh.e_ident[EI_DATA] != ELFDATA2LSB) {
+		if (im->eh.e_machine == EM_386 || im->eh.e_ident[EI_CLASS] == ELFCLASS32)
+			bad(im, "32-bit ELF: kvmse runs x86-64 programs only");
+		bad(im, "not a 64-bit little-endian ELF");
+	}
+	if (im->eh.e_machine != EM_X86_64) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "ELF for %s: kvmse runs x86-64 programs only",
+			 machine_name(im->eh.e_machine));
+		bad(im, msg);
+	}
+	if (im->eh.e_type != ET_EXEC && im->eh.e_type != ET_DYN)
+		bad(im, "not an executable ELF (object file or core dump)");
+	if (im->eh.e_phentsize != sizeof(Elf64_Phdr) || im->eh.e_phnum == 0 || im->eh.e_phnum > 256)
+		bad(im, "bad ELF program header table");
+	uint64_t phsize = (uint64_t)im->eh.e_phnum * sizeof(Elf64_Phdr);
+	if (im->eh.e_phoff > im->size || phsize > im->size - im->eh.e_phoff)
+		bad(im, "truncated ELF file (program headers)");
+	im->ph = xmalloc(phsize);
+	if (pread(im->fd, im->ph, phsize, (off_t)im->eh.e_phoff) != (ssize_t)phsize)
+		bad(im, "cannot read the ELF program headers");
+}
+
+/* Check every PT_LOAD as Linux's loader would; returns the page span [lo, hi). */
+static void check_segments(struct image *im, uint64_t *lo, uint64_t *hi)
+{
+	*lo = UINT64_MAX;
+	*hi = 0;
+	uint64_t prev_end = 0;
+	for (int i = 0; i < im->eh.e_phnum; i++) {
+		Elf64_Phdr *ph = &im->ph[i];
+		if (ph->p_type == PT_INTERP)
+			bad(im, "dynamically linked: kvmse runs static executables only (gcc -static)");
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (ph->p_filesz > ph->p_memsz || ph->p_offset > im->size ||
+		    ph->p_filesz > im->size - ph->p_offset)
+			bad(im, "truncated ELF file (segment beyond the end of the file)");
+		if ((ph->p_vaddr - ph->p_offset) % PAGE_SIZE)
+			bad(im, "ELF segment misaligned with its file offset");
+		if (ph->p_memsz > (1ULL << 46) || ph->p_vaddr > (1ULL << 46))
+			bad(im, "ELF segment outside the user address space");
+		if (ph->p_vaddr < prev_end)
+			bad(im, "ELF segments overlap or are out of order");
+		prev_end = ph->p_vaddr + ph->p_memsz;
+		*lo = MIN(*lo, PAGE_ALIGN_DOWN(ph->p_vaddr));
+		*hi = MAX(*hi, PAGE_ALIGN_UP(ph->p_vaddr + ph->p_memsz));
+	}
+	if (*hi == 0)
+		bad(im, "no loadable segment");
+}
+
+static int seg_prot(uint32_t f)
+{
+	return (f & PF_R ? PROT_READ : 0) | (f & PF_W ? PROT_WRITE : 0) | (f & PF_X ? PROT_EXEC : 0);
+}
+
+static void load_segment(struct proc *p, struct image *im, Elf64_Phdr *ph, uint64_t bias,
+			 uint64_t *mapped_end)
+{
+	gva_t start = PAGE_ALIGN_DOWN(ph->p_vaddr + bias);
+	gva_t end = PAGE_ALIGN_UP(ph->p_vaddr + bias + ph->p_memsz);
+	/* A page shared with the previous segment keeps its contents, as MAP_FIXED of the
+	 * same file page would. */
+	gva_t from = MAX(start, *mapped_end);
+	if (from < end && mm_map(p, from, end - from, PROT_READ | PROT_WRITE, 0) < 0)
+		die("%s: not enough guest memory to load it (--memory)", im->path);
+	*mapped_end = MAX(*mapped_end, end);
+	uint8_t *buf = xmalloc(1 << 20);
+	for (uint64_t off = 0; off < ph->p_filesz;) {
+		size_t n = (size_t)MIN(ph->p_filesz - off, 1 << 20);
+		if (pread(im->fd, buf, n, (off_t)(ph->p_offset + off)) != (ssize_t)n)
+			bad(im, "cannot read an ELF segment");
+		mm_poke(p, ph->p_vaddr + bias + off, buf, n);
+		off += n;
+	}
+	free(buf);
+	/* Zero the rest of the last file page (Linux's padzero). */
+	gva_t z = ph->p_vaddr + bias + ph->p_filesz;
+	uint64_t zlen = MIN(PAGE_ALIGN_UP(z), ph->p_vaddr + bias + ph->p_memsz) - z;
+	static const uint8_t zeros[PAGE_SIZE];
+	mm_poke(p, z, zeros, zlen);
+	mm_protect(p, start, end - start, seg_prot(ph->p_flags));
+}
+
+/* Strings and pointers of the initial stack, laid out top-down as Linux's exec does. */
+struct stack_builder {
+	struct proc *p;
+	gva_t sp;
+};
+
+static gva_t push_bytes(struct stack_builder *b, const void *data, size_t len)
+{
+	b->sp -= len;
+	if (mem_write(&b->p->mem, b->sp, data, len) < 0)
+		die("arguments and environment too large for the initial stack");
+	return b->sp;
+}
+
+static gva_t push_str(struct stack_builder *b, const char *s)
+{
+	return push_bytes(b, s, strlen(s) + 1);
+}
+
+static size_t count(char *const v[])
+{
+	size_t n = 0;
+	while (v[n])
+		n++;
+	return n;
+}
+
+static void build_stack(struct proc *p, const char *execfn, char *const argv[], char *const envp[],
+			uint64_t auxv[][2], size_t nauxv, struct cpu_regs *regs)
+{
+	struct stack_builder b = { p, p->stack_top - sizeof(uint64_t) };
+	size_t argc = count(argv), envc = count(envp);
+	gva_t *argp = xmalloc((argc + 1) * sizeof(gva_t));
+	gva_t *envpp = xmalloc((envc + 1) * sizeof(gva_t));
+	gva_t fn = push_str(&b, execfn);
+	for (size_t i = envc; i-- > 0;)
+		envpp[i] = push_str(&b, envp[i]);
+	for (size_t i = argc; i-- > 0;)
+		argp[i] = push_str(&b, argv[i]);
+	argp[argc] = envpp[envc] = 0;
+	b.sp &= ~15ULL;
+	gva_t platform = push_str(&b, "x86_64");
+	uint8_t rnd[16];
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		die_errno("getrandom");
+	gva_t random = push_bytes(&b, rnd, sizeof(rnd));
+	for (size_t i = 0; i < nauxv; i++) {
+		if (auxv[i][0] == AT_RANDOM)
+			auxv[i][1] = random;
+		else if (auxv[i][0] == AT_PLATFORM)
+			auxv[i][1] = platform;
+		else if (auxv[i][0] == AT_EXECFN)
+			auxv[i][1] = fn;
+	}
+	size_t words = 1 + (argc + 1) + (envc + 1) + nauxv * 2;
+	b.sp = (b.sp - words * 8) & ~15ULL;
+	gva_t sp = b.sp;
+	uint64_t argc64 = argc;
+	mem_write(&p->mem, sp, &argc64, 8);
+	mem_write(&p->mem, sp + 8, argp, (argc + 1) * 8);
+	mem_write(&p->mem, sp + 8 + (argc + 1) * 8, envpp, (envc + 1) * 8);
+	mem_write(&p->mem, sp + 8 + (argc + envc + 2) * 8, auxv, nauxv * 16);
+	free(argp);
+	free(envpp);
+	regs->rsp = sp;
+}
+
+/* Bytes the strings need on the stack, to size its first mapping. */
+static uint64_t strings_size(char *const argv[], char *const envp[])
+{
+	uint64_t n = 0;
+	for (size_t i = 0; argv[i]; i++)
+		n += strlen(argv[i]) + 1 + 8;
+	for (size_t i = 0; envp[i]; i++)
+		n += strlen(envp[i]) + 1 + 8;
+	return n;
+}
+
+static void open_image(struct image *im, const char *path)
+{
+	im->path = path;
+	im->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (im->fd < 0) {
+		int e = errno;
+		die_status(e == ENOENT || e == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", path,
+			   strerror(e));
+	}
+	struct stat st;
+	if (fstat(im->fd, &st) < 0)
+		die_errno("%s", path);
+	if (S_ISDIR(st.st_mode))
+		die_status(EXIT_NOEXEC, "%s: Is a directory", path);
+	if (!S_ISREG(st.st_mode))
+		bad(im, "not a regular file");
+	if (access(path, X_OK) < 0)
+		die_status(EXIT_NOEXEC, "%s: Permission denied", path);
+	im->size = (uint64_t)st.st_size;
+}
+
+int loader_exec(struct proc *p, const char *path, char *const argv[], char *const envp[],
+		const struct cpu_features *f, struct cpu_regs *regs)
+{
+	struct image im;
+	open_image(&im, path);
+	read_headers(&im);
+	uint64_t lo, hi;
+	check_segments(&im, &lo, &hi);
+
+	p->stack_top = STACK_TOP;
+	p->mmap_base = STACK_TOP - MMAP_GAP;
+	uint64_t bias = 0;
+	int stack_prot = PROT_READ | PROT_WRITE | PROT_EXEC;    /* no PT_GNU_STACK: executable */
+	for (int i = 0; i < im.eh.e_phnum; i++)
+		if (im.ph[i].p_type == PT_GNU_STACK)
+			stack_prot = seg_prot(im.ph[i].p_flags) | PROT_READ | PROT_WRITE;
+	if (im.eh.e_type == ET_DYN) {
+		/* A static PIE goes where Linux puts it without ASLR: top-down in the mmap area. */
+		bias = mm_find_free(p, hi - lo) - lo;
+	}
+	uint64_t mapped_end = 0;
+	gva_t phdr = 0;
+	for (int i = 0; i < im.eh.e_phnum; i++) {
+		Elf64_Phdr *ph = &im.ph[i];
+		if (ph->p_type == PT_LOAD) {
+			load_segment(p, &im, ph, bias, &mapped_end);
+			if (im.eh.e_phoff >= ph->p_offset && im.eh.e_phoff < ph->p_offset + ph->p_filesz)
+				phdr = ph->p_vaddr + bias + (im.eh.e_phoff - ph->p_offset);
+		} else if (ph->p_type == PT_PHDR) {
+			phdr = ph->p_vaddr + bias;
+		}
+	}
+	p->brk_start = p->brk_end = im.eh.e_type == ET_DYN ? ELF_ET_DYN_BASE : hi;
+
+	uint64_t stack_len = PAGE_ALIGN_UP(STACK_INITIAL + strings_size(argv, envp));
+	if (mm_map(p, STACK_TOP - stack_len, stack_len, stack_prot, VMA_GROWSDOWN) < 0)
+		die("not enough guest memory for the stack (--memory)");
+
+	char *abs = realpath(path, NULL);
+	p->exe = abs ? abs : xstrdup(path);
+	uint64_t auxv[][2] = {
+		{ AT_MINSIGSTKSZ, f->minsigstksz },
+		{ AT_HWCAP, f->hwcap },
+		{ AT_PAGESZ, PAGE_SIZE },
+		{ AT_CLKTCK, (uint64_t)sysconf(_SC_CLK_TCK) },
+		{ AT_PHDR, phdr },
+		{ AT_PHENT, sizeof(Elf64_Phdr) },
+		{ AT_PHNUM, im.eh.e_phnum },
+		{ AT_BASE, 0 },
+		{ AT_FLAGS, 0 },
+		{ AT_ENTRY, im.eh.e_entry + bias },
+		{ AT_UID, getuid() },
+		{ AT_EUID, geteuid() },
+		{ AT_GID, getgid() },
+		{ AT_EGID, getegid() },
+		{ AT_SECURE, 0 },
+		{ AT_RANDOM, 0 },
+		{ AT_HWCAP2, f->hwcap2 },
+		{ AT_EXECFN, 0 },
+		{ AT_PLATFORM, 0 },
+		{ AT_NULL, 0 },
+	};
+	memset(regs, 0, sizeof(*regs));
+	build_stack(p, path, argv, envp, auxv, ARRAY_SIZE(auxv), regs);
+	regs->rip = im.eh.e_entry + bias;
+	regs->rflags = 0x202;
+	free(im.ph);
+	close(im.fd);
+	return 0;
+}

@@ -1,0 +1,247 @@
+/* main.c - the command line, the run loop, and how the guest's end becomes kvmse's. */
+#include "cpu.h"
+#include "layout.h"
+#include "proc.h"
+#include "stats.h"
+#include "sys/sys.h"
+#include "util.h"
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define KVMSE_VERSION "0.1"
+
+extern char **environ;
+
+static void usage(FILE *f)
+{
+	fputs("usage: kvmse [options] PROGRAM [ARGS...]\n"
+	      "Run a static x86-64 Linux program with its user code inside a KVM virtual machine\n"
+	      "and its system calls emulated by kvmse.\n\n"
+	      "  --strace          print each system call on stderr, as strace does\n"
+	      "  --stats FILE      write gem5-style statistics to FILE at exit\n"
+	      "  --memory SIZE     cap guest memory (bytes, or with K, M, G suffix)\n"
+	      "  -E VAR=VALUE      set VAR in the program's environment\n"
+	      "  -U VAR            remove VAR from the program's environment\n"
+	      "  --quiet           no warnings about unsupported system calls\n"
+	      "  --help            this text\n"
+	      "  --version         kvmse's version\n", f);
+}
+
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end || v < (16ULL << 20) || v > (1ULL << 40))
+		die("--memory %s: give a size from 16M to 1024G", s);
+	return v;
+}
+
+/* The environment for the guest: kvmse's, edited by -E and -U in order. */
+struct env {
+	char **v;
+	size_t n;
+};
+
+static void env_unset(struct env *e, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < e->n;) {
+		if (!strncmp(e->v[i], name, len) && e->v[i][len] == '=') {
+			memmove(&e->v[i], &e->v[i + 1], (e->n - i) * sizeof(char *));
+			e->n--;
+		} else {
+			i++;
+		}
+	}
+}
+
+static void env_set(struct env *e, char *assign)
+{
+	char *eq = strchr(assign, '=');
+	if (!eq || eq == assign)
+		die("-E %s: expected VAR=VALUE", assign);
+	*eq = 0;
+	env_unset(e, assign);
+	*eq = '=';
+	e->v = xrealloc(e->v, (e->n + 2) * sizeof(char *));
+	e->v[e->n++] = assign;
+	e->v[e->n] = NULL;
+}
+
+static void env_init(struct env *e)
+{
+	e->n = 0;
+	while (environ[e->n])
+		e->n++;
+	e->v = xmalloc((e->n + 1) * sizeof(char *));
+	memcpy(e->v, environ, (e->n + 1) * sizeof(char *));
+}
+
+static int parse_args(int argc, char **argv, struct options *o, struct env *env)
+{
+	enum { OPT_STRACE = 256, OPT_STATS, OPT_MEMORY, OPT_QUIET, OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "strace", no_argument, NULL, OPT_STRACE },
+		{ "stats", required_argument, NULL, OPT_STATS },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	/* '+': options stop at PROGRAM; its own arguments are its business. */
+	while ((c = getopt_long(argc, argv, "+E:U:", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STRACE: o->strace = true; break;
+		case OPT_STATS: o->stats_file = optarg; break;
+		case OPT_MEMORY: o->memory = parse_size(optarg); break;
+		case OPT_QUIET: o->quiet = true; break;
+		case 'E': env_set(env, optarg); break;
+		case 'U': env_unset(env, optarg); break;
+		case OPT_HELP: usage(stdout); exit(0);
+		case OPT_VERSION: printf("kvmse %s\n", KVMSE_VERSION); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		exit(2);
+	}
+	return optind;
+}
+
+/* Default guest memory: the host's RAM, at most 64 GiB, in whole GiB. */
+static uint64_t default_memory(void)
+{
+	uint64_t ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	ram = MIN(ram, 64ULL << 30);
+	return MAX(ram & ~((1ULL << 30) - 1), 1ULL << 30);
+}
+
+static const struct { int sig; const char *name; } signames[] = {
+	{ SIGSEGV, "SIGSEGV" }, { SIGILL, "SIGILL" }, { SIGFPE, "SIGFPE" }, { SIGBUS, "SIGBUS" },
+	{ SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" }, { SIGKILL, "SIGKILL" }, { SIGTERM, "SIGTERM" },
+};
+
+static const char *signame(int sig)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(signames); i++)
+		if (signames[i].sig == sig)
+			return signames[i].name;
+	return "signal";
+}
+
+/* Map an exception to the signal Linux would send (arch/x86/kernel/traps.c). */
+static int fault_signal(struct proc *p, const struct cpu_event *ev)
+{
+	switch (ev->vector) {
+	case 14: {
+		p->stats.page_faults++;
+		bool write = ev->error_code & 2, exec = ev->error_code & 16;
+		return mm_fault(p, ev->addr, write, exec) ? SIGSEGV : 0;
+	}
+	case 0: case 16: case 19: return SIGFPE;
+	case 1: case 3: return SIGTRAP;
+	case 6: return SIGILL;
+	case 12: case 17: return SIGBUS;
+	default: return SIGSEGV;
+	}
+}
+
+/* End kvmse the way the guest ended, so a waiting parent sees the same status. */
+static noreturn void finish(struct proc *p)
+{
+	fflush(stdout);
+	fflush(stderr);
+	if (!p->exit_signal)
+		exit(p->exit_status);
+	/* Our own core would be of kvmse, not of the program. */
+	struct rlimit none = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &none);
+	signal(p->exit_signal, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, p->exit_signal);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(p->exit_signal);
+	exit(128 + p->exit_signal);
+}
+
+static void run(struct proc *p, const char *prog)
+{
+	struct cpu_regs regs;
+	struct cpu_event ev;
+	while (!p->exited) {
+		if (p->cpu->ops->run(p->cpu, &ev) < 0)
+			die("the CPU model failed");
+		p->cpu->ops->get_regs(p->cpu, &regs);
+		if (ev.kind == CPU_SYSCALL) {
+			p->regs = &regs;
+			sys_dispatch(p, &regs);
+			p->regs = NULL;
+		} else {
+			int sig = fault_signal(p, &ev);
+			if (sig) {
+				fprintf(stderr, "kvmse: %s: killed by %s at rip %#llx (fault address %#llx)\n",
+					prog, signame(sig), (unsigned long long)regs.rip,
+					(unsigned long long)ev.addr);
+				sys_terminate(p, 0, sig);
+			}
+		}
+		p->cpu->ops->set_regs(p->cpu, &regs);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t t0 = now_ns();
+	struct options opt = { 0 };
+	struct env env;
+	env_init(&env);
+	int first = parse_args(argc, argv, &opt, &env);
+	const char *prog = argv[first];
+
+	static struct proc proc;
+	struct proc *p = &proc;
+	p->opt = &opt;
+	uint64_t size = opt.memory ? PAGE_ALIGN_UP(opt.memory) : default_memory();
+	/* The direct map uses 2 MiB pages: keep the size a multiple of them. */
+	size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
+	mem_init(&p->mem, size, SHIM_SIZE);
+	struct rlimit rl;
+	getrlimit(RLIMIT_STACK, &rl);
+	p->rlim_stack = rl.rlim_cur == RLIM_INFINITY ? (8ULL << 20) : rl.rlim_cur;
+	getrlimit(RLIMIT_AS, &rl);
+	p->rlim_as = rl.rlim_cur;
+	getrlimit(RLIMIT_DATA, &rl);
+	p->rlim_data = rl.rlim_cur;
+
+	struct cpu_features f = { .hwcap = getauxval(AT_HWCAP), .minsigstksz = getauxval(AT_MINSIGSTKSZ) };
+	p->cpu = kvm_cpu_create(&p->mem, size, &f);
+	struct cpu_regs regs;
+	loader_exec(p, prog, argv + first, env.v, &f, &regs);
+	p->cpu->ops->set_regs(p->cpu, &regs);
+	free(env.v);
+
+	run(p, prog);
+	if (opt.stats_file)
+		stats_write(p, opt.stats_file, now_ns() - t0);
+	p->cpu->ops->destroy(p->cpu);
+	mem_destroy(&p->mem);
+	free(p->vmas);
+	free(p->exe);
+	finish(p);
+}

@@ -1,0 +1,259 @@
+/* mem.c - guest-physical page allocator, page-table builder and guest-virtual access. */
+#include "mem.h"
+#include "util.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+void mem_init(struct mem *m, uint64_t size, uint64_t reserved)
+{
+	memset(m, 0, sizeof(*m));
+	m->size = size;
+	/* Reserved, not committed: the host fills pages on first touch. */
+	m->host = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->host == MAP_FAILED)
+		die_errno("cannot reserve %llu MiB of guest memory", (unsigned long long)(size >> 20));
+	madvise(m->host, size, MADV_HUGEPAGE);
+	m->capfree = 16;
+	m->free = xmalloc(m->capfree * sizeof(*m->free));
+	m->free[0].start = PAGE_ALIGN_UP(reserved);
+	m->free[0].pages = (size - m->free[0].start) / PAGE_SIZE;
+	m->nfree = 1;
+	m->used_pages = m->free[0].start / PAGE_SIZE;
+	m->root = mem_alloc_page(m);
+}
+
+void mem_destroy(struct mem *m)
+{
+	munmap(m->host, m->size);
+	free(m->free);
+}
+
+uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa)
+{
+	size_t best = m->nfree;
+	/* First fit for the whole run; else the first run there is. */
+	for (size_t i = 0; i < m->nfree; i++) {
+		if (m->free[i].pages >= pages) {
+			best = i;
+			break;
+		}
+	}
+	if (best == m->nfree) {
+		if (!m->nfree)
+			return 0;
+		best = 0;
+	}
+	struct mem_extent *e = &m->free[best];
+	uint64_t n = MIN(pages, e->pages);
+	*gpa = e->start;
+	e->start += n * PAGE_SIZE;
+	e->pages -= n;
+	if (!e->pages) {
+		memmove(e, e + 1, (m->nfree - best - 1) * sizeof(*e));
+		m->nfree--;
+	}
+	m->used_pages += n;
+	return n;
+}
+
+void mem_free(struct mem *m, gpa_t gpa, uint64_t pages)
+{
+	madvise(m->host + gpa, pages * PAGE_SIZE, MADV_DONTNEED);
+	m->used_pages -= pages;
+	size_t i = 0;
+	while (i < m->nfree && m->free[i].start < gpa)
+		i++;
+	bool merge_prev = i > 0 && m->free[i - 1].start + m->free[i - 1].pages * PAGE_SIZE == gpa;
+	bool merge_next = i < m->nfree && gpa + pages * PAGE_SIZE == m->free[i].start;
+	if (merge_prev && merge_next) {
+		m->free[i - 1].pages += pages + m->free[i].pages;
+		memmove(&m->free[i], &m->free[i + 1], (m->nfree - i - 1) * sizeof(*m->free));
+		m->nfree--;
+	} else if (merge_prev) {
+		m->free[i - 1].pages += pages;
+	} else if (merge_next) {
+		m->free[i].start = gpa;
+		m->free[i].pages += pages;
+	} else {
+		if (m->nfree == m->capfree) {
+			m->capfree *= 2;
+			m->free = xrealloc(m->free, m->capfree * sizeof(*m->free));
+		}
+		memmove(&m->free[i + 1], &m->free[i], (m->nfree - i) * sizeof(*m->free));
+		m->free[i] = (struct mem_extent){ gpa, pages };
+		m->nfree++;
+	}
+}
+
+gpa_t mem_alloc_page(struct mem *m)
+{
+	gpa_t gpa;
+	if (!mem_alloc(m, 1, &gpa))
+		die("guest memory exhausted (raise --memory)");
+	return gpa;
+}
+
+/* Index of 'va' in the table of 'level' (4 = PML4 ... 1 = PT). */
+static unsigned pt_index(gva_t va, int level)
+{
+	return (va >> (12 + 9 * (level - 1))) & 511;
+}
+
+/* The entry for 'va' at 'level' (1 = leaf PTE, 2 = PDE), creating tables above it if asked. */
+static uint64_t *walk(struct mem *m, gva_t va, int level, bool create)
+{
+	gpa_t table = m->root;
+	for (int l = 4; l > level; l--) {
+		uint64_t *e = (uint64_t *)mem_hva(m, table) + pt_index(va, l);
+		if (!(*e & PTE_P)) {
+			if (!create)
+				return NULL;
+			/* A new entry where none was present: every KVM sees this host write. */
+			*e = mem_alloc_page(m) | PTE_P | PTE_W | PTE_U | PTE_A;
+		} else if (*e & PTE_PS) {
+			return NULL;
+		}
+		table = *e & PTE_ADDR;
+	}
+	return (uint64_t *)mem_hva(m, table) + pt_index(va, level);
+}
+
+uint64_t *mem_pte(struct mem *m, gva_t va, bool create)
+{
+	return walk(m, va, 1, create);
+}
+
+void mem_map_large(struct mem *m, gva_t va, gpa_t gpa, uint64_t flags)
+{
+	*walk(m, va, 2, true) = gpa | flags | PTE_PS | PTE_P | PTE_A | PTE_D;
+}
+
+int mem_set_pte(struct mem *m, gva_t va, uint64_t val)
+{
+	uint64_t *e = walk(m, va, 1, true);
+	uint64_t old = *e;
+	*e = val;
+	if ((old & PTE_P) && old != val && m->hook)
+		m->hook(m->hook_ctx, (gpa_t)((uint8_t *)e - m->host), va);
+	return 0;
+}
+
+/* Host address of the byte at 'va' if a ring-3 access 'acc' is allowed, else NULL. */
+static uint8_t *translate(struct mem *m, gva_t va, enum mem_access acc)
+{
+	gpa_t table = m->root;
+	for (int l = 4; l >= 1; l--) {
+		uint64_t e = ((uint64_t *)mem_hva(m, table))[pt_index(va, l)];
+		if (!(e & PTE_P) || !(e & PTE_U) || (acc == MEM_WRITE && !(e & PTE_W)))
+			return NULL;
+		if (l == 1 || (e & PTE_PS)) {
+			uint64_t mask = (1ULL << (12 + 9 * (l - 1))) - 1;
+			gpa_t gpa = (e & PTE_ADDR & ~mask) | (va & mask);
+			return gpa < m->size ? m->host + gpa : NULL;
+		}
+		table = e & PTE_ADDR;
+	}
+	return NULL;
+}
+
+static bool canonical_user(gva_t va, uint64_t len)
+{
+	return va < (1ULL << 47) && len <= (1ULL << 47) - va;
+}
+
+int mem_iov(struct mem *m, gva_t va, uint64_t len, enum mem_access acc,
+	    struct iovec *iov, int max, uint64_t *covered)
+{
+	int n = 0;
+	uint64_t done = 0;
+	if (covered)
+		*covered = 0;
+	if (!len)
+		return 0;
+	if (!canonical_user(va, len))
+		return -EFAULT;
+	while (done < len) {
+		gva_t cur = va + done;
+		uint8_t *p = translate(m, cur, acc);
+		if (!p)
+			return -EFAULT;
+		uint64_t chunk = MIN(PAGE_SIZE - (cur & (PAGE_SIZE - 1)), len - done);
+		if (n && (uint8_t *)iov[n - 1].iov_base + iov[n - 1].iov_len == p) {
+			iov[n - 1].iov_len += chunk;
+		} else {
+			if (n == max)
+				return -E2BIG;
+			iov[n].iov_base = p;
+			iov[n].iov_len = chunk;
+			n++;
+		}
+		done += chunk;
+		if (covered)
+			*covered = done;
+	}
+	return n;
+}
+
+void *mem_ptr(struct mem *m, gva_t va, uint64_t len, enum mem_access acc)
+{
+	struct iovec iov;
+	if (!len)
+		return NULL;
+	return mem_iov(m, va, len, acc, &iov, 1, NULL) == 1 ? iov.iov_base : NULL;
+}
+
+/* Copy between a host buffer and guest memory, page by page. */
+static int copy(struct mem *m, gva_t va, void *buf, uint64_t len, enum mem_access acc)
+{
+	uint8_t *b = buf;
+	if (len && !canonical_user(va, len))
+		return -EFAULT;
+	while (len) {
+		uint8_t *p = translate(m, va, acc);
+		if (!p)
+			return -EFAULT;
+		uint64_t chunk = MIN(PAGE_SIZE - (va & (PAGE_SIZE - 1)), len);
+		if (acc == MEM_WRITE)
+			memcpy(p, b, chunk);
+		else
+			memcpy(b, p, chunk);
+		va += chunk;
+		b += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int mem_read(struct mem *m, void *dst, gva_t va, uint64_t len)
+{
+	return copy(m, va, dst, len, MEM_READ);
+}
+
+int mem_write(struct mem *m, gva_t va, const void *src, uint64_t len)
+{
+	return copy(m, va, (void *)src, len, MEM_WRITE);
+}
+
+long mem_read_str(struct mem *m, char *dst, gva_t va, size_t max)
+{
+	size_t n = 0;
+	while (n < max) {
+		if (!canonical_user(va + n, 1))
+			return -EFAULT;
+		uint8_t *p = translate(m, va + n, MEM_READ);
+		if (!p)
+			return -EFAULT;
+		size_t chunk = MIN(PAGE_SIZE - ((va + n) & (PAGE_SIZE - 1)), max - n);
+		uint8_t *z = memchr(p, 0, chunk);
+		if (z) {
+			memcpy(dst + n, p, (size_t)(z - p) + 1);
+			return (long)(n + (size_t)(z - p));
+		}
+		memcpy(dst + n, p, chunk);
+		n += chunk;
+	}
+	return -ENAMETOOLONG;
+}

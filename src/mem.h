@@ -1,0 +1,81 @@
+/* mem.h - guest-physical memory, the native x86-64 page tables, and guest-virtual access. */
+#ifndef KVMSE_MEM_H
+#define KVMSE_MEM_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+typedef uint64_t gva_t, gpa_t;
+
+/* x86-64 page-table entry bits (SDM Vol. 3A, 4.5). */
+#define PTE_P    (1ULL << 0)
+#define PTE_W    (1ULL << 1)
+#define PTE_U    (1ULL << 2)
+#define PTE_A    (1ULL << 5)
+#define PTE_D    (1ULL << 6)
+#define PTE_PS   (1ULL << 7)
+#define PTE_NX   (1ULL << 63)
+#define PTE_ADDR 0x000ffffffffff000ULL
+
+struct mem_extent {
+	gpa_t start;
+	uint64_t pages;
+};
+
+/*
+ * Called when an entry that was present changes: the CPU model must make the change
+ * visible before the program runs again (on KVM: rewrite it from guest ring 0 and
+ * INVLPG). 'pte' is the entry's gpa; the entry may change again before that.
+ */
+typedef void (*mem_pte_hook)(void *ctx, gpa_t pte, gva_t va);
+
+struct mem {
+	uint8_t *host;                  /* backing of gpa [0, size) */
+	uint64_t size;
+	struct mem_extent *free;        /* free gpa runs, sorted by start */
+	size_t nfree, capfree;
+	uint64_t used_pages;
+	gpa_t root;                     /* PML4 */
+	mem_pte_hook hook;
+	void *hook_ctx;
+};
+
+/* Reserve 'size' bytes of guest-physical memory; the first 'reserved' bytes are not allocated. */
+void mem_init(struct mem *m, uint64_t size, uint64_t reserved);
+void mem_destroy(struct mem *m);
+
+static inline void *mem_hva(struct mem *m, gpa_t gpa) { return m->host + gpa; }
+
+/* Allocate a run of up to 'pages' contiguous zeroed pages; returns the count (0: none left). */
+uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa);
+/* Return pages to the allocator; their host memory is released (and reads back as zero). */
+void mem_free(struct mem *m, gpa_t gpa, uint64_t pages);
+/* One zeroed page for a page table or the shim, or dies (kvmse's own needs). */
+gpa_t mem_alloc_page(struct mem *m);
+
+/* The leaf entry for 'va', creating the upper levels if 'create' (upper flags U|W|P). */
+uint64_t *mem_pte(struct mem *m, gva_t va, bool create);
+/* Map a 2 MiB page (used for the direct map). */
+void mem_map_large(struct mem *m, gva_t va, gpa_t gpa, uint64_t flags);
+/* Set the leaf entry for 'va'; a change to a present entry goes through the hook. */
+int mem_set_pte(struct mem *m, gva_t va, uint64_t val);
+
+/* Access check as the CPU does for a ring-3 access. */
+enum mem_access { MEM_READ, MEM_WRITE };
+
+/*
+ * Host iovecs for guest range [va, va+len) checked for user 'acc'. Returns the count,
+ * or -EFAULT, or -E2BIG if more than 'max' runs are needed (*covered says how far it got).
+ */
+int mem_iov(struct mem *m, gva_t va, uint64_t len, enum mem_access acc,
+	    struct iovec *iov, int max, uint64_t *covered);
+/* Host pointer to a user-accessible guest range that must be contiguous in host memory, or NULL. */
+void *mem_ptr(struct mem *m, gva_t va, uint64_t len, enum mem_access acc);
+/* Copy to / from user memory: 0 or -EFAULT. */
+int mem_read(struct mem *m, void *dst, gva_t va, uint64_t len);
+int mem_write(struct mem *m, gva_t va, const void *src, uint64_t len);
+/* Copy a NUL-terminated string of at most max-1 chars: its length, -EFAULT or -ENAMETOOLONG. */
+long mem_read_str(struct mem *m, char *dst, gva_t va, size_t max);
+
+#endif

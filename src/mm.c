@@ -1,0 +1,309 @@
+/* mm.c - the guest's memory map: VMAs, their pages, stack growth and page-fault decisions. */
+#include "proc.h"
+#include "util.h"
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define STACK_GUARD_GAP (256 * PAGE_SIZE)       /* Linux's stack_guard_gap */
+#define STACK_GROW_CHUNK (64 * 1024)
+
+struct vma *mm_find(struct proc *p, gva_t va)
+{
+	size_t lo = 0, hi = p->nvma;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (va < p->vmas[mid].start)
+			hi = mid;
+		else if (va >= p->vmas[mid].end)
+			lo = mid + 1;
+		else
+			return &p->vmas[mid];
+	}
+	return NULL;
+}
+
+static uint64_t pte_flags(int prot)
+{
+	if (!(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return 0;
+	uint64_t f = PTE_P | PTE_U | PTE_A | PTE_D;
+	if (prot & PROT_WRITE)
+		f |= PTE_W;
+	if (!(prot & PROT_EXEC))
+		f |= PTE_NX;
+	return f;
+}
+
+/* Give every page of [start, end) a backing page; entries of PROT_NONE pages stay absent. */
+static int populate(struct proc *p, gva_t start, gva_t end, int prot)
+{
+	uint64_t flags = pte_flags(prot);
+	gva_t va = start;
+	while (va < end) {
+		uint64_t *pte = mem_pte(&p->mem, va, true);
+		if (*pte & PTE_ADDR) {
+			va += PAGE_SIZE;
+			continue;
+		}
+		uint64_t want = 1;
+		while (va + want * PAGE_SIZE < end && want < 512) {
+			uint64_t *next = mem_pte(&p->mem, va + want * PAGE_SIZE, false);
+			if (next && (*next & PTE_ADDR))
+				break;
+			want++;
+		}
+		gpa_t gpa;
+		uint64_t got = 0;
+		if (p->mem.used_pages + want <= p->mem.size / PAGE_SIZE)
+			got = mem_alloc(&p->mem, want, &gpa);
+		if (!got)
+			return -ENOMEM;
+		for (uint64_t i = 0; i < got; i++, va += PAGE_SIZE)
+			mem_set_pte(&p->mem, va, (gpa + i * PAGE_SIZE) | flags);
+	}
+	return 0;
+}
+
+/* Drop the pages of [start, end), freeing their backing in runs. */
+static void depopulate(struct proc *p, gva_t start, gva_t end)
+{
+	gpa_t run = 0;
+	uint64_t n = 0;
+	for (gva_t va = start; va < end; va += PAGE_SIZE) {
+		uint64_t *pte = mem_pte(&p->mem, va, false);
+		if (!pte) {
+			/* No page table: skip to the next 2 MiB. */
+			va = (va | ((2ULL << 20) - 1)) + 1 - PAGE_SIZE;
+			continue;
+		}
+		gpa_t gpa = *pte & PTE_ADDR;
+		if (!gpa)
+			continue;
+		mem_set_pte(&p->mem, va, 0);
+		if (n && run + n * PAGE_SIZE == gpa) {
+			n++;
+			continue;
+		}
+		if (n)
+			mem_free(&p->mem, run, n);
+		run = gpa;
+		n = 1;
+	}
+	if (n)
+		mem_free(&p->mem, run, n);
+}
+
+static void vma_insert(struct proc *p, size_t i, struct vma v)
+{
+	if (p->nvma == p->capvma) {
+		p->capvma = p->capvma ? p->capvma * 2 : 16;
+		p->vmas = xrealloc(p->vmas, p->capvma * sizeof(*p->vmas));
+	}
+	memmove(&p->vmas[i + 1], &p->vmas[i], (p->nvma - i) * sizeof(v));
+	p->vmas[i] = v;
+	p->nvma++;
+}
+
+static void vma_remove(struct proc *p, size_t i)
+{
+	memmove(&p->vmas[i], &p->vmas[i + 1], (p->nvma - i - 1) * sizeof(*p->vmas));
+	p->nvma--;
+}
+
+/* Split so that no VMA crosses 'va'. */
+static void vma_split(struct proc *p, gva_t va)
+{
+	struct vma *v = mm_find(p, va);
+	if (!v || v->start == va)
+		return;
+	struct vma tail = *v;
+	tail.start = va;
+	v->end = va;
+	vma_insert(p, (size_t)(v - p->vmas) + 1, tail);
+}
+
+/* Merge VMA i with its neighbours where they touch and agree. */
+static void vma_merge(struct proc *p, size_t i)
+{
+	if (i + 1 < p->nvma && p->vmas[i].end == p->vmas[i + 1].start &&
+	    p->vmas[i].prot == p->vmas[i + 1].prot && p->vmas[i].flags == p->vmas[i + 1].flags) {
+		p->vmas[i].end = p->vmas[i + 1].end;
+		vma_remove(p, i + 1);
+	}
+	if (i > 0 && p->vmas[i - 1].end == p->vmas[i].start &&
+	    p->vmas[i - 1].prot == p->vmas[i].prot && p->vmas[i - 1].flags == p->vmas[i].flags) {
+		p->vmas[i - 1].end = p->vmas[i].end;
+		vma_remove(p, i);
+	}
+}
+
+static size_t vma_index_after(struct proc *p, gva_t va)
+{
+	size_t i = 0;
+	while (i < p->nvma && p->vmas[i].start < va)
+		i++;
+	return i;
+}
+
+void mm_unmap(struct proc *p, gva_t start, uint64_t len)
+{
+	gva_t end = start + len;
+	vma_split(p, start);
+	vma_split(p, end);
+	size_t i = vma_index_after(p, start);
+	while (i < p->nvma && p->vmas[i].start < end) {
+		depopulate(p, p->vmas[i].start, p->vmas[i].end);
+		vma_remove(p, i);
+	}
+}
+
+int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags)
+{
+	mm_unmap(p, start, len);
+	size_t i = vma_index_after(p, start);
+	vma_insert(p, i, (struct vma){ start, start + len, prot, flags });
+	if (pte_flags(prot)) {
+		int rc = populate(p, start, start + len, prot);
+		if (rc < 0) {
+			mm_unmap(p, start, len);
+			return rc;
+		}
+	}
+	vma_merge(p, i);
+	return 0;
+}
+
+int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot)
+{
+	gva_t end = start + len;
+	/* Linux fails with ENOMEM if any part of the range is unmapped. */
+	for (gva_t va = start; va < end;) {
+		struct vma *v = mm_find(p, va);
+		if (!v)
+			return -ENOMEM;
+		va = v->end;
+	}
+	vma_split(p, start);
+	vma_split(p, end);
+	uint64_t flags = pte_flags(prot);
+	for (size_t i = vma_index_after(p, start); i < p->nvma && p->vmas[i].start < end; i++) {
+		struct vma *v = &p->vmas[i];
+		v->prot = prot;
+		if (flags) {
+			int rc = populate(p, v->start, v->end, prot);
+			if (rc < 0)
+				return rc;
+		}
+		for (gva_t va = v->start; va < v->end; va += PAGE_SIZE) {
+			uint64_t *pte = mem_pte(&p->mem, va, false);
+			/* A PROT_NONE page keeps its backing in the absent entry's address bits. */
+			if (pte && (*pte & PTE_ADDR))
+				mem_set_pte(&p->mem, va, (*pte & PTE_ADDR) | flags);
+		}
+	}
+	for (size_t i = vma_index_after(p, start); i < p->nvma && p->vmas[i].start < end; i++)
+		vma_merge(p, i);
+	return 0;
+}
+
+bool mm_range_free(struct proc *p, gva_t start, uint64_t len)
+{
+	if (start < PAGE_SIZE * 16 || start + len > p->mmap_base + PAGE_SIZE || start + len < start)
+		return false;
+	for (size_t i = 0; i < p->nvma; i++)
+		if (p->vmas[i].start < start + len && p->vmas[i].end > start)
+			return false;
+	return true;
+}
+
+gva_t mm_find_free(struct proc *p, uint64_t len)
+{
+	gva_t top = p->mmap_base;
+	for (size_t i = p->nvma; i-- > 0;) {
+		struct vma *v = &p->vmas[i];
+		if (v->start >= top)
+			continue;
+		if (v->end <= top && top - v->end >= len)
+			return top - len;
+		top = v->start;
+	}
+	return top >= len + (1ULL << 16) ? top - len : 0;
+}
+
+int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
+{
+	struct vma *v = mm_find(p, addr);
+	if (v) {
+		if ((write && !(v->prot & PROT_WRITE)) || (exec && !(v->prot & PROT_EXEC)) ||
+		    !(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+			return SEGV_ACCERR;
+		/* Allowed by the VMA: a page missing its backing (none should be). */
+		return populate(p, PAGE_ALIGN_DOWN(addr), PAGE_ALIGN_DOWN(addr) + PAGE_SIZE,
+				v->prot) ? SEGV_MAPERR : 0;
+	}
+	/* Below the stack: grow it, within RLIMIT_STACK and clear of the mapping below. */
+	size_t i = vma_index_after(p, addr);
+	if (i == p->nvma || !(p->vmas[i].flags & VMA_GROWSDOWN))
+		return SEGV_MAPERR;
+	struct vma *s = &p->vmas[i];
+	gva_t floor = p->stack_top - MIN(p->rlim_stack, p->stack_top);
+	gva_t below = i ? p->vmas[i - 1].end + STACK_GUARD_GAP : 0;
+	if (addr < floor || addr < below)
+		return SEGV_MAPERR;
+	gva_t new_start = PAGE_ALIGN_DOWN(addr) > STACK_GROW_CHUNK ? PAGE_ALIGN_DOWN(addr) - STACK_GROW_CHUNK : 0;
+	new_start = MAX(new_start, MAX(PAGE_ALIGN_UP(floor), below));
+	if (populate(p, new_start, s->start, s->prot) < 0)
+		return SEGV_MAPERR;
+	s->start = new_start;
+	p->stats.stack_growths++;
+	return 0;
+}
+
+void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len)
+{
+	struct vma *v = mm_find(p, old);
+	int prot = v->prot;
+	unsigned flags = v->flags & ~VMA_GROWSDOWN;
+	mm_unmap(p, new, len);
+	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+		uint64_t *src = mem_pte(&p->mem, old + off, false);
+		if (!src || !(*src & PTE_ADDR))
+			continue;
+		uint64_t val = *src;
+		mem_set_pte(&p->mem, old + off, 0);
+		mem_set_pte(&p->mem, new + off, val);
+	}
+	/* The pages have moved: only the VMA remains to drop at the old place. */
+	mm_unmap(p, old, len);
+	size_t i = vma_index_after(p, new);
+	vma_insert(p, i, (struct vma){ new, new + len, prot, flags });
+	vma_merge(p, i);
+}
+
+int mm_poke(struct proc *p, gva_t va, const void *src, uint64_t len)
+{
+	const uint8_t *s = src;
+	while (len) {
+		uint64_t *pte = mem_pte(&p->mem, va, false);
+		if (!pte || !(*pte & PTE_ADDR))
+			return -EFAULT;
+		uint64_t off = va & (PAGE_SIZE - 1);
+		uint64_t chunk = MIN(PAGE_SIZE - off, len);
+		memcpy((uint8_t *)mem_hva(&p->mem, *pte & PTE_ADDR) + off, s, chunk);
+		va += chunk;
+		s += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+void mm_zero(struct proc *p, gva_t start, uint64_t len)
+{
+	for (gva_t va = start; va < start + len; va += PAGE_SIZE) {
+		uint64_t *pte = mem_pte(&p->mem, va, false);
+		if (pte && (*pte & PTE_ADDR))
+			madvise(mem_hva(&p->mem, *pte & PTE_ADDR), PAGE_SIZE, MADV_DONTNEED);
+	}
+}

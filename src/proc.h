@@ -1,0 +1,79 @@
+/* proc.h - one guest process: its memory map, program break, signal state and exit status. */
+#ifndef KVMSE_PROC_H
+#define KVMSE_PROC_H
+#include "cpu.h"
+#include "mem.h"
+#include <stdbool.h>
+#include <stdio.h>
+
+#define VMA_GROWSDOWN 1u                /* the main stack: grows on faults below it */
+#define VMA_HEAP      2u                /* the program break's area */
+
+struct vma {
+	gva_t start, end;
+	int prot;                       /* PROT_* */
+	unsigned flags;                 /* VMA_* */
+};
+
+/* The kernel's struct sigaction for x86-64 (rt_sigaction's layout). */
+struct ksigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct proc_stats {
+	uint64_t syscalls[512];
+	uint64_t syscalls_unknown;
+	uint64_t page_faults, stack_growths;
+};
+
+struct options {
+	bool strace, quiet;
+	const char *stats_file;
+	uint64_t memory;
+};
+
+struct proc {
+	struct mem mem;
+	struct cpu *cpu;
+	struct cpu_regs *regs;          /* the user's registers during a system call */
+	const struct options *opt;
+	struct vma *vmas;               /* sorted, non-overlapping */
+	size_t nvma, capvma;
+	gva_t brk_start, brk_end;
+	gva_t mmap_base;                /* top-down search for free areas starts here */
+	gva_t stack_top;
+	uint64_t rlim_stack, rlim_as, rlim_data;
+	char *exe;                      /* absolute host path: /proc/self/exe */
+	struct ksigaction sigact[65];
+	uint64_t sigmask;
+	gva_t clear_child_tid, robust_list;
+	bool exited;
+	int exit_status;
+	int exit_signal;                /* terminated by this signal (0: exited) */
+	struct proc_stats stats;
+	bool warned[512];
+};
+
+/* mm.c: the process's memory map. */
+int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags);
+void mm_unmap(struct proc *p, gva_t start, uint64_t len);
+int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot);
+/* A free range of 'len' bytes, top-down from mmap_base, or 0. */
+gva_t mm_find_free(struct proc *p, uint64_t len);
+bool mm_range_free(struct proc *p, gva_t start, uint64_t len);
+struct vma *mm_find(struct proc *p, gva_t va);
+/* Make a page fault at 'addr' go away (stack growth): 0, or the si_code of the SIGSEGV. */
+int mm_fault(struct proc *p, gva_t addr, bool write, bool exec);
+/* Move [old, old+len) to [new, new+len), keeping its pages. */
+void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len);
+/* Write into guest memory whatever its protection (the loader's use). */
+int mm_poke(struct proc *p, gva_t va, const void *src, uint64_t len);
+/* Zero the pages of [start, start+len) (MADV_DONTNEED on private anonymous memory). */
+void mm_zero(struct proc *p, gva_t start, uint64_t len);
+
+/* loader.c */
+struct cpu_features;
+int loader_exec(struct proc *p, const char *path, char *const argv[], char *const envp[],
+		const struct cpu_features *f, struct cpu_regs *regs);
+
+#endif

@@ -1,0 +1,334 @@
+/* task.c - the process: exit, identity, limits, uname, arch_prctl, signal state, futex. */
+#include "sys.h"
+#include "../util.h"
+#include <linux/futex.h>
+#include <signal.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/times.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+
+long sys_exit_group(struct proc *p, const uint64_t a[6])
+{
+	sys_terminate(p, (int)(a[0] & 0xff), 0);
+	return 0;
+}
+
+long sys_exit(struct proc *p, const uint64_t a[6])
+{
+	/* One thread: leaving it ends the process. */
+	return sys_exit_group(p, a);
+}
+
+long sys_getpid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getpid(); }
+long sys_gettid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return syscall(SYS_gettid); }
+long sys_getppid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getppid(); }
+long sys_getuid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getuid(); }
+long sys_geteuid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return geteuid(); }
+long sys_getgid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getgid(); }
+long sys_getegid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getegid(); }
+long sys_getpgrp(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getpgrp(); }
+long sys_getpgid(struct proc *p, const uint64_t a[6]) { (void)p; return sys_ret(getpgid((pid_t)a[0])); }
+long sys_getsid(struct proc *p, const uint64_t a[6]) { (void)p; return sys_ret(getsid((pid_t)a[0])); }
+long sys_sched_yield(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return sched_yield(); }
+
+long sys_getgroups(struct proc *p, const uint64_t a[6])
+{
+	int n = (int)a[0];
+	if (n < 0)
+		return -EINVAL;
+	gid_t *g = xmalloc(sizeof(gid_t) * (size_t)(n ? n : 1));
+	long rc = sys_ret(getgroups(n, g));
+	if (rc > 0 && n && mem_write(&p->mem, a[1], g, sizeof(gid_t) * (uint64_t)rc) < 0)
+		rc = -EFAULT;
+	free(g);
+	return rc;
+}
+
+long sys_uname(struct proc *p, const uint64_t a[6])
+{
+	struct utsname u;
+	if (uname(&u) < 0)
+		return -errno;
+	return mem_write(&p->mem, a[0], &u, sizeof(u)) < 0 ? -EFAULT : 0;
+}
+
+long sys_arch_prctl(struct proc *p, const uint64_t a[6])
+{
+	struct cpu_regs *r = p->regs;
+	switch (a[0]) {
+	case ARCH_SET_FS:
+	case ARCH_SET_GS:
+		if (a[1] >= (1ULL << 47))
+			return -EPERM;
+		if (a[0] == ARCH_SET_FS)
+			r->fs_base = a[1];
+		else
+			r->gs_base = a[1];
+		return 0;
+	case ARCH_GET_FS:
+	case ARCH_GET_GS: {
+		uint64_t v = a[0] == ARCH_GET_FS ? r->fs_base : r->gs_base;
+		return mem_write(&p->mem, a[1], &v, 8) < 0 ? -EFAULT : 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+long sys_set_tid_address(struct proc *p, const uint64_t a[6])
+{
+	p->clear_child_tid = a[0];
+	return syscall(SYS_gettid);
+}
+
+long sys_set_robust_list(struct proc *p, const uint64_t a[6])
+{
+	if (a[1] != 24)         /* sizeof(struct robust_list_head) */
+		return -EINVAL;
+	p->robust_list = a[0];
+	return 0;
+}
+
+long sys_rseq(struct proc *p, const uint64_t a[6])
+{
+	(void)p;
+	(void)a;
+	return -ENOSYS;         /* glibc and musl run without it */
+}
+
+/* Limits that size the guest's memory are kvmse's to keep; the others are the host's. */
+static uint64_t *own_limit(struct proc *p, int res)
+{
+	switch (res) {
+	case RLIMIT_STACK: return &p->rlim_stack;
+	case RLIMIT_AS: return &p->rlim_as;
+	case RLIMIT_DATA: return &p->rlim_data;
+	default: return NULL;
+	}
+}
+
+long sys_prlimit64(struct proc *p, const uint64_t a[6])
+{
+	int res = (int)a[1];
+	struct rlimit nw, old;
+	if (a[0] && (pid_t)a[0] != getpid())
+		return -ESRCH;
+	if (res < 0 || res >= RLIM_NLIMITS)
+		return -EINVAL;
+	if (a[2] && mem_read(&p->mem, &nw, a[2], sizeof(nw)) < 0)
+		return -EFAULT;
+	if (a[2] && nw.rlim_cur > nw.rlim_max)
+		return -EINVAL;
+	if (prlimit(0, res, a[2] ? &nw : NULL, &old) < 0)
+		return -errno;
+	uint64_t *own = own_limit(p, res);
+	if (own) {
+		old.rlim_cur = *own;
+		if (a[2])
+			*own = nw.rlim_cur;
+	}
+	if (a[3] && mem_write(&p->mem, a[3], &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+long sys_getrlimit(struct proc *p, const uint64_t a[6])
+{
+	const uint64_t b[6] = { 0, a[0], 0, a[1] };
+	return sys_prlimit64(p, b);
+}
+
+long sys_setrlimit(struct proc *p, const uint64_t a[6])
+{
+	const uint64_t b[6] = { 0, a[0], a[1], 0 };
+	return sys_prlimit64(p, b);
+}
+
+long sys_getrusage(struct proc *p, const uint64_t a[6])
+{
+	struct rusage ru;
+	if (getrusage((int)a[0], &ru) < 0)
+		return -errno;
+	return mem_write(&p->mem, a[1], &ru, sizeof(ru)) < 0 ? -EFAULT : 0;
+}
+
+long sys_sysinfo(struct proc *p, const uint64_t a[6])
+{
+	struct sysinfo si;
+	if (sysinfo(&si) < 0)
+		return -errno;
+	return mem_write(&p->mem, a[0], &si, sizeof(si)) < 0 ? -EFAULT : 0;
+}
+
+long sys_times(struct proc *p, const uint64_t a[6])
+{
+	struct tms t;
+	clock_t c = times(&t);
+	if (a[0] && mem_write(&p->mem, a[0], &t, sizeof(t)) < 0)
+		return -EFAULT;
+	return (long)c;
+}
+
+long sys_sched_getaffinity(struct proc *p, const uint64_t a[6])
+{
+	size_t len = (size_t)MIN(a[1], 8192);
+	void *set = xcalloc(1, len ? len : 1);
+	long rc = sys_ret(syscall(SYS_sched_getaffinity, (pid_t)a[0], len, set));
+	if (rc > 0 && mem_write(&p->mem, a[2], set, (uint64_t)rc) < 0)
+		rc = -EFAULT;
+	free(set);
+	return rc;
+}
+
+long sys_getrandom(struct proc *p, const uint64_t a[6])
+{
+	size_t len = (size_t)MIN(a[1], 1u << 25);
+	if (a[2] & ~(uint64_t)(GRND_NONBLOCK | GRND_RANDOM | 4 /* GRND_INSECURE */))
+		return -EINVAL;
+	void *buf = xmalloc(len);
+	long rc = sys_ret(getrandom(buf, len, (unsigned)a[2]));
+	if (rc > 0 && mem_write(&p->mem, a[0], buf, (uint64_t)rc) < 0)
+		rc = -EFAULT;
+	free(buf);
+	return rc;
+}
+
+long sys_wait4(struct proc *p, const uint64_t a[6])
+{
+	(void)p;
+	(void)a;
+	return -ECHILD;         /* no children until fork is emulated */
+}
+
+/* A futex word lives in guest memory; the host kernel sleeps on its host address. */
+long sys_futex(struct proc *p, const uint64_t a[6])
+{
+	int op = (int)a[1] & FUTEX_CMD_MASK;
+	uint32_t *uaddr = mem_ptr(&p->mem, a[0], 4, MEM_READ);
+	if (!uaddr || (a[0] & 3))
+		return (a[0] & 3) ? -EINVAL : -EFAULT;
+	switch (op) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET: {
+		struct timespec ts, *tsp = NULL;
+		if (a[3]) {
+			if (mem_read(&p->mem, &ts, a[3], sizeof(ts)) < 0)
+				return -EFAULT;
+			tsp = &ts;
+		}
+		return sys_ret(syscall(SYS_futex, uaddr, (int)a[1], (uint32_t)a[2], tsp, NULL,
+				       (uint32_t)a[5]));
+	}
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		return sys_ret(syscall(SYS_futex, uaddr, (int)a[1], (int)a[2], NULL, NULL,
+				       (uint32_t)a[5]));
+	default:
+		return -ENOSYS;
+	}
+}
+
+/* Signals: dispositions and the mask are recorded; delivery to handlers comes later. */
+long sys_rt_sigaction(struct proc *p, const uint64_t a[6])
+{
+	int sig = (int)a[0];
+	if (a[3] != 8 || sig < 1 || sig > 64)
+		return -EINVAL;
+	struct ksigaction act;
+	if (a[1]) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			return -EINVAL;
+		if (mem_read(&p->mem, &act, a[1], sizeof(act)) < 0)
+			return -EFAULT;
+	}
+	if (a[2] && mem_write(&p->mem, a[2], &p->sigact[sig], sizeof(act)) < 0)
+		return -EFAULT;
+	if (a[1]) {
+		act.mask &= ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)));
+		p->sigact[sig] = act;
+	}
+	return 0;
+}
+
+long sys_rt_sigprocmask(struct proc *p, const uint64_t a[6])
+{
+	uint64_t set = 0, old = p->sigmask;
+	if (a[3] != 8)
+		return -EINVAL;
+	if (a[1] && mem_read(&p->mem, &set, a[1], 8) < 0)
+		return -EFAULT;
+	if (a[1]) {
+		set &= ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)));
+		switch ((int)a[0]) {
+		case SIG_BLOCK: p->sigmask |= set; break;
+		case SIG_UNBLOCK: p->sigmask &= ~set; break;
+		case SIG_SETMASK: p->sigmask = set; break;
+		default: return -EINVAL;
+		}
+	}
+	if (a[2] && mem_write(&p->mem, a[2], &old, 8) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+long sys_sigaltstack(struct proc *p, const uint64_t a[6])
+{
+	stack_t ss = { .ss_flags = SS_DISABLE };
+	if (a[1] && mem_write(&p->mem, a[1], &ss, sizeof(ss)) < 0)
+		return -EFAULT;
+	if (a[0] && mem_read(&p->mem, &ss, a[0], sizeof(ss)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+/* A signal the guest sends itself: until handlers run, only the default action applies. */
+static long self_signal(struct proc *p, int sig)
+{
+	if (sig == 0)
+		return 0;
+	if (sig < 1 || sig > 64)
+		return -EINVAL;
+	uint64_t h = p->sigact[sig].handler;
+	bool ignored_by_default = sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+	if (h == (uint64_t)(uintptr_t)SIG_IGN || (h == 0 && ignored_by_default))
+		return 0;
+	if (h != 0 && !p->opt->quiet)
+		pr_warn("signal %d has a handler, but delivery to handlers is not supported yet; "
+			"taking the default action", sig);
+	sys_terminate(p, 0, sig);
+	return 0;
+}
+
+long sys_kill(struct proc *p, const uint64_t a[6])
+{
+	pid_t pid = (pid_t)a[0];
+	if (pid == getpid())
+		return self_signal(p, (int)a[1]);
+	return sys_ret(kill(pid, (int)a[1]));
+}
+
+long sys_tgkill(struct proc *p, const uint64_t a[6])
+{
+	if ((pid_t)a[0] == getpid() && (pid_t)a[1] == (pid_t)syscall(SYS_gettid))
+		return self_signal(p, (int)a[2]);
+	return sys_ret(syscall(SYS_tgkill, (pid_t)a[0], (pid_t)a[1], (int)a[2]));
+}
+
+long sys_tkill(struct proc *p, const uint64_t a[6])
+{
+	if ((pid_t)a[0] == (pid_t)syscall(SYS_gettid))
+		return self_signal(p, (int)a[1]);
+	return sys_ret(syscall(SYS_tkill, (pid_t)a[0], (int)a[1]));
+}
