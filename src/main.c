@@ -102,8 +102,9 @@ static int parse_args(int argc, char **argv, struct options *o, struct env *env)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
+	opterr = 0;
 	/* '+': options stop at PROGRAM; its own arguments are its business. */
-	while ((c = getopt_long(argc, argv, "+E:U:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:E:U:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_STRACE: o->strace = true; break;
 		case OPT_STATS: o->stats_file = optarg; break;
@@ -113,13 +114,12 @@ static int parse_args(int argc, char **argv, struct options *o, struct env *env)
 		case 'U': env_unset(env, optarg); break;
 		case OPT_HELP: usage(stdout); exit(0);
 		case OPT_VERSION: printf("kvmse %s\n", KVMSE_VERSION); exit(0);
-		default: usage(stderr); exit(2);
+		case ':': die_status(2, "option %s needs an argument (see kvmse --help)", argv[optind - 1]);
+		default: die_status(2, "unknown option %s (see kvmse --help)", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		exit(2);
-	}
+	if (optind >= argc)
+		die_status(2, "no program to run (usage: kvmse [options] PROGRAM [ARGS...])");
 	return optind;
 }
 
@@ -159,6 +159,21 @@ static int fault_signal(struct proc *p, const struct cpu_event *ev)
 	case 12: case 17: return SIGBUS;
 	default: return SIGSEGV;
 	}
+}
+
+/* An entry of kvmse's own auxiliary vector as the kernel wrote it (glibc's getauxval
+ * rewrites AT_HWCAP on x86). */
+static uint64_t host_auxv(uint64_t type)
+{
+	uint64_t e[2], v = 0;
+	FILE *f = fopen("/proc/self/auxv", "re");
+	if (!f)
+		return getauxval(type);
+	while (fread(e, sizeof(e), 1, f) == 1 && e[0] != AT_NULL)
+		if (e[0] == type)
+			v = e[1];
+	fclose(f);
+	return v;
 }
 
 /* End kvmse the way the guest ended, so a waiting parent sees the same status. */
@@ -229,7 +244,7 @@ int main(int argc, char **argv)
 	getrlimit(RLIMIT_DATA, &rl);
 	p->rlim_data = rl.rlim_cur;
 
-	struct cpu_features f = { .hwcap = getauxval(AT_HWCAP), .minsigstksz = getauxval(AT_MINSIGSTKSZ) };
+	struct cpu_features f = { .hwcap = host_auxv(AT_HWCAP), .minsigstksz = host_auxv(AT_MINSIGSTKSZ) };
 	p->cpu = kvm_cpu_create(&p->mem, size, &f);
 	struct cpu_regs regs;
 	loader_exec(p, prog, argv + first, env.v, &f, &regs);

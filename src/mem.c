@@ -56,6 +56,8 @@ uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa)
 		m->nfree--;
 	}
 	m->used_pages += n;
+	if (*gpa + n * PAGE_SIZE > m->visible && m->grow)
+		m->grow(m->hook_ctx, *gpa + n * PAGE_SIZE);
 	return n;
 }
 

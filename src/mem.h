@@ -29,6 +29,8 @@ struct mem_extent {
  * INVLPG). 'pte' is the entry's gpa; the entry may change again before that.
  */
 typedef void (*mem_pte_hook)(void *ctx, gpa_t pte, gva_t va);
+/* Called before pages at or above 'top' are handed out, to make the CPU model see them. */
+typedef void (*mem_grow_hook)(void *ctx, uint64_t top);
 
 struct mem {
 	uint8_t *host;                  /* backing of gpa [0, size) */
@@ -38,7 +40,9 @@ struct mem {
 	uint64_t used_pages;
 	gpa_t root;                     /* PML4 */
 	mem_pte_hook hook;
+	mem_grow_hook grow;
 	void *hook_ctx;
+	uint64_t visible;               /* gpa [0, visible) is known to the CPU model */
 };
 
 /* Reserve 'size' bytes of guest-physical memory; the first 'reserved' bytes are not allocated. */

@@ -62,7 +62,7 @@ static int open_kvm(void)
 
 static struct kvm_cpuid2 *supported_cpuid(int sys_fd)
 {
-	for (int n = 64;; n *= 2) {
+	for (int n = 256;; n *= 2) {
 		struct kvm_cpuid2 *c = xcalloc(1, sizeof(*c) + (size_t)n * sizeof(c->entries[0]));
 		c->nent = (uint32_t)n;
 		if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
@@ -79,6 +79,60 @@ static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, ui
 		if (c->entries[i].function == fn && c->entries[i].index == idx)
 			return &c->entries[i];
 	return NULL;
+}
+
+/*
+ * kvm_pvm's supported-CPUID list leaves out most of the instruction set (SSE3 to AVX-512,
+ * FSGSBASE), yet its guests run user code on the host CPU, execute all of it, and read
+ * the host's CPUID (seen on this host). So on kvm_pvm, and only there, the user-mode ISA
+ * bits the host has are given back, so KVM's view matches the guest's and it accepts
+ * CR4.FSGSBASE. Under VMX/SVM KVM's list is the truth and is used as it is.
+ */
+struct isa_bits {
+	uint32_t fn, idx;
+	int reg;                /* 0 eax, 1 ebx, 2 ecx, 3 edx */
+	uint32_t mask;
+	uint64_t xcr0;          /* state the features need enabled, or 0 */
+};
+
+static const struct isa_bits pvm_isa[] = {
+	/* SSE3 PCLMUL SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES XSAVE RDRAND */
+	{ 1, 0, 2, 0x46d82203, 0 },
+	{ 1, 0, 2, (1u << 12) | (1u << 28) | (1u << 29), 0x7 },         /* FMA AVX F16C */
+	/* FSGSBASE BMI1 BMI2 ERMS RDSEED ADX CLFLUSHOPT CLWB SHA */
+	{ 7, 0, 1, 0x218c0309, 0 },
+	{ 7, 0, 1, 1u << 5, 0x7 },                                      /* AVX2 */
+	/* AVX512 F DQ IFMA CD BW VL */
+	{ 7, 0, 1, 0xd0230000, 0xe7 },
+	{ 7, 0, 2, (1u << 8), 0 },                                      /* GFNI */
+	{ 7, 0, 2, (1u << 9) | (1u << 10), 0x7 },                       /* VAES VPCLMULQDQ */
+	/* AVX512 VBMI VBMI2 VNNI BITALG VPOPCNTDQ */
+	{ 7, 0, 2, 0x5842, 0xe7 },
+	{ 7, 0, 3, 1u << 4, 0 },                                        /* FSRM */
+	{ 7, 0, 3, 1u << 8, 0xe7 },                                     /* AVX512_VP2INTERSECT */
+	{ 7, 1, 0, 1u << 4, 0x7 },                                      /* AVX_VNNI */
+	{ 7, 1, 0, 1u << 5, 0xe7 },                                     /* AVX512_BF16 */
+	/* LAHF ABM SSE4A MISALIGNSSE PREFETCHW XOP FMA4 TBM */
+	{ 0x80000001, 0, 2, 0x2109e1, 0 },
+};
+
+static bool is_pvm(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
+static void pvm_restore_isa(struct kvm_cpuid2 *cpuid, uint64_t xcr0)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(pvm_isa); i++) {
+		const struct isa_bits *b = &pvm_isa[i];
+		struct kvm_cpuid_entry2 *e = cpuid_find(cpuid, b->fn, b->idx);
+		uint32_t r[4];
+		if (!e || (b->xcr0 & xcr0) != b->xcr0 ||
+		    !__get_cpuid_count(b->fn, b->idx, &r[0], &r[1], &r[2], &r[3]))
+			continue;
+		uint32_t *dst = b->reg == 0 ? &e->eax : b->reg == 1 ? &e->ebx : b->reg == 2 ? &e->ecx : &e->edx;
+		*dst |= r[b->reg] & b->mask;
+	}
 }
 
 static uint64_t host_xcr0(void)
@@ -184,6 +238,8 @@ static void setup_msrs(struct kvm_cpu *k)
 static void pte_hook(void *ctx, gpa_t pte, gva_t va)
 {
 	struct kvm_cpu *k = ctx;
+	if (k->stop == STOP_NONE)
+		return;         /* the guest has not run: nothing of it is cached yet */
 	uint64_t n = k->qhdr[QHDR_COUNT / 8];
 	uint64_t dmap = DMAP_VA + pte;
 	k->cpu.stats.pte_replays++;
@@ -203,6 +259,27 @@ static void pte_hook(void *ctx, gpa_t pte, gva_t va)
 	k->qhdr[QHDR_COUNT / 8] = n + 1;
 }
 
+/* Register guest memory with KVM a slot at a time as the allocator reaches it: KVM's
+ * per-slot bookkeeping grows with the slot, so a VM that uses little starts fast. */
+#define SLOT_SIZE (1ULL << 30)
+
+static void grow_hook(void *ctx, uint64_t top)
+{
+	struct kvm_cpu *k = ctx;
+	struct mem *m = k->cpu.mem;
+	while (m->visible < top) {
+		uint64_t len = MIN(SLOT_SIZE, m->size - m->visible);
+		struct kvm_userspace_memory_region region = {
+			.slot = (uint32_t)(m->visible / SLOT_SIZE),
+			.guest_phys_addr = m->visible,
+			.memory_size = len,
+			.userspace_addr = (uint64_t)(uintptr_t)(m->host + m->visible),
+		};
+		KVM_IOCTL(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+		m->visible += len;
+	}
+}
+
 struct cpu *kvm_cpu_create(struct mem *mem, uint64_t mem_size, struct cpu_features *f)
 {
 	struct kvm_cpu *k = xcalloc(1, sizeof(*k));
@@ -213,11 +290,9 @@ struct cpu *kvm_cpu_create(struct mem *mem, uint64_t mem_size, struct cpu_featur
 	fd_hide(&k->sys_fd);
 	k->vm_fd = KVM_IOCTL(k->sys_fd, KVM_CREATE_VM, 0);
 	fd_hide(&k->vm_fd);
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = mem_size,
-		.userspace_addr = (uint64_t)(uintptr_t)mem->host,
-	};
-	KVM_IOCTL(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+	mem->hook_ctx = k;
+	mem->grow = grow_hook;
+	grow_hook(k, mem->free ? mem->free[0].start : mem_size);
 	k->vcpu_fd = KVM_IOCTL(k->vm_fd, KVM_CREATE_VCPU, 0);
 	fd_hide(&k->vcpu_fd);
 	int size = KVM_IOCTL(k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -225,28 +300,35 @@ struct cpu *kvm_cpu_create(struct mem *mem, uint64_t mem_size, struct cpu_featur
 	k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd, 0);
 	if (k->run == MAP_FAILED)
 		die_errno("mmap of the vCPU's kvm_run");
-	k->sync_regs = (ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
+	/* With KVM_CAP_SYNC_REGS the registers come back in kvm_run at each exit, no ioctl. */
+	int sync = ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	k->sync_regs = sync > 0 && (sync & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
+				   (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
 	k->r = k->sync_regs ? &k->run->s.regs.regs : &k->local;
+	k->s = k->sync_regs ? &k->run->s.regs.sregs : &k->local_s;
 	if (k->sync_regs)
-		k->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+		k->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 
 	struct kvm_cpuid2 *cpuid = supported_cpuid(k->sys_fd);
-	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, cpuid);
 	uint64_t cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	uint64_t xcr0 = guest_xcr0(cpuid);
+	if (is_pvm())
+		pvm_restore_isa(cpuid, xcr0);
 	struct kvm_cpuid_entry2 *leaf7 = cpuid_find(cpuid, 7, 0);
 	if (leaf7 && (leaf7->ebx & 1))
 		cr4 |= CR4_FSGSBASE;
-	uint64_t xcr0 = guest_xcr0(cpuid);
 	if (xcr0 & 1)
 		cr4 |= CR4_OSXSAVE;
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
 
 	kvm_shim_setup(k, mem_size);
 	mem->hook = pte_hook;
-	mem->hook_ctx = k;
 	setup_sregs(k, cr4);
 	setup_fpu(k, xcr0);     /* XCR0 needs CR4.OSXSAVE in place */
 	setup_msrs(k);
+	/* The model keeps the segment state at hand from now on (synced at each exit). */
+	KVM_IOCTL(k->vcpu_fd, KVM_GET_SREGS, k->s);
 	f->hwcap2 = (cr4 & CR4_FSGSBASE) ? 2 : 0;   /* HWCAP2_FSGSBASE */
 	return &k->cpu;
 }

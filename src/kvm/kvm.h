@@ -25,12 +25,13 @@ struct kvm_cpu {
 	size_t run_size;
 	bool sync_regs;         /* KVM_CAP_SYNC_REGS: registers travel in 'run' */
 	struct kvm_regs local;  /* the registers when they don't */
+	struct kvm_sregs local_s;
 	struct kvm_regs *r;     /* either run->s.regs.regs or &local */
-	bool r_dirty;
+	struct kvm_sregs *s;    /* either run->s.regs.sregs or &local_s */
+	bool r_dirty, s_dirty;
 	int syscall_ring;       /* -1 unknown; 3 on kvm_pvm, 0 on VMX/SVM */
 	enum kvm_stop stop;
 	struct cpu_regs user;   /* the user program's state while stopped */
-	bool seg_dirty;
 	uint8_t *shim;          /* host address of the shim (gpa 0) */
 	uint64_t *qhdr;
 	struct kvm_qent *qent;

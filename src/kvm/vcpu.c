@@ -16,14 +16,20 @@ static void vcpu_ioctl(struct kvm_cpu *k, unsigned long req, const char *name, v
 
 static void fetch_regs(struct kvm_cpu *k)
 {
-	if (!k->sync_regs)
+	if (!k->sync_regs) {
 		VCPU_IOCTL(k, KVM_GET_REGS, &k->local);
-	k->r_dirty = false;
+		VCPU_IOCTL(k, KVM_GET_SREGS, &k->local_s);
+	}
+	k->r_dirty = k->s_dirty = false;
 }
 
 /* User state <-> vCPU registers; 'rsp', 'rip' and 'rflags' live elsewhere in some stops. */
-static void gprs_to_user(const struct kvm_regs *r, struct cpu_regs *u)
+static void gprs_to_user(const struct kvm_cpu *k, struct cpu_regs *u)
 {
+	const struct kvm_regs *r = k->r;
+	/* The guest may have changed them itself with WRFSBASE/WRGSBASE. */
+	u->fs_base = k->s->fs.base;
+	u->gs_base = k->s->gs.base;
 	u->rax = r->rax; u->rbx = r->rbx; u->rcx = r->rcx; u->rdx = r->rdx;
 	u->rsi = r->rsi; u->rdi = r->rdi; u->rbp = r->rbp; u->rsp = r->rsp;
 	u->r8 = r->r8;   u->r9 = r->r9;   u->r10 = r->r10; u->r11 = r->r11;
@@ -74,16 +80,6 @@ static void put_user_state(struct kvm_cpu *k)
 	k->r_dirty = true;
 }
 
-static void flush_segments(struct kvm_cpu *k)
-{
-	struct kvm_sregs s;
-	VCPU_IOCTL(k, KVM_GET_SREGS, &s);
-	s.fs.base = k->user.fs_base;
-	s.gs.base = k->user.gs_base;
-	VCPU_IOCTL(k, KVM_SET_SREGS, &s);
-	k->seg_dirty = false;
-}
-
 /* Queue the flush interrupt if page-table edits are pending and the stub won't apply them. */
 static void request_flush(struct kvm_cpu *k)
 {
@@ -107,6 +103,12 @@ static void enter(struct kvm_cpu *k)
 		else
 			VCPU_IOCTL(k, KVM_SET_REGS, &k->local);
 	}
+	if (k->s_dirty) {
+		if (k->sync_regs)
+			k->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+		else
+			VCPU_IOCTL(k, KVM_SET_SREGS, &k->local_s);
+	}
 	uint64_t t0 = now_ns();
 	int rc;
 	do
@@ -128,12 +130,9 @@ static bool has_error_code(int v)
 static int syscall_exit(struct kvm_cpu *k, struct cpu_event *ev)
 {
 	struct kvm_regs *r = k->r;
-	if (k->syscall_ring < 0) {
-		struct kvm_sregs s;
-		VCPU_IOCTL(k, KVM_GET_SREGS, &s);
-		k->syscall_ring = s.cs.dpl;
-	}
-	gprs_to_user(r, &k->user);
+	if (k->syscall_ring < 0)
+		k->syscall_ring = k->s->cs.dpl;
+	gprs_to_user(k, &k->user);
 	/* As a kernel's pt_regs: the program resumes at RCX with the flags saved in R11. */
 	k->user.rip = r->rcx;
 	k->user.rflags = r->r11;
@@ -143,13 +142,30 @@ static int syscall_exit(struct kvm_cpu *k, struct cpu_event *ev)
 	return 0;
 }
 
+/* Read the bytes of user code around 'rip' (0, or -EFAULT). */
+static int peek_code(struct kvm_cpu *k, uint64_t rip, uint8_t *buf, size_t n)
+{
+	return mem_read(k->cpu.mem, buf, rip, n);
+}
+
+/* kvm_pvm raises #UD for "INT n" through a gate ring 3 may not use, where the CPU
+ * raises #GP with the gate in the error code (SDM Vol. 3A, 6.12.1.1): report that. */
+static void fix_int_n(struct kvm_cpu *k, struct cpu_event *ev)
+{
+	uint8_t insn[2];
+	if (ev->vector == 6 && peek_code(k, k->user.rip, insn, 2) == 0 && insn[0] == 0xcd) {
+		ev->vector = 13;
+		ev->error_code = (uint64_t)insn[1] * 8 + 2;
+	}
+}
+
 static int fault_exit(struct kvm_cpu *k, int vec, struct cpu_event *ev)
 {
 	uint64_t *f = kvm_ist_frame(k);
 	if ((f[2] & 3) != 3)
 		die("exception %d in the shim at rip %#llx (cs %#llx)", vec,
 		    (unsigned long long)f[1], (unsigned long long)f[2]);
-	gprs_to_user(k->r, &k->user);
+	gprs_to_user(k, &k->user);
 	k->user.rip = f[1];
 	k->user.rflags = f[3];
 	k->user.rsp = f[4];
@@ -158,20 +174,35 @@ static int fault_exit(struct kvm_cpu *k, int vec, struct cpu_event *ev)
 	ev->vector = vec;
 	ev->error_code = f[0];
 	ev->addr = 0;
-	if (vec == 14) {
-		struct kvm_sregs s;
-		VCPU_IOCTL(k, KVM_GET_SREGS, &s);
-		ev->addr = s.cr2;
-	}
+	if (vec == 14)
+		ev->addr = k->s->cr2;
+	fix_int_n(k, ev);
 	k->cpu.stats.exits_fault++;
 	return 0;
 }
 
-/* An OUT to the syscall port from anywhere but the shim: what the CPU would do natively, #GP. */
+/* Length of the IN/OUT (or INS/OUTS) instruction that ends just before 'rip'. */
+static unsigned io_insn_len(struct kvm_cpu *k, uint64_t rip)
+{
+	uint8_t b[4];
+	if (peek_code(k, rip - 4, b, 4) < 0)
+		return 2;
+	unsigned len;
+	if (b[2] >= 0xe4 && b[2] <= 0xe7 && b[3] == PORT_SYSCALL)
+		len = 2;                        /* IN/OUT imm8 */
+	else
+		len = 1;                        /* IN/OUT DX, INS/OUTS */
+	while (len < 4 && (b[4 - len - 1] == 0x66 || b[4 - len - 1] == 0xf3 || b[4 - len - 1] == 0xf2))
+		len++;                          /* operand-size and REP prefixes */
+	return len;
+}
+
+/* IN or OUT on the syscall port from anywhere but the shim: what the CPU would do
+ * natively (no I/O permission in ring 3) is #GP. */
 static int forged_exit(struct kvm_cpu *k, struct cpu_event *ev)
 {
-	gprs_to_user(k->r, &k->user);
-	k->user.rip -= 2;
+	gprs_to_user(k, &k->user);
+	k->user.rip -= io_insn_len(k, k->user.rip);
 	k->stop = STOP_SYSCALL;
 	ev->kind = CPU_FAULT;
 	ev->vector = 13;
@@ -186,10 +217,11 @@ static int io_exit(struct kvm_cpu *k, struct cpu_event *ev)
 	struct kvm_run *run = k->run;
 	uint64_t rip = k->r->rip;
 	unsigned port = run->io.port;
+	if (port == PORT_SYSCALL)
+		return rip == SHIM_VA + SHIM_ENTRY_OFF + 2 && run->io.direction == KVM_EXIT_IO_OUT ?
+		       syscall_exit(k, ev) : forged_exit(k, ev);
 	if (run->io.direction != KVM_EXIT_IO_OUT)
 		die("unexpected IN from port %#x at rip %#llx", port, (unsigned long long)rip);
-	if (port == PORT_SYSCALL)
-		return rip == SHIM_VA + SHIM_ENTRY_OFF + 2 ? syscall_exit(k, ev) : forged_exit(k, ev);
 	if (port >= PORT_EXC && port < PORT_EXC + 32) {
 		int vec = (int)port - PORT_EXC;
 		uint64_t site = SHIM_VA + SHIM_TEXT_OFF + (uint64_t)vec * EXC_STUB_SIZE +
@@ -219,8 +251,6 @@ static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
 	put_user_state(k);
-	if (k->seg_dirty)
-		flush_segments(k);
 	request_flush(k);
 	k->queued_pages = 0;
 	for (;;) {
@@ -257,8 +287,11 @@ static void kvm_get_regs(struct cpu *c, struct cpu_regs *r)
 static void kvm_set_regs(struct cpu *c, const struct cpu_regs *r)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
-	if (r->fs_base != k->user.fs_base || r->gs_base != k->user.gs_base)
-		k->seg_dirty = true;
+	if (r->fs_base != k->s->fs.base || r->gs_base != k->s->gs.base) {
+		k->s->fs.base = r->fs_base;
+		k->s->gs.base = r->gs_base;
+		k->s_dirty = true;
+	}
 	k->user = *r;
 }
 

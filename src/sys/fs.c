@@ -33,6 +33,25 @@ static long guest_iov(struct proc *p, uint64_t va, uint64_t len, enum mem_access
 	return mem_iov(&p->mem, va, covered, acc, iov, max, NULL);
 }
 
+/*
+ * A read into a buffer kvmse cannot reach: Linux only faults when data is copied, so a
+ * read that returns nothing (end of file, empty /dev/null) succeeds. Read into a host
+ * buffer and copy; on a fault, put a seekable file's offset back, as the kernel leaves it.
+ */
+static long read_bounced(struct proc *p, long fd, const uint64_t a[6], bool positioned)
+{
+	size_t len = (size_t)MIN(a[2], 1u << 16);
+	void *buf = xmalloc(len);
+	long n = sys_ret(positioned ? pread((int)fd, buf, len, (off_t)a[3]) : read((int)fd, buf, len));
+	if (n > 0 && mem_write(&p->mem, a[1], buf, (uint64_t)n) < 0) {
+		if (!positioned)
+			lseek((int)fd, -n, SEEK_CUR);
+		n = -EFAULT;
+	}
+	free(buf);
+	return n;
+}
+
 /* read, write, pread64, pwrite64 on one guest buffer. */
 static long rw(struct proc *p, const uint64_t a[6], enum mem_access acc, bool positioned)
 {
@@ -45,6 +64,8 @@ static long rw(struct proc *p, const uint64_t a[6], enum mem_access acc, bool po
 				  : sys_ret(syscall(acc == MEM_WRITE ? SYS_read : SYS_write, fd, NULL, 0));
 	}
 	long n = guest_iov(p, a[1], len, acc, iov, (int)ARRAY_SIZE(iov));
+	if (n == -EFAULT && acc == MEM_WRITE)
+		return read_bounced(p, fd, a, positioned);
 	if (n < 0)
 		return n;
 	/* A read writes guest memory, a write reads it. */
@@ -111,8 +132,10 @@ long sys_openat(struct proc *p, const uint64_t a[6])
 	long rc = sys_path(p, a[1], path);
 	if (rc < 0)
 		return rc;
-	if (dfd < 0 && path[0] != '/')
+	if (dfd == -EBADF && path[0] != '/')
 		return dfd;
+	if (dfd == -EBADF)
+		dfd = AT_FDCWD;
 	const char *real = is_self_exe(path) ? p->exe : path;
 	return sys_ret(openat((int)dfd, real, (int)a[2], (mode_t)a[3]));
 }

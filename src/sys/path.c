@@ -21,9 +21,9 @@
 /* The dirfd of an *at call, checked only where the path is relative (as the kernel does). */
 #define DIRFD_ARG(var, arg, path)                                   \
 	long var = sys_dirfd(p, (arg));                             \
-	if (var < 0 && (path)[0] != '/')                            \
+	if (var == -EBADF && (path)[0] != '/')                      \
 		return var;                                         \
-	if (var < 0)                                                \
+	if (var == -EBADF)                                          \
 		var = AT_FDCWD
 
 /* Run a host call that fills a struct, then copy it to the guest. */
@@ -73,10 +73,10 @@ long sys_statx(struct proc *p, const uint64_t a[6])
 {
 	PATH_ARG(path, a[1]);
 	long dfd = sys_dirfd(p, a[0]);
-	if (dfd < 0 && (path[0] != '/' || (!path[0] && (a[2] & AT_EMPTY_PATH))))
+	if (dfd == -EBADF && path[0] != '/')
 		return dfd;
 	struct statx stx;
-	return out_struct(p, syscall(SYS_statx, (int)(dfd < 0 ? AT_FDCWD : dfd), path, (int)a[2],
+	return out_struct(p, syscall(SYS_statx, (int)(dfd == -EBADF ? AT_FDCWD : dfd), path, (int)a[2],
 				     (unsigned)a[3], &stx), a[4], &stx, sizeof(stx));
 }
 

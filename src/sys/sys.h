@@ -26,11 +26,11 @@ static inline long sys_ret(long rc)
 static inline long fd_guest(struct proc *p, uint64_t fd)
 {
 	(void)p;
-	return fd_hidden((int)fd) ? -EBADF : (long)(int)fd;
+	return (int)fd < 0 || fd_hidden((int)fd) ? -EBADF : (long)(int)fd;
 }
 /* Copy a path argument: 0, -EFAULT or -ENAMETOOLONG. */
 long sys_path(struct proc *p, uint64_t va, char buf[PATH_MAX]);
-/* The dirfd argument of an *at call: AT_FDCWD, a guest fd, or -EBADF. */
+/* The dirfd argument of an *at call: AT_FDCWD (negative), a guest fd, or -EBADF. */
 long sys_dirfd(struct proc *p, uint64_t fd);
 
 /* The guest terminates now: signal 0 means exit with 'status'. */

@@ -28,7 +28,7 @@ static const char *const other_names[] = {
 	[55] = "getsockopt", [56] = "clone", [57] = "fork", [58] = "vfork", [59] = "execve",
 	[64] = "semget", [73] = "flock", [78] = "getdents", [101] = "ptrace", [103] = "syslog",
 	[105] = "setuid", [106] = "setgid", [109] = "setpgid", [112] = "setsid", [127] = "rt_sigpending",
-	[128] = "rt_sigtimedwait", [130] = "rt_sigsuspend", [157] = "prctl", [161] = "chroot",
+	[128] = "rt_sigtimedwait", [130] = "rt_sigsuspend", [161] = "chroot",
 	[165] = "mount", [203] = "sched_setaffinity", [213] = "epoll_create", [221] = "fadvise64",
 	[222] = "timer_create", [232] = "epoll_wait", [233] = "epoll_ctl", [247] = "waitid",
 	[253] = "inotify_init", [281] = "epoll_pwait", [282] = "signalfd", [283] = "timerfd_create",

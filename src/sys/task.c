@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -99,6 +100,34 @@ long sys_set_robust_list(struct proc *p, const uint64_t a[6])
 		return -EINVAL;
 	p->robust_list = a[0];
 	return 0;
+}
+
+long sys_prctl(struct proc *p, const uint64_t a[6])
+{
+	char name[16];
+	switch ((int)a[0]) {
+	case PR_SET_NAME:
+		if (mem_read(&p->mem, name, a[1], sizeof(name)) < 0)
+			return -EFAULT;
+		name[15] = 0;
+		return sys_ret(prctl(PR_SET_NAME, name));
+	case PR_GET_NAME:
+		if (prctl(PR_GET_NAME, name) < 0)
+			return -errno;
+		return mem_write(&p->mem, a[1], name, sizeof(name)) < 0 ? -EFAULT : 0;
+	case PR_GET_DUMPABLE: case PR_SET_DUMPABLE: case PR_GET_PDEATHSIG: case PR_SET_PDEATHSIG:
+	case PR_GET_NO_NEW_PRIVS: case PR_SET_NO_NEW_PRIVS: case PR_GET_TIMERSLACK:
+	case PR_SET_TIMERSLACK:
+		if ((int)a[0] == PR_GET_PDEATHSIG) {
+			int sig;
+			if (prctl(PR_GET_PDEATHSIG, &sig) < 0)
+				return -errno;
+			return mem_write(&p->mem, a[1], &sig, sizeof(sig)) < 0 ? -EFAULT : 0;
+		}
+		return sys_ret(prctl((int)a[0], a[1], a[2], a[3], a[4]));
+	default:
+		return -EINVAL;
+	}
 }
 
 long sys_rseq(struct proc *p, const uint64_t a[6])

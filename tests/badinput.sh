@@ -1,0 +1,36 @@
+# badinput.sh - sourced by run.sh: what kvmse says and returns for programs it cannot run.
+BAD="$WORK/bad"
+mkdir -p "$BAD/dir"
+: >"$BAD/empty"; chmod +x "$BAD/empty"
+head -c 100 "$TESTS/build/glibc/tls" >"$BAD/truncated"; chmod +x "$BAD/truncated"
+head -c 3000 "$TESTS/build/glibc/tls" >"$BAD/truncated-seg"; chmod +x "$BAD/truncated-seg"
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\267\000' >"$BAD/arm64"
+head -c 4096 /dev/zero >>"$BAD/arm64"; chmod +x "$BAD/arm64"
+echo 'not a program' >"$BAD/text"; chmod +x "$BAD/text"
+cp "$TESTS/build/glibc/tls" "$BAD/noexec"; chmod -x "$BAD/noexec"
+
+# expect NAME STATUS PATTERN CMD...: kvmse's status and one stderr line matching PATTERN.
+expect() {
+	local name=$1 want=$2 pat=$3; shift 3
+	"$@" >"$WORK/b.out" 2>"$WORK/b.err" </dev/null; local st=$?
+	: >"$WORK/why"
+	[ "$st" = "$want" ] || echo "status $st, expected $want" >>"$WORK/why"
+	[ "$(wc -l <"$WORK/b.err")" -le 1 ] || { echo "more than one line on stderr:"; cat "$WORK/b.err"; } >>"$WORK/why"
+	cat "$WORK/b.out" "$WORK/b.err" | grep -q -- "$pat" || { echo "output does not match '$pat':"; cat "$WORK/b.err"; } >>"$WORK/why"
+	[ -s "$WORK/why" ] && result "$name" bad || result "$name" ok
+}
+expect "bad input: missing file" 127 "No such file or directory" "$KVMSE" "$BAD/missing"
+expect "bad input: directory" 126 "Is a directory" "$KVMSE" "$BAD/dir"
+expect "bad input: empty file" 126 "not an ELF executable" "$KVMSE" "$BAD/empty"
+expect "bad input: text file" 126 "not an ELF executable" "$KVMSE" "$BAD/text"
+expect "bad input: truncated header" 126 "truncated ELF" "$KVMSE" "$BAD/truncated"
+expect "bad input: truncated segments" 126 "truncated ELF" "$KVMSE" "$BAD/truncated-seg"
+expect "bad input: other architecture" 126 "AArch64" "$KVMSE" "$BAD/arm64"
+expect "bad input: not executable" 126 "Permission denied" "$KVMSE" "$BAD/noexec"
+expect "bad input: dynamic executable" 126 "dynamically linked" "$KVMSE" /bin/true
+expect "bad input: no program" 2 "no program to run" "$KVMSE"
+expect "bad input: bad option" 2 "unknown option --bogus" "$KVMSE" --bogus
+expect "bad input: option without value" 2 "needs an argument" "$KVMSE" --stats
+expect "bad input: bad --memory" 1 "memory" "$KVMSE" --memory 12 "$TESTS/build/glibc/tls"
+# A guest that asks for more than --memory gets ENOMEM (malloc returns NULL).
+expect "memory cap: ENOMEM beyond --memory" 99 "CHECK failed" "$KVMSE" --memory 64M "$TESTS/build/glibc/malloc"

@@ -1,0 +1,33 @@
+/* common.h - helpers for the test programs: print a checked value, fail loudly. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Print a call's outcome: its value, or -1 and the errno name, as strace would. */
+#define SHOW(expr) show(#expr, (long)(expr))
+static inline void show(const char *what, long rc)
+{
+	if (rc < 0)
+		printf("%s = -1 (%s)\n", what, strerror(errno));
+	else
+		printf("%s = %ld\n", what, rc);
+	errno = 0;
+}
+
+#define CHECK(cond)                                                         \
+	do {                                                                \
+		if (!(cond)) {                                              \
+			printf("CHECK failed: %s (line %d)\n", #cond, __LINE__); \
+			exit(99);                                           \
+		}                                                           \
+	} while (0)
+
+static inline unsigned long checksum(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	unsigned long h = 5381;
+	for (size_t i = 0; i < n; i++)
+		h = h * 33 + b[i];
+	return h;
+}

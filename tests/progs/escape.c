@@ -1,0 +1,70 @@
+/* Attempts to leave ring 3 or reach the shim: each must end as natively (a signal). */
+// run: read-shim
+// run: write-shim
+// run: jump-shim
+// run: read-dmap
+// run: hlt
+// run: out
+// run: out-syscall-port
+// run: in
+// run: cli
+// run: mov-cr3
+// run: wrmsr
+// run: lgdt
+// run: int40
+// run: int41
+// run: ud2
+// run: int3
+// run: div0
+// run: noncanonical
+#include "common.h"
+#include <stdint.h>
+
+int main(int argc, char **argv)
+{
+	CHECK(argc == 2);
+	const char *m = argv[1];
+	printf("trying %s\n", m);
+	fflush(stdout);
+	volatile uint64_t *shim = (uint64_t *)0xffffffff80000000UL;
+	if (!strcmp(m, "read-shim"))
+		printf("%lx\n", (unsigned long)shim[0x2000 / 8]);
+	else if (!strcmp(m, "write-shim"))
+		shim[0] = 0xcc;
+	else if (!strcmp(m, "jump-shim"))
+		((void (*)(void))0xffffffff80001000UL)();
+	else if (!strcmp(m, "read-dmap"))
+		printf("%lx\n", *(volatile unsigned long *)0xffff888000001000UL);
+	else if (!strcmp(m, "hlt"))
+		__asm__ volatile("hlt");
+	else if (!strcmp(m, "out"))
+		__asm__ volatile("outb %al, $0x80");
+	else if (!strcmp(m, "out-syscall-port"))
+		__asm__ volatile("mov $39, %%eax; outb %%al, $0x10" ::: "eax");
+	else if (!strcmp(m, "in"))
+		__asm__ volatile("inb $0x10, %%al" ::: "eax");
+	else if (!strcmp(m, "cli"))
+		__asm__ volatile("cli");
+	else if (!strcmp(m, "mov-cr3"))
+		__asm__ volatile("mov %%cr3, %%rax" ::: "rax");
+	else if (!strcmp(m, "wrmsr"))
+		__asm__ volatile("xor %%eax, %%eax; xor %%edx, %%edx; mov $0xc0000082, %%ecx; wrmsr" ::: "eax", "ecx", "edx");
+	else if (!strcmp(m, "lgdt")) {
+		struct __attribute__((packed)) { uint16_t lim; uint64_t base; } d = { 0, 0 };
+		__asm__ volatile("lgdt %0" :: "m"(d));
+	} else if (!strcmp(m, "int40"))
+		__asm__ volatile("int $0x40");
+	else if (!strcmp(m, "int41"))
+		__asm__ volatile("int $0x41");
+	else if (!strcmp(m, "ud2"))
+		__asm__ volatile("ud2");
+	else if (!strcmp(m, "int3"))
+		__asm__ volatile("int3");
+	else if (!strcmp(m, "div0")) {
+		volatile int z = 0;
+		printf("%d\n", 1 / z);
+	} else if (!strcmp(m, "noncanonical"))
+		printf("%lx\n", *(volatile unsigned long *)0x8000000000000000UL);
+	printf("survived %s\n", m);
+	return 0;
+}

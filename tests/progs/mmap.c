@@ -1,0 +1,82 @@
+/* mmap, munmap, mprotect and mremap patterns, file mappings included. */
+#include "common.h"
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MB (1u << 20)
+
+int main(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *a = mmap(NULL, 8 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(a != MAP_FAILED);
+	for (unsigned i = 0; i < 8 * MB; i += 512)
+		CHECK(a[i] == 0);
+	memset(a, 0x5a, 8 * MB);
+	/* Punch a hole, then fill it with MAP_FIXED: the new pages are zero. */
+	CHECK(munmap(a + MB, MB) == 0);
+	char *b = mmap(a + MB, MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	CHECK(b == a + MB);
+	CHECK(b[0] == 0 && b[MB - 1] == 0 && a[MB - 1] == 0x5a && a[2 * MB] == 0x5a);
+	/* MAP_FIXED over live data replaces it. */
+	char *c = mmap(a + 3 * MB, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	CHECK(c == a + 3 * MB && c[0] == 0 && c[2 * pg] == 0x5a);
+	/* mprotect down and up keeps contents. */
+	CHECK(mprotect(a, 4 * MB, PROT_READ) == 0);
+	CHECK(a[5] == 0x5a);
+	CHECK(mprotect(a, 4 * MB, PROT_NONE) == 0);
+	CHECK(mprotect(a, 4 * MB, PROT_READ | PROT_WRITE) == 0);
+	a[5] = 1;
+	CHECK(a[6] == 0x5a);
+	/* mremap: grow in place or move; contents follow. */
+	char *d = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (int i = 0; i < 4 * pg; i++)
+		d[i] = (char)(i % 251);
+	char *e = mremap(d, 4 * pg, 64 * pg, MREMAP_MAYMOVE);
+	CHECK(e != MAP_FAILED);
+	for (int i = 0; i < 4 * pg; i++)
+		CHECK(e[i] == (char)(i % 251));
+	CHECK(e[63 * pg] == 0);
+	char *f = mremap(e, 64 * pg, 2 * pg, 0);
+	CHECK(f == e && f[pg + 3] == (char)((pg + 3) % 251));
+	/* Moving to a fixed place. */
+	char *g = mmap(NULL, 16 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *h = mremap(f, 2 * pg, 2 * pg, MREMAP_MAYMOVE | MREMAP_FIXED, g + 4 * pg);
+	CHECK(h == g + 4 * pg && h[7] == 7);
+	/* Errors as Linux gives them. */
+	SHOW(munmap(a + 1, pg));
+	SHOW(mmap(NULL, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED);
+	SHOW(mprotect(a + 1, pg, PROT_READ));
+	SHOW(mremap(a, pg, 2 * pg, MREMAP_FIXED, a + 100 * MB) == MAP_FAILED);
+	SHOW(madvise(a, pg, 12345));
+	/* MADV_DONTNEED zeroes private anonymous pages. */
+	a[3 * pg] = 9;
+	CHECK(madvise(a + 3 * pg, pg, MADV_DONTNEED) == 0);
+	CHECK(a[3 * pg] == 0);
+	/* A private file mapping shows the file. */
+	int fd = open("mapped.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "file contents here\n", 19) == 19);
+	char *m = mmap(NULL, 19, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(m != MAP_FAILED);
+	printf("mapped: %.19s", m);
+	CHECK(m[19] == 0 && m[pg - 1] == 0);
+	char *w = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	w[0] = 'F';
+	CHECK(m[0] == 'f');
+	CHECK(munmap(m, 19) == 0 && munmap(w, pg) == 0);
+	close(fd);
+	CHECK(munmap(a, 8 * MB) == 0);
+	/* Many small maps and unmaps. */
+	for (int i = 0; i < 2000; i++) {
+		char *p = mmap(NULL, (size_t)(i % 7 + 1) * pg, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(p != MAP_FAILED && p[0] == 0);
+		p[0] = 1;
+		CHECK(munmap(p, (size_t)(i % 7 + 1) * pg) == 0);
+	}
+	puts("mmap ok");
+	return 0;
+}
