@@ -179,6 +179,12 @@ static uint64_t host_auxv(uint64_t type)
 /* End kvmse the way the guest ended, so a waiting parent sees the same status. */
 static noreturn void finish(struct proc *p)
 {
+	if (p->opt->strace) {
+		if (p->exit_signal)
+			fprintf(stderr, "+++ killed by SIG%s +++\n", sigabbrev_np(p->exit_signal));
+		else
+			fprintf(stderr, "+++ exited with %d +++\n", p->exit_status);
+	}
 	fflush(stdout);
 	fflush(stderr);
 	if (!p->exit_signal)

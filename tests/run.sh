@@ -66,6 +66,7 @@ for src in progs/*.c; do
 	done
 done
 
+. "$TESTS/strace.sh"
 . "$TESTS/busybox.sh"
 . "$TESTS/badinput.sh"
 

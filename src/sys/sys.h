@@ -33,6 +33,10 @@ long sys_path(struct proc *p, uint64_t va, char buf[PATH_MAX]);
 /* The dirfd argument of an *at call: AT_FDCWD (negative), a guest fd, or -EBADF. */
 long sys_dirfd(struct proc *p, uint64_t fd);
 
+/* strace.c: one strace line for call 'nr' with strace format 'fmt' (see syscalls.def). */
+void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt, const uint64_t a[6],
+		  long ret, bool returned);
+
 /* The guest terminates now: signal 0 means exit with 'status'. */
 void sys_terminate(struct proc *p, int status, int sig);
 

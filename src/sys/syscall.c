@@ -1,7 +1,6 @@
 /* syscall.c - dispatch by number, the ENOSYS fallback, and --strace output. */
 #include "sys.h"
 #include "../util.h"
-#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,128 +63,6 @@ void sys_terminate(struct proc *p, int status, int sig)
 	p->exit_signal = sig;
 }
 
-/* strace's quoting: at most 32 characters, C escapes, "..." when cut. */
-static void put_quoted(struct proc *p, uint64_t va, long len, bool nul_term)
-{
-	char buf[33];
-	long n = nul_term ? 32 : MIN(len, 32);
-	if (n < 0)
-		n = 0;
-	long got = 0;
-	while (got < n && mem_read(&p->mem, buf + got, va + (uint64_t)got, 1) == 0) {
-		if (nul_term && !buf[got])
-			break;
-		got++;
-	}
-	if (nul_term && got == n && got == 0 && mem_read(&p->mem, buf, va, 1) < 0) {
-		fprintf(stderr, "%#llx", (unsigned long long)va);
-		return;
-	}
-	fputc('"', stderr);
-	for (long i = 0; i < got; i++) {
-		unsigned char c = (unsigned char)buf[i];
-		switch (c) {
-		case '\n': fputs("\\n", stderr); break;
-		case '\t': fputs("\\t", stderr); break;
-		case '\r': fputs("\\r", stderr); break;
-		case '"': fputs("\\\"", stderr); break;
-		case '\\': fputs("\\\\", stderr); break;
-		default:
-			if (isprint(c))
-				fputc(c, stderr);
-			else
-				fprintf(stderr, "\\%o", c);
-		}
-	}
-	fputc('"', stderr);
-	if ((nul_term && got == n) || (!nul_term && len > n))
-		fputs("...", stderr);
-}
-
-static void put_open_flags(uint64_t f)
-{
-	static const struct { int bit; const char *name; } bits[] = {
-		{ O_CREAT, "O_CREAT" }, { O_EXCL, "O_EXCL" }, { O_NOCTTY, "O_NOCTTY" },
-		{ O_TRUNC, "O_TRUNC" }, { O_APPEND, "O_APPEND" }, { O_NONBLOCK, "O_NONBLOCK" },
-		{ O_DIRECTORY, "O_DIRECTORY" }, { O_NOFOLLOW, "O_NOFOLLOW" }, { O_CLOEXEC, "O_CLOEXEC" },
-	};
-	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
-	fputs(acc[f & 3], stderr);
-	f &= ~3ULL;
-	for (size_t i = 0; i < ARRAY_SIZE(bits); i++) {
-		if (f & (uint64_t)bits[i].bit) {
-			fprintf(stderr, "|%s", bits[i].name);
-			f &= ~(uint64_t)bits[i].bit;
-		}
-	}
-	if (f & ~(uint64_t)O_LARGEFILE & 0xffffffff)
-		fprintf(stderr, "|%#llx", (unsigned long long)(f & ~(uint64_t)O_LARGEFILE));
-}
-
-static void put_arg(struct proc *p, char kind, const uint64_t a[6], int i, long ret)
-{
-	uint64_t v = a[i];
-	switch (kind) {
-	case 'd': fprintf(stderr, "%d", (int)v); break;
-	case 'u': fprintf(stderr, "%llu", (unsigned long long)v); break;
-	case 'o': fprintf(stderr, "%#llo", (unsigned long long)v); break;
-	case 'x': fprintf(stderr, "%#llx", (unsigned long long)v); break;
-	case 'A':
-		if ((int)v == AT_FDCWD)
-			fputs("AT_FDCWD", stderr);
-		else
-			fprintf(stderr, "%d", (int)v);
-		break;
-	case 'f': put_open_flags(v); break;
-	case 's': put_quoted(p, v, 0, true); break;
-	case 'b': put_quoted(p, v, (long)a[i + 1], false); break;
-	case 'B':
-		if (ret >= 0)
-			put_quoted(p, v, ret, false);
-		else
-			fprintf(stderr, "%#llx", (unsigned long long)v);
-		break;
-	default:
-		if (v)
-			fprintf(stderr, "%#llx", (unsigned long long)v);
-		else
-			fputs("NULL", stderr);
-	}
-}
-
-static const char *fmt_of(unsigned nr)
-{
-	return nr < ARRAY_SIZE(table) && table[nr].fmt ? table[nr].fmt : "dxxxxxx";
-}
-
-/* "name(args) = " as strace prints it, after the call so output buffers are filled. */
-static void put_call(struct proc *p, unsigned nr, const uint64_t a[6], long ret)
-{
-	const char *name = sys_name(nr);
-	const char *fmt = fmt_of(nr);
-	if (name)
-		fprintf(stderr, "%s(", name);
-	else
-		fprintf(stderr, "syscall_%#x(", nr);
-	for (int i = 0; fmt[i + 1] && i < 6; i++) {
-		if (i)
-			fputs(", ", stderr);
-		put_arg(p, fmt[i + 1], a, i, ret);
-	}
-	fputs(") = ", stderr);
-}
-
-static void put_result(unsigned nr, long ret)
-{
-	if (ret < 0 && ret > -4096)
-		fprintf(stderr, "-1 %s (%s)\n", strerrorname_np((int)-ret) ? strerrorname_np((int)-ret) : "E?",
-			strerror((int)-ret));
-	else if (fmt_of(nr)[0] == 'x')
-		fprintf(stderr, "%#lx\n", ret);
-	else
-		fprintf(stderr, "%ld\n", ret);
-}
-
 static long unknown(struct proc *p, unsigned nr)
 {
 	p->stats.syscalls_unknown++;
@@ -210,15 +87,12 @@ void sys_dispatch(struct proc *p, struct cpu_regs *r)
 	const struct sys_entry *e = nr < ARRAY_SIZE(table) && table[nr].fn ? &table[nr] : NULL;
 	if (nr < ARRAY_SIZE(p->stats.syscalls))
 		p->stats.syscalls[nr]++;
-	bool no_ret = fmt_of(nr)[0] == 'n';
-	if (p->opt->strace && no_ret) {
-		put_call(p, nr, a, 0);
-		fputs("?\n", stderr);
-	}
+	const char *fmt = e ? e->fmt : "dxxxxxx";
+	bool no_ret = fmt[0] == 'n';
+	if (p->opt->strace && no_ret)
+		strace_print(p, sys_name(nr), nr, fmt, a, 0, false);
 	long ret = e ? e->fn(p, a) : unknown(p, nr);
-	if (p->opt->strace && !no_ret) {
-		put_call(p, nr, a, ret);
-		put_result(nr, ret);
-	}
+	if (p->opt->strace && !no_ret)
+		strace_print(p, sys_name(nr), nr, fmt, a, ret, true);
 	r->rax = (uint64_t)ret;
 }

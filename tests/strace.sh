@@ -1,0 +1,16 @@
+# strace.sh - sourced by run.sh: `kvmse --strace` prints what strace(1) prints for the same
+# program, from the program's marker call on (start-up differs: kvmse has no rseq), with
+# addresses, which move between runs, blanked.
+strace_norm() {
+	sed -n '/strace-start/,$p' "$1" | sed -E 's/0x[0-9a-f]{6,}/ADDR/g; s/ +=/ =/'
+}
+for v in glibc musl; do
+	d="$WORK/cwd"
+	rm -rf "$d"; mkdir -p "$d"
+	(cd "$d" && strace -o "$WORK/n.tr" "$TESTS/build/$v/files" >/dev/null 2>&1)
+	rm -rf "$d"; mkdir -p "$d"
+	(cd "$d" && "${KV[@]}" --strace "$TESTS/build/$v/files" >/dev/null 2>"$WORK/k.tr")
+	diff -u <(strace_norm "$WORK/n.tr") <(strace_norm "$WORK/k.tr") | head -30 >"$WORK/why"
+	[ -s "$WORK/n.tr" ] || echo "strace produced nothing" >>"$WORK/why"
+	[ -s "$WORK/why" ] && result "strace format: $v/files" bad || result "strace format: $v/files" ok
+done
