@@ -235,6 +235,9 @@ int main(int argc, char **argv)
 	int first = parse_args(argc, argv, &opt, &env);
 	const char *prog = argv[first];
 
+	/* A write to a closed pipe must give the guest EPIPE, not kill kvmse. */
+	signal(SIGPIPE, SIG_IGN);
+	user_init();
 	static struct proc proc;
 	struct proc *p = &proc;
 	p->opt = &opt;

@@ -173,13 +173,9 @@ int mem_iov(struct mem *m, gva_t va, uint64_t len, enum mem_access acc,
 	uint64_t done = 0;
 	if (covered)
 		*covered = 0;
-	if (!len)
-		return 0;
-	if (!canonical_user(va, len))
-		return -EFAULT;
 	while (done < len) {
 		gva_t cur = va + done;
-		uint8_t *p = translate(m, cur, acc);
+		uint8_t *p = canonical_user(cur, 1) ? translate(m, cur, acc) : NULL;
 		if (!p)
 			return -EFAULT;
 		uint64_t chunk = MIN(PAGE_SIZE - (cur & (PAGE_SIZE - 1)), len - done);
@@ -237,6 +233,30 @@ int mem_read(struct mem *m, void *dst, gva_t va, uint64_t len)
 int mem_write(struct mem *m, gva_t va, const void *src, uint64_t len)
 {
 	return copy(m, va, (void *)src, len, MEM_WRITE);
+}
+
+size_t mem_read_prefix(struct mem *m, void *dst, gva_t va, size_t max, bool *nul)
+{
+	uint8_t *d = dst;
+	size_t n = 0;
+	if (nul)
+		*nul = false;
+	while (n < max && canonical_user(va + n, 1)) {
+		uint8_t *p = translate(m, va + n, MEM_READ);
+		if (!p)
+			break;
+		size_t chunk = MIN(PAGE_SIZE - ((va + n) & (PAGE_SIZE - 1)), max - n);
+		uint8_t *z = nul ? memchr(p, 0, chunk) : NULL;
+		if (z)
+			chunk = (size_t)(z - p) + 1;
+		memcpy(d + n, p, chunk);
+		n += chunk;
+		if (z) {
+			*nul = true;
+			break;
+		}
+	}
+	return n;
 }
 
 long mem_read_str(struct mem *m, char *dst, gva_t va, size_t max)

@@ -32,6 +32,15 @@ struct options {
 	uint64_t memory;
 };
 
+/* A host copy of guest memory for one system call (sys/user.c). */
+struct bounce {
+	void *map;
+	size_t maplen;
+	void *host;
+	uint64_t va, len;
+	bool copy_out;
+};
+
 struct proc {
 	struct mem mem;
 	struct cpu *cpu;
@@ -52,6 +61,8 @@ struct proc {
 	int exit_signal;                /* terminated by this signal (0: exited) */
 	struct proc_stats stats;
 	bool warned[512];
+	struct bounce bounce[6];
+	int nbounce;
 };
 
 /* mm.c: the process's memory map. */

@@ -1,10 +1,13 @@
-/* fs.c - file-descriptor I/O: read/write families, open/close, dup, pipes, ioctl, fcntl. */
+/* fs.c - file-descriptor I/O: read/write families, open/close, dup, pipes, ioctl, fcntl.
+ * Arguments are translated for the host kernel, which checks them in Linux's order. */
 #include "sys.h"
 #include "../util.h"
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -12,99 +15,94 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define MAX_IOV 1024
-
-#define GUEST_FD(var, arg)                    \
-	long var = fd_guest(p, (arg));        \
-	if (var < 0)                          \
-		return var
-
-/* Host iovecs for the guest buffer; a buffer only partly valid (or needing more than
- * 'max' runs) is cut short, as the kernel's copy would stop at the first bad page. */
-static long guest_iov(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc,
-		      struct iovec *iov, int max)
-{
-	uint64_t covered;
-	int n = mem_iov(&p->mem, va, len, acc, iov, max, &covered);
-	if (n >= 0)
-		return n;
-	if (!covered)
-		return -EFAULT;
-	return mem_iov(&p->mem, va, covered, acc, iov, max, NULL);
-}
+#define MAX_IOV 1024            /* UIO_MAXIOV */
+#define FD(i) user_fd(a[i])
+#define HOST(...) sys_ret(syscall(__VA_ARGS__))
 
 /*
- * A read into a buffer kvmse cannot reach: Linux only faults when data is copied, so a
- * read that returns nothing (end of file, empty /dev/null) succeeds. Read into a host
- * buffer and copy; on a fault, put a seekable file's offset back, as the kernel leaves it.
+ * Host iovecs for one guest buffer, appended at iov[*n]: the guest's memory itself where
+ * it is accessible, then, where it stops being so, one segment ending at a faulting page,
+ * so the host kernel stops (short count or EFAULT) where Linux would. False after that.
  */
-static long read_bounced(struct proc *p, long fd, const uint64_t a[6], bool positioned)
+static bool add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc,
+			 struct iovec *iov, int *n, int max)
 {
-	size_t len = (size_t)MIN(a[2], 1u << 16);
-	void *buf = xmalloc(len);
-	long n = sys_ret(positioned ? pread((int)fd, buf, len, (off_t)a[3]) : read((int)fd, buf, len));
-	if (n > 0 && mem_write(&p->mem, a[1], buf, (uint64_t)n) < 0) {
-		if (!positioned)
-			lseek((int)fd, -n, SEEK_CUR);
-		n = -EFAULT;
+	uint64_t covered;
+	int k = mem_iov(&p->mem, va, len, acc, iov + *n, max - *n, &covered);
+	if (k >= 0) {
+		*n += k;
+		return true;
 	}
-	free(buf);
-	return n;
+	if (covered) {
+		k = mem_iov(&p->mem, va, covered, acc, iov + *n, max - *n, NULL);
+		*n += k;
+	}
+	if (*n < max) {
+		iov[*n].iov_base = user_buf(p, va + covered, len - covered, acc);
+		iov[*n].iov_len = len - covered;
+		(*n)++;
+	}
+	return false;
 }
 
-/* read, write, pread64, pwrite64 on one guest buffer. */
+static long do_rw(int fd, const struct iovec *iov, int n, enum mem_access acc, bool positioned, off_t off)
+{
+	/* The guest's reads write its memory; its writes read it. */
+	if (acc == MEM_WRITE)
+		return sys_ret(positioned ? preadv(fd, iov, n, off) : readv(fd, iov, n));
+	return sys_ret(positioned ? pwritev(fd, iov, n, off) : writev(fd, iov, n));
+}
+
+/* read, write, pread64, pwrite64. */
 static long rw(struct proc *p, const uint64_t a[6], enum mem_access acc, bool positioned)
 {
-	GUEST_FD(fd, a[0]);
 	struct iovec iov[64];
-	uint64_t len = MIN(a[2], (uint64_t)SSIZE_MAX);
-	if (!len) {
-		return positioned ? sys_ret(syscall(acc == MEM_WRITE ? SYS_pread64 : SYS_pwrite64,
-						     fd, NULL, 0, a[3]))
-				  : sys_ret(syscall(acc == MEM_WRITE ? SYS_read : SYS_write, fd, NULL, 0));
-	}
-	long n = guest_iov(p, a[1], len, acc, iov, (int)ARRAY_SIZE(iov));
-	if (n == -EFAULT && acc == MEM_WRITE)
-		return read_bounced(p, fd, a, positioned);
-	if (n < 0)
-		return n;
-	/* A read writes guest memory, a write reads it. */
+	int n = 0;
+	uint64_t len = MIN(a[2], (uint64_t)0x7ffff000);         /* MAX_RW_COUNT */
+	bool whole = add_segments(p, a[1], len, acc, iov, &n, (int)ARRAY_SIZE(iov));
+	if (whole && n > 1)
+		return do_rw(FD(0), iov, n, acc, positioned, (off_t)a[3]);
+	/* One buffer: the host's own read/write, which some files treat apart, with the
+	 * guest's own count, which the kernel checks (access_ok) before it clamps it. */
+	void *buf = whole && n ? iov[0].iov_base : user_buf(p, a[1], len, acc);
+	size_t cnt = a[2];
 	if (acc == MEM_WRITE)
-		return sys_ret(positioned ? preadv(fd, iov, (int)n, (off_t)a[3]) : readv(fd, iov, (int)n));
-	return sys_ret(positioned ? pwritev(fd, iov, (int)n, (off_t)a[3]) : writev(fd, iov, (int)n));
+		return HOST(positioned ? SYS_pread64 : SYS_read, FD(0), buf, cnt, (off_t)a[3]);
+	return HOST(positioned ? SYS_pwrite64 : SYS_write, FD(0), buf, cnt, (off_t)a[3]);
+}
+
+/* Writing to a pipe nobody reads: EPIPE, and SIGPIPE for the guest (kvmse ignores its own). */
+static long epipe(struct proc *p, long rc)
+{
+	if (rc == -EPIPE)
+		sys_self_signal(p, SIGPIPE);
+	return rc;
 }
 
 long sys_read(struct proc *p, const uint64_t a[6]) { return rw(p, a, MEM_WRITE, false); }
-long sys_write(struct proc *p, const uint64_t a[6]) { return rw(p, a, MEM_READ, false); }
+long sys_write(struct proc *p, const uint64_t a[6]) { return epipe(p, rw(p, a, MEM_READ, false)); }
 long sys_pread64(struct proc *p, const uint64_t a[6]) { return rw(p, a, MEM_WRITE, true); }
-long sys_pwrite64(struct proc *p, const uint64_t a[6]) { return rw(p, a, MEM_READ, true); }
+long sys_pwrite64(struct proc *p, const uint64_t a[6]) { return epipe(p, rw(p, a, MEM_READ, true)); }
 
 /* readv, writev, preadv, pwritev: the guest's iovec array, each buffer translated. */
 static long rwv(struct proc *p, const uint64_t a[6], enum mem_access acc, bool positioned)
 {
-	GUEST_FD(fd, a[0]);
-	if ((int)a[2] < 0 || a[2] > MAX_IOV)
-		return -EINVAL;
 	int cnt = (int)a[2];
+	if (cnt < 0 || cnt > MAX_IOV)
+		return do_rw(FD(0), NULL, cnt, acc, positioned, (off_t)a[3]);
 	struct iovec *giov = xmalloc(sizeof(*giov) * (size_t)(cnt ? cnt : 1));
 	struct iovec *hiov = xmalloc(sizeof(*hiov) * MAX_IOV);
-	long rc = mem_read(&p->mem, giov, a[1], sizeof(*giov) * (uint64_t)cnt);
 	int n = 0;
-	for (int i = 0; rc == 0 && i < cnt && n < MAX_IOV; i++) {
-		long k = guest_iov(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov + n,
-				   MAX_IOV - n);
-		if (k < 0)
-			rc = n ? 0 : k;
-		if (k < 0)
-			break;
-		n += (int)k;
-	}
-	if (rc == 0) {
-		off_t off = (off_t)a[3];
-		if (acc == MEM_WRITE)
-			rc = sys_ret(positioned ? preadv(fd, hiov, n, off) : readv(fd, hiov, n));
-		else
-			rc = sys_ret(positioned ? pwritev(fd, hiov, n, off) : writev(fd, hiov, n));
+	long rc;
+	if (mem_read(&p->mem, giov, a[1], sizeof(*giov) * (uint64_t)cnt) < 0) {
+		/* The array itself is bad: the host kernel faults on it, in its own order. */
+		rc = do_rw(FD(0), user_in(p, a[1], sizeof(*giov) * (uint64_t)cnt), cnt, acc,
+			   positioned, (off_t)a[3]);
+	} else {
+		for (int i = 0; i < cnt && n < MAX_IOV; i++)
+			if (!add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov, &n, MAX_IOV))
+				break;
+		rc = do_rw(FD(0), hiov, n, acc, positioned, (off_t)a[3]);
 	}
 	free(giov);
 	free(hiov);
@@ -112,32 +110,17 @@ static long rwv(struct proc *p, const uint64_t a[6], enum mem_access acc, bool p
 }
 
 long sys_readv(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_WRITE, false); }
-long sys_writev(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_READ, false); }
+long sys_writev(struct proc *p, const uint64_t a[6]) { return epipe(p, rwv(p, a, MEM_READ, false)); }
 long sys_preadv(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_WRITE, true); }
-long sys_pwritev(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_READ, true); }
-
-/* "/proc/self/exe" and "/proc/<our pid>/exe" name the guest program, not kvmse. */
-static bool is_self_exe(const char *path)
-{
-	char own[64];
-	snprintf(own, sizeof(own), "/proc/%d/exe", (int)getpid());
-	return !strcmp(path, "/proc/self/exe") || !strcmp(path, own) ||
-	       !strcmp(path, "/proc/thread-self/exe");
-}
+long sys_pwritev(struct proc *p, const uint64_t a[6]) { return epipe(p, rwv(p, a, MEM_READ, true)); }
 
 long sys_openat(struct proc *p, const uint64_t a[6])
 {
-	char path[PATH_MAX];
-	long dfd = sys_dirfd(p, a[0]);
-	long rc = sys_path(p, a[1], path);
-	if (rc < 0)
-		return rc;
-	if (dfd == -EBADF && path[0] != '/')
-		return dfd;
-	if (dfd == -EBADF)
-		dfd = AT_FDCWD;
-	const char *real = is_self_exe(path) ? p->exe : path;
-	return sys_ret(openat((int)dfd, real, (int)a[2], (mode_t)a[3]));
+	const char *path = user_path(p, a[1], 0);
+	char probe[PATH_MAX];
+	if (mem_read_str(&p->mem, probe, a[1], sizeof(probe)) >= 0 && sys_is_self_exe(probe))
+		path = p->exe;
+	return HOST(SYS_openat, FD(0), path, (int)a[2], (mode_t)a[3]);
 }
 
 long sys_open(struct proc *p, const uint64_t a[6])
@@ -146,11 +129,7 @@ long sys_open(struct proc *p, const uint64_t a[6])
 	return sys_openat(p, b);
 }
 
-long sys_close(struct proc *p, const uint64_t a[6])
-{
-	GUEST_FD(fd, a[0]);
-	return sys_ret(close((int)fd));
-}
+long sys_close(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_close, FD(0)); }
 
 long sys_close_range(struct proc *p, const uint64_t a[6])
 {
@@ -172,58 +151,28 @@ long sys_close_range(struct proc *p, const uint64_t a[6])
 	return 0;
 }
 
-long sys_lseek(struct proc *p, const uint64_t a[6])
-{
-	GUEST_FD(fd, a[0]);
-	return sys_ret(lseek((int)fd, (off_t)a[1], (int)a[2]));
-}
+long sys_lseek(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_lseek, FD(0), (off_t)a[1], (int)a[2]); }
+long sys_dup(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_dup, FD(0)); }
 
-long sys_dup(struct proc *p, const uint64_t a[6])
-{
-	GUEST_FD(fd, a[0]);
-	return sys_ret(dup((int)fd));
-}
-
+/* dup2/dup3 onto one of kvmse's descriptors: it moves out of the way first. */
 long sys_dup3(struct proc *p, const uint64_t a[6])
 {
-	GUEST_FD(fd, a[0]);
-	if ((int)a[1] < 0)
-		return -EBADF;
-	if (a[2] & ~(uint64_t)O_CLOEXEC)
-		return -EINVAL;
-	if (fd == (long)(int)a[1])
-		return -EINVAL;
-	fd_evict((int)a[1]);
-	return sys_ret(dup3((int)fd, (int)a[1], (int)a[2]));
+	(void)p;
+	if (!fd_hidden((int)a[0]) && (int)a[0] != (int)a[1])
+		fd_evict((int)a[1]);
+	return HOST(SYS_dup3, FD(0), (int)a[1], (int)a[2]);
 }
 
 long sys_dup2(struct proc *p, const uint64_t a[6])
 {
-	GUEST_FD(fd, a[0]);
-	if (fd == (long)(int)a[1])
-		return fcntl((int)fd, F_GETFD) < 0 ? -EBADF : fd;
-	const uint64_t b[6] = { a[0], a[1], 0 };
-	return sys_dup3(p, b);
+	(void)p;
+	if (!fd_hidden((int)a[0]) && (int)a[0] != (int)a[1])
+		fd_evict((int)a[1]);
+	return HOST(SYS_dup2, FD(0), FD(1));
 }
 
-long sys_pipe2(struct proc *p, const uint64_t a[6])
-{
-	int fds[2];
-	if (pipe2(fds, (int)a[1]) < 0)
-		return -errno;
-	if (mem_write(&p->mem, a[0], fds, sizeof(fds)) < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -EFAULT;
-	}
-	return 0;
-}
-
-long sys_pipe(struct proc *p, const uint64_t a[6])
-{
-	const uint64_t b[6] = { a[0], 0 };
-	return sys_pipe2(p, b);
-}
+long sys_pipe2(struct proc *p, const uint64_t a[6]) { return HOST(SYS_pipe2, user_out(p, a[0], 2 * sizeof(int)), (int)a[1]); }
+long sys_pipe(struct proc *p, const uint64_t a[6]) { return HOST(SYS_pipe2, user_out(p, a[0], 2 * sizeof(int)), 0); }
 
 /* The terminal and file ioctls kvmse knows, with the size of what they read and write. */
 static const struct { unsigned long req; unsigned in, out; } ioctls[] = {
@@ -240,101 +189,67 @@ static const struct { unsigned long req; unsigned in, out; } ioctls[] = {
 	{ FIONBIO, sizeof(int), 0 },
 	{ FIOASYNC, sizeof(int), 0 },
 	{ TIOCOUTQ, 0, sizeof(int) },
+	/* the VFS's own, for any file (fs/ioctl.c) */
+	{ FIGETBSZ, 0, sizeof(int) },
+	{ FIBMAP, sizeof(int), sizeof(int) },
+	{ FIOQSIZE, 0, sizeof(long long) },
+	{ FS_IOC_GETFLAGS, 0, sizeof(long) },
+	{ FS_IOC_SETFLAGS, sizeof(long), 0 },
+	{ FS_IOC_GETVERSION, 0, sizeof(long) },
 };
+
+/*
+ * The argument of a request kvmse does not know: an integer or a pointer, it cannot
+ * tell. Small values (below the host's mmap_min_addr, where nothing of kvmse is mapped)
+ * go as they are; others become an address that faults, so a request that would
+ * dereference it gets EFAULT and never reaches kvmse's memory.
+ */
+static uint64_t opaque(uint64_t v)
+{
+	return v < 65536 ? v : (uint64_t)(uintptr_t)user_buf_poison();
+}
 
 long sys_ioctl(struct proc *p, const uint64_t a[6])
 {
-	GUEST_FD(fd, a[0]);
 	unsigned long req = (unsigned)a[1];
 	/* Requests whose argument is a plain integer. */
 	if (req == FIOCLEX || req == FIONCLEX || req == TCFLSH || req == TCXONC || req == TCSBRK ||
 	    req == TIOCSCTTY || req == TIOCNOTTY)
-		return sys_ret(ioctl((int)fd, req, a[2]));
-	for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++) {
-		if (ioctls[i].req != req)
-			continue;
-		uint8_t buf[64];
-		if (ioctls[i].in && mem_read(&p->mem, buf, a[2], ioctls[i].in) < 0)
-			return -EFAULT;
-		long rc = sys_ret(ioctl((int)fd, req, buf));
-		if (rc >= 0 && ioctls[i].out && mem_write(&p->mem, a[2], buf, ioctls[i].out) < 0)
-			return -EFAULT;
-		return rc;
-	}
-	/* Unknown to kvmse: ENOTTY unless the descriptor is bad, as for an unsupported request. */
-	return fcntl((int)fd, F_GETFD) < 0 ? -EBADF : -ENOTTY;
+		return HOST(SYS_ioctl, FD(0), req, a[2]);
+	for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++)
+		if (ioctls[i].req == req)
+			return HOST(SYS_ioctl, FD(0), req,
+				    ioctls[i].out ? user_out(p, a[2], ioctls[i].out) : user_in(p, a[2], ioctls[i].in));
+	return HOST(SYS_ioctl, FD(0), req, opaque(a[2]));
 }
 
 long sys_fcntl(struct proc *p, const uint64_t a[6])
 {
-	GUEST_FD(fd, a[0]);
 	int cmd = (int)a[1];
 	switch (cmd) {
 	case F_GETLK: case F_SETLK: case F_SETLKW:
-	case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW: {
-		struct flock fl;
-		if (mem_read(&p->mem, &fl, a[2], sizeof(fl)) < 0)
-			return -EFAULT;
-		long rc = sys_ret(fcntl((int)fd, cmd, &fl));
-		if (rc >= 0 && (cmd == F_GETLK || cmd == F_OFD_GETLK) &&
-		    mem_write(&p->mem, a[2], &fl, sizeof(fl)) < 0)
-			return -EFAULT;
-		return rc;
-	}
+	case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
+		return HOST(SYS_fcntl, FD(0), cmd, user_out(p, a[2], sizeof(struct flock)));
 	case F_DUPFD: case F_DUPFD_CLOEXEC: case F_GETFD: case F_SETFD: case F_GETFL:
 	case F_SETFL: case F_GETPIPE_SZ: case F_SETPIPE_SZ: case F_ADD_SEALS: case F_GET_SEALS:
 	case F_GETOWN: case F_SETOWN: case F_GETSIG: case F_SETSIG: case F_NOTIFY:
 	case F_GETLEASE: case F_SETLEASE:
-		return sys_ret(fcntl((int)fd, cmd, (long)a[2]));
+		return HOST(SYS_fcntl, FD(0), cmd, a[2]);
+	case F_GETOWN_EX:
+	case F_SETOWN_EX:
+		return HOST(SYS_fcntl, FD(0), cmd, user_out(p, a[2], sizeof(struct f_owner_ex)));
+	case F_GET_RW_HINT: case F_SET_RW_HINT: case F_GET_FILE_RW_HINT: case F_SET_FILE_RW_HINT:
+		return HOST(SYS_fcntl, FD(0), cmd, user_out(p, a[2], sizeof(uint64_t)));
 	default:
-		return -EINVAL;
+		return HOST(SYS_fcntl, FD(0), cmd, opaque(a[2]));
 	}
 }
 
 long sys_getdents64(struct proc *p, const uint64_t a[6])
 {
-	GUEST_FD(fd, a[0]);
-	size_t len = (size_t)MIN(a[2], 1u << 20);
-	void *buf = xmalloc(len);
-	long rc = sys_ret(syscall(SYS_getdents64, (int)fd, buf, len));
-	if (rc > 0 && mem_write(&p->mem, a[1], buf, (uint64_t)rc) < 0)
-		rc = -EFAULT;
-	free(buf);
-	return rc;
+	return HOST(SYS_getdents64, FD(0), user_out(p, a[1], (unsigned)a[2]), (unsigned)a[2]);
 }
 
-long sys_fsync(struct proc *p, const uint64_t a[6])
-{
-	GUEST_FD(fd, a[0]);
-	return sys_ret(fsync((int)fd));
-}
-
-long sys_fdatasync(struct proc *p, const uint64_t a[6])
-{
-	GUEST_FD(fd, a[0]);
-	return sys_ret(fdatasync((int)fd));
-}
-
-long sys_ftruncate(struct proc *p, const uint64_t a[6])
-{
-	GUEST_FD(fd, a[0]);
-	return sys_ret(ftruncate((int)fd, (off_t)a[1]));
-}
-
-long sys_fchmod(struct proc *p, const uint64_t a[6])
-{
-	GUEST_FD(fd, a[0]);
-	return sys_ret(fchmod((int)fd, (mode_t)a[1]));
-}
-
-long sys_fchown(struct proc *p, const uint64_t a[6])
-{
-	GUEST_FD(fd, a[0]);
-	return sys_ret(fchown((int)fd, (uid_t)a[1], (gid_t)a[2]));
-}
-
-long sys_fchdir(struct proc *p, const uint64_t a[6])
-{
-	GUEST_FD(fd, a[0]);
-	return sys_ret(fchdir((int)fd));
-}
+long sys_fsync(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fsync, FD(0)); }
+long sys_fdatasync(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fdatasync, FD(0)); }
+long sys_ftruncate(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_ftruncate, FD(0), (off_t)a[1]); }

@@ -69,9 +69,7 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	len = PAGE_ALIGN_UP(len);
 	long fd = -1;
 	if (!(flags & MAP_ANONYMOUS)) {
-		fd = fd_guest(p, a[4]);
-		if (fd < 0)
-			return fd;
+		fd = user_fd(a[4]);
 		struct stat st;
 		if (fstat((int)fd, &st) < 0)
 			return -errno;
@@ -228,5 +226,9 @@ long sys_msync(struct proc *p, const uint64_t a[6])
 	if ((a[0] & (PAGE_SIZE - 1)) || (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) ||
 	    ((flags & MS_ASYNC) && (flags & MS_SYNC)))
 		return -EINVAL;
-	return all_mapped(p, a[0], PAGE_ALIGN_UP(a[1])) ? 0 : -ENOMEM;
+	/* Linux's arithmetic: the length rounds up (and may wrap), a wrapped end is ENOMEM. */
+	uint64_t len = (a[1] + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	if (a[0] + len < a[0])
+		return -ENOMEM;
+	return all_mapped(p, a[0], len) ? 0 : -ENOMEM;
 }

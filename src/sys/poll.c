@@ -1,41 +1,37 @@
-/* poll.c - poll, ppoll, select, pselect6: the guest's descriptor sets, checked and passed on. */
+/* poll.c - poll, ppoll, select, pselect6: the guest's descriptor sets go to the host's
+ * calls, with kvmse's own descriptors looking closed. */
 #include "sys.h"
 #include "../util.h"
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
-/* poll and ppoll share this: 'tmo' is a host timespec or NULL. */
-static long do_poll(struct proc *p, uint64_t ufds, uint64_t nfds, struct timespec *tmo)
+#define HOST(...) sys_ret(syscall(__VA_ARGS__))
+
+/* poll and ppoll; 'tmo' is the host's timeout argument (a timespec, NULL or a bad one). */
+static long do_poll(struct proc *p, uint64_t ufds, uint64_t nfds, void *tmo)
 {
-	if (nfds > 1u << 20)
-		return -EINVAL;
-	struct pollfd *fds = xmalloc(sizeof(*fds) * (size_t)(nfds ? nfds : 1));
-	long rc = mem_read(&p->mem, fds, ufds, sizeof(*fds) * nfds);
-	int hidden = 0;
-	for (uint64_t i = 0; rc == 0 && i < nfds; i++) {
-		/* kvmse's own descriptors look closed: POLLNVAL, as for any unopened one. */
-		if (fds[i].fd >= 0 && fd_hidden(fds[i].fd)) {
-			fds[i].fd = ~fds[i].fd;
-			hidden++;
-		}
+	uint64_t len = nfds * sizeof(struct pollfd);
+	struct pollfd *fds = nfds <= (1u << 20) ? malloc(len ? len : 1) : NULL;
+	if (!fds || mem_read(&p->mem, fds, ufds, len) < 0 || !mem_ptr(&p->mem, ufds, len, MEM_WRITE)) {
+		/* A bad array or count: the host kernel answers, in its order. */
+		free(fds);
+		return HOST(SYS_ppoll, user_buf(p, ufds, MIN(len, 1u << 24), MEM_WRITE), nfds, tmo, NULL, 8);
 	}
-	struct timespec zero = { 0, 0 };
-	if (rc == 0)
-		rc = sys_ret(syscall(SYS_ppoll, fds, nfds, hidden ? &zero : tmo, NULL, 8));
-	for (uint64_t i = 0; rc >= 0 && i < nfds && hidden; i++) {
-		if (fds[i].fd < -1) {
-			fds[i].fd = ~fds[i].fd;
-			fds[i].revents = POLLNVAL;
-			rc++;
-		}
+	int *saved = xmalloc(sizeof(int) * (nfds ? nfds : 1));
+	for (uint64_t i = 0; i < nfds; i++) {
+		saved[i] = fds[i].fd;
+		fds[i].fd = fds[i].fd >= 0 ? user_fd((uint64_t)fds[i].fd) : fds[i].fd;
 	}
-	if (rc >= 0 && mem_write(&p->mem, ufds, fds, sizeof(*fds) * nfds) < 0)
-		rc = -EFAULT;
+	long rc = HOST(SYS_ppoll, fds, nfds, tmo, NULL, 8);
+	for (uint64_t i = 0; i < nfds; i++)
+		fds[i].fd = saved[i];
+	mem_write(&p->mem, ufds, fds, len);
+	free(saved);
 	free(fds);
 	return rc;
 }
@@ -49,75 +45,44 @@ long sys_poll(struct proc *p, const uint64_t a[6])
 
 long sys_ppoll(struct proc *p, const uint64_t a[6])
 {
-	struct timespec ts;
-	if (a[2] && mem_read(&p->mem, &ts, a[2], sizeof(ts)) < 0)
-		return -EFAULT;
-	return do_poll(p, a[0], a[1], a[2] ? &ts : NULL);
+	return do_poll(p, a[0], a[1], user_out(p, a[2], sizeof(struct timespec)));
 }
 
-/* select and pselect6: read the three sets, refuse kvmse's descriptors, write them back. */
-static long do_select(struct proc *p, const uint64_t a[6], struct timespec *tmo)
+/* Does any of the guest's three sets name one of kvmse's descriptors? */
+static bool names_hidden(struct proc *p, const uint64_t a[6])
 {
 	int nfds = (int)a[0];
-	if (nfds < 0 || nfds > FD_SETSIZE * 64)
-		return -EINVAL;
-	size_t bytes = (size_t)((nfds + 63) / 64) * 8;
-	uint8_t *sets[3] = { NULL, NULL, NULL };
-	long rc = 0;
-	for (int s = 0; s < 3 && rc == 0; s++) {
-		if (!a[s + 1])
+	for (int fd = 0; fd < nfds && fd < (1 << 20); fd++) {
+		if (!fd_hidden(fd))
 			continue;
-		sets[s] = xcalloc(1, bytes ? bytes : 1);
-		if (mem_read(&p->mem, sets[s], a[s + 1], bytes) < 0)
-			rc = -EFAULT;
-		for (int fd = 0; rc == 0 && fd < nfds; fd++)
-			if ((sets[s][fd / 8] >> (fd % 8) & 1) && fd_hidden(fd))
-				rc = -EBADF;
+		for (int s = 1; s <= 3; s++) {
+			uint8_t byte;
+			if (a[s] && mem_read(&p->mem, &byte, a[s] + (uint64_t)fd / 8, 1) == 0 && (byte >> (fd % 8) & 1))
+				return true;
+		}
 	}
-	if (rc == 0)
-		rc = sys_ret(syscall(SYS_pselect6, nfds, sets[0], sets[1], sets[2], tmo, NULL));
-	for (int s = 0; s < 3; s++) {
-		if (rc >= 0 && sets[s] && mem_write(&p->mem, a[s + 1], sets[s], bytes) < 0)
-			rc = -EFAULT;
-		free(sets[s]);
-	}
-	return rc;
+	return false;
+}
+
+static uint64_t set_bytes(uint64_t nfds)
+{
+	return (int)nfds > 0 ? ((uint64_t)(int)nfds + 63) / 64 * 8 : 0;
 }
 
 long sys_select(struct proc *p, const uint64_t a[6])
 {
-	struct timeval tv;
-	struct timespec ts;
-	if (a[4]) {
-		if (mem_read(&p->mem, &tv, a[4], sizeof(tv)) < 0)
-			return -EFAULT;
-		if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
-			return -EINVAL;
-		ts.tv_sec = tv.tv_sec;
-		ts.tv_nsec = tv.tv_usec * 1000;
-	}
-	uint64_t t0 = now_ns();
-	long rc = do_select(p, a, a[4] ? &ts : NULL);
-	if (a[4] && rc >= 0) {
-		/* Linux writes back the time left. */
-		int64_t left = (int64_t)tv.tv_sec * 1000000000 + tv.tv_usec * 1000 - (int64_t)(now_ns() - t0);
-		if (left < 0 || rc == 0)
-			left = 0;
-		tv.tv_sec = left / 1000000000;
-		tv.tv_usec = (left % 1000000000) / 1000;
-		if (mem_write(&p->mem, a[4], &tv, sizeof(tv)) < 0)
-			return -EFAULT;
-	}
-	return rc;
+	if (names_hidden(p, a))
+		return -EBADF;
+	uint64_t n = set_bytes(a[0]);
+	return HOST(SYS_select, (int)a[0], user_out(p, a[1], n), user_out(p, a[2], n), user_out(p, a[3], n),
+		    user_out(p, a[4], sizeof(struct timeval)));
 }
 
 long sys_pselect6(struct proc *p, const uint64_t a[6])
 {
-	struct timespec ts;
-	if (a[4] && mem_read(&p->mem, &ts, a[4], sizeof(ts)) < 0)
-		return -EFAULT;
-	long rc = do_select(p, a, a[4] ? &ts : NULL);
-	if (a[4] && rc >= 0 && mem_write(&p->mem, a[4], &ts, sizeof(ts)) < 0)
-		return -EFAULT;
-	return rc;
+	if (names_hidden(p, a))
+		return -EBADF;
+	uint64_t n = set_bytes(a[0]);
+	return HOST(SYS_pselect6, (int)a[0], user_out(p, a[1], n), user_out(p, a[2], n), user_out(p, a[3], n),
+		    user_out(p, a[4], sizeof(struct timespec)), NULL);
 }

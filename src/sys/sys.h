@@ -22,20 +22,35 @@ static inline long sys_ret(long rc)
 	return rc < 0 ? -errno : rc;
 }
 
-/* 'fd' as the guest may use it, or -EBADF for kvmse's own. */
-static inline long fd_guest(struct proc *p, uint64_t fd)
+/* user.c: arguments for a host system call that checks them itself, in Linux's order. */
+#define USER_PATH_SLOTS 2
+void user_init(void);
+/* The guest's path at 'va' as the host kernel should see it (NULL stays NULL). */
+const char *user_path(struct proc *p, uint64_t va, int slot);
+/* A host pointer for guest buffer [va, va+len) with access 'acc' for the host kernel
+ * (MEM_WRITE: it writes there; copied back by user_finish). NULL stays NULL. */
+void *user_buf(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc);
+#define user_in(p, va, len) user_buf(p, va, len, MEM_READ)
+#define user_out(p, va, len) user_buf(p, va, len, MEM_WRITE)
+/* An address that faults in the host kernel (a PROT_NONE page of kvmse's). */
+void *user_buf_poison(void);
+/* After the host call: copy bounce buffers back, free them. */
+void user_finish(struct proc *p);
+/* A descriptor for the host: kvmse's own become one that is never open. */
+static inline int user_fd(uint64_t fd)
 {
-	(void)p;
-	return (int)fd < 0 || fd_hidden((int)fd) ? -EBADF : (long)(int)fd;
+	return fd_hidden((int)fd) ? INT_MAX : (int)fd;
 }
-/* Copy a path argument: 0, -EFAULT or -ENAMETOOLONG. */
-long sys_path(struct proc *p, uint64_t va, char buf[PATH_MAX]);
-/* The dirfd argument of an *at call: AT_FDCWD (negative), a guest fd, or -EBADF. */
-long sys_dirfd(struct proc *p, uint64_t fd);
 
 /* strace.c: one strace line for call 'nr' with strace format 'fmt' (see syscalls.def). */
 void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt, const uint64_t a[6],
 		  long ret, bool returned);
+
+/* path.c: does 'path' name the running program (/proc/self/exe and the like)? */
+bool sys_is_self_exe(const char *path);
+
+/* A signal the guest gets from itself or from its own system call (SIGPIPE). */
+long sys_self_signal(struct proc *p, int sig);
 
 /* The guest terminates now: signal 0 means exit with 'status'. */
 void sys_terminate(struct proc *p, int status, int sig);

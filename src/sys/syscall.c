@@ -45,17 +45,6 @@ const char *sys_name(unsigned nr)
 	return NULL;
 }
 
-long sys_path(struct proc *p, uint64_t va, char buf[PATH_MAX])
-{
-	long n = mem_read_str(&p->mem, buf, va, PATH_MAX);
-	return n < 0 ? n : 0;
-}
-
-long sys_dirfd(struct proc *p, uint64_t fd)
-{
-	return (int)fd == AT_FDCWD ? AT_FDCWD : fd_guest(p, fd);
-}
-
 void sys_terminate(struct proc *p, int status, int sig)
 {
 	p->exited = true;
@@ -92,6 +81,7 @@ void sys_dispatch(struct proc *p, struct cpu_regs *r)
 	if (p->opt->strace && no_ret)
 		strace_print(p, sys_name(nr), nr, fmt, a, 0, false);
 	long ret = e ? e->fn(p, a) : unknown(p, nr);
+	user_finish(p);
 	if (p->opt->strace && !no_ret)
 		strace_print(p, sys_name(nr), nr, fmt, a, ret, true);
 	r->rax = (uint64_t)ret;

@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#define HOST(...) sys_ret(syscall(__VA_ARGS__))
 #define ARCH_SET_GS 0x1001
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
@@ -40,30 +41,16 @@ long sys_geteuid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return
 long sys_getgid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getgid(); }
 long sys_getegid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getegid(); }
 long sys_getpgrp(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getpgrp(); }
-long sys_getpgid(struct proc *p, const uint64_t a[6]) { (void)p; return sys_ret(getpgid((pid_t)a[0])); }
-long sys_getsid(struct proc *p, const uint64_t a[6]) { (void)p; return sys_ret(getsid((pid_t)a[0])); }
+long sys_getpgid(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_getpgid, (pid_t)a[0]); }
+long sys_getsid(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_getsid, (pid_t)a[0]); }
 long sys_sched_yield(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return sched_yield(); }
 
 long sys_getgroups(struct proc *p, const uint64_t a[6])
 {
-	int n = (int)a[0];
-	if (n < 0)
-		return -EINVAL;
-	gid_t *g = xmalloc(sizeof(gid_t) * (size_t)(n ? n : 1));
-	long rc = sys_ret(getgroups(n, g));
-	if (rc > 0 && n && mem_write(&p->mem, a[1], g, sizeof(gid_t) * (uint64_t)rc) < 0)
-		rc = -EFAULT;
-	free(g);
-	return rc;
+	return HOST(SYS_getgroups, (int)a[0], user_out(p, a[1], (uint64_t)(int)a[0] * sizeof(gid_t)));
 }
 
-long sys_uname(struct proc *p, const uint64_t a[6])
-{
-	struct utsname u;
-	if (uname(&u) < 0)
-		return -errno;
-	return mem_write(&p->mem, a[0], &u, sizeof(u)) < 0 ? -EFAULT : 0;
-}
+long sys_uname(struct proc *p, const uint64_t a[6]) { return HOST(SYS_uname, user_out(p, a[0], sizeof(struct utsname))); }
 
 long sys_arch_prctl(struct proc *p, const uint64_t a[6])
 {
@@ -187,51 +174,21 @@ long sys_setrlimit(struct proc *p, const uint64_t a[6])
 
 long sys_getrusage(struct proc *p, const uint64_t a[6])
 {
-	struct rusage ru;
-	if (getrusage((int)a[0], &ru) < 0)
-		return -errno;
-	return mem_write(&p->mem, a[1], &ru, sizeof(ru)) < 0 ? -EFAULT : 0;
+	return HOST(SYS_getrusage, (int)a[0], user_out(p, a[1], sizeof(struct rusage)));
 }
 
-long sys_sysinfo(struct proc *p, const uint64_t a[6])
-{
-	struct sysinfo si;
-	if (sysinfo(&si) < 0)
-		return -errno;
-	return mem_write(&p->mem, a[0], &si, sizeof(si)) < 0 ? -EFAULT : 0;
-}
-
-long sys_times(struct proc *p, const uint64_t a[6])
-{
-	struct tms t;
-	clock_t c = times(&t);
-	if (a[0] && mem_write(&p->mem, a[0], &t, sizeof(t)) < 0)
-		return -EFAULT;
-	return (long)c;
-}
+long sys_sysinfo(struct proc *p, const uint64_t a[6]) { return HOST(SYS_sysinfo, user_out(p, a[0], sizeof(struct sysinfo))); }
+long sys_times(struct proc *p, const uint64_t a[6]) { return HOST(SYS_times, user_out(p, a[0], sizeof(struct tms))); }
 
 long sys_sched_getaffinity(struct proc *p, const uint64_t a[6])
 {
-	size_t len = (size_t)MIN(a[1], 8192);
-	void *set = xcalloc(1, len ? len : 1);
-	long rc = sys_ret(syscall(SYS_sched_getaffinity, (pid_t)a[0], len, set));
-	if (rc > 0 && mem_write(&p->mem, a[2], set, (uint64_t)rc) < 0)
-		rc = -EFAULT;
-	free(set);
-	return rc;
+	return HOST(SYS_sched_getaffinity, (pid_t)a[0], (unsigned)a[1], user_out(p, a[2], (unsigned)a[1]));
 }
 
 long sys_getrandom(struct proc *p, const uint64_t a[6])
 {
 	size_t len = (size_t)MIN(a[1], 1u << 25);
-	if (a[2] & ~(uint64_t)(GRND_NONBLOCK | GRND_RANDOM | 4 /* GRND_INSECURE */))
-		return -EINVAL;
-	void *buf = xmalloc(len);
-	long rc = sys_ret(getrandom(buf, len, (unsigned)a[2]));
-	if (rc > 0 && mem_write(&p->mem, a[0], buf, (uint64_t)rc) < 0)
-		rc = -EFAULT;
-	free(buf);
-	return rc;
+	return HOST(SYS_getrandom, user_out(p, a[0], len), len, (unsigned)a[2]);
 }
 
 long sys_wait4(struct proc *p, const uint64_t a[6])
@@ -245,25 +202,18 @@ long sys_wait4(struct proc *p, const uint64_t a[6])
 long sys_futex(struct proc *p, const uint64_t a[6])
 {
 	int op = (int)a[1] & FUTEX_CMD_MASK;
-	uint32_t *uaddr = mem_ptr(&p->mem, a[0], 4, MEM_READ);
-	if (!uaddr || (a[0] & 3))
-		return (a[0] & 3) ? -EINVAL : -EFAULT;
+	/* The word must be the guest's memory itself, never a copy: other waiters share it. */
+	void *uaddr = (a[0] & 3) ? (void *)(uintptr_t)a[0] : mem_ptr(&p->mem, a[0], 4, MEM_READ);
+	if (!uaddr)
+		uaddr = user_in(p, a[0], 4);
 	switch (op) {
 	case FUTEX_WAIT:
-	case FUTEX_WAIT_BITSET: {
-		struct timespec ts, *tsp = NULL;
-		if (a[3]) {
-			if (mem_read(&p->mem, &ts, a[3], sizeof(ts)) < 0)
-				return -EFAULT;
-			tsp = &ts;
-		}
-		return sys_ret(syscall(SYS_futex, uaddr, (int)a[1], (uint32_t)a[2], tsp, NULL,
-				       (uint32_t)a[5]));
-	}
+	case FUTEX_WAIT_BITSET:
+		return HOST(SYS_futex, uaddr, (int)a[1], (uint32_t)a[2],
+			    user_in(p, a[3], sizeof(struct timespec)), NULL, (uint32_t)a[5]);
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
-		return sys_ret(syscall(SYS_futex, uaddr, (int)a[1], (int)a[2], NULL, NULL,
-				       (uint32_t)a[5]));
+		return HOST(SYS_futex, uaddr, (int)a[1], (int)a[2], NULL, NULL, (uint32_t)a[5]);
 	default:
 		return -ENOSYS;
 	}
@@ -322,8 +272,8 @@ long sys_sigaltstack(struct proc *p, const uint64_t a[6])
 	return 0;
 }
 
-/* A signal the guest sends itself: until handlers run, only the default action applies. */
-static long self_signal(struct proc *p, int sig)
+/* A signal for the guest itself: until handlers run, only the default action applies. */
+long sys_self_signal(struct proc *p, int sig)
 {
 	if (sig == 0)
 		return 0;
@@ -344,20 +294,20 @@ long sys_kill(struct proc *p, const uint64_t a[6])
 {
 	pid_t pid = (pid_t)a[0];
 	if (pid == getpid())
-		return self_signal(p, (int)a[1]);
+		return sys_self_signal(p, (int)a[1]);
 	return sys_ret(kill(pid, (int)a[1]));
 }
 
 long sys_tgkill(struct proc *p, const uint64_t a[6])
 {
 	if ((pid_t)a[0] == getpid() && (pid_t)a[1] == (pid_t)syscall(SYS_gettid))
-		return self_signal(p, (int)a[2]);
+		return sys_self_signal(p, (int)a[2]);
 	return sys_ret(syscall(SYS_tgkill, (pid_t)a[0], (pid_t)a[1], (int)a[2]));
 }
 
 long sys_tkill(struct proc *p, const uint64_t a[6])
 {
 	if ((pid_t)a[0] == (pid_t)syscall(SYS_gettid))
-		return self_signal(p, (int)a[1]);
+		return sys_self_signal(p, (int)a[1]);
 	return sys_ret(syscall(SYS_tkill, (pid_t)a[0], (int)a[1]));
 }
