@@ -34,3 +34,32 @@ expect "bad input: option without value" 2 "needs an argument" "$KVMSE" --stats
 expect "bad input: bad --memory" 1 "memory" "$KVMSE" --memory 12 "$TESTS/build/glibc/tls"
 # A guest that asks for more than --memory gets ENOMEM (malloc returns NULL).
 expect "memory cap: ENOMEM beyond --memory" 99 "CHECK failed" "$KVMSE" --memory 64M "$TESTS/build/glibc/malloc"
+
+# On a terminal: the program's terminal ioctls reach the real tty (script(1) makes one).
+if command -v script >/dev/null 2>&1; then
+	script -qec "$TESTS/build/glibc/tty" /dev/null </dev/null >"$WORK/n.out" 2>&1
+	script -qec "${KV[*]} $TESTS/build/glibc/tty" /dev/null </dev/null >"$WORK/k.out" 2>&1
+	diff -u "$WORK/n.out" "$WORK/k.out" >"$WORK/why"
+	grep -q 'TIOCGWINSZ: 0' "$WORK/n.out" || echo "no terminal after all" >>"$WORK/why"
+	[ -s "$WORK/why" ] && result "tty: terminal ioctls on a pty" bad || result "tty: terminal ioctls on a pty" ok
+else
+	echo "SKIP tty: script(1) missing (apt-get install bsdutils)"; skip=$((skip + 1))
+fi
+
+# Without a usable /dev/kvm: one line, status 1.
+if command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
+	expect "no KVM: /dev/kvm is not KVM" 1 "/dev/kvm" unshare -m sh -c \
+		"mount --bind /dev/null /dev/kvm && exec '$KVMSE' '$TESTS/build/glibc/tls'"
+	expect "no KVM: /dev/kvm missing" 1 "/dev/kvm does not exist" unshare -m sh -c \
+		"mount -t tmpfs none /dev && exec '$KVMSE' '$TESTS/build/glibc/tls'"
+else
+	echo "SKIP no-KVM cases: unshare -m is not permitted here"; skip=$((skip + 1))
+fi
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ "$(stat -c %a /dev/kvm)" = 600 ] &&
+	nobody "$KVMSE" --version >/dev/null 2>&1; then
+	expect "no KVM: permission denied" 1 "permission denied" nobody "$KVMSE" "$TESTS/build/glibc/tls"
+else
+	echo "SKIP no-KVM permission case: needs root, /dev/kvm mode 600, and kvmse runnable as nobody"
+	skip=$((skip + 1))
+fi
