@@ -120,20 +120,27 @@ static void vma_split(struct proc *p, gva_t va)
 		return;
 	struct vma tail = *v;
 	tail.start = va;
+	tail.pgoff = v->pgoff + (va - v->start) / PAGE_SIZE;
 	v->end = va;
 	vma_insert(p, (size_t)(v - p->vmas) + 1, tail);
 }
 
-/* Merge VMA i with its neighbours where they touch and agree. */
+/* Do two neighbouring VMAs merge? As in Linux: touching, same rights and kind, and
+ * continuous page offsets (a VMA moved by mremap keeps its old ones). */
+static bool mergeable(const struct vma *a, const struct vma *b)
+{
+	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
+	       a->pgoff + (a->end - a->start) / PAGE_SIZE == b->pgoff;
+}
+
+/* Merge VMA i with its neighbours where they may. */
 static void vma_merge(struct proc *p, size_t i)
 {
-	if (i + 1 < p->nvma && p->vmas[i].end == p->vmas[i + 1].start &&
-	    p->vmas[i].prot == p->vmas[i + 1].prot && p->vmas[i].flags == p->vmas[i + 1].flags) {
+	if (i + 1 < p->nvma && mergeable(&p->vmas[i], &p->vmas[i + 1])) {
 		p->vmas[i].end = p->vmas[i + 1].end;
 		vma_remove(p, i + 1);
 	}
-	if (i > 0 && p->vmas[i - 1].end == p->vmas[i].start &&
-	    p->vmas[i - 1].prot == p->vmas[i].prot && p->vmas[i - 1].flags == p->vmas[i].flags) {
+	if (i > 0 && mergeable(&p->vmas[i - 1], &p->vmas[i])) {
 		p->vmas[i - 1].end = p->vmas[i].end;
 		vma_remove(p, i);
 	}
@@ -163,7 +170,7 @@ int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags)
 {
 	mm_unmap(p, start, len);
 	size_t i = vma_index_after(p, start);
-	vma_insert(p, i, (struct vma){ start, start + len, prot, flags });
+	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, start / PAGE_SIZE });
 	if (pte_flags(prot)) {
 		int rc = populate(p, start, start + len, prot);
 		if (rc < 0) {
@@ -175,36 +182,45 @@ int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags)
 	return 0;
 }
 
+/* Give [start, end), inside one VMA, protection 'prot'. */
+static int protect_one(struct proc *p, gva_t start, gva_t end, int prot)
+{
+	vma_split(p, start);
+	vma_split(p, end);
+	size_t i = vma_index_after(p, start);
+	struct vma *v = &p->vmas[i];
+	uint64_t flags = pte_flags(prot);
+	v->prot = prot;
+	if (flags) {
+		int rc = populate(p, start, end, prot);
+		if (rc < 0)
+			return rc;
+	}
+	for (gva_t va = start; va < end; va += PAGE_SIZE) {
+		uint64_t *pte = mem_pte(&p->mem, va, false);
+		/* A PROT_NONE page keeps its backing in the absent entry's address bits. */
+		if (pte && (*pte & PTE_ADDR))
+			mem_set_pte(&p->mem, va, (*pte & PTE_ADDR) | flags);
+	}
+	vma_merge(p, i);
+	return 0;
+}
+
 int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot)
 {
 	gva_t end = start + len;
-	/* Linux fails with ENOMEM if any part of the range is unmapped. */
+	/* As Linux: VMA after VMA from 'start'; a hole stops it with ENOMEM, what was
+	 * changed before it stays changed. */
 	for (gva_t va = start; va < end;) {
 		struct vma *v = mm_find(p, va);
 		if (!v)
 			return -ENOMEM;
-		va = v->end;
+		gva_t stop = MIN(v->end, end);
+		int rc = protect_one(p, va, stop, prot);
+		if (rc < 0)
+			return rc;
+		va = stop;
 	}
-	vma_split(p, start);
-	vma_split(p, end);
-	uint64_t flags = pte_flags(prot);
-	for (size_t i = vma_index_after(p, start); i < p->nvma && p->vmas[i].start < end; i++) {
-		struct vma *v = &p->vmas[i];
-		v->prot = prot;
-		if (flags) {
-			int rc = populate(p, v->start, v->end, prot);
-			if (rc < 0)
-				return rc;
-		}
-		for (gva_t va = v->start; va < v->end; va += PAGE_SIZE) {
-			uint64_t *pte = mem_pte(&p->mem, va, false);
-			/* A PROT_NONE page keeps its backing in the absent entry's address bits. */
-			if (pte && (*pte & PTE_ADDR))
-				mem_set_pte(&p->mem, va, (*pte & PTE_ADDR) | flags);
-		}
-	}
-	for (size_t i = vma_index_after(p, start); i < p->nvma && p->vmas[i].start < end; i++)
-		vma_merge(p, i);
 	return 0;
 }
 
@@ -266,6 +282,7 @@ void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len)
 	struct vma *v = mm_find(p, old);
 	int prot = v->prot;
 	unsigned flags = v->flags & ~VMA_GROWSDOWN;
+	uint64_t pgoff = v->pgoff + (old - v->start) / PAGE_SIZE;
 	mm_unmap(p, new, len);
 	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
 		uint64_t *src = mem_pte(&p->mem, old + off, false);
@@ -278,7 +295,7 @@ void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len)
 	/* The pages have moved: only the VMA remains to drop at the old place. */
 	mm_unmap(p, old, len);
 	size_t i = vma_index_after(p, new);
-	vma_insert(p, i, (struct vma){ new, new + len, prot, flags });
+	vma_insert(p, i, (struct vma){ new, new + len, prot, flags, pgoff });
 	vma_merge(p, i);
 }
 

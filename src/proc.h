@@ -8,11 +8,13 @@
 
 #define VMA_GROWSDOWN 1u                /* the main stack: grows on faults below it */
 #define VMA_HEAP      2u                /* the program break's area */
+#define VMA_SHARED    4u                /* MAP_SHARED (emulated as private: one process) */
 
 struct vma {
 	gva_t start, end;
 	int prot;                       /* PROT_* */
 	unsigned flags;                 /* VMA_* */
+	uint64_t pgoff;                 /* as Linux's vm_pgoff: page of 'start' when created */
 };
 
 /* The kernel's struct sigaction for x86-64 (rt_sigaction's layout). */

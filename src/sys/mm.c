@@ -1,4 +1,6 @@
-/* sys/mm.c - memory system calls: brk, mmap, munmap, mprotect, mremap, madvise, msync. */
+/* sys/mm.c - memory system calls: brk, mmap, munmap, mprotect, mremap, madvise, msync.
+ * kvmse's own, so each follows the order of Linux's checks (mm/mmap.c, mm/mprotect.c,
+ * mm/mremap.c, mm/madvise.c, mm/msync.c) by hand; tests/progs/fuzz_mm.c compares. */
 #include "sys.h"
 #include "../util.h"
 #include <fcntl.h>
@@ -7,18 +9,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define USER_TOP (1ULL << 47)
-
-static bool user_range(uint64_t start, uint64_t len)
-{
-	return start < USER_TOP && len <= USER_TOP - start;
-}
+#define TASK_SIZE 0x7ffffffff000ULL
+#define PROT_SEM 0x8            /* accepted by mprotect, without effect on x86 */
+#define PAGE_OFF(x) ((x) & (PAGE_SIZE - 1))
+/* PAGE_ALIGN as the kernel computes it: it wraps to 0 for the last page of the space. */
+#define KPAGE_ALIGN(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
 
 long sys_brk(struct proc *p, const uint64_t a[6])
 {
 	gva_t want = a[0];
 	gva_t old_top = PAGE_ALIGN_UP(p->brk_end), new_top = PAGE_ALIGN_UP(want);
-	if (want < p->brk_start || !user_range(want, 0))
+	if (want < p->brk_start || want > TASK_SIZE)
 		return (long)p->brk_end;
 	if (new_top > old_top) {
 		if (!mm_range_free(p, old_top, new_top - old_top))
@@ -52,183 +53,339 @@ static long fill_from_file(struct proc *p, int fd, gva_t start, uint64_t len, of
 	return rc;
 }
 
+/* The checks a file mapping needs (fs and permissions), after the address is chosen. */
+static long check_file(struct proc *p, int fd, int type, int prot)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return S_ISCHR(st.st_mode) ? -ENODEV : -EACCES;
+	int fl = fcntl(fd, F_GETFL);
+	if ((fl & O_ACCMODE) == O_WRONLY ||
+	    (type != MAP_PRIVATE && (prot & PROT_WRITE) && (fl & O_ACCMODE) != O_RDWR))
+		return -EACCES;
+	if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
+		if (!p->opt->quiet)
+			pr_warn("writable shared file mappings are not supported yet");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* A non-fixed address is a hint: page-aligned down, at least mmap_min_addr (64 KiB). */
+static gva_t hint(gva_t addr)
+{
+	return MAX(addr & ~(PAGE_SIZE - 1), 65536);
+}
+
 long sys_mmap(struct proc *p, const uint64_t a[6])
 {
 	gva_t addr = a[0];
 	uint64_t len = a[1];
-	int prot = (int)a[2], flags = (int)a[3];
-	off_t off = (off_t)a[5];
-	int type = flags & MAP_TYPE;
-	if (!len || (off & (off_t)(PAGE_SIZE - 1)) ||
-	    (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE))
+	int prot = (int)a[2], flags = (int)a[3], type = flags & MAP_TYPE;
+	uint64_t off = a[5];
+	if (PAGE_OFF(off))
 		return -EINVAL;
-	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+	if (!len)
 		return -EINVAL;
-	if (len > USER_TOP)
+	len = KPAGE_ALIGN(len);
+	if (!len || len > TASK_SIZE)
 		return -ENOMEM;
-	len = PAGE_ALIGN_UP(len);
-	long fd = -1;
-	if (!(flags & MAP_ANONYMOUS)) {
-		fd = user_fd(a[4]);
-		struct stat st;
-		if (fstat((int)fd, &st) < 0)
-			return -errno;
-		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-			return S_ISCHR(st.st_mode) ? -ENODEV : -EACCES;
-		int fl = fcntl((int)fd, F_GETFL);
-		if ((fl & O_ACCMODE) == O_WRONLY ||
-		    (type != MAP_PRIVATE && (prot & PROT_WRITE) && (fl & O_ACCMODE) != O_RDWR))
-			return -EACCES;
-		if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
-			if (!p->opt->quiet)
-				pr_warn("writable shared file mappings are not supported yet");
-			return -ENODEV;
-		}
-	}
+	if (flags & MAP_FIXED_NOREPLACE)
+		flags |= MAP_FIXED;
 	gva_t start;
-	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-		if (addr & (PAGE_SIZE - 1))
-			return -EINVAL;
-		if (!user_range(addr, len))
+	if (flags & MAP_FIXED) {
+		if (addr > TASK_SIZE - len)
 			return -ENOMEM;
-		if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !mm_range_free(p, addr, len))
+		if (PAGE_OFF(addr))
+			return -EINVAL;
+		if ((flags & MAP_FIXED_NOREPLACE) && !mm_range_free(p, addr, len))
 			return -EEXIST;
 		start = addr;
-	} else if (addr && !(addr & (PAGE_SIZE - 1)) && user_range(addr, len) &&
-		   mm_range_free(p, addr, len)) {
-		start = addr;
+	} else if (addr && hint(addr) <= TASK_SIZE - len && mm_range_free(p, hint(addr), len)) {
+		start = hint(addr);     /* a free hint is taken */
 	} else {
 		start = mm_find_free(p, len);
 		if (!start)
 			return -ENOMEM;
 	}
-	long rc = mm_map(p, start, len, prot, 0);
+	if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE && type != MAP_PRIVATE)
+		return -EINVAL;
+	int fd = -1;
+	if (!(flags & MAP_ANONYMOUS)) {
+		fd = user_fd(a[4]);
+		long rc = check_file(p, fd, type, prot);
+		if (rc < 0)
+			return rc;
+	}
+	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+	unsigned vflags = (type == MAP_PRIVATE ? 0 : VMA_SHARED) | ((flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0);
+	long rc = mm_map(p, start, len, prot, vflags);
 	if (rc < 0)
 		return rc;
-	if (fd >= 0 && (rc = fill_from_file(p, (int)fd, start, len, off)) < 0) {
+	if (fd >= 0 && (rc = fill_from_file(p, fd, start, len, (off_t)off)) < 0) {
 		mm_unmap(p, start, len);
 		return rc;
 	}
 	return (long)start;
 }
 
+/* Linux's do_vmi_munmap, with its checks. */
+static long unmap_checked(struct proc *p, gva_t start, uint64_t len)
+{
+	if (PAGE_OFF(start) || start > TASK_SIZE || len > TASK_SIZE - start)
+		return -EINVAL;
+	len = KPAGE_ALIGN(len);
+	if (!len)
+		return -EINVAL;
+	mm_unmap(p, start, len);
+	return 0;
+}
+
 long sys_munmap(struct proc *p, const uint64_t a[6])
 {
-	if ((a[0] & (PAGE_SIZE - 1)) || !a[1] || !user_range(a[0], a[1]))
-		return -EINVAL;
-	mm_unmap(p, a[0], PAGE_ALIGN_UP(a[1]));
-	return 0;
+	return unmap_checked(p, a[0], a[1]);
 }
 
 long sys_mprotect(struct proc *p, const uint64_t a[6])
 {
+	gva_t start = a[0];
 	int prot = (int)a[2];
-	if ((a[0] & (PAGE_SIZE - 1)) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC |
-						   PROT_GROWSDOWN | PROT_GROWSUP)))
+	if (PAGE_OFF(start))
 		return -EINVAL;
-	uint64_t len = PAGE_ALIGN_UP(a[1]);
-	if (!user_range(a[0], len))
-		return -ENOMEM;
-	if (!len)
+	if (!a[1])
 		return 0;
-	return mm_protect(p, a[0], len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
+	uint64_t len = KPAGE_ALIGN(a[1]);
+	gva_t end = start + len;
+	if (end <= start)
+		return -ENOMEM;
+	int grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP) ||
+	    grows == (PROT_GROWSDOWN | PROT_GROWSUP))
+		return -EINVAL;
+	/* The first VMA that reaches into the range. */
+	struct vma *v = mm_find(p, start);
+	for (size_t i = 0; !v && i < p->nvma; i++)
+		if (p->vmas[i].end > start)
+			v = &p->vmas[i];
+	if (!v || v->start >= end)
+		return -ENOMEM;
+	if (grows & PROT_GROWSDOWN) {
+		if (!(v->flags & VMA_GROWSDOWN))
+			return -EINVAL;
+		start = v->start;
+	} else if (v->start > start) {
+		return -ENOMEM;
+	} else if (grows & PROT_GROWSUP) {
+		return -EINVAL;         /* no VMA grows up on x86-64 */
+	}
+	return mm_protect(p, start, end - start, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
 }
 
-/* Is [start, start+len) inside one VMA? */
-static struct vma *one_vma(struct proc *p, gva_t start, uint64_t len)
+/* Move [old, old+old_len) (inside one VMA) to 'to' as new_len bytes, the rest fresh. */
+static long move(struct proc *p, gva_t old, uint64_t old_len, gva_t to, uint64_t new_len, int flags)
 {
-	struct vma *v = mm_find(p, start);
-	return v && start + len <= v->end ? v : NULL;
+	struct vma *v = mm_find(p, old);
+	int prot = v->prot;
+	unsigned vflags = v->flags & ~VMA_GROWSDOWN;
+	mm_move(p, old, to, old_len);
+	if (new_len > old_len) {
+		long rc = mm_map(p, to + old_len, new_len - old_len, prot, vflags);
+		if (rc < 0)
+			return rc;
+	}
+	/* MREMAP_DONTUNMAP leaves the old range mapped, its pages gone. */
+	if ((flags & MREMAP_DONTUNMAP) && old_len)
+		mm_map(p, old, old_len, prot, vflags);
+	return (long)to;
+}
+
+/* Linux 6.x mremap_to: a move to 'to' (MREMAP_FIXED) or to a free place near it. */
+static long remap_to(struct proc *p, gva_t addr, uint64_t old_len, gva_t to, uint64_t new_len, int flags)
+{
+	if (flags & MREMAP_FIXED) {
+		mm_unmap(p, to, new_len);
+		if (!mm_find(p, addr))
+			return -EFAULT;
+	}
+	if (old_len > new_len) {
+		long rc = unmap_checked(p, addr + new_len, old_len - new_len);
+		if (rc < 0)
+			return rc;
+		old_len = new_len;
+	}
+	if (!(flags & MREMAP_FIXED) && !(to && to <= TASK_SIZE - new_len && mm_range_free(p, to, new_len))) {
+		to = mm_find_free(p, new_len);
+		if (!to)
+			return -ENOMEM;
+	}
+	return move(p, addr, old_len, to, new_len, flags);
+}
+
+/* Linux's check_prep_vma: may the VMA at 'addr' be resized or moved like this? */
+static long prep_vma(struct proc *p, gva_t addr, uint64_t old_len, uint64_t new_len, bool will_map_new)
+{
+	struct vma *v = mm_find(p, addr);
+	if (!v)
+		return -EFAULT;
+	if (!will_map_new)
+		return 0;
+	/* "Duplicating" a private mapping (old_len 0) is refused. */
+	if (!old_len && !(v->flags & VMA_SHARED))
+		return -EINVAL;
+	/* A shrink may cross VMA boundaries: only what stays must be in this VMA. */
+	if (MIN(old_len, new_len) > v->end - addr || (old_len <= new_len && old_len > v->end - addr))
+		return -EFAULT;
+	return 0;
+}
+
+/* MREMAP_FIXED without resizing moves every VMA of the range, keeping the gaps. */
+static long remap_move(struct proc *p, gva_t start, uint64_t len, gva_t to, int flags)
+{
+	gva_t end = start + len, target = to, last_end = 0;
+	long first = -EFAULT;
+	bool seen = false;
+	while (true) {
+		struct vma *v = NULL;
+		for (size_t i = 0; i < p->nvma && !v; i++)
+			if (p->vmas[i].end > (seen ? last_end : start) && p->vmas[i].start < end)
+				v = &p->vmas[i];
+		if (!v)
+			return first;
+		if (!seen && start < v->start)
+			return -EFAULT;
+		gva_t from = MAX(v->start, start);
+		uint64_t n = MIN(end, v->end) - from;
+		uint64_t offset = seen ? v->start - last_end : 0;
+		last_end = v->end;
+		long rc = remap_to(p, from, n, target + offset, n, flags);
+		if (rc < 0)
+			return rc;
+		if (!seen)
+			first = rc;
+		seen = true;
+		target = (gva_t)rc + n;
+	}
 }
 
 long sys_mremap(struct proc *p, const uint64_t a[6])
 {
-	gva_t old = a[0];
-	uint64_t old_len = PAGE_ALIGN_UP(a[1]), new_len = PAGE_ALIGN_UP(a[2]);
+	gva_t addr = a[0], to = a[4];
 	int flags = (int)a[3];
-	gva_t want = a[4];
-	if ((old & (PAGE_SIZE - 1)) || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) ||
-	    ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) || !new_len ||
-	    (flags & MREMAP_DONTUNMAP))
+	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) || PAGE_OFF(addr))
 		return -EINVAL;
-	if (!user_range(old, old_len) || !user_range(old, new_len))
-		return -EFAULT;
-	struct vma *v = one_vma(p, old, old_len ? old_len : PAGE_SIZE);
-	if (!v)
-		return -EFAULT;
-	if (flags & MREMAP_FIXED) {
-		if ((want & (PAGE_SIZE - 1)) || !user_range(want, new_len) ||
-		    (want < old + old_len && old < want + new_len))
+	uint64_t old_len = KPAGE_ALIGN(a[1]), new_len = KPAGE_ALIGN(a[2]);
+	if (!new_len || new_len > TASK_SIZE || to > TASK_SIZE - new_len)
+		return -EINVAL;
+	bool implies = flags & (MREMAP_FIXED | MREMAP_DONTUNMAP);
+	if (implies) {
+		if (PAGE_OFF(to) || !(flags & MREMAP_MAYMOVE) ||
+		    ((flags & MREMAP_DONTUNMAP) && old_len != new_len) ||
+		    (addr + old_len > to && to + new_len > addr))
 			return -EINVAL;
-	} else if (new_len <= old_len) {
-		mm_unmap(p, old + new_len, old_len - new_len);
-		return (long)old;
-	} else if (mm_range_free(p, old + old_len, new_len - old_len)) {
-		long rc = mm_map(p, old + old_len, new_len - old_len, v->prot, v->flags & ~VMA_GROWSDOWN);
-		return rc < 0 ? rc : (long)old;
-	} else if (!(flags & MREMAP_MAYMOVE)) {
-		return -ENOMEM;
-	} else {
-		want = mm_find_free(p, new_len);
-		if (!want)
-			return -ENOMEM;
+		if ((flags & MREMAP_FIXED) && old_len == new_len)
+			return remap_move(p, addr, old_len, to, flags);
 	}
-	int prot = v->prot;
-	uint64_t keep = MIN(old_len, new_len);
-	mm_move(p, old, want, keep);
-	if (old_len > keep)
-		mm_unmap(p, old + keep, old_len - keep);
-	if (new_len > keep) {
-		long rc = mm_map(p, want + keep, new_len - keep, prot, 0);
-		if (rc < 0)
+	long rc = prep_vma(p, addr, old_len, new_len, implies || new_len > old_len);
+	if (rc < 0)
+		return rc;
+	if (implies)
+		return remap_to(p, addr, old_len, to, new_len, flags);
+	if (old_len >= new_len) {
+		if (old_len > new_len && (rc = unmap_checked(p, addr + new_len, old_len - new_len)) < 0)
 			return rc;
+		return (long)addr;
 	}
-	return (long)want;
+	/* Grow in place when the range ends its VMA and what follows is free. */
+	struct vma *v = mm_find(p, addr);
+	if (old_len == v->end - addr && addr + new_len <= TASK_SIZE &&
+	    mm_range_free(p, addr + old_len, new_len - old_len)) {
+		rc = mm_map(p, addr + old_len, new_len - old_len, v->prot, v->flags & ~VMA_GROWSDOWN);
+		return rc < 0 ? rc : (long)addr;
+	}
+	if (!(flags & MREMAP_MAYMOVE))
+		return -ENOMEM;
+	to = mm_find_free(p, new_len);
+	if (!to)
+		return -ENOMEM;
+	return move(p, addr, old_len, to, new_len, flags);
 }
 
-/* Linux fails with ENOMEM when part of the range is not mapped. */
-static bool all_mapped(struct proc *p, gva_t start, uint64_t len)
+/* Where the next VMA after the hole at 'va' starts, or 'end'. */
+static gva_t next_vma(struct proc *p, gva_t va, gva_t end)
 {
-	for (gva_t va = start; va < start + len;) {
-		struct vma *v = mm_find(p, va);
-		if (!v)
-			return false;
-		va = v->end;
+	for (size_t i = 0; i < p->nvma; i++)
+		if (p->vmas[i].start > va)
+			return MIN(p->vmas[i].start, end);
+	return end;
+}
+
+static bool advice_valid(int advice)
+{
+	switch (advice) {
+	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
+	case MADV_DONTNEED: case MADV_FREE: case MADV_REMOVE: case MADV_DONTFORK:
+	case MADV_DOFORK: case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP: case MADV_WIPEONFORK:
+	case MADV_KEEPONFORK: case MADV_COLD: case MADV_PAGEOUT: case MADV_POPULATE_READ:
+	case MADV_POPULATE_WRITE:
+		return true;
+	default:
+		return false;
 	}
-	return true;
 }
 
 long sys_madvise(struct proc *p, const uint64_t a[6])
 {
-	uint64_t len = PAGE_ALIGN_UP(a[1]);
+	gva_t start = a[0];
 	int advice = (int)a[2];
-	if ((a[0] & (PAGE_SIZE - 1)) || !user_range(a[0], len))
+	if (!advice_valid(advice) || PAGE_OFF(start))
 		return -EINVAL;
-	switch (advice) {
-	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
-	case MADV_DONTNEED: case MADV_FREE: case MADV_DONTFORK: case MADV_DOFORK:
-	case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_HUGEPAGE: case MADV_NOHUGEPAGE:
-	case MADV_DONTDUMP: case MADV_DODUMP: case MADV_COLD: case MADV_PAGEOUT:
-		break;
-	default:
+	uint64_t len = KPAGE_ALIGN(a[1]);
+	if (a[1] && !len)
 		return -EINVAL;
+	gva_t end = start + len;
+	if (end < start)
+		return -EINVAL;
+	/* Each mapped part gets the advice; a hole makes the result ENOMEM. */
+	long rc = 0;
+	for (gva_t va = start; va < end;) {
+		struct vma *v = mm_find(p, va);
+		if (!v) {
+			rc = -ENOMEM;
+			va = next_vma(p, va, end);
+			continue;
+		}
+		gva_t stop = MIN(v->end, end);
+		if (advice == MADV_REMOVE)
+			return -EINVAL;         /* anonymous memory has no file to punch */
+		if (advice == MADV_DONTNEED || advice == MADV_FREE)
+			mm_zero(p, va, stop - va);
+		va = stop;
 	}
-	if (!all_mapped(p, a[0], len))
-		return -ENOMEM;
-	if (advice == MADV_DONTNEED)
-		mm_zero(p, a[0], len);
-	return 0;
+	return rc;
 }
 
 long sys_msync(struct proc *p, const uint64_t a[6])
 {
 	int flags = (int)a[2];
-	if ((a[0] & (PAGE_SIZE - 1)) || (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) ||
+	if (PAGE_OFF(a[0]) || (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) ||
 	    ((flags & MS_ASYNC) && (flags & MS_SYNC)))
 		return -EINVAL;
-	/* Linux's arithmetic: the length rounds up (and may wrap), a wrapped end is ENOMEM. */
-	uint64_t len = (a[1] + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	if (a[0] + len < a[0])
+	uint64_t len = KPAGE_ALIGN(a[1]);
+	gva_t end = a[0] + len;
+	if (end < a[0])
 		return -ENOMEM;
-	return all_mapped(p, a[0], len) ? 0 : -ENOMEM;
+	long rc = 0;
+	for (gva_t va = a[0]; va < end;) {
+		struct vma *v = mm_find(p, va);
+		if (!v) {
+			rc = -ENOMEM;
+			va = next_vma(p, va, end);
+			continue;
+		}
+		va = v->end;
+	}
+	return rc;
 }
