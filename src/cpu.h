@@ -57,6 +57,6 @@ struct cpu_features {
 };
 
 /* Create the KVM model for 'mem' (NULL with a message printed if /dev/kvm is unusable). */
-struct cpu *kvm_cpu_create(struct mem *mem, uint64_t mem_size, struct cpu_features *f);
+struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f);
 
 #endif

@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 	p->rlim_data = rl.rlim_cur;
 
 	struct cpu_features f = { .hwcap = host_auxv(AT_HWCAP), .minsigstksz = host_auxv(AT_MINSIGSTKSZ) };
-	p->cpu = kvm_cpu_create(&p->mem, size, &f);
+	p->cpu = kvm_cpu_create(&p->mem, &f);
 	struct cpu_regs regs;
 	loader_exec(p, prog, argv + first, env.v, &f, &regs);
 	p->cpu->ops->set_regs(p->cpu, &regs);

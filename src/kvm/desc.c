@@ -63,7 +63,7 @@ static void map_shim(struct mem *m)
 		mem_set_pte(m, SHIM_VA + off, off | PTE_P | PTE_W | PTE_NX | PTE_A | PTE_D);
 }
 
-void kvm_shim_setup(struct kvm_cpu *k, uint64_t mem_size)
+void kvm_shim_setup(struct kvm_cpu *k)
 {
 	struct mem *m = k->cpu.mem;
 	size_t len = (size_t)(kvm_shim_blob_end - kvm_shim_blob);
@@ -78,9 +78,13 @@ void kvm_shim_setup(struct kvm_cpu *k, uint64_t mem_size)
 	k->qhdr = (uint64_t *)(k->shim + SHIM_QHDR_OFF);
 	k->qent = (struct kvm_qent *)(k->shim + SHIM_QENT_OFF);
 	map_shim(m);
-	/* The direct map lets the shim write page-table pages by their gpa. */
-	for (uint64_t gpa = 0; gpa < mem_size; gpa += 2ULL << 20)
-		mem_map_large(m, DMAP_VA + gpa, gpa, PTE_W | PTE_NX);
+}
+
+void kvm_map_direct(struct kvm_cpu *k, uint64_t from, uint64_t to)
+{
+	/* New entries where none were present: seen by the guest even once it runs. */
+	for (uint64_t gpa = from; gpa < to; gpa += 2ULL << 20)
+		mem_map_large(k->cpu.mem, DMAP_VA + gpa, gpa, PTE_W | PTE_NX);
 }
 
 uint64_t *kvm_ist_frame(struct kvm_cpu *k)

@@ -260,27 +260,33 @@ static void pte_hook(void *ctx, gpa_t pte, gva_t va)
 }
 
 /* Register guest memory with KVM a slot at a time as the allocator reaches it: KVM's
- * per-slot bookkeeping grows with the slot, so a VM that uses little starts fast. */
-#define SLOT_SIZE (1ULL << 30)
+ * per-slot bookkeeping (made at VM creation, freed at teardown) grows with the slot, so a
+ * VM that uses little starts and ends fast. Slots double from 64 MiB to 1 GiB, each
+ * aligned to its size; the shim's direct map grows with them. */
+#define SLOT_MIN (64ULL << 20)
+#define SLOT_MAX (1ULL << 30)
 
 static void grow_hook(void *ctx, uint64_t top)
 {
 	struct kvm_cpu *k = ctx;
 	struct mem *m = k->cpu.mem;
 	while (m->visible < top) {
-		uint64_t len = MIN(SLOT_SIZE, m->size - m->visible);
+		uint64_t len = m->visible < SLOT_MIN ? SLOT_MIN : MIN(m->visible, SLOT_MAX);
+		len = MIN(len, m->size - m->visible);
 		struct kvm_userspace_memory_region region = {
-			.slot = (uint32_t)(m->visible / SLOT_SIZE),
+			.slot = k->nslots++,
 			.guest_phys_addr = m->visible,
 			.memory_size = len,
 			.userspace_addr = (uint64_t)(uintptr_t)(m->host + m->visible),
 		};
 		KVM_IOCTL(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
 		m->visible += len;
+		/* (may allocate page tables, and so come back here: 'visible' is set first) */
+		kvm_map_direct(k, m->visible - len, m->visible);
 	}
 }
 
-struct cpu *kvm_cpu_create(struct mem *mem, uint64_t mem_size, struct cpu_features *f)
+struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 {
 	struct kvm_cpu *k = xcalloc(1, sizeof(*k));
 	k->cpu.ops = &kvm_cpu_ops;
@@ -291,8 +297,9 @@ struct cpu *kvm_cpu_create(struct mem *mem, uint64_t mem_size, struct cpu_featur
 	k->vm_fd = KVM_IOCTL(k->sys_fd, KVM_CREATE_VM, 0);
 	fd_hide(&k->vm_fd);
 	mem->hook_ctx = k;
+	kvm_shim_setup(k);
 	mem->grow = grow_hook;
-	grow_hook(k, mem->free ? mem->free[0].start : mem_size);
+	grow_hook(k, mem->free[0].start);
 	k->vcpu_fd = KVM_IOCTL(k->vm_fd, KVM_CREATE_VCPU, 0);
 	fd_hide(&k->vcpu_fd);
 	int size = KVM_IOCTL(k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -322,7 +329,6 @@ struct cpu *kvm_cpu_create(struct mem *mem, uint64_t mem_size, struct cpu_featur
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
 
-	kvm_shim_setup(k, mem_size);
 	mem->hook = pte_hook;
 	setup_sregs(k, cr4);
 	setup_fpu(k, xcr0);     /* XCR0 needs CR4.OSXSAVE in place */

@@ -36,10 +36,13 @@ struct kvm_cpu {
 	uint64_t *qhdr;
 	struct kvm_qent *qent;
 	uint64_t queued_pages;
+	uint32_t nslots;        /* memory slots registered so far */
 };
 
-/* Fill the shim: code, GDT, TSS, IDT and their page tables, and the direct map. */
-void kvm_shim_setup(struct kvm_cpu *k, uint64_t mem_size);
+/* Fill the shim: code, GDT, TSS, IDT and their page tables. */
+void kvm_shim_setup(struct kvm_cpu *k);
+/* Map guest-physical [from, to) in the direct map, for the shim to reach page tables. */
+void kvm_map_direct(struct kvm_cpu *k, uint64_t from, uint64_t to);
 /* The 16-byte hardware frame an exception pushed on the IST stack, plus its error code. */
 uint64_t *kvm_ist_frame(struct kvm_cpu *k);
 extern const struct cpu_ops kvm_cpu_ops;
