@@ -39,12 +39,15 @@
 
 /* Exit ports (OUT imm8). Only PORT_SYSCALL is open to ring 3 (TSS I/O bitmap). */
 #define PORT_SYSCALL    0x10
+#define PORT_FLUSHED    0x11            /* the synchronous flush is done */
 #define PORT_EXC        0x20            /* + vector, 0..31 */
 #define VEC_FLUSH       0x40            /* injected to apply the edit queue */
+#define VEC_FLUSH_SYNC  0x41            /* the same in the middle of a system call, then exit */
 
 /* Each exception stub is EXC_STUB_SIZE bytes, vector v at SHIM_TEXT_OFF + v * EXC_STUB_SIZE. */
 #define EXC_STUB_SIZE   16
 #define SHIM_FLUSH_OFF  (SHIM_TEXT_OFF + 0x200)
+#define SHIM_FLUSH_SYNC_OFF (SHIM_TEXT_OFF + 0x210)
 
 /* Linux's x86-64 selectors (arch/x86/include/asm/segment.h), so user code sees the same CS/SS. */
 #define SEL_KERNEL_CS   0x10

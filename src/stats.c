@@ -21,7 +21,7 @@ void stats_write(struct proc *p, const char *path, uint64_t wall_ns)
 	}
 	const struct cpu_stats *c = &p->cpu->stats;
 	double wall = (double)wall_ns / 1e9, guest = (double)c->guest_ns / 1e9;
-	uint64_t exits = c->exits_syscall + c->exits_fault + c->exits_other;
+	uint64_t exits = c->exits_syscall + c->exits_fault + c->exits_flush + c->exits_other;
 	fputs("\n---------- Begin Simulation Statistics ----------\n", f);
 	line(f, "host_seconds", wall, "Real time elapsed on the host (s)");
 	line(f, "guest_seconds", guest, "Time spent running the guest inside KVM_RUN (s)");
@@ -29,6 +29,7 @@ void stats_write(struct proc *p, const char *path, uint64_t wall_ns)
 	line(f, "cpu.exits", (double)exits, "VM exits, all reasons");
 	line(f, "cpu.exits.syscall", (double)c->exits_syscall, "VM exits for system calls");
 	line(f, "cpu.exits.fault", (double)c->exits_fault, "VM exits for exceptions");
+	line(f, "cpu.exits.flush", (double)c->exits_flush, "VM exits to apply a full page-table edit queue");
 	line(f, "cpu.exits.other", (double)c->exits_other, "VM exits for other reasons (signals, interrupt windows)");
 	line(f, "cpu.pte_replays", (double)c->pte_replays, "Page-table entries rewritten by the shim");
 	line(f, "cpu.flush_irqs", (double)c->flush_irqs, "Flush interrupts injected");

@@ -52,6 +52,7 @@ static void setup_idt(uint8_t *idt)
 		set_gate(idt, v, SHIM_VA + SHIM_TEXT_OFF + v * EXC_STUB_SIZE, dpl);
 	}
 	set_gate(idt, VEC_FLUSH, SHIM_VA + SHIM_FLUSH_OFF, 0);
+	set_gate(idt, VEC_FLUSH_SYNC, SHIM_VA + SHIM_FLUSH_SYNC_OFF, 0);
 }
 
 static void map_shim(struct mem *m)

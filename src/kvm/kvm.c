@@ -253,8 +253,10 @@ static void pte_hook(void *ctx, gpa_t pte, gva_t va)
 			return;
 		}
 	}
-	if (n == QUEUE_MAX)
-		die("page-table edit queue overflow (%u runs in one system call)", QUEUE_MAX);
+	if (n == QUEUE_MAX) {
+		kvm_flush_now(k);
+		n = 0;
+	}
 	k->qent[n] = (struct kvm_qent){ dmap, va, 1 };
 	k->qhdr[QHDR_COUNT / 8] = n + 1;
 }

@@ -43,6 +43,14 @@ flush_irq:
 	call apply_queue
 	iretq
 
+	.org SHIM_FLUSH_SYNC_OFF
+/* VEC_FLUSH_SYNC: the queue filled up in the middle of a system call. Apply it and exit;
+ * kvmse then puts back the whole vCPU state it had before, so this never returns. */
+flush_sync_irq:
+	call apply_queue
+	outb %al, $PORT_FLUSHED
+	hlt
+
 exc_common:
 	call apply_queue
 	addq $8, %rsp

@@ -80,19 +80,18 @@ static void put_user_state(struct kvm_cpu *k)
 	k->r_dirty = true;
 }
 
-/* Queue the flush interrupt if page-table edits are pending and the stub won't apply them. */
+/* Queue the flush interrupt if page-table edits are pending and the stub won't apply them.
+ * Without an in-kernel irqchip KVM holds it until the guest can take it (at once in the
+ * program, whose IF is always set), so readiness need not be waited for. */
 static void request_flush(struct kvm_cpu *k)
 {
 	if (!k->qhdr[QHDR_COUNT / 8] || k->stop == STOP_FAULT)
 		return;
-	if (k->run->ready_for_interrupt_injection) {
-		struct kvm_interrupt irq = { .irq = VEC_FLUSH };
-		VCPU_IOCTL(k, KVM_INTERRUPT, &irq);
-		k->cpu.stats.flush_irqs++;
-		k->run->request_interrupt_window = 0;
-	} else {
-		k->run->request_interrupt_window = 1;
-	}
+	struct kvm_interrupt irq = { .irq = VEC_FLUSH };
+	/* EEXIST: one not taken yet (say, after MOV SS; SYSCALL) will apply the queue. */
+	if (ioctl(k->vcpu_fd, KVM_INTERRUPT, &irq) < 0 && errno != EEXIST)
+		die_errno("KVM_INTERRUPT");
+	k->cpu.stats.flush_irqs++;
 }
 
 static void enter(struct kvm_cpu *k)
@@ -247,6 +246,32 @@ static const char *exit_name(uint32_t reason)
 	return reason < ARRAY_SIZE(names) && names[reason] ? names[reason] : "unknown";
 }
 
+/*
+ * The edit queue is full in the middle of a system call: apply it now. The vCPU takes
+ * VEC_FLUSH_SYNC where it stopped, the shim applies the queue and exits; then every
+ * register and segment goes back to what it was, as if nothing had run.
+ */
+void kvm_flush_now(struct kvm_cpu *k)
+{
+	if (k->stop != STOP_SYSCALL)
+		die("page-table edit queue full outside a system call");
+	struct kvm_regs r = *k->r;
+	struct kvm_sregs s = *k->s;
+	struct kvm_interrupt irq = { .irq = VEC_FLUSH_SYNC };
+	/* Queued by KVM and taken at entry: the vCPU stands at the entry stub with IF set. */
+	VCPU_IOCTL(k, KVM_INTERRUPT, &irq);
+	do
+		enter(k);
+	while (k->run->exit_reason == KVM_EXIT_INTR);
+	if (k->run->exit_reason != KVM_EXIT_IO || k->run->io.port != PORT_FLUSHED)
+		die("unexpected exit %u during a page-table flush", k->run->exit_reason);
+	k->cpu.stats.exits_flush++;
+	*k->r = r;
+	*k->s = s;
+	k->r_dirty = k->s_dirty = true;
+	k->queued_pages = 0;
+}
+
 static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
@@ -260,9 +285,6 @@ static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
 		case KVM_EXIT_IO:
 			return io_exit(k, ev);
 		case KVM_EXIT_IRQ_WINDOW_OPEN:
-			k->cpu.stats.exits_other++;
-			request_flush(k);
-			continue;
 		case KVM_EXIT_INTR:
 			k->cpu.stats.exits_other++;
 			continue;
