@@ -226,7 +226,7 @@ int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot)
 
 bool mm_range_free(struct proc *p, gva_t start, uint64_t len)
 {
-	if (start < PAGE_SIZE * 16 || start + len > p->mmap_base + PAGE_SIZE || start + len < start)
+	if (start + len < start || start + len > (1ULL << 47) - PAGE_SIZE)
 		return false;
 	for (size_t i = 0; i < p->nvma; i++)
 		if (p->vmas[i].start < start + len && p->vmas[i].end > start)

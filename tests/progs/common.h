@@ -1,5 +1,6 @@
 /* common.h - helpers for the test programs: print a checked value, fail loudly. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,4 +31,13 @@ static inline unsigned long checksum(const void *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = h * 33 + b[i];
 	return h;
+}
+
+/* xorshift64: the fuzzers' random numbers, the same natively and under kvmse. */
+static inline uint64_t xorshift(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
 }

@@ -13,13 +13,7 @@
 #define SCRATCH_LEN (16 * 4096UL)
 
 static uint64_t seed = 0x9e3779b97f4a7c15ULL;
-static uint64_t rnd(void)
-{
-	seed ^= seed << 13;
-	seed ^= seed >> 7;
-	seed ^= seed << 17;
-	return seed;
-}
+static uint64_t rnd(void) { return xorshift(&seed); }
 
 /* An argument: small numbers, flags-like values, and pointers of every kind. */
 static uint64_t arg(void)

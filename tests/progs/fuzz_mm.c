@@ -16,13 +16,7 @@
 #define PG 4096UL
 
 static uint64_t seed = 0x243f6a8885a308d3ULL;
-static uint64_t rnd(void)
-{
-	seed ^= seed << 13;
-	seed ^= seed >> 7;
-	seed ^= seed << 17;
-	return seed;
-}
+static uint64_t rnd(void) { return xorshift(&seed); }
 
 static uint64_t addr(void)
 {
