@@ -17,7 +17,8 @@ static int move_high(int fd)
 	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, base);
 	if (nfd < 0)
 		die_errno("cannot move kvmse's descriptor %d out of the guest's range", fd);
-	close(fd);
+	if (close(fd) < 0)
+		die_errno("close");
 	return nfd;
 }
 

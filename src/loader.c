@@ -199,10 +199,11 @@ static void build_stack(struct proc *p, const char *execfn, char *const argv[], 
 	b.sp = (b.sp - words * 8) & ~15ULL;
 	gva_t sp = b.sp;
 	uint64_t argc64 = argc;
-	mem_write(&p->mem, sp, &argc64, 8);
-	mem_write(&p->mem, sp + 8, argp, (argc + 1) * 8);
-	mem_write(&p->mem, sp + 8 + (argc + 1) * 8, envpp, (envc + 1) * 8);
-	mem_write(&p->mem, sp + 8 + (argc + envc + 2) * 8, auxv, nauxv * 16);
+	if (mem_write(&p->mem, sp, &argc64, 8) < 0 ||
+	    mem_write(&p->mem, sp + 8, argp, (argc + 1) * 8) < 0 ||
+	    mem_write(&p->mem, sp + 8 + (argc + 1) * 8, envpp, (envc + 1) * 8) < 0 ||
+	    mem_write(&p->mem, sp + 8 + (argc + envc + 2) * 8, auxv, nauxv * 16) < 0)
+		die("arguments and environment too large for the initial stack");
 	free(argp);
 	free(envpp);
 	regs->rsp = sp;
@@ -307,6 +308,7 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 	regs->rip = im.eh.e_entry + bias;
 	regs->rflags = 0x202;
 	free(im.ph);
-	close(im.fd);
+	if (close(im.fd) < 0)
+		die_errno("%s", path);
 	return 0;
 }

@@ -191,13 +191,13 @@ static noreturn void finish(struct proc *p)
 		exit(p->exit_status);
 	/* Our own core would be of kvmse, not of the program. */
 	struct rlimit none = { 0, 0 };
-	setrlimit(RLIMIT_CORE, &none);
-	signal(p->exit_signal, SIG_DFL);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, p->exit_signal);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(p->exit_signal);
+	if (setrlimit(RLIMIT_CORE, &none) < 0 || signal(p->exit_signal, SIG_DFL) == SIG_ERR ||
+	    sigprocmask(SIG_UNBLOCK, &set, NULL) < 0 || raise(p->exit_signal) != 0)
+		pr_warn("cannot end by %s as the program did", sigabbrev_np(p->exit_signal));
+	/* A signal whose default is to continue (none reaches here today) or a failure. */
 	exit(128 + p->exit_signal);
 }
 
@@ -236,7 +236,8 @@ int main(int argc, char **argv)
 	const char *prog = argv[first];
 
 	/* A write to a closed pipe must give the guest EPIPE, not kill kvmse. */
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		die_errno("signal");
 	user_init();
 	static struct proc proc;
 	struct proc *p = &proc;
@@ -246,12 +247,11 @@ int main(int argc, char **argv)
 	size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
 	mem_init(&p->mem, size, SHIM_SIZE);
 	struct rlimit rl;
-	getrlimit(RLIMIT_STACK, &rl);
+	if (getrlimit(RLIMIT_STACK, &rl) < 0)
+		die_errno("getrlimit");
 	p->rlim_stack = rl.rlim_cur == RLIM_INFINITY ? (8ULL << 20) : rl.rlim_cur;
-	getrlimit(RLIMIT_AS, &rl);
-	p->rlim_as = rl.rlim_cur;
-	getrlimit(RLIMIT_DATA, &rl);
-	p->rlim_data = rl.rlim_cur;
+	p->rlim_as = getrlimit(RLIMIT_AS, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
+	p->rlim_data = getrlimit(RLIMIT_DATA, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
 
 	struct cpu_features f = { .hwcap = host_auxv(AT_HWCAP), .minsigstksz = host_auxv(AT_MINSIGSTKSZ) };
 	p->cpu = kvm_cpu_create(&p->mem, &f);

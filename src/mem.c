@@ -15,7 +15,8 @@ void mem_init(struct mem *m, uint64_t size, uint64_t reserved)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m->host == MAP_FAILED)
 		die_errno("cannot reserve %llu MiB of guest memory", (unsigned long long)(size >> 20));
-	madvise(m->host, size, MADV_HUGEPAGE);
+	/* Fewer host faults for big guests; only advice, so no THP is no error. */
+	(void)madvise(m->host, size, MADV_HUGEPAGE);
 	m->capfree = 16;
 	m->free = xmalloc(m->capfree * sizeof(*m->free));
 	m->free[0].start = PAGE_ALIGN_UP(reserved);
@@ -27,7 +28,8 @@ void mem_init(struct mem *m, uint64_t size, uint64_t reserved)
 
 void mem_destroy(struct mem *m)
 {
-	munmap(m->host, m->size);
+	if (munmap(m->host, m->size) < 0)
+		die_errno("munmap of guest memory");
 	free(m->free);
 }
 
@@ -63,7 +65,7 @@ uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa)
 
 void mem_free(struct mem *m, gpa_t gpa, uint64_t pages)
 {
-	madvise(m->host + gpa, pages * PAGE_SIZE, MADV_DONTNEED);
+	mem_zero(m, gpa, pages);
 	m->used_pages -= pages;
 	size_t i = 0;
 	while (i < m->nfree && m->free[i].start < gpa)
@@ -88,6 +90,13 @@ void mem_free(struct mem *m, gpa_t gpa, uint64_t pages)
 		m->free[i] = (struct mem_extent){ gpa, pages };
 		m->nfree++;
 	}
+}
+
+void mem_zero(struct mem *m, gpa_t gpa, uint64_t pages)
+{
+	/* Give the memory back to the host: it reads as zero again. */
+	if (madvise(m->host + gpa, pages * PAGE_SIZE, MADV_DONTNEED) < 0)
+		memset(m->host + gpa, 0, pages * PAGE_SIZE);
 }
 
 gpa_t mem_alloc_page(struct mem *m)

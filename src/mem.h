@@ -55,6 +55,8 @@ static inline void *mem_hva(struct mem *m, gpa_t gpa) { return m->host + gpa; }
 uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa);
 /* Return pages to the allocator; their host memory is released (and reads back as zero). */
 void mem_free(struct mem *m, gpa_t gpa, uint64_t pages);
+/* Zero pages (and release their host memory). */
+void mem_zero(struct mem *m, gpa_t gpa, uint64_t pages);
 /* One zeroed page for a page table or the shim, or dies (kvmse's own needs). */
 gpa_t mem_alloc_page(struct mem *m);
 

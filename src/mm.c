@@ -321,6 +321,6 @@ void mm_zero(struct proc *p, gva_t start, uint64_t len)
 	for (gva_t va = start; va < start + len; va += PAGE_SIZE) {
 		uint64_t *pte = mem_pte(&p->mem, va, false);
 		if (pte && (*pte & PTE_ADDR))
-			madvise(mem_hva(&p->mem, *pte & PTE_ADDR), PAGE_SIZE, MADV_DONTNEED);
+			mem_zero(&p->mem, *pte & PTE_ADDR, 1);
 	}
 }

@@ -344,11 +344,13 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 void kvm_cpu_destroy(struct cpu *c)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
-	munmap(k->run, k->run_size);
+	if (munmap(k->run, k->run_size) < 0)
+		die_errno("munmap of kvm_run");
 	int *fds[] = { &k->vcpu_fd, &k->vm_fd, &k->sys_fd };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		fd_unhide(fds[i]);
-		close(*fds[i]);
+		if (close(*fds[i]) < 0)
+			die_errno("close");
 	}
 	free(k);
 }

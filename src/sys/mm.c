@@ -196,8 +196,11 @@ static long move(struct proc *p, gva_t old, uint64_t old_len, gva_t to, uint64_t
 			return rc;
 	}
 	/* MREMAP_DONTUNMAP leaves the old range mapped, its pages gone. */
-	if ((flags & MREMAP_DONTUNMAP) && old_len)
-		mm_map(p, old, old_len, prot, vflags);
+	if ((flags & MREMAP_DONTUNMAP) && old_len) {
+		long rc = mm_map(p, old, old_len, prot, vflags);
+		if (rc < 0)
+			return rc;
+	}
 	return (long)to;
 }
 

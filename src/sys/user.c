@@ -102,7 +102,8 @@ void user_finish(struct proc *p)
 		struct bounce *b = &p->bounce[i];
 		if (b->copy_out)
 			mem_write(&p->mem, b->va, b->host, b->len);
-		munmap(b->map, b->maplen);
+		if (munmap(b->map, b->maplen) < 0)
+			die_errno("munmap of a bounce buffer");
 	}
 	p->nbounce = 0;
 }
