@@ -338,6 +338,12 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 	/* The model keeps the segment state at hand from now on (synced at each exit). */
 	KVM_IOCTL(k->vcpu_fd, KVM_GET_SREGS, k->s);
 	f->hwcap2 = (cr4 & CR4_FSGSBASE) ? 2 : 0;   /* HWCAP2_FSGSBASE */
+	/* Not needed any more, and unlike the VM and vCPU (anonymous inodes) a guest could
+	 * reopen it through /proc/self/fd. */
+	fd_unhide(&k->sys_fd);
+	if (close(k->sys_fd) < 0)
+		die_errno("close of /dev/kvm");
+	k->sys_fd = -1;
 	return &k->cpu;
 }
 
@@ -346,7 +352,7 @@ void kvm_cpu_destroy(struct cpu *c)
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
 	if (munmap(k->run, k->run_size) < 0)
 		die_errno("munmap of kvm_run");
-	int *fds[] = { &k->vcpu_fd, &k->vm_fd, &k->sys_fd };
+	int *fds[] = { &k->vcpu_fd, &k->vm_fd };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		fd_unhide(fds[i]);
 		if (close(*fds[i]) < 0)

@@ -18,7 +18,7 @@ enum kvm_stop { STOP_NONE, STOP_SYSCALL, STOP_FAULT };
 
 struct kvm_cpu {
 	struct cpu cpu;
-	int sys_fd;             /* /dev/kvm */
+	int sys_fd;             /* /dev/kvm, while the VM is set up */
 	int vm_fd;              /* this guest process's VM */
 	int vcpu_fd;            /* its only vCPU */
 	struct kvm_run *run;

@@ -245,9 +245,47 @@ long sys_fcntl(struct proc *p, const uint64_t a[6])
 	}
 }
 
+/* Is 'fd' open on kvmse's own /proc/<pid>/fd (or a task's) directory? */
+static bool is_own_fd_dir(int fd)
+{
+	char link[64], dir[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, dir, sizeof(dir) - 1);
+	if (n <= 0)
+		return false;
+	dir[n] = 0;
+	int pid = (int)getpid(), a, b, len = 0;
+	if (sscanf(dir, "/proc/%d/fd%n", &a, &len) == 1 && !dir[len])
+		return a == pid;
+	len = 0;
+	return sscanf(dir, "/proc/%d/task/%d/fd%n", &a, &b, &len) == 2 && !dir[len] && a == pid;
+}
+
+/* Drop kvmse's own descriptors from a listing of /proc/self/fd. */
+static long hide_own_fds(uint8_t *buf, long len)
+{
+	long out = 0;
+	for (long off = 0; off < len;) {
+		struct { uint64_t ino; int64_t off; uint16_t reclen; uint8_t type; char name[]; } *d = (void *)(buf + off);
+		uint16_t reclen = d->reclen;
+		char *end;
+		long fd = strtol(d->name, &end, 10);
+		if (!(*end == 0 && end != d->name && fd_hidden((int)fd))) {
+			memmove(buf + out, buf + off, reclen);
+			out += reclen;
+		}
+		off += reclen;
+	}
+	return out;
+}
+
 long sys_getdents64(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_getdents64, FD(0), user_out(p, a[1], (unsigned)a[2]), (unsigned)a[2]);
+	void *buf = user_out(p, a[1], (unsigned)a[2]);
+	long rc = HOST(SYS_getdents64, FD(0), buf, (unsigned)a[2]);
+	if (rc > 0 && is_own_fd_dir(FD(0)))
+		rc = hide_own_fds(buf, rc);
+	return rc;
 }
 
 long sys_fsync(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fsync, FD(0)); }

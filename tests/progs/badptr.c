@@ -1,5 +1,6 @@
 /* System calls handed bad pointers, bad descriptors and bad values: errno must match. */
 #include "common.h"
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
@@ -61,7 +62,15 @@ int main(void)
 	SHOW(munmap(BAD, 4096));
 	SHOW(getdents64(0, BAD, 100) < 0);
 	SHOW(syscall(SYS_prlimit64, 0, 9999, NULL, buf));
-	/* kvmse's own descriptors are invisible: no descriptor beyond 2 is open. */
+	/* kvmse's own descriptors are invisible, in /proc/self/fd too. */
+	DIR *dir = opendir("/proc/self/fd");
+	CHECK(dir);
+	int listed = 0;
+	struct dirent *de;
+	while ((de = readdir(dir)))
+		listed += de->d_name[0] != '.';
+	closedir(dir);
+	printf("/proc/self/fd entries: %d\n", listed);
 	int open_fds = 0;
 	for (int fd = 3; fd < 65536; fd++)
 		if (fcntl(fd, F_GETFD) >= 0)
