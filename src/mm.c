@@ -40,8 +40,12 @@ static uint64_t pte_flags(int prot)
 static int populate(struct proc *p, gva_t start, gva_t end, int prot)
 {
 	uint64_t flags = pte_flags(prot);
+	uint64_t total = p->mem.size / PAGE_SIZE;
 	gva_t va = start;
 	while (va < end) {
+		/* Keep room for the page tables a run may need (3 levels), never run dry. */
+		if (p->mem.used_pages + 8 > total)
+			return -ENOMEM;
 		uint64_t *pte = mem_pte(&p->mem, va, true);
 		if (*pte & PTE_ADDR) {
 			va += PAGE_SIZE;
@@ -56,7 +60,7 @@ static int populate(struct proc *p, gva_t start, gva_t end, int prot)
 		}
 		gpa_t gpa;
 		uint64_t got = 0;
-		if (p->mem.used_pages + want <= p->mem.size / PAGE_SIZE)
+		if (p->mem.used_pages + want + 8 <= total)
 			got = mem_alloc(&p->mem, want, &gpa);
 		if (!got)
 			return -ENOMEM;

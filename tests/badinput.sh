@@ -63,3 +63,6 @@ else
 	echo "SKIP no-KVM permission case: needs root, /dev/kvm mode 600, and kvmse runnable as nobody"
 	skip=$((skip + 1))
 fi
+
+# Running out of --memory is ENOMEM for the guest, which carries on; kvmse never dies of it.
+expect "memory cap: exhausted, guest carries on" 0 "until ENOMEM" "$KVMSE" --memory 32M "$TESTS/build/glibc/exhaust" 1000
