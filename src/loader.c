@@ -121,7 +121,11 @@ static void load_segment(struct proc *p, struct image *im, Elf64_Phdr *ph, uint6
 	/* A page shared with the previous segment keeps its contents, as MAP_FIXED of the
 	 * same file page would. */
 	gva_t from = MAX(start, *mapped_end);
-	if (from < end && mm_map(p, from, end - from, PROT_READ | PROT_WRITE, 0) < 0)
+	/* The file's pages, then the bss beyond them, anonymous, as Linux maps them. */
+	gva_t file_end = MAX(from, MIN(end, PAGE_ALIGN_UP(ph->p_vaddr + bias + ph->p_filesz)));
+	uint64_t pgoff = (PAGE_ALIGN_DOWN(ph->p_offset) + (from - start)) / PAGE_SIZE;
+	if ((from < file_end && mm_map_at(p, from, file_end - from, PROT_READ | PROT_WRITE, VMA_EXE, pgoff) < 0) ||
+	    (file_end < end && mm_map(p, file_end, end - file_end, PROT_READ | PROT_WRITE, 0) < 0))
 		die("%s: not enough guest memory to load it (--memory)", im->path);
 	*mapped_end = MAX(*mapped_end, end);
 	uint8_t *buf = xmalloc(1 << 20);

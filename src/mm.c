@@ -172,9 +172,15 @@ void mm_unmap(struct proc *p, gva_t start, uint64_t len)
 
 int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags)
 {
+	/* Anonymous memory: Linux numbers its pages from the address. */
+	return mm_map_at(p, start, len, prot, flags, start / PAGE_SIZE);
+}
+
+int mm_map_at(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags, uint64_t pgoff)
+{
 	mm_unmap(p, start, len);
 	size_t i = vma_index_after(p, start);
-	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, start / PAGE_SIZE });
+	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, pgoff });
 	if (pte_flags(prot)) {
 		int rc = populate(p, start, start + len, prot);
 		if (rc < 0) {

@@ -9,6 +9,7 @@
 #define VMA_GROWSDOWN 1u                /* the main stack: grows on faults below it */
 #define VMA_HEAP      2u                /* the program break's area */
 #define VMA_SHARED    4u                /* MAP_SHARED (emulated as private: one process) */
+#define VMA_EXE       8u                /* a segment of the program's ELF file */
 
 struct vma {
 	gva_t start, end;
@@ -69,6 +70,8 @@ struct proc {
 
 /* mm.c: the process's memory map. */
 int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags);
+/* The same with the page offset of a file mapping (what /proc/self/maps shows). */
+int mm_map_at(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags, uint64_t pgoff);
 void mm_unmap(struct proc *p, gva_t start, uint64_t len);
 int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot);
 /* A free range of 'len' bytes, top-down from mmap_base, or 0. */

@@ -49,6 +49,10 @@ void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt
 /* path.c: does 'path' name the running program (/proc/self/exe and the like)? */
 bool sys_is_self_exe(const char *path);
 
+/* procfs.c: open one of the /proc files that must show the guest (its maps); -ENOENT if
+ * 'path' is none of them. */
+long procfs_open(struct proc *p, const char *path, int flags);
+
 /* A signal the guest gets from itself or from its own system call (SIGPIPE). */
 long sys_self_signal(struct proc *p, int sig);
 

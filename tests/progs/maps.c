@@ -1,0 +1,27 @@
+/* /proc/self/maps shows the program's own memory: its stack, heap and code. */
+#include "common.h"
+#include <unistd.h>
+
+int main(void)
+{
+	int local = 0;
+	char *m = malloc(10);
+	FILE *f = fopen("/proc/self/maps", "r");
+	CHECK(f);
+	char line[512];
+	int stack = 0, heap = 0, code = 0, n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		n++;
+		if (sscanf(line, "%lx-%lx", &a, &b) != 2)
+			continue;
+		unsigned long sp = (unsigned long)&local, hp = (unsigned long)m, pc = (unsigned long)main;
+		stack |= strstr(line, "[stack]") && sp >= a && sp < b;
+		heap |= strstr(line, "[heap]") && hp >= a && hp < b;
+		code |= strstr(line, "r-xp") && strstr(line, "/maps") && pc >= a && pc < b;
+	}
+	fclose(f);
+	printf("stack %d heap %d code %d several lines %d\n", stack, heap, code, n > 3);
+	free(m);
+	return local;
+}
