@@ -235,12 +235,13 @@ int main(int argc, char **argv)
 	int first = parse_args(argc, argv, &opt, &env);
 	const char *prog = argv[first];
 
+	static struct proc proc;
+	struct proc *p = &proc;
+	sys_signals_init(p);
 	/* A write to a closed pipe must give the guest EPIPE, not kill kvmse. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		die_errno("signal");
 	user_init();
-	static struct proc proc;
-	struct proc *p = &proc;
 	p->opt = &opt;
 	uint64_t size = opt.memory ? PAGE_ALIGN_UP(opt.memory) : default_memory();
 	/* The direct map uses 2 MiB pages: keep the size a multiple of them. */

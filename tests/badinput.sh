@@ -66,3 +66,21 @@ fi
 
 # Running out of --memory is ENOMEM for the guest, which carries on; kvmse never dies of it.
 expect "memory cap: exhausted, guest carries on" 0 "until ENOMEM" "$KVMSE" --memory 32M "$TESTS/build/glibc/exhaust" 1000
+
+# A signal from outside: ignored by the program, it does nothing; else it kills, as natively.
+# term_when_ready OUT CMD...: run CMD in the background, SIGTERM it once it printed "ready".
+term_when_ready() {
+	local out=$1; shift
+	"$@" >"$out" 2>/dev/null &
+	local pid=$! i
+	for i in $(seq 100); do grep -q ready "$out" && break; sleep 0.02; done
+	kill -TERM "$pid"
+	wait "$pid"
+	echo "status $?" >>"$out"
+}
+for mode in ignore-term default-term; do
+	term_when_ready "$WORK/n.out" "$TESTS/build/glibc/sigign" $mode
+	term_when_ready "$WORK/k.out" "${KV[@]}" "$TESTS/build/glibc/sigign" $mode
+	diff -u "$WORK/n.out" "$WORK/k.out" >"$WORK/why"
+	[ -s "$WORK/why" ] && result "signal from outside: $mode" bad || result "signal from outside: $mode" ok
+done

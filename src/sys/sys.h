@@ -53,6 +53,9 @@ bool sys_is_self_exe(const char *path);
  * 'path' is none of them. */
 long procfs_open(struct proc *p, const char *path, int flags);
 
+/* task.c: the guest's signal dispositions start as kvmse's own (ignored ones stay so). */
+void sys_signals_init(struct proc *p);
+
 /* A signal the guest gets from itself or from its own system call (SIGPIPE). */
 long sys_self_signal(struct proc *p, int sig);
 

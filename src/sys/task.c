@@ -220,24 +220,47 @@ long sys_futex(struct proc *p, const uint64_t a[6])
 }
 
 /* Signals: dispositions and the mask are recorded; delivery to handlers comes later. */
+/* Signals kvmse's own process takes for the guest: an ignored one is ignored by kvmse too,
+ * so a signal from outside (Ctrl-C, kill) does what it would natively. Faults stay
+ * kvmse's; SIGPIPE kvmse always ignores and turns into the guest's (fs.c). */
+static bool mirrored(int sig)
+{
+	return sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE && sig != SIGTRAP &&
+	       sig != SIGSYS && sig != SIGPIPE && sig != SIGKILL && sig != SIGSTOP && sig < SIGRTMIN;
+}
+
+void sys_signals_init(struct proc *p)
+{
+	/* Ignored signals stay ignored across exec: the guest starts with kvmse's. */
+	for (int sig = 1; sig <= 64; sig++) {
+		struct sigaction sa;
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			p->sigact[sig].handler = (uint64_t)(uintptr_t)SIG_IGN;
+	}
+}
+
 long sys_rt_sigaction(struct proc *p, const uint64_t a[6])
 {
 	int sig = (int)a[0];
-	if (a[3] != 8 || sig < 1 || sig > 64)
-		return -EINVAL;
 	struct ksigaction act;
-	if (a[1]) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			return -EINVAL;
-		if (mem_read(&p->mem, &act, a[1], sizeof(act)) < 0)
-			return -EFAULT;
-	}
-	if (a[2] && mem_write(&p->mem, a[2], &p->sigact[sig], sizeof(act)) < 0)
+	/* Linux's order: the set size, the new action's copy, then the signal number. */
+	if (a[3] != 8)
+		return -EINVAL;
+	if (a[1] && mem_read(&p->mem, &act, a[1], sizeof(act)) < 0)
 		return -EFAULT;
+	if (sig < 1 || sig > 64 || (a[1] && (sig == SIGKILL || sig == SIGSTOP)))
+		return -EINVAL;
+	struct ksigaction old = p->sigact[sig];
 	if (a[1]) {
 		act.mask &= ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)));
 		p->sigact[sig] = act;
+		/* Handlers are not called yet (signal delivery is still to come): the
+		 * default action stands for them. */
+		if (mirrored(sig) && signal(sig, act.handler == (uint64_t)(uintptr_t)SIG_IGN ? SIG_IGN : SIG_DFL) == SIG_ERR)
+			return -errno;
 	}
+	if (a[2] && mem_write(&p->mem, a[2], &old, sizeof(old)) < 0)
+		return -EFAULT;
 	return 0;
 }
 
