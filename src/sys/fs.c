@@ -293,6 +293,21 @@ long sys_getdents64(struct proc *p, const uint64_t a[6])
 	return rc;
 }
 
+long sys_sendfile(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_sendfile, FD(0), FD(1), user_out(p, a[2], sizeof(off_t)), a[3]);
+}
+
+long sys_copy_file_range(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_copy_file_range, FD(0), user_out(p, a[1], sizeof(off_t)), FD(2),
+		    user_out(p, a[3], sizeof(off_t)), a[4], (unsigned)a[5]);
+}
+
+long sys_fadvise64(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fadvise64, FD(0), (off_t)a[1], (off_t)a[2], (int)a[3]); }
+long sys_fallocate(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fallocate, FD(0), (int)a[1], (off_t)a[2], (off_t)a[3]); }
+long sys_flock(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_flock, FD(0), (int)a[1]); }
+
 long sys_fsync(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fsync, FD(0)); }
 long sys_fdatasync(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fdatasync, FD(0)); }
 long sys_ftruncate(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_ftruncate, FD(0), (off_t)a[1]); }

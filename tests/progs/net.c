@@ -1,0 +1,85 @@
+/* Sockets on loopback only, in one process: socketpair, TCP to itself, UDP to itself;
+ * and sendfile, copy_file_range, flock, fallocate, fadvise on files. */
+#include "common.h"
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static struct sockaddr_in loopback(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+int main(void)
+{
+	int sv[2];
+	char buf[64] = { 0 };
+	SHOW(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	SHOW(write(sv[0], "pair", 4));
+	SHOW(read(sv[1], buf, sizeof(buf)));
+	printf("got [%s]\n", buf);
+
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1, type = 0;
+	socklen_t len = sizeof(type);
+	SHOW(setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	SHOW(getsockopt(ls, SOL_SOCKET, SO_TYPE, &type, &len));
+	printf("type %d len %u\n", type, len);
+	struct sockaddr_in a = loopback();
+	SHOW(bind(ls, (struct sockaddr *)&a, sizeof(a)));
+	SHOW(listen(ls, 4));
+	len = sizeof(a);
+	SHOW(getsockname(ls, (struct sockaddr *)&a, &len));
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	SHOW(connect(c, (struct sockaddr *)&a, sizeof(a)));
+	struct sockaddr_in peer;
+	len = sizeof(peer);
+	int s = accept(ls, (struct sockaddr *)&peer, &len);
+	printf("accepted %d, peer is loopback %d\n", s >= 0, peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	SHOW(send(c, "tcp hello", 9, 0));
+	memset(buf, 0, sizeof(buf));
+	SHOW(recv(s, buf, sizeof(buf), 0));
+	printf("got [%s]\n", buf);
+	SHOW(shutdown(c, SHUT_WR));
+	SHOW(recv(s, buf, sizeof(buf), 0));
+	len = sizeof(peer);
+	SHOW(getpeername(c, (struct sockaddr *)&peer, &len));
+	SHOW(connect(c, (struct sockaddr *)0x10, sizeof(a)));
+	SHOW(getsockname(ls, (struct sockaddr *)&a, (socklen_t *)0x10));
+
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in ua = loopback();
+	SHOW(bind(u, (struct sockaddr *)&ua, sizeof(ua)));
+	len = sizeof(ua);
+	SHOW(getsockname(u, (struct sockaddr *)&ua, &len));
+	SHOW(sendto(u, "datagram", 8, 0, (struct sockaddr *)&ua, sizeof(ua)));
+	struct sockaddr_in from;
+	len = sizeof(from);
+	memset(buf, 0, sizeof(buf));
+	SHOW(recvfrom(u, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len));
+	printf("got [%s] from same port %d\n", buf, from.sin_port == ua.sin_port);
+
+	int f = open("data", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	SHOW(write(f, "file to socket\n", 15));
+	off_t off = 5;
+	SHOW(sendfile(sv[0], f, &off, 10));
+	printf("offset now %ld\n", (long)off);
+	memset(buf, 0, sizeof(buf));
+	SHOW(read(sv[1], buf, sizeof(buf)));
+	printf("got [%s]\n", buf);
+	int g = open("copy", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	loff_t in = 0;
+	SHOW(copy_file_range(f, &in, g, NULL, 15, 0));
+	SHOW(flock(f, LOCK_EX | LOCK_NB));
+	SHOW(flock(f, LOCK_UN));
+	SHOW(fallocate(g, 0, 0, 4096));
+	SHOW(posix_fadvise(g, 0, 0, POSIX_FADV_SEQUENTIAL));
+	SHOW(lseek(g, 0, SEEK_END));
+	return 0;
+}
