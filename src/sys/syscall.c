@@ -19,17 +19,14 @@ static const struct sys_entry table[] = {
 
 /* Names of the calls kvmse does not emulate yet, for the warning and strace. */
 static const char *const other_names[] = {
-	[15] = "rt_sigreturn", [27] = "mincore", [29] = "shmget", [30] = "shmat", [31] = "shmctl",
-	[34] = "pause", [36] = "getitimer", [37] = "alarm", [38] = "setitimer", [46] = "sendmsg",
-	[47] = "recvmsg", [56] = "clone", [57] = "fork", [58] = "vfork", [59] = "execve",
-	[64] = "semget", [78] = "getdents", [101] = "ptrace", [103] = "syslog", [105] = "setuid",
-	[106] = "setgid", [109] = "setpgid", [112] = "setsid", [127] = "rt_sigpending",
-	[128] = "rt_sigtimedwait", [130] = "rt_sigsuspend", [161] = "chroot", [165] = "mount",
-	[203] = "sched_setaffinity", [213] = "epoll_create", [222] = "timer_create",
-	[232] = "epoll_wait", [233] = "epoll_ctl", [247] = "waitid", [253] = "inotify_init",
-	[281] = "epoll_pwait", [282] = "signalfd", [283] = "timerfd_create", [284] = "eventfd",
-	[289] = "signalfd4", [290] = "eventfd2", [291] = "epoll_create1", [309] = "getcpu",
-	[319] = "memfd_create", [322] = "execveat", [435] = "clone3",
+	[15] = "rt_sigreturn", [29] = "shmget", [30] = "shmat", [31] = "shmctl", [34] = "pause",
+	[36] = "getitimer", [37] = "alarm", [38] = "setitimer", [46] = "sendmsg", [47] = "recvmsg",
+	[56] = "clone", [57] = "fork", [58] = "vfork", [59] = "execve", [64] = "semget",
+	[78] = "getdents", [101] = "ptrace", [103] = "syslog", [105] = "setuid", [106] = "setgid",
+	[109] = "setpgid", [112] = "setsid", [127] = "rt_sigpending", [128] = "rt_sigtimedwait",
+	[130] = "rt_sigsuspend", [161] = "chroot", [165] = "mount", [222] = "timer_create",
+	[247] = "waitid", [253] = "inotify_init", [282] = "signalfd", [289] = "signalfd4",
+	[322] = "execveat", [435] = "clone3",
 };
 
 const char *sys_name(unsigned nr)

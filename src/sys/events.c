@@ -1,0 +1,87 @@
+/* events.c - descriptors that wait for things (epoll, eventfd, timerfd, inotify) and
+ * other small calls: the host's own, on translated arguments (user.c). */
+#include "sys.h"
+#include "../util.h"
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOST(...) sys_ret(syscall(__VA_ARGS__))
+#define FD(i) user_fd(a[i])
+
+long sys_epoll_create1(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_epoll_create1, (int)a[0]); }
+long sys_epoll_create(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_epoll_create, (int)a[0]); }
+long sys_epoll_ctl(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_epoll_ctl, FD(0), (int)a[1], FD(2), user_in(p, a[3], sizeof(struct epoll_event)));
+}
+/* epoll_wait's and epoll_pwait's events array: maxevents entries, written by the kernel. */
+static void *events(struct proc *p, uint64_t va, uint64_t max)
+{
+	return user_out(p, va, (int)max > 0 ? (uint64_t)(int)max * sizeof(struct epoll_event) : 0);
+}
+long sys_epoll_wait(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_epoll_wait, FD(0), events(p, a[1], a[2]), (int)a[2], (int)a[3]);
+}
+long sys_epoll_pwait(struct proc *p, const uint64_t a[6])
+{
+	/* The signal mask waits for signal delivery; until then it is not applied. */
+	return HOST(SYS_epoll_wait, FD(0), events(p, a[1], a[2]), (int)a[2], (int)a[3]);
+}
+
+long sys_eventfd2(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_eventfd2, (unsigned)a[0], (int)a[1]); }
+long sys_eventfd(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_eventfd2, (unsigned)a[0], 0); }
+
+long sys_timerfd_create(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_timerfd_create, (int)a[0], (int)a[1]); }
+long sys_timerfd_settime(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_timerfd_settime, FD(0), (int)a[1], user_in(p, a[2], sizeof(struct itimerspec)),
+		    user_out(p, a[3], sizeof(struct itimerspec)));
+}
+long sys_timerfd_gettime(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_timerfd_gettime, FD(0), user_out(p, a[1], sizeof(struct itimerspec)));
+}
+
+long sys_inotify_init1(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_inotify_init1, (int)a[0]); }
+long sys_inotify_add_watch(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_inotify_add_watch, FD(0), user_path(p, a[1], 0), (uint32_t)a[2]);
+}
+long sys_inotify_rm_watch(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_inotify_rm_watch, FD(0), (int)a[1]); }
+
+long sys_memfd_create(struct proc *p, const uint64_t a[6]) { return HOST(SYS_memfd_create, user_path(p, a[0], 0), (unsigned)a[1]); }
+
+long sys_getcpu(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_getcpu, user_out(p, a[0], sizeof(unsigned)), user_out(p, a[1], sizeof(unsigned)), NULL);
+}
+
+long sys_sched_setaffinity(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_sched_setaffinity, (pid_t)a[0], (unsigned)a[1], user_in(p, a[2], (unsigned)a[1]));
+}
+
+/* mincore: every page kvmse maps is resident (it maps eagerly); a hole is ENOMEM. */
+long sys_mincore(struct proc *p, const uint64_t a[6])
+{
+	if (a[0] & (PAGE_SIZE - 1))
+		return -EINVAL;
+	uint64_t pages = (a[1] + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (a[0] + pages * PAGE_SIZE < a[0] || a[0] + pages * PAGE_SIZE > (1ULL << 47))
+		return -ENOMEM;
+	for (uint64_t i = 0; i < pages; i++)
+		if (!mm_find(p, a[0] + i * PAGE_SIZE))
+			return -ENOMEM;
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t *pte = mem_pte(&p->mem, a[0] + i * PAGE_SIZE, false);
+		uint8_t in = pte && (*pte & PTE_ADDR) ? 1 : 0;
+		if (mem_write(&p->mem, a[2] + i, &in, 1) < 0)
+			return -EFAULT;
+	}
+	return 0;
+}
