@@ -24,8 +24,8 @@
  * it is accessible, then, where it stops being so, one segment ending at a faulting page,
  * so the host kernel stops (short count or EFAULT) where Linux would. False after that.
  */
-static bool add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc,
-			 struct iovec *iov, int *n, int max)
+bool sys_add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc,
+		      struct iovec *iov, int *n, int max)
 {
 	uint64_t covered;
 	int k = mem_iov(&p->mem, va, len, acc, iov + *n, max - *n, &covered);
@@ -59,7 +59,7 @@ static long rw(struct proc *p, const uint64_t a[6], enum mem_access acc, bool po
 	struct iovec iov[64];
 	int n = 0;
 	uint64_t len = MIN(a[2], (uint64_t)0x7ffff000);         /* MAX_RW_COUNT */
-	bool whole = add_segments(p, a[1], len, acc, iov, &n, (int)ARRAY_SIZE(iov));
+	bool whole = sys_add_segments(p, a[1], len, acc, iov, &n, (int)ARRAY_SIZE(iov));
 	if (whole && n > 1)
 		return do_rw(FD(0), iov, n, acc, positioned, (off_t)a[3]);
 	/* One buffer: the host's own read/write, which some files treat apart, with the
@@ -100,7 +100,7 @@ static long rwv(struct proc *p, const uint64_t a[6], enum mem_access acc, bool p
 			   positioned, (off_t)a[3]);
 	} else {
 		for (int i = 0; i < cnt && n < MAX_IOV; i++)
-			if (!add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov, &n, MAX_IOV))
+			if (!sys_add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov, &n, MAX_IOV))
 				break;
 		rc = do_rw(FD(0), hiov, n, acc, positioned, (off_t)a[3]);
 	}

@@ -67,3 +67,50 @@ long sys_getsockopt(struct proc *p, const uint64_t a[6])
 		return -ENOPROTOOPT;
 	return HOST(SYS_getsockopt, FD(0), (int)a[1], (int)a[2], ADDR_OUT(3, 4));
 }
+
+/* sendmsg and recvmsg: the guest's msghdr, with its name, iovecs and control data
+ * translated. Descriptors passed with SCM_RIGHTS must be the guest's own. */
+static long msg(struct proc *p, const uint64_t a[6], bool send)
+{
+	struct msghdr m;
+	enum mem_access acc = send ? MEM_READ : MEM_WRITE;
+	if (mem_read(&p->mem, &m, a[1], sizeof(m)) < 0)
+		return HOST(send ? SYS_sendmsg : SYS_recvmsg, FD(0), user_in(p, a[1], sizeof(m)), (int)a[2]);
+	if (m.msg_iovlen > 1024)
+		return -EMSGSIZE;
+	struct iovec giov[1024], hiov[1024];
+	int n = 0;
+	if (m.msg_iovlen && mem_read(&p->mem, giov, (uint64_t)m.msg_iov, m.msg_iovlen * sizeof(*giov)) < 0)
+		return -EFAULT;
+	for (size_t i = 0; i < m.msg_iovlen && n < 1024; i++)
+		if (!sys_add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov, &n, 1024))
+			break;
+	struct msghdr h = m;
+	h.msg_iov = hiov;
+	h.msg_iovlen = (size_t)n;
+	h.msg_name = user_buf(p, (uint64_t)m.msg_name, m.msg_namelen, acc);
+	h.msg_control = user_buf(p, (uint64_t)m.msg_control, m.msg_controllen, acc);
+	if (send && h.msg_control) {
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			int *fds = (int *)CMSG_DATA(c);
+			for (size_t k = 0; (uint8_t *)(fds + k + 1) <= (uint8_t *)c + c->cmsg_len; k++)
+				if (fd_hidden(fds[k]))
+					return -EBADF;
+		}
+	}
+	long rc = HOST(send ? SYS_sendmsg : SYS_recvmsg, FD(0), &h, (int)a[2]);
+	if (!send && rc >= 0) {
+		/* What the kernel wrote back into the header itself. */
+		m.msg_namelen = h.msg_namelen;
+		m.msg_controllen = h.msg_controllen;
+		m.msg_flags = h.msg_flags;
+		if (mem_write(&p->mem, a[1], &m, sizeof(m)) < 0)
+			return -EFAULT;
+	}
+	return rc;
+}
+
+long sys_sendmsg(struct proc *p, const uint64_t a[6]) { return msg(p, a, true); }
+long sys_recvmsg(struct proc *p, const uint64_t a[6]) { return msg(p, a, false); }

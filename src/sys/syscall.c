@@ -20,7 +20,7 @@ static const struct sys_entry table[] = {
 /* Names of the calls kvmse does not emulate yet, for the warning and strace. */
 static const char *const other_names[] = {
 	[15] = "rt_sigreturn", [29] = "shmget", [30] = "shmat", [31] = "shmctl", [34] = "pause",
-	[36] = "getitimer", [37] = "alarm", [38] = "setitimer", [46] = "sendmsg", [47] = "recvmsg",
+	[36] = "getitimer", [37] = "alarm", [38] = "setitimer",
 	[56] = "clone", [57] = "fork", [58] = "vfork", [59] = "execve", [64] = "semget",
 	[78] = "getdents", [101] = "ptrace", [103] = "syslog", [105] = "setuid", [106] = "setgid",
 	[109] = "setpgid", [112] = "setsid", [127] = "rt_sigpending", [128] = "rt_sigtimedwait",

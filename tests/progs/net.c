@@ -25,6 +25,34 @@ int main(void)
 	SHOW(read(sv[1], buf, sizeof(buf)));
 	printf("got [%s]\n", buf);
 
+	/* sendmsg/recvmsg with two iovecs and a descriptor passed along (SCM_RIGHTS). */
+	int pp[2];
+	CHECK(pipe(pp) == 0);
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof(cbuf));
+	struct iovec siov[2] = { { "scatter ", 8 }, { "gather", 6 } };
+	struct msghdr sm = { .msg_iov = siov, .msg_iovlen = 2, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&sm);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &pp[1], sizeof(int));
+	SHOW(sendmsg(sv[0], &sm, 0));
+	char r1[4], r2[32] = { 0 };
+	char rcbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec riov[2] = { { r1, 4 }, { r2, sizeof(r2) - 1 } };
+	struct msghdr rm = { .msg_iov = riov, .msg_iovlen = 2, .msg_control = rcbuf, .msg_controllen = sizeof(rcbuf) };
+	SHOW(recvmsg(sv[1], &rm, 0));
+	int passed = -1;
+	struct cmsghdr *rc = CMSG_FIRSTHDR(&rm);
+	if (rc && rc->cmsg_type == SCM_RIGHTS)
+		memcpy(&passed, CMSG_DATA(rc), sizeof(int));
+	printf("got [%.4s|%s] controllen %zu, fd passed %d\n", r1, r2, (size_t)rm.msg_controllen, passed >= 0);
+	SHOW(write(passed, "via passed fd", 13));
+	memset(r2, 0, sizeof(r2));
+	SHOW(read(pp[0], r2, sizeof(r2)));
+	SHOW(sendmsg(sv[0], (struct msghdr *)0x10, 0));
+
 	int ls = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1, type = 0;
 	socklen_t len = sizeof(type);
