@@ -52,5 +52,5 @@ printf '%-34s %12s %12s\n' "    kvmse getppid / raw exit" "" "$(ratio "$(RUNS=3 
 s() { printf '%.3f' "$1"; }
 row "(c) compute-bound, s" s "$(s "$(RUNS=3 median_time $B/compute)")" "$(s "$(RUNS=3 median_time "$KVMSE" $B/compute)")" \
 	"$(q s "$(RUNS=1 median_time "$QEMU" $B/compute)")"
-row "(d) touch 1 GiB fresh memory, s" s "$(s "$(RUNS=3 median_time $B/touch)")" "$(s "$(RUNS=3 median_time "$KVMSE" $B/touch)")" \
+row "(d) touch 1 GiB fresh memory, s" s "$(s "$(RUNS=5 median_time $B/touch)")" "$(s "$(RUNS=5 median_time "$KVMSE" $B/touch)")" \
 	"$(q s "$(RUNS=3 median_time "$QEMU" $B/touch)")"
