@@ -267,24 +267,3 @@ size_t mem_read_prefix(struct mem *m, void *dst, gva_t va, size_t max, bool *nul
 	}
 	return n;
 }
-
-long mem_read_str(struct mem *m, char *dst, gva_t va, size_t max)
-{
-	size_t n = 0;
-	while (n < max) {
-		if (!canonical_user(va + n, 1))
-			return -EFAULT;
-		uint8_t *p = translate(m, va + n, MEM_READ);
-		if (!p)
-			return -EFAULT;
-		size_t chunk = MIN(PAGE_SIZE - ((va + n) & (PAGE_SIZE - 1)), max - n);
-		uint8_t *z = memchr(p, 0, chunk);
-		if (z) {
-			memcpy(dst + n, p, (size_t)(z - p) + 1);
-			return (long)(n + (size_t)(z - p));
-		}
-		memcpy(dst + n, p, chunk);
-		n += chunk;
-	}
-	return -ENAMETOOLONG;
-}

@@ -81,8 +81,6 @@ void *mem_ptr(struct mem *m, gva_t va, uint64_t len, enum mem_access acc);
 /* Copy to / from user memory: 0 or -EFAULT. */
 int mem_read(struct mem *m, void *dst, gva_t va, uint64_t len);
 int mem_write(struct mem *m, gva_t va, const void *src, uint64_t len);
-/* Copy a NUL-terminated string of at most max-1 chars: its length, -EFAULT or -ENAMETOOLONG. */
-long mem_read_str(struct mem *m, char *dst, gva_t va, size_t max);
 /* Copy user-readable bytes from 'va' until one is not, 'max' are copied, or (with 'nul')
  * a NUL was copied; *nul says which. Returns the count copied. */
 size_t mem_read_prefix(struct mem *m, void *dst, gva_t va, size_t max, bool *nul);

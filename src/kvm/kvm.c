@@ -35,14 +35,13 @@
 #define EFER_NXE (1ULL << 11)
 
 
-static int sys_ioctl_checked(int fd, unsigned long req, const char *name, void *arg)
+int kvm_ioctl_checked(int fd, unsigned long req, const char *name, void *arg)
 {
 	int rc = ioctl(fd, req, arg);
 	if (rc < 0)
 		die_errno("%s", name);
 	return rc;
 }
-#define KVM_IOCTL(fd, req, arg) sys_ioctl_checked(fd, req, #req, (void *)(arg))
 
 static int open_kvm(void)
 {

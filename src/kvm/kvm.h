@@ -46,6 +46,9 @@ void kvm_map_direct(struct kvm_cpu *k, uint64_t from, uint64_t to);
 /* The 16-byte hardware frame an exception pushed on the IST stack, plus its error code. */
 uint64_t *kvm_ist_frame(struct kvm_cpu *k);
 extern const struct cpu_ops kvm_cpu_ops;
+/* ioctl() that dies naming the request when it fails; returns its result. */
+int kvm_ioctl_checked(int fd, unsigned long req, const char *name, void *arg);
+#define KVM_IOCTL(fd, req, arg) kvm_ioctl_checked(fd, req, #req, (void *)(arg))
 /* Apply the page-table edit queue now, in the middle of a system call (vcpu.c). */
 void kvm_flush_now(struct kvm_cpu *k);
 

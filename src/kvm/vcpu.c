@@ -7,12 +7,7 @@
 #include <sys/ioctl.h>
 
 
-static void vcpu_ioctl(struct kvm_cpu *k, unsigned long req, const char *name, void *arg)
-{
-	if (ioctl(k->vcpu_fd, req, arg) < 0)
-		die_errno("%s", name);
-}
-#define VCPU_IOCTL(k, req, arg) vcpu_ioctl(k, req, #req, arg)
+#define VCPU_IOCTL(k, req, arg) KVM_IOCTL((k)->vcpu_fd, req, arg)
 
 static void fetch_regs(struct kvm_cpu *k)
 {
@@ -320,7 +315,7 @@ static void kvm_set_regs(struct cpu *c, const struct cpu_regs *r)
 static size_t kvm_get_xsave(struct cpu *c, void *buf, size_t size)
 {
 	struct kvm_xsave x;
-	vcpu_ioctl((struct kvm_cpu *)c, KVM_GET_XSAVE, "KVM_GET_XSAVE", &x);
+	VCPU_IOCTL((struct kvm_cpu *)c, KVM_GET_XSAVE, &x);
 	size = MIN(size, sizeof(x.region));
 	memcpy(buf, x.region, size);
 	return size;
@@ -331,7 +326,7 @@ static void kvm_set_xsave(struct cpu *c, const void *buf, size_t size)
 	struct kvm_xsave x;
 	memset(&x, 0, sizeof(x));
 	memcpy(x.region, buf, MIN(size, sizeof(x.region)));
-	vcpu_ioctl((struct kvm_cpu *)c, KVM_SET_XSAVE, "KVM_SET_XSAVE", &x);
+	VCPU_IOCTL((struct kvm_cpu *)c, KVM_SET_XSAVE, &x);
 }
 
 void kvm_cpu_destroy(struct cpu *c);

@@ -117,13 +117,12 @@ long sys_pwritev(struct proc *p, const uint64_t a[6]) { return epipe(p, rwv(p, a
 long sys_openat(struct proc *p, const uint64_t a[6])
 {
 	const char *path = user_path(p, a[1], 0);
-	char probe[PATH_MAX];
-	if (mem_read_str(&p->mem, probe, a[1], sizeof(probe)) >= 0) {
-		if (sys_is_self_exe(probe))
-			path = p->exe;
-		long fd = procfs_open(p, probe, (int)a[2]);
+	if (user_path_whole(path, 0)) {
+		long fd = procfs_open(p, path, (int)a[2]);
 		if (fd != -ENOENT)
 			return fd;
+		if (sys_is_self_exe(path))
+			path = p->exe;
 	}
 	return HOST(SYS_openat, FD(0), path, (int)a[2], (mode_t)a[3]);
 }

@@ -50,9 +50,8 @@ bool sys_is_self_exe(const char *path)
 long sys_readlinkat(struct proc *p, const uint64_t a[6])
 {
 	const char *path = PATH(1, 0);
-	char probe[PATH_MAX];
-	/* Only a path kvmse can read whole can be /proc/self/exe. */
-	if (mem_read_str(&p->mem, probe, a[1], sizeof(probe)) >= 0 && sys_is_self_exe(probe)) {
+	/* Only a path kvmse could read whole can be /proc/self/exe. */
+	if (user_path_whole(path, 0) && sys_is_self_exe(path)) {
 		if ((int)a[3] <= 0)
 			return -EINVAL;
 		size_t n = MIN(strlen(p->exe), (size_t)(int)a[3]);

@@ -27,6 +27,8 @@ static inline long sys_ret(long rc)
 void user_init(void);
 /* The guest's path at 'va' as the host kernel should see it (NULL stays NULL). */
 const char *user_path(struct proc *p, uint64_t va, int slot);
+/* Is 'host', from user_path(..., slot), a whole NUL-terminated string kvmse may read? */
+bool user_path_whole(const char *host, int slot);
 /* A host pointer for guest buffer [va, va+len) with access 'acc' for the host kernel
  * (MEM_WRITE: it writes there; copied back by user_finish). NULL stays NULL. */
 void *user_buf(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc);

@@ -50,6 +50,14 @@ const char *user_path(struct proc *p, uint64_t va, int slot)
 	return (const char *)(guard - n);
 }
 
+bool user_path_whole(const char *host, int slot)
+{
+	const uint8_t *guard = slots + (size_t)slot * SLOT_STRIDE + PATH_MAX;
+	const uint8_t *h = (const uint8_t *)host;
+	/* A copy in the slot ends at the guard: with its NUL if the string was whole. */
+	return h >= guard - PATH_MAX && h < guard && guard[-1] == 0;
+}
+
 /* Bytes from 'va' (at most len) that the guest can access with 'acc', in one stretch. */
 static uint64_t accessible(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc)
 {
