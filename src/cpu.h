@@ -15,6 +15,7 @@ struct cpu_regs {
 enum cpu_event_kind {
 	CPU_SYSCALL,            /* rip is the instruction after SYSCALL */
 	CPU_FAULT,              /* an exception in user code; rip is the faulting instruction */
+	CPU_STOP,               /* a call the server ran ended the program (see cpu_server) */
 };
 
 struct cpu_event {
@@ -28,6 +29,21 @@ struct cpu_stats {
 	uint64_t exits_syscall, exits_fault, exits_flush, exits_other;
 	uint64_t pte_replays, flush_irqs;
 	uint64_t guest_ns;      /* time spent inside KVM_RUN */
+	/* The exitless transport: calls the server answered, those of them the program
+	 * stopped to wait for (an exit each), the server's polling time, its naps and wake-ups. */
+	uint64_t served, served_waited, server_spin_ns, server_sleeps, server_wakeups;
+};
+
+/*
+ * A system-call server, for models that can run calls while the program waits on its
+ * own instead of stopping (KVM's exitless channel). 'call' runs on the model's threads.
+ */
+struct cpu_server {
+	/* May 'call' run system call 'nr' (it needs nothing of the CPU's state)? */
+	bool (*may_serve)(unsigned nr);
+	/* Run it and return the result; set *stop if the program has ended. */
+	long (*call)(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop);
+	void *ctx;
 };
 
 struct cpu;
@@ -41,6 +57,8 @@ struct cpu_ops {
 	/* The XSAVE image of the FPU/SIMD state (Linux's layout); returns its size. */
 	size_t (*get_xsave)(struct cpu *c, void *buf, size_t size);
 	void (*set_xsave)(struct cpu *c, const void *buf, size_t size);
+	/* Run system calls through 's' from now on where the model can; NULL: stop that. */
+	void (*serve)(struct cpu *c, const struct cpu_server *s);
 	void (*destroy)(struct cpu *c);
 };
 

@@ -3,21 +3,24 @@
 #define KVMSE_LAYOUT_H
 
 /*
- * Guest-virtual layout (upper half, all supervisor-only except the entry page):
+ * Guest-virtual layout (upper half, all supervisor-only except each vCPU's slot):
  *
- *   SHIM_VA + 0x00000  entry page: LSTAR entry            user R-X (kvm_pvm runs it in ring 3)
+ *   (gpa 0: the entry page, mapped only in the slots below)
  *   SHIM_VA + 0x01000  shim text: exception stubs, flush  supervisor R-X
  *   SHIM_VA + 0x02000  GDT (0x000), TSS + I/O bitmap (0x100)  supervisor RW, NX
  *   SHIM_VA + 0x03000  IDT                                supervisor RW, NX
  *   SHIM_VA + 0x04000  IST stack (16 KiB, grows down)     supervisor RW, NX
  *   SHIM_VA + 0x08000  edit queue header                  supervisor RW, NX
  *   SHIM_VA + 0x09000  edit queue entries                 supervisor RW, NX
+ *   SLOT_VA(i)         vCPU i's entry page (gpa 0)        user R-X (kvm_pvm runs it in ring 3)
+ *   SLOT_VA(i) + 4096  vCPU i's syscall channel page      user RW, NX
  *   DMAP_VA + gpa      all guest-physical memory (2 MiB pages), supervisor RW, NX
  *
- * The shim occupies guest-physical [0, SHIM_SIZE): gpa = va - SHIM_VA.
+ * The shim occupies guest-physical [0, SHIM_SIZE): gpa = va - SHIM_VA. Each vCPU's LSTAR
+ * points into its own slot, so the entry code reaches its channel RIP-relatively, with
+ * no register to spare: the same code page serves every vCPU.
  */
 #define SHIM_VA         0xffffffff80000000
-#define SHIM_ENTRY_OFF  0x0000
 #define SHIM_TEXT_OFF   0x1000
 #define SHIM_GDT_OFF    0x2000
 #define SHIM_TSS_OFF    0x2100
@@ -30,15 +33,45 @@
 #define QENT_SIZE       24              /* struct kvm_qent */
 #define SHIM_SIZE       (SHIM_QENT_OFF + QUEUE_MAX * QENT_SIZE)
 
+#define SLOTS_OFF       0x100000
+#define SLOT_SIZE       0x2000
+#define SLOT_VA(i)      (SHIM_VA + SLOTS_OFF + (uint64_t)(i) * SLOT_SIZE)
+#define SLOTS_MAX       1024            /* vCPUs */
+
 #define DMAP_VA         0xffff888000000000
+
+/* The entry page (shim.S): where each exit is made from, and the data kvmse fills in. */
+#define ENTRY_SLOW_OFF  0x200           /* OUT PORT_SYSCALL: the exit path */
+#define ENTRY_WAIT_OFF  0x280           /* OUT PORT_WAIT: the answer is late, sleep in the host */
+#define ENTRY_MAP_OFF   0x800           /* bitmap: calls that may go through the channel */
+#define ENTRY_MAP_BITS  512
+#define ENTRY_SPIN_OFF  0x840           /* TSC ticks to spin for an answer before exiting */
+
+/*
+ * The syscall channel page (one per vCPU). The guest writes a request, the arguments and
+ * then the request number; kvmse's server answers with the result, then the same number
+ * in 'resp'. Request and answer sit in separate cache lines. Everything here is the
+ * guest's to scribble on, so kvmse reads each field once and trusts none.
+ */
+#define CH_REQ          0x00            /* sequence number of the last request */
+#define CH_NR           0x08
+#define CH_ARGS         0x10            /* six arguments */
+#define CH_RESP         0x40            /* sequence number of the last answer */
+#define CH_RET          0x48
+#define CH_AWAKE        0x80            /* nonzero while the server polls */
+#define CH_RIP          0xc0            /* the entry code's own: the user's RCX, R11, RSP */
+#define CH_RFLAGS       0xc8
+#define CH_RSP          0xd0
+#define CH_STACK        0x100           /* top of an 8-byte stack for POPFQ in ring 3 */
 
 /* Queue header: count of entries, then flags. Must match apply_queue in shim.S. */
 #define QHDR_COUNT      0
 #define QHDR_FLAGS      8
 #define QFLAG_RELOAD    2               /* reload CR3 instead of INVLPG per entry */
 
-/* Exit ports (OUT imm8). Only PORT_SYSCALL is open to ring 3 (TSS I/O bitmap). */
+/* Exit ports (OUT imm8). Only PORT_SYSCALL and PORT_WAIT are open to ring 3 (TSS I/O bitmap). */
 #define PORT_SYSCALL    0x10
+#define PORT_WAIT       0x12            /* a channel request is taking long: wait in the host */
 #define PORT_FLUSHED    0x11            /* the synchronous flush is done */
 #define PORT_EXC        0x20            /* + vector, 0..31 */
 #define VEC_FLUSH       0x40            /* injected to apply the edit queue */

@@ -6,12 +6,15 @@
 #include "sys/sys.h"
 #include "util.h"
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define KVMSE_VERSION "0.1"
@@ -26,6 +29,9 @@ static void usage(FILE *f)
 	      "  --strace          print each system call on stderr, as strace does\n"
 	      "  --stats FILE      write gem5-style statistics to FILE at exit\n"
 	      "  --memory SIZE     cap guest memory (bytes, or with K, M, G suffix)\n"
+	      "  --syscalls MODE   how system calls reach kvmse: 'exit' (a VM exit each),\n"
+	      "                    'exitless' (a shared page and a polling thread), or 'auto'\n"
+	      "                    (exitless when a spare core exists; the default)\n"
 	      "  -E VAR=VALUE      set VAR in the program's environment\n"
 	      "  -U VAR            remove VAR from the program's environment\n"
 	      "  --quiet           no warnings about unsupported system calls\n"
@@ -46,6 +52,25 @@ static uint64_t parse_size(const char *s)
 	if (*end || v < (16ULL << 20) || v > (1ULL << 40))
 		die("--memory %s: give a size from 16M to 1024G", s);
 	return v;
+}
+
+static enum transport parse_transport(const char *s)
+{
+	static const char *const names[] = { [TRANSPORT_AUTO] = "auto", [TRANSPORT_EXIT] = "exit",
+					     [TRANSPORT_EXITLESS] = "exitless" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i]))
+			return (enum transport)i;
+	die_status(2, "--syscalls %s: give exit, exitless or auto", s);
+}
+
+/* Exitless needs a core for the server beside the vCPU's, or both only spin in turn. */
+static bool spare_core(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return false;
+	return CPU_COUNT(&set) >= 2;
 }
 
 /* The environment for the guest: kvmse's, edited by -E and -U in order. */
@@ -91,11 +116,12 @@ static void env_init(struct env *e)
 
 static int parse_args(int argc, char **argv, struct options *o, struct env *env)
 {
-	enum { OPT_STRACE = 256, OPT_STATS, OPT_MEMORY, OPT_QUIET, OPT_HELP, OPT_VERSION };
+	enum { OPT_STRACE = 256, OPT_STATS, OPT_MEMORY, OPT_SYSCALLS, OPT_QUIET, OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "strace", no_argument, NULL, OPT_STRACE },
 		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "syscalls", required_argument, NULL, OPT_SYSCALLS },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -109,6 +135,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct env *env)
 		case OPT_STRACE: o->strace = true; break;
 		case OPT_STATS: o->stats_file = optarg; break;
 		case OPT_MEMORY: o->memory = parse_size(optarg); break;
+		case OPT_SYSCALLS: o->syscalls = parse_transport(optarg); break;
 		case OPT_QUIET: o->quiet = true; break;
 		case 'E': env_set(env, optarg); break;
 		case 'U': env_unset(env, optarg); break;
@@ -213,7 +240,7 @@ static void run(struct proc *p, const char *prog)
 			p->regs = &regs;
 			sys_dispatch(p, &regs);
 			p->regs = NULL;
-		} else {
+		} else if (ev.kind == CPU_FAULT) {
 			int sig = fault_signal(p, &ev);
 			if (sig) {
 				fprintf(stderr, "kvmse: %s: killed by %s at rip %#llx (fault address %#llx)\n",
@@ -243,6 +270,9 @@ int main(int argc, char **argv)
 		die_errno("signal");
 	user_init();
 	p->opt = &opt;
+	p->tid = (pid_t)syscall(SYS_gettid);
+	if (pthread_getcpuclockid(pthread_self(), &p->cpu_clock))
+		die("cannot find kvmse's CPU-time clock");
 	uint64_t size = opt.memory ? PAGE_ALIGN_UP(opt.memory) : default_memory();
 	/* The direct map uses 2 MiB pages: keep the size a multiple of them. */
 	size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
@@ -260,8 +290,15 @@ int main(int argc, char **argv)
 	loader_exec(p, prog, argv + first, env.v, &f, &regs);
 	p->cpu->ops->set_regs(p->cpu, &regs);
 	free(env.v);
+	bool exitless = opt.syscalls == TRANSPORT_EXITLESS || (opt.syscalls == TRANSPORT_AUTO && spare_core());
+	if (exitless && p->cpu->ops->serve) {
+		struct cpu_server srv = { .may_serve = sys_may_serve, .call = sys_serve, .ctx = p };
+		p->cpu->ops->serve(p->cpu, &srv);
+	}
 
 	run(p, prog);
+	if (p->cpu->ops->serve)
+		p->cpu->ops->serve(p->cpu, NULL);
 	if (opt.stats_file)
 		stats_write(p, opt.stats_file, now_ns() - t0);
 	p->cpu->ops->destroy(p->cpu);

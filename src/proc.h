@@ -5,6 +5,8 @@
 #include "mem.h"
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
 
 #define VMA_GROWSDOWN 1u                /* the main stack: grows on faults below it */
 #define VMA_HEAP      2u                /* the program break's area */
@@ -29,10 +31,14 @@ struct proc_stats {
 	uint64_t page_faults, stack_growths;
 };
 
+/* How system calls travel from the program to kvmse (--syscalls). */
+enum transport { TRANSPORT_AUTO, TRANSPORT_EXIT, TRANSPORT_EXITLESS };
+
 struct options {
 	bool strace, quiet;
 	const char *stats_file;
 	uint64_t memory;
+	enum transport syscalls;
 };
 
 /* A host copy of guest memory for one system call (sys/user.c). */
@@ -56,6 +62,10 @@ struct proc {
 	gva_t stack_top;
 	uint64_t rlim_stack, rlim_as, rlim_data;
 	char *exe;                      /* absolute host path: /proc/self/exe */
+	/* The guest thread's identity: that of the host thread running its vCPU, whichever
+	 * host thread runs a call (the syscall server is another). */
+	pid_t tid;
+	clockid_t cpu_clock;            /* that thread's CPU-time clock */
 	struct ksigaction sigact[65];
 	uint64_t sigmask;
 	gva_t clear_child_tid, robust_list;

@@ -33,6 +33,16 @@ void stats_write(struct proc *p, const char *path, uint64_t wall_ns)
 	line(f, "cpu.exits.other", (double)c->exits_other, "VM exits for other reasons (signals, interrupt windows)");
 	line(f, "cpu.pte_replays", (double)c->pte_replays, "Page-table entries rewritten by the shim");
 	line(f, "cpu.flush_irqs", (double)c->flush_irqs, "Flush interrupts injected");
+	line(f, "cpu.syscalls.exit", (double)(c->exits_syscall - c->served_waited),
+	     "System calls that took the exit path");
+	line(f, "cpu.syscalls.exitless", (double)(c->served - c->served_waited),
+	     "System calls answered through the channel with no exit (exits saved)");
+	line(f, "cpu.syscalls.waited", (double)c->served_waited,
+	     "Channel calls the program exited to wait for (blocking calls)");
+	line(f, "cpu.server.spin_seconds", (double)c->server_spin_ns / 1e9,
+	     "Time the syscall server polled an idle channel (s)");
+	line(f, "cpu.server.naps", (double)c->server_sleeps, "Times the syscall server went to sleep");
+	line(f, "cpu.server.wakeups", (double)c->server_wakeups, "Times an exit-path call woke it");
 	uint64_t total = 0;
 	for (unsigned nr = 0; nr < ARRAY_SIZE(p->stats.syscalls); nr++)
 		total += p->stats.syscalls[nr];

@@ -26,9 +26,10 @@ static void setup_tss(uint8_t *tss, uint64_t *gdt)
 	memcpy(tss + 36, &ist, 8);              /* IST1 */
 	uint16_t iomap = TSS_IOMAP_BASE;
 	memcpy(tss + 102, &iomap, 2);
-	/* Deny every port to ring 3 except the syscall exit (SDM Vol. 1, 19.5.2). */
+	/* Deny every port to ring 3 but the entry page's two (SDM Vol. 1, 19.5.2). */
 	memset(tss + TSS_IOMAP_BASE, 0xff, 33);
 	tss[TSS_IOMAP_BASE + PORT_SYSCALL / 8] &= (uint8_t)~(1u << (PORT_SYSCALL % 8));
+	tss[TSS_IOMAP_BASE + PORT_WAIT / 8] &= (uint8_t)~(1u << (PORT_WAIT % 8));
 	/* 16-byte available 64-bit TSS descriptor (type 9). */
 	gdt[SEL_TSS >> 3] = (TSS_LIMIT & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
 			    ((base >> 24 & 0xff) << 56);
@@ -57,8 +58,6 @@ static void setup_idt(uint8_t *idt)
 
 static void map_shim(struct mem *m)
 {
-	/* Entry page: user-executable, since SYSCALL on kvm_pvm arrives there in ring 3. */
-	mem_set_pte(m, SHIM_VA + SHIM_ENTRY_OFF, SHIM_ENTRY_OFF | PTE_P | PTE_U | PTE_A);
 	mem_set_pte(m, SHIM_VA + SHIM_TEXT_OFF, SHIM_TEXT_OFF | PTE_P | PTE_A);
 	for (uint64_t off = SHIM_GDT_OFF; off < SHIM_SIZE; off += PAGE_SIZE)
 		mem_set_pte(m, SHIM_VA + off, off | PTE_P | PTE_W | PTE_NX | PTE_A | PTE_D);
@@ -79,6 +78,18 @@ void kvm_shim_setup(struct kvm_cpu *k)
 	k->qhdr = (uint64_t *)(k->shim + SHIM_QHDR_OFF);
 	k->qent = (struct kvm_qent *)(k->shim + SHIM_QENT_OFF);
 	map_shim(m);
+}
+
+void kvm_slot_setup(struct kvm_cpu *k, unsigned slot)
+{
+	struct mem *m = k->cpu.mem;
+	gpa_t chan = mem_alloc_page(m);
+	/* User-executable, since SYSCALL on kvm_pvm arrives there in ring 3; and so the
+	 * channel is user-writable too. */
+	mem_set_pte(m, SLOT_VA(slot), 0 /* the entry page */ | PTE_P | PTE_U | PTE_A);
+	mem_set_pte(m, SLOT_VA(slot) + PAGE_SIZE, chan | PTE_P | PTE_U | PTE_W | PTE_NX | PTE_A | PTE_D);
+	k->slot = slot;
+	k->chan = mem_hva(m, chan);
 }
 
 void kvm_map_direct(struct kvm_cpu *k, uint64_t from, uint64_t to)

@@ -223,9 +223,9 @@ static void setup_msrs(struct kvm_cpu *k)
 	m.e[0].index = MSR_STAR;
 	m.e[0].data = ((uint64_t)SEL_USER32_CS << 48) | ((uint64_t)SEL_KERNEL_CS << 32);
 	m.e[1].index = MSR_LSTAR;
-	m.e[1].data = SHIM_VA + SHIM_ENTRY_OFF;
+	m.e[1].data = SLOT_VA(k->slot);
 	m.e[2].index = MSR_CSTAR;
-	m.e[2].data = SHIM_VA + SHIM_ENTRY_OFF;
+	m.e[2].data = SLOT_VA(k->slot);
 	/* Clear TF, DF, AC, NT on entry but keep IF, so the flush interrupt reaches the stub. */
 	m.e[3].index = MSR_SYSCALL_MASK;
 	m.e[3].data = (1 << 8) | (1 << 10) | (1 << 14) | (1 << 18);
@@ -330,6 +330,7 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
 
+	kvm_slot_setup(k, 0);
 	mem->hook = pte_hook;
 	setup_sregs(k, cr4);
 	setup_fpu(k, xcr0);     /* XCR0 needs CR4.OSXSAVE in place */
@@ -349,6 +350,8 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 void kvm_cpu_destroy(struct cpu *c)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	if (k->server)
+		kvm_server_stop(k->server);
 	if (munmap(k->run, k->run_size) < 0)
 		die_errno("munmap of kvm_run");
 	int *fds[] = { &k->vcpu_fd, &k->vm_fd };

@@ -14,7 +14,12 @@ struct kvm_qent {
 };
 
 /* Where the vCPU stopped, which decides how the user state is read and written back. */
-enum kvm_stop { STOP_NONE, STOP_SYSCALL, STOP_FAULT };
+enum kvm_stop {
+	STOP_NONE,              /* not run yet */
+	STOP_SYSCALL,           /* at the entry page's exit path */
+	STOP_FAULT,             /* in an exception stub */
+	STOP_DIRECT,            /* in user code (an IN or OUT it may not make) */
+};
 
 struct kvm_cpu {
 	struct cpu cpu;
@@ -37,6 +42,9 @@ struct kvm_cpu {
 	struct kvm_qent *qent;
 	uint64_t queued_pages;
 	uint32_t nslots;        /* memory slots registered so far */
+	unsigned slot;          /* this vCPU's entry slot (layout.h) */
+	uint64_t *chan;         /* host address of its syscall channel page */
+	struct kvm_server *server;      /* the exitless transport, once started */
 };
 
 /* Fill the shim: code, GDT, TSS, IDT and their page tables. */
@@ -49,6 +57,18 @@ extern const struct cpu_ops kvm_cpu_ops;
 /* ioctl() that dies naming the request when it fails; returns its result. */
 int kvm_ioctl_checked(int fd, unsigned long req, const char *name, void *arg);
 #define KVM_IOCTL(fd, req, arg) kvm_ioctl_checked(fd, req, #req, (void *)(arg))
+/* Map vCPU slot 'slot' (entry page and a new channel page) and point LSTAR there. */
+void kvm_slot_setup(struct kvm_cpu *k, unsigned slot);
+
+/* exitless.c: the channel's server thread. */
+struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *s);
+/* The program exited to wait for an answer (PORT_WAIT): sleep until it is in the channel.
+ * False if the call ended the program instead. */
+bool kvm_server_wait(struct kvm_server *s);
+/* A call took the exit path: wake a napping server for the calls that follow. */
+void kvm_server_kick(struct kvm_server *s);
+void kvm_server_stop(struct kvm_server *s);
+
 /* Apply the page-table edit queue now, in the middle of a system call (vcpu.c). */
 void kvm_flush_now(struct kvm_cpu *k);
 

@@ -10,14 +10,89 @@
 
 	.text
 	.code64
-/* Entry page (user-executable): LSTAR points here. On kvm_pvm SYSCALL stays in ring 3
- * and kvmse resumes the program at RCX itself; on VMX/SVM we are in ring 0 and the
- * flush interrupt (if any) is taken here before SYSRET. */
+/*
+ * Entry page (user-executable), mapped in every vCPU's slot with that vCPU's channel page
+ * right after it; LSTAR points at the slot. On kvm_pvm SYSCALL stays in ring 3, on
+ * VMX/SVM it enters ring 0; this code runs in either and touches no user memory (the
+ * red zone included). RCX and R11 are the user's RIP and RFLAGS, as SYSCALL left them.
+ */
+	.set ch, next_page              /* in a slot, the page after this one is the channel */
+	.set ch_args, ch + CH_ARGS
 syscall_entry:
-	outb %al, $PORT_SYSCALL
+	movq %rcx, ch + CH_RIP(%rip)
+	movq %r11, ch + CH_RFLAGS(%rip)
+	cmpq $ENTRY_MAP_BITS, %rax
+	jae slow
+	btq %rax, exitless_map(%rip)
+	jnc slow                        /* the call needs the vCPU's state: exit */
+	cmpq $0, ch + CH_AWAKE(%rip)
+	je slow                         /* nobody polls: exit (which wakes the server) */
+	movq %rax, ch + CH_NR(%rip)
+	movq %rdi, ch_args(%rip)
+	movq %rsi, ch_args + 8(%rip)
+	movq %rdx, ch_args + 16(%rip)
+	movq %r10, ch_args + 24(%rip)
+	movq %r8, ch_args + 32(%rip)
+	movq %r9, ch_args + 40(%rip)
+	movq ch + CH_REQ(%rip), %rcx
+	incq %rcx
+	movq %rcx, ch + CH_REQ(%rip)    /* published after the arguments: x86 keeps stores in order */
+	rdtsc
+	shlq $32, %rdx
+	orq %rdx, %rax
+	addq spin_ticks(%rip), %rax
+	movq %rax, %r11                 /* when to stop spinning */
+spin:	cmpq ch + CH_RESP(%rip), %rcx
+	je answered
+	pause
+	rdtsc
+	shlq $32, %rdx
+	orq %rdx, %rax
+	cmpq %r11, %rax
+	jb spin
+	jmp wait
+answered:
+	movq ch + CH_RET(%rip), %rax
+	movq ch_args + 16(%rip), %rdx   /* RDTSC took it */
+	movq %cs, %rcx
+	testb $3, %cl
+	jz sysret_path
+	/* Ring 3: restore RFLAGS through POPFQ on the channel's own little stack. */
+	movq %rsp, ch + CH_RSP(%rip)
+	leaq ch + CH_STACK(%rip), %rsp
+	pushq ch + CH_RFLAGS(%rip)
+	popfq
+	movq ch + CH_RSP(%rip), %rsp
+	movq ch + CH_RIP(%rip), %rcx
+	movq ch + CH_RFLAGS(%rip), %r11
+	jmpq *%rcx
+sysret_path:
+	movq ch + CH_RIP(%rip), %rcx
+	movq ch + CH_RFLAGS(%rip), %r11
+	/* SYSRET to a non-canonical RCX would fault in ring 0: make it canonical. */
+	shlq $16, %rcx
+	sarq $16, %rcx
 	sysretq
 
+	.org ENTRY_SLOW_OFF
+/* The exit path: kvmse runs the call. On kvm_pvm it then resumes the program at RCX
+ * itself; on VMX/SVM it sets RCX and R11 for SYSRETQ. */
+slow:	outb %al, $PORT_SYSCALL
+	sysretq
+
+	.org ENTRY_WAIT_OFF
+/* The answer is late (a blocking call): kvmse sleeps until it is there, then we look again. */
+wait:	outb %al, $PORT_WAIT
+	jmp spin
+
+	.org ENTRY_MAP_OFF
+exitless_map:                   /* filled in by kvmse */
+	.org ENTRY_SPIN_OFF
+spin_ticks:
+	.quad 0
+
 	.org SHIM_TEXT_OFF
+next_page:
 /* One stub per exception vector, EXC_STUB_SIZE bytes apart. The CPU pushes an error
  * code for some vectors; the others push 0 so the frame has one shape. */
 .macro exc_stub vec, has_err

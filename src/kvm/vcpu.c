@@ -61,8 +61,9 @@ static void put_user_state(struct kvm_cpu *k)
 		r->rsp = saved_rsp;
 		r->rip = saved_rip;
 		r->rflags = saved_rflags;
-	} else if (k->stop == STOP_NONE || k->syscall_ring == 3) {
-		/* Not started yet, or kvm_pvm: SYSCALL never left ring 3. Resume directly. */
+	} else if (k->stop != STOP_SYSCALL || k->syscall_ring == 3) {
+		/* Not started yet, stopped in user code, or kvm_pvm (SYSCALL never left ring 3):
+		 * resume directly. */
 		r->rip = k->user.rip;
 		r->rflags = sane_rflags(k->user.rflags);
 	} else {
@@ -133,6 +134,8 @@ static int syscall_exit(struct kvm_cpu *k, struct cpu_event *ev)
 	k->stop = STOP_SYSCALL;
 	ev->kind = CPU_SYSCALL;
 	k->cpu.stats.exits_syscall++;
+	if (k->server)
+		kvm_server_kick(k->server);
 	return 0;
 }
 
@@ -182,7 +185,7 @@ static unsigned io_insn_len(struct kvm_cpu *k, uint64_t rip)
 	if (peek_code(k, rip - 4, b, 4) < 0)
 		return 2;
 	unsigned len;
-	if (b[2] >= 0xe4 && b[2] <= 0xe7 && b[3] == PORT_SYSCALL)
+	if (b[2] >= 0xe4 && b[2] <= 0xe7 && (b[3] == PORT_SYSCALL || b[3] == PORT_WAIT))
 		len = 2;                        /* IN/OUT imm8 */
 	else
 		len = 1;                        /* IN/OUT DX, INS/OUTS */
@@ -197,7 +200,7 @@ static int forged_exit(struct kvm_cpu *k, struct cpu_event *ev)
 {
 	gprs_to_user(k, &k->user);
 	k->user.rip -= io_insn_len(k, k->user.rip);
-	k->stop = STOP_SYSCALL;
+	k->stop = STOP_DIRECT;
 	ev->kind = CPU_FAULT;
 	ev->vector = 13;
 	ev->error_code = 0;
@@ -206,14 +209,34 @@ static int forged_exit(struct kvm_cpu *k, struct cpu_event *ev)
 	return 0;
 }
 
+/* Is this exit the entry page's OUT at 'off' (not an IN or OUT made elsewhere)? */
+static bool entry_exit(struct kvm_cpu *k, unsigned off)
+{
+	return k->r->rip == SLOT_VA(k->slot) + off + 2 && k->run->io.direction == KVM_EXIT_IO_OUT;
+}
+
+/* 1: the guest should just go on (its answer is in the channel); else as io_exit. */
+static int wait_exit(struct kvm_cpu *k, struct cpu_event *ev)
+{
+	if (!entry_exit(k, ENTRY_WAIT_OFF) || !k->server)
+		return forged_exit(k, ev);
+	k->cpu.stats.exits_syscall++;
+	if (kvm_server_wait(k->server))
+		return 1;
+	ev->kind = CPU_STOP;
+	return 0;
+}
+
+/* 0 with an event for the SE layer, or 1 to resume the guest at once. */
 static int io_exit(struct kvm_cpu *k, struct cpu_event *ev)
 {
 	struct kvm_run *run = k->run;
 	uint64_t rip = k->r->rip;
 	unsigned port = run->io.port;
 	if (port == PORT_SYSCALL)
-		return rip == SHIM_VA + SHIM_ENTRY_OFF + 2 && run->io.direction == KVM_EXIT_IO_OUT ?
-		       syscall_exit(k, ev) : forged_exit(k, ev);
+		return entry_exit(k, ENTRY_SLOW_OFF) ? syscall_exit(k, ev) : forged_exit(k, ev);
+	if (port == PORT_WAIT)
+		return wait_exit(k, ev);
 	if (run->io.direction != KVM_EXIT_IO_OUT)
 		die("unexpected IN from port %#x at rip %#llx", port, (unsigned long long)rip);
 	if (port >= PORT_EXC && port < PORT_EXC + 32) {
@@ -278,7 +301,9 @@ static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
 		struct kvm_run *run = k->run;
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			return io_exit(k, ev);
+			if (io_exit(k, ev) == 0)
+				return 0;
+			continue;
 		case KVM_EXIT_IRQ_WINDOW_OPEN:
 		case KVM_EXIT_INTR:
 			k->cpu.stats.exits_other++;
@@ -329,6 +354,17 @@ static void kvm_set_xsave(struct cpu *c, const void *buf, size_t size)
 	VCPU_IOCTL((struct kvm_cpu *)c, KVM_SET_XSAVE, &x);
 }
 
+static void kvm_serve(struct cpu *c, const struct cpu_server *s)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	if (s && !k->server) {
+		k->server = kvm_server_start(k, s);
+	} else if (!s && k->server) {
+		kvm_server_stop(k->server);
+		k->server = NULL;
+	}
+}
+
 void kvm_cpu_destroy(struct cpu *c);
 
 const struct cpu_ops kvm_cpu_ops = {
@@ -338,5 +374,6 @@ const struct cpu_ops kvm_cpu_ops = {
 	.set_regs = kvm_set_regs,
 	.get_xsave = kvm_get_xsave,
 	.set_xsave = kvm_set_xsave,
+	.serve = kvm_serve,
 	.destroy = kvm_cpu_destroy,
 };

@@ -63,7 +63,7 @@ long sys_getcpu(struct proc *p, const uint64_t a[6])
 
 long sys_sched_setaffinity(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_sched_setaffinity, (pid_t)a[0], (unsigned)a[1], user_in(p, a[2], (unsigned)a[1]));
+	return HOST(SYS_sched_setaffinity, sys_pid(p, a[0]), (unsigned)a[1], user_in(p, a[2], (unsigned)a[1]));
 }
 
 /* mincore: every page kvmse maps is resident (it maps eagerly); a hole is ENOMEM. */

@@ -15,6 +15,10 @@ typedef long (*sys_handler)(struct proc *p, const uint64_t a[6]);
 /* Run the system call in 'r' (number in rax) and put its result in rax. */
 void sys_dispatch(struct proc *p, struct cpu_regs *r);
 const char *sys_name(unsigned nr);
+/* The same for a CPU model's syscall server (struct cpu_server): the calls it may run,
+ * and one call with no registers at hand ('ctx' is the proc). */
+bool sys_may_serve(unsigned nr);
+long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop);
 
 /* Host syscall result -> -errno convention. */
 static inline long sys_ret(long rc)
@@ -62,6 +66,12 @@ long procfs_open(struct proc *p, const char *path, int flags);
 
 /* task.c: the guest's signal dispositions start as kvmse's own (ignored ones stay so). */
 void sys_signals_init(struct proc *p);
+
+/* A thread id argument: 0, the calling thread, is the guest's (not a server thread). */
+static inline pid_t sys_pid(const struct proc *p, uint64_t pid)
+{
+	return (pid_t)pid == 0 ? p->tid : (pid_t)pid;
+}
 
 /* A signal the guest gets from itself or from its own system call (SIGPIPE). */
 long sys_self_signal(struct proc *p, int sig);

@@ -61,11 +61,9 @@ static long unknown(struct proc *p, unsigned nr)
 	return -ENOSYS;
 }
 
-void sys_dispatch(struct proc *p, struct cpu_regs *r)
+static long call(struct proc *p, uint64_t nr64, const uint64_t a[6])
 {
-	uint64_t nr64 = r->rax;
 	unsigned nr = nr64 < 1024 ? (unsigned)nr64 : 1023;
-	const uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
 	const struct sys_entry *e = nr < ARRAY_SIZE(table) && table[nr].fn ? &table[nr] : NULL;
 	if (nr < ARRAY_SIZE(p->stats.syscalls))
 		p->stats.syscalls[nr]++;
@@ -77,5 +75,36 @@ void sys_dispatch(struct proc *p, struct cpu_regs *r)
 	user_finish(p);
 	if (p->opt->strace && !no_ret)
 		strace_print(p, sys_name(nr), nr, fmt, a, ret, true);
-	r->rax = (uint64_t)ret;
+	return ret;
+}
+
+void sys_dispatch(struct proc *p, struct cpu_regs *r)
+{
+	const uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
+	r->rax = (uint64_t)call(p, r->rax, a);
+}
+
+/* Calls that need the CPU's state, or change the page tables (which the program must
+ * not see half done): they always stop the CPU. */
+static const unsigned need_cpu[] = {
+	9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 25 /* mremap */,
+	60 /* exit */, 158 /* arch_prctl */, 231 /* exit_group */,
+};
+
+bool sys_may_serve(unsigned nr)
+{
+	if (nr >= ARRAY_SIZE(table) || !table[nr].fn)
+		return false;   /* unknown: the exit path warns about it */
+	for (size_t i = 0; i < ARRAY_SIZE(need_cpu); i++)
+		if (need_cpu[i] == nr)
+			return false;
+	return true;
+}
+
+long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop)
+{
+	struct proc *p = ctx;
+	long ret = call(p, nr, a);
+	*stop = p->exited;
+	return ret;
 }

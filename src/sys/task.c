@@ -34,7 +34,7 @@ long sys_exit(struct proc *p, const uint64_t a[6])
 }
 
 long sys_getpid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getpid(); }
-long sys_gettid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return syscall(SYS_gettid); }
+long sys_gettid(struct proc *p, const uint64_t a[6]) { (void)a; return p->tid; }
 long sys_getppid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getppid(); }
 long sys_getuid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getuid(); }
 long sys_geteuid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return geteuid(); }
@@ -78,7 +78,7 @@ long sys_arch_prctl(struct proc *p, const uint64_t a[6])
 long sys_set_tid_address(struct proc *p, const uint64_t a[6])
 {
 	p->clear_child_tid = a[0];
-	return syscall(SYS_gettid);
+	return p->tid;
 }
 
 long sys_set_robust_list(struct proc *p, const uint64_t a[6])
@@ -182,7 +182,7 @@ long sys_times(struct proc *p, const uint64_t a[6]) { return HOST(SYS_times, use
 
 long sys_sched_getaffinity(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_sched_getaffinity, (pid_t)a[0], (unsigned)a[1], user_out(p, a[2], (unsigned)a[1]));
+	return HOST(SYS_sched_getaffinity, sys_pid(p, a[0]), (unsigned)a[1], user_out(p, a[2], (unsigned)a[1]));
 }
 
 long sys_getrandom(struct proc *p, const uint64_t a[6])
@@ -323,14 +323,14 @@ long sys_kill(struct proc *p, const uint64_t a[6])
 
 long sys_tgkill(struct proc *p, const uint64_t a[6])
 {
-	if ((pid_t)a[0] == getpid() && (pid_t)a[1] == (pid_t)syscall(SYS_gettid))
+	if ((pid_t)a[0] == getpid() && (pid_t)a[1] == p->tid)
 		return sys_self_signal(p, (int)a[2]);
 	return sys_ret(syscall(SYS_tgkill, (pid_t)a[0], (pid_t)a[1], (int)a[2]));
 }
 
 long sys_tkill(struct proc *p, const uint64_t a[6])
 {
-	if ((pid_t)a[0] == (pid_t)syscall(SYS_gettid))
+	if ((pid_t)a[0] == p->tid)
 		return sys_self_signal(p, (int)a[1]);
 	return sys_ret(syscall(SYS_tkill, (pid_t)a[0], (int)a[1]));
 }

@@ -8,8 +8,17 @@
 #define HOST(...) sys_ret(syscall(__VA_ARGS__))
 #define TS(i) user_buf(p, a[i], sizeof(struct timespec), MEM_WRITE)
 
-long sys_clock_gettime(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_gettime, (clockid_t)a[0], TS(1)); }
-long sys_clock_getres(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_getres, (clockid_t)a[0], TS(1)); }
+/* The guest's CPU time is its vCPU thread's: a syscall server's polling is not the
+ * program's (and the calling host thread may be that server). */
+static clockid_t clock_id(const struct proc *p, uint64_t id)
+{
+	if ((clockid_t)id == CLOCK_PROCESS_CPUTIME_ID || (clockid_t)id == CLOCK_THREAD_CPUTIME_ID)
+		return p->cpu_clock;
+	return (clockid_t)id;
+}
+
+long sys_clock_gettime(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_gettime, clock_id(p, a[0]), TS(1)); }
+long sys_clock_getres(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_getres, clock_id(p, a[0]), TS(1)); }
 long sys_gettimeofday(struct proc *p, const uint64_t a[6])
 {
 	return HOST(SYS_gettimeofday, user_out(p, a[0], sizeof(struct timeval)),

@@ -1,0 +1,201 @@
+/* exitless.c - the syscall channel's host side: a server thread per vCPU polls the
+ * channel page (layout.h), runs each request through the SE layer and publishes the
+ * answer, so a system call costs no VM exit. The entry code (shim.S) is the other side. */
+#include "kvm.h"
+#include "../layout.h"
+#include "../util.h"
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/*
+ * How long each side spins. The program spins for an answer about as long as an exit
+ * costs on a nested host (25-30 µs), then exits and sleeps: spinning more than a
+ * blocking wait costs is never worth it. The server polls for some calls' worth of
+ * user code after the last request, then naps until an exit-path call wakes it.
+ */
+#define GUEST_SPIN_NS   25000
+#define SERVER_SPIN_NS  200000
+
+struct kvm_server {
+	struct kvm_cpu *k;
+	struct cpu_server srv;
+	uint8_t map[ENTRY_MAP_BITS / 8];        /* what may be served: kvmse's own copy */
+	pthread_t thread;
+	_Atomic uint64_t served;                /* sequence number last answered */
+	_Atomic uint32_t wake_word;             /* futex: bumped to wake a napping server */
+	_Atomic uint32_t done_word;             /* futex: bumped after each answer */
+	atomic_bool sleeping, waiting, stopped, quit;
+};
+
+/* The channel is guest memory: plain 64-bit words, ordered with GCC's atomics. */
+static uint64_t ch_load(const struct kvm_server *s, unsigned off, int order)
+{
+	return __atomic_load_n(&s->k->chan[off / 8], order);
+}
+
+static void ch_store(const struct kvm_server *s, unsigned off, uint64_t v, int order)
+{
+	__atomic_store_n(&s->k->chan[off / 8], v, order);
+}
+
+static void futex_wait(_Atomic uint32_t *w, uint32_t val)
+{
+	if (syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0) < 0 &&
+	    errno != EAGAIN && errno != EINTR)
+		die_errno("futex wait");
+}
+
+static void futex_wake(_Atomic uint32_t *w)
+{
+	if (syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0) < 0)
+		die_errno("futex wake");
+}
+
+static bool may_serve(const struct kvm_server *s, uint64_t nr)
+{
+	return nr < ENTRY_MAP_BITS && (s->map[nr / 8] >> (nr % 8) & 1);
+}
+
+/* Run request 'seq'. Its fields are read once: the guest may change them meanwhile. */
+static void serve(struct kvm_server *s, uint64_t seq)
+{
+	uint64_t nr = ch_load(s, CH_NR, __ATOMIC_RELAXED), a[6];
+	for (int i = 0; i < 6; i++)
+		a[i] = ch_load(s, CH_ARGS + 8 * i, __ATOMIC_RELAXED);
+	bool stop = false;
+	/* The entry code sends only what the map allows; anything else was forged. */
+	long ret = may_serve(s, nr) ? s->srv.call(s->srv.ctx, nr, a, &stop) : -ENOSYS;
+	if (stop) {
+		atomic_store(&s->stopped, true);
+	} else {
+		ch_store(s, CH_RET, (uint64_t)ret, __ATOMIC_RELAXED);
+		ch_store(s, CH_RESP, seq, __ATOMIC_RELEASE);
+	}
+	atomic_store_explicit(&s->served, seq, memory_order_release);
+	s->k->cpu.stats.served++;
+	/* (a full barrier: 'served' is visible before 'waiting' is read) */
+	atomic_fetch_add(&s->done_word, 1);
+	if (atomic_load(&s->waiting))
+		futex_wake(&s->done_word);
+}
+
+/* Stop polling until kicked. The entry code sees CH_AWAKE clear and exits instead; a
+ * request posted just before that is caught by the second look (or by its PORT_WAIT). */
+static void nap(struct kvm_server *s)
+{
+	uint32_t w = atomic_load(&s->wake_word);
+	ch_store(s, CH_AWAKE, 0, __ATOMIC_SEQ_CST);
+	atomic_store(&s->sleeping, true);
+	if (!atomic_load(&s->quit) && (atomic_load(&s->stopped) ||
+	    ch_load(s, CH_REQ, __ATOMIC_SEQ_CST) == atomic_load(&s->served))) {
+		s->k->cpu.stats.server_sleeps++;
+		futex_wait(&s->wake_word, w);
+	}
+	atomic_store(&s->sleeping, false);
+	if (!atomic_load(&s->stopped))
+		ch_store(s, CH_AWAKE, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *server_main(void *arg)
+{
+	struct kvm_server *s = arg;
+	struct cpu_stats *st = &s->k->cpu.stats;
+	uint64_t idle_since = now_ns();
+	for (unsigned n = 1; !atomic_load(&s->quit); n++) {
+		uint64_t seq = ch_load(s, CH_REQ, __ATOMIC_ACQUIRE);
+		if (seq != atomic_load(&s->served) && !atomic_load(&s->stopped)) {
+			st->server_spin_ns += now_ns() - idle_since;
+			serve(s, seq);
+			idle_since = now_ns();
+			continue;
+		}
+		if (n % 64 == 0 || atomic_load(&s->stopped)) {
+			uint64_t t = now_ns();
+			if (t - idle_since > SERVER_SPIN_NS || atomic_load(&s->stopped)) {
+				st->server_spin_ns += t - idle_since;
+				nap(s);
+				idle_since = now_ns();
+			}
+		}
+		__builtin_ia32_pause();
+	}
+	return NULL;
+}
+
+void kvm_server_kick(struct kvm_server *s)
+{
+	atomic_fetch_add(&s->wake_word, 1);
+	if (atomic_load(&s->sleeping)) {
+		futex_wake(&s->wake_word);
+		s->k->cpu.stats.server_wakeups++;
+	}
+}
+
+bool kvm_server_wait(struct kvm_server *s)
+{
+	atomic_store(&s->waiting, true);
+	kvm_server_kick(s);
+	for (;;) {
+		uint32_t d = atomic_load(&s->done_word);
+		if (atomic_load(&s->stopped) ||
+		    ch_load(s, CH_REQ, __ATOMIC_ACQUIRE) == atomic_load(&s->served))
+			break;
+		futex_wait(&s->done_word, d);
+	}
+	atomic_store(&s->waiting, false);
+	s->k->cpu.stats.served_waited++;
+	return !atomic_load(&s->stopped);
+}
+
+/* TSC ticks the program spins for an answer (the guest's TSC rate, 3 GHz if unknown). */
+static uint64_t spin_ticks(struct kvm_cpu *k)
+{
+	int khz = ioctl(k->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	return (uint64_t)(khz > 0 ? khz : 3000000) * GUEST_SPIN_NS / 1000000;
+}
+
+struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *srv)
+{
+	struct kvm_server *s = xcalloc(1, sizeof(*s));
+	s->k = k;
+	s->srv = *srv;
+	for (unsigned nr = 0; nr < ENTRY_MAP_BITS; nr++)
+		if (srv->may_serve(nr))
+			s->map[nr / 8] |= (uint8_t)(1u << (nr % 8));
+	/* The entry code's copy: in the entry page, which the program may read, not write. */
+	memcpy(k->shim + ENTRY_MAP_OFF, s->map, sizeof(s->map));
+	uint64_t ticks = spin_ticks(k);
+	memcpy(k->shim + ENTRY_SPIN_OFF, &ticks, 8);
+	atomic_store(&s->served, ch_load(s, CH_REQ, __ATOMIC_ACQUIRE));
+	ch_store(s, CH_AWAKE, 1, __ATOMIC_SEQ_CST);
+	/* Signals are the vCPU thread's to take, never the server's. */
+	sigset_t all, old;
+	sigfillset(&all);
+	int rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (!rc)
+		rc = pthread_create(&s->thread, NULL, server_main, s);
+	if (rc || (rc = pthread_sigmask(SIG_SETMASK, &old, NULL)))
+		die("cannot start the syscall server: %s", strerror(rc));
+	return s;
+}
+
+void kvm_server_stop(struct kvm_server *s)
+{
+	atomic_store(&s->quit, true);
+	atomic_fetch_add(&s->wake_word, 1);
+	futex_wake(&s->wake_word);
+	int rc = pthread_join(s->thread, NULL);
+	if (rc)
+		die("cannot stop the syscall server: %s", strerror(rc));
+	ch_store(s, CH_AWAKE, 0, __ATOMIC_SEQ_CST);
+	free(s);
+}
