@@ -1,6 +1,7 @@
 #!/bin/bash
 # run.sh KVMSE - run every test natively and under KVMSE; stdout, stderr and the exit
 # status (or terminating signal) must match. kvmse's own "kvmse: " lines are not compared.
+# Each comparison is made once per syscall transport in $MODES (default: all three).
 # Ends with "N passed, N failed, N skipped".
 set -u
 ulimit -c 0
@@ -13,6 +14,7 @@ trap 'rm -rf "$WORK"' EXIT
 # kvmse's own variables (sanitizer options) must not reach the guest.
 KV=(env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     "$KVMSE" -U ASAN_OPTIONS -U UBSAN_OPTIONS)
+read -ra MODES <<<"${MODES:-exit exitless auto}"
 
 if [ ! -w /dev/kvm ] && [ ! -r /dev/kvm ]; then
 	echo "kvmse: /dev/kvm is not usable here: these tests need KVM" >&2
@@ -30,24 +32,28 @@ result() {
 	fi
 }
 
-# compare NAME STDIN CMD...: run CMD natively and under kvmse in the same fresh directory.
+# compare NAME STDIN CMD...: run CMD natively, then under kvmse in each mode, each time in
+# the same fresh directory.
 compare() {
 	local name=$1 in=$2; shift 2
 	local d="$WORK/cwd"
 	rm -rf "$d"; mkdir -p "$d"
 	# (bash's own "Segmentation fault" notes go to /dev/null; the program's stderr is kept)
 	(cd "$d" && "$@" <"$in" >"$WORK/n.out" 2>"$WORK/n.err") 2>/dev/null; local ns=$?
-	rm -rf "$d"; mkdir -p "$d"
-	(cd "$d" && "${KV[@]}" "$@" <"$in" >"$WORK/k.out" 2>"$WORK/k.raw") 2>/dev/null; local ks=$?
-	grep -v '^kvmse: ' "$WORK/k.raw" >"$WORK/k.err"
-	: >"$WORK/why"
-	[ $ns = $ks ] || echo "exit status: native $ns, kvmse $ks" >>"$WORK/why"
-	diff -u "$WORK/n.out" "$WORK/k.out" | head -20 | sed 's/^/stdout: /' >>"$WORK/why"
-	diff -u "$WORK/n.err" "$WORK/k.err" | head -20 | sed 's/^/stderr: /' >>"$WORK/why"
-	if [ -s "$WORK/why" ]; then
-		grep '^kvmse: ' "$WORK/k.raw" | head -3 | sed 's/^/kvmse said: /' >>"$WORK/why"
-	fi
-	[ -s "$WORK/why" ] && result "$name" bad || result "$name" ok
+	for mode in "${MODES[@]}"; do
+		rm -rf "$d"; mkdir -p "$d"
+		(cd "$d" && "${KV[@]}" --syscalls "$mode" "$@" <"$in" >"$WORK/k.out" 2>"$WORK/k.raw") 2>/dev/null
+		local ks=$?
+		grep -v '^kvmse: ' "$WORK/k.raw" >"$WORK/k.err"
+		: >"$WORK/why"
+		[ $ns = $ks ] || echo "exit status: native $ns, kvmse $ks" >>"$WORK/why"
+		diff -u "$WORK/n.out" "$WORK/k.out" | head -20 | sed 's/^/stdout: /' >>"$WORK/why"
+		diff -u "$WORK/n.err" "$WORK/k.err" | head -20 | sed 's/^/stderr: /' >>"$WORK/why"
+		if [ -s "$WORK/why" ]; then
+			grep '^kvmse: ' "$WORK/k.raw" | head -3 | sed 's/^/kvmse said: /' >>"$WORK/why"
+		fi
+		[ -s "$WORK/why" ] && result "$name [$mode]" bad || result "$name [$mode]" ok
+	done
 }
 
 # Guest programs: each "// run: ARGS" line in a source is one run (none: one run, no args);
@@ -70,6 +76,7 @@ done
 . "$TESTS/strace.sh"
 . "$TESTS/busybox.sh"
 . "$TESTS/badinput.sh"
+. "$TESTS/exitless.sh"
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail = 0 ]

@@ -140,7 +140,8 @@ void kvm_server_kick(struct kvm_server *s)
 	}
 }
 
-bool kvm_server_wait(struct kvm_server *s)
+/* Sleep until every request posted so far is answered (or the program has ended). */
+static void wait_answered(struct kvm_server *s)
 {
 	atomic_store(&s->waiting, true);
 	kvm_server_kick(s);
@@ -152,8 +153,19 @@ bool kvm_server_wait(struct kvm_server *s)
 		futex_wait(&s->done_word, d);
 	}
 	atomic_store(&s->waiting, false);
+}
+
+bool kvm_server_wait(struct kvm_server *s)
+{
+	wait_answered(s);
 	s->k->cpu.stats.served_waited++;
 	return !atomic_load(&s->stopped);
+}
+
+void kvm_server_drain(struct kvm_server *s)
+{
+	if (ch_load(s, CH_REQ, __ATOMIC_ACQUIRE) != atomic_load(&s->served))
+		wait_answered(s);
 }
 
 /* TSC ticks the program spins for an answer (the guest's TSC rate, 3 GHz if unknown). */

@@ -65,6 +65,10 @@ struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *
 /* The program exited to wait for an answer (PORT_WAIT): sleep until it is in the channel.
  * False if the call ended the program instead. */
 bool kvm_server_wait(struct kvm_server *s);
+/* The vCPU stopped for the SE layer: let the server finish first what the program posted
+ * (honest entry code never leaves a request behind, but the channel is the guest's to
+ * scribble on), so only one thread at a time runs system calls. */
+void kvm_server_drain(struct kvm_server *s);
 /* A call took the exit path: wake a napping server for the calls that follow. */
 void kvm_server_kick(struct kvm_server *s);
 void kvm_server_stop(struct kvm_server *s);

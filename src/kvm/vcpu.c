@@ -301,9 +301,11 @@ static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
 		struct kvm_run *run = k->run;
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			if (io_exit(k, ev) == 0)
-				return 0;
-			continue;
+			if (io_exit(k, ev))
+				continue;
+			if (k->server)
+				kvm_server_drain(k->server);
+			return 0;
 		case KVM_EXIT_IRQ_WINDOW_OPEN:
 		case KVM_EXIT_INTR:
 			k->cpu.stats.exits_other++;
