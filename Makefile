@@ -44,11 +44,11 @@ run: all deps
 	$(MAKE) -s -C examples
 	$(B)/kvmse --stats $(B)/stats.txt examples/build/hello "from kvmse"
 	@echo "--- $(B)/stats.txt (excerpt)"
-	@grep -E '^(host_seconds|guest_seconds|cpu.exits|se.syscalls) ' $(B)/stats.txt
+	@grep -E '^(host_seconds|guest_seconds|cpu.exits|cpu.syscalls.exit[a-z]*|se.syscalls) ' $(B)/stats.txt
 
 check: all $(B)/asan/kvmse deps
 	tests/run.sh $(B)/kvmse
-	KVMSE_ASAN=1 tests/run.sh $(B)/asan/kvmse
+	KVMSE_ASAN=1 MODES="exit exitless" tests/run.sh $(B)/asan/kvmse
 
 bench: all deps
 	bench/run.sh $(B)/kvmse
