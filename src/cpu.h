@@ -32,6 +32,7 @@ struct cpu_stats {
 	/* The exitless transport: calls the server answered, those of them the program
 	 * stopped to wait for (an exit each), the server's polling time, its naps and wake-ups. */
 	uint64_t served, served_waited, server_spin_ns, server_sleeps, server_wakeups;
+	uint64_t server_backoffs;       /* times it stood down (exitless did not pay) */
 };
 
 /*

@@ -25,12 +25,27 @@
 #define GUEST_SPIN_NS   25000
 #define SERVER_SPIN_NS  200000
 
+/*
+ * When exitless does not pay, the server stands down for a while and every call takes
+ * the exit path. A call answered late (the program gave up spinning and exited to wait:
+ * it blocked, or the server found no free core) wasted its spin; when that happens to
+ * more than one call in LATE_RATIO, the server pauses. The pause doubles from BACKOFF_MIN
+ * while that repeats, and comes back to it once late calls are rare again.
+ */
+#define LATE_RATIO      8
+#define BACKOFF_MIN_NS  1000000
+#define BACKOFF_MAX_NS  100000000
+
 struct kvm_server {
 	struct kvm_cpu *k;
 	struct cpu_server srv;
 	uint8_t map[ENTRY_MAP_BITS / 8];        /* what may be served: kvmse's own copy */
 	pthread_t thread;
 	_Atomic uint64_t served;                /* sequence number last answered */
+	_Atomic uint64_t backoff_until;         /* no polling before this (now_ns) */
+	uint64_t backoff_ns;                    /* the next pause (the vCPU thread's) */
+	_Atomic uint64_t answered;              /* requests run (the server's count) */
+	uint64_t answered_at_late;              /* 'answered' at the last late call */
 	_Atomic uint32_t wake_word;             /* futex: bumped to wake a napping server */
 	_Atomic uint32_t done_word;             /* futex: bumped after each answer */
 	atomic_bool sleeping, waiting, stopped, quit;
@@ -82,6 +97,7 @@ static void serve(struct kvm_server *s, uint64_t seq)
 	}
 	atomic_store_explicit(&s->served, seq, memory_order_release);
 	s->k->cpu.stats.served++;
+	atomic_store_explicit(&s->answered, s->k->cpu.stats.served, memory_order_relaxed);
 	/* (a full barrier: 'served' is visible before 'waiting' is read) */
 	atomic_fetch_add(&s->done_word, 1);
 	if (atomic_load(&s->waiting))
@@ -120,7 +136,8 @@ static void *server_main(void *arg)
 		}
 		if (n % 64 == 0 || atomic_load(&s->stopped)) {
 			uint64_t t = now_ns();
-			if (t - idle_since > SERVER_SPIN_NS || atomic_load(&s->stopped)) {
+			if (t - idle_since > SERVER_SPIN_NS || t < atomic_load(&s->backoff_until) ||
+			    atomic_load(&s->stopped)) {
 				st->server_spin_ns += t - idle_since;
 				nap(s);
 				idle_since = now_ns();
@@ -131,7 +148,8 @@ static void *server_main(void *arg)
 	return NULL;
 }
 
-void kvm_server_kick(struct kvm_server *s)
+/* Wake the server if it naps. */
+static void wake(struct kvm_server *s)
 {
 	atomic_fetch_add(&s->wake_word, 1);
 	if (atomic_load(&s->sleeping)) {
@@ -144,7 +162,7 @@ void kvm_server_kick(struct kvm_server *s)
 static void wait_answered(struct kvm_server *s)
 {
 	atomic_store(&s->waiting, true);
-	kvm_server_kick(s);
+	wake(s);
 	for (;;) {
 		uint32_t d = atomic_load(&s->done_word);
 		if (atomic_load(&s->stopped) ||
@@ -155,8 +173,23 @@ static void wait_answered(struct kvm_server *s)
 	atomic_store(&s->waiting, false);
 }
 
+void kvm_server_kick(struct kvm_server *s)
+{
+	if (atomic_load(&s->sleeping) && now_ns() >= atomic_load(&s->backoff_until))
+		wake(s);
+}
+
 bool kvm_server_wait(struct kvm_server *s)
 {
+	uint64_t answered = atomic_load_explicit(&s->answered, memory_order_relaxed);
+	if (answered - s->answered_at_late < LATE_RATIO) {
+		atomic_store(&s->backoff_until, now_ns() + s->backoff_ns);
+		s->backoff_ns = MIN(s->backoff_ns * 2, BACKOFF_MAX_NS);
+		s->k->cpu.stats.server_backoffs++;
+	} else {
+		s->backoff_ns = BACKOFF_MIN_NS;
+	}
+	s->answered_at_late = answered;
 	wait_answered(s);
 	s->k->cpu.stats.served_waited++;
 	return !atomic_load(&s->stopped);
@@ -180,6 +213,7 @@ struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *
 	struct kvm_server *s = xcalloc(1, sizeof(*s));
 	s->k = k;
 	s->srv = *srv;
+	s->backoff_ns = BACKOFF_MIN_NS;
 	for (unsigned nr = 0; nr < ENTRY_MAP_BITS; nr++)
 		if (srv->may_serve(nr))
 			s->map[nr / 8] |= (uint8_t)(1u << (nr % 8));

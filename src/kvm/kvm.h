@@ -69,7 +69,8 @@ bool kvm_server_wait(struct kvm_server *s);
  * (honest entry code never leaves a request behind, but the channel is the guest's to
  * scribble on), so only one thread at a time runs system calls. */
 void kvm_server_drain(struct kvm_server *s);
-/* A call took the exit path: wake a napping server for the calls that follow. */
+/* A call took the exit path: wake a napping server for the calls that follow, unless
+ * it stands down (exitless did not pay lately). */
 void kvm_server_kick(struct kvm_server *s);
 void kvm_server_stop(struct kvm_server *s);
 
