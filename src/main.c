@@ -292,7 +292,9 @@ int main(int argc, char **argv)
 	free(env.v);
 	bool exitless = opt.syscalls == TRANSPORT_EXITLESS || (opt.syscalls == TRANSPORT_AUTO && spare_core());
 	if (exitless && p->cpu->ops->serve) {
-		struct cpu_server srv = { .may_serve = sys_may_serve, .call = sys_serve, .ctx = p };
+		/* auto: not before 32 calls (hello world makes 17); exitless: from the start */
+		struct cpu_server srv = { .may_serve = sys_may_serve, .call = sys_serve, .ctx = p,
+					  .start_after = opt.syscalls == TRANSPORT_AUTO ? 32 : 0 };
 		p->cpu->ops->serve(p->cpu, &srv);
 	}
 
