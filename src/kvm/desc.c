@@ -83,6 +83,8 @@ void kvm_shim_setup(struct kvm_cpu *k)
 void kvm_slot_setup(struct kvm_cpu *k, unsigned slot)
 {
 	struct mem *m = k->cpu.mem;
+	if (slot >= SLOTS_MAX)
+		die("no entry slot left for vCPU %u (at most %d)", slot, SLOTS_MAX);
 	gpa_t chan = mem_alloc_page(m);
 	/* User-executable, since SYSCALL on kvm_pvm arrives there in ring 3; and so the
 	 * channel is user-writable too. */
