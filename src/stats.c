@@ -42,7 +42,7 @@ void stats_write(struct proc *p, const char *path, uint64_t wall_ns)
 	line(f, "cpu.server.spin_seconds", (double)c->server_spin_ns / 1e9,
 	     "Time the syscall server polled an idle channel (s)");
 	line(f, "cpu.server.naps", (double)c->server_sleeps, "Times the syscall server went to sleep");
-	line(f, "cpu.server.wakeups", (double)c->server_wakeups, "Times an exit-path call woke it");
+	line(f, "cpu.server.wakeups", (double)c->server_wakeups, "Times it was woken (by an exit-path call, or to answer a wait)");
 	line(f, "cpu.server.backoffs", (double)c->server_backoffs,
 	     "Times it stood down after a call it answered late (blocked, or no free core)");
 	uint64_t total = 0;

@@ -44,7 +44,7 @@ struct kvm_server {
 	_Atomic uint64_t served;                /* sequence number last answered */
 	_Atomic uint64_t backoff_until;         /* no polling before this (now_ns) */
 	uint64_t backoff_ns;                    /* the next pause (the vCPU thread's) */
-	_Atomic uint64_t answered;              /* requests run (the server's count) */
+	_Atomic uint64_t answered;              /* requests run (stats.served at the end) */
 	uint64_t answered_at_late;              /* 'answered' at the last late call */
 	_Atomic uint32_t wake_word;             /* futex: bumped to wake a napping server */
 	_Atomic uint32_t done_word;             /* futex: bumped after each answer */
@@ -96,8 +96,8 @@ static void serve(struct kvm_server *s, uint64_t seq)
 		ch_store(s, CH_RESP, seq, __ATOMIC_RELEASE);
 	}
 	atomic_store_explicit(&s->served, seq, memory_order_release);
-	s->k->cpu.stats.served++;
-	atomic_store_explicit(&s->answered, s->k->cpu.stats.served, memory_order_relaxed);
+	atomic_store_explicit(&s->answered, atomic_load_explicit(&s->answered, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	/* (a full barrier: 'served' is visible before 'waiting' is read) */
 	atomic_fetch_add(&s->done_word, 1);
 	if (atomic_load(&s->waiting))
@@ -243,5 +243,6 @@ void kvm_server_stop(struct kvm_server *s)
 	if (rc)
 		die("cannot stop the syscall server: %s", strerror(rc));
 	ch_store(s, CH_AWAKE, 0, __ATOMIC_SEQ_CST);
+	s->k->cpu.stats.served += atomic_load(&s->answered);
 	free(s);
 }

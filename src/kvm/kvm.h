@@ -45,8 +45,7 @@ struct kvm_cpu {
 	unsigned slot;          /* this vCPU's entry slot (layout.h) */
 	uint64_t *chan;         /* host address of its syscall channel page */
 	struct kvm_server *server;      /* the exitless transport, once started */
-	struct cpu_server serve_with;   /* ... and what it will serve with (serve() set it) */
-	bool serve_wanted;
+	struct cpu_server serve_with;   /* ... and what it will serve with (no 'call': none) */
 };
 
 /* Fill the shim: code, GDT, TSS, IDT and their page tables. */
