@@ -70,8 +70,8 @@ done
 # with exit no call goes through the channel; with exitless some do (the server polls
 # from the start; how many depends on how busy the host is).
 for mode in exit exitless; do
-	rm -f "$WORK/stats.txt"
-	"${KV[@]}" --syscalls $mode --stats "$WORK/stats.txt" "$TESTS/build/glibc/files" >/dev/null 2>&1
+	rm -rf "$WORK/stats.txt" "$WORK/cwd"; mkdir -p "$WORK/cwd"
+	(cd "$WORK/cwd" && "${KV[@]}" --syscalls $mode --stats "$WORK/stats.txt" "$TESTS/build/glibc/files" >/dev/null 2>&1)
 	n=$(awk '$1 == "cpu.syscalls.exitless" || $1 == "cpu.syscalls.waited" { n += $2; seen = 1 }
 		END { if (seen) print n }' "$WORK/stats.txt" 2>/dev/null)
 	: >"$WORK/why"
