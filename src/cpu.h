@@ -16,6 +16,7 @@ enum cpu_event_kind {
 	CPU_SYSCALL,            /* rip is the instruction after SYSCALL */
 	CPU_FAULT,              /* an exception in user code; rip is the faulting instruction */
 	CPU_STOP,               /* a call the server ran ended the program (see cpu_server) */
+	CPU_INTERRUPT,          /* stopped as asked by cpu_ops.kick */
 };
 
 struct cpu_event {
@@ -23,6 +24,9 @@ struct cpu_event {
 	int vector;             /* CPU_FAULT: exception vector (0-31) */
 	uint64_t error_code;
 	uint64_t addr;          /* #PF: the faulting linear address (CR2) */
+	/* CPU_INTERRUPT: the number of a system call the server has just run, whose result
+	 * is in rax (the program has not seen it yet); -1 if none. */
+	int64_t done_syscall;
 };
 
 struct cpu_stats {
@@ -58,11 +62,15 @@ struct cpu_ops {
 	int (*run)(struct cpu *c, struct cpu_event *ev);
 	void (*get_regs)(struct cpu *c, struct cpu_regs *r);
 	void (*set_regs)(struct cpu *c, const struct cpu_regs *r);
-	/* The XSAVE image of the FPU/SIMD state (Linux's layout); returns its size. */
+	/* The XSAVE image of the FPU/SIMD state (standard format, as Linux's signal frames
+	 * hold it); returns its size. set_xsave: false if the CPU refuses the image. */
 	size_t (*get_xsave)(struct cpu *c, void *buf, size_t size);
-	void (*set_xsave)(struct cpu *c, const void *buf, size_t size);
+	bool (*set_xsave)(struct cpu *c, const void *buf, size_t size);
 	/* Run system calls through 's' from now on where the model can; NULL: stop that. */
 	void (*serve)(struct cpu *c, const struct cpu_server *s);
+	/* Make 'run' return CPU_INTERRUPT soon, at a point where the user state is whole
+	 * (a signal is waiting). Safe in a signal handler and from the server's thread. */
+	void (*kick)(struct cpu *c);
 	void (*destroy)(struct cpu *c);
 };
 
@@ -76,6 +84,8 @@ struct cpu {
 struct cpu_features {
 	uint64_t hwcap, hwcap2;
 	uint64_t minsigstksz;
+	uint32_t xsave_size;    /* the XSAVE image of the enabled features (0: FXSAVE only) */
+	uint64_t xfeatures;     /* XCR0 */
 };
 
 /* Create the KVM model for 'mem' (NULL with a message printed if /dev/kvm is unusable). */

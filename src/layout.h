@@ -41,8 +41,11 @@
 #define DMAP_VA         0xffff888000000000
 
 /* The entry page (shim.S): where each exit is made from, and the data kvmse fills in. */
+#define ENTRY_POSTED_OFF 0x80           /* a request is posted once RIP is here or past it */
+#define ENTRY_RET3_OFF  0x100           /* ring-3 return: past here, RSP is in CH_RSP */
 #define ENTRY_SLOW_OFF  0x200           /* OUT PORT_SYSCALL: the exit path */
 #define ENTRY_WAIT_OFF  0x280           /* OUT PORT_WAIT: the answer is late, sleep in the host */
+#define ENTRY_STOP_OFF  0x2c0           /* OUT PORT_STOP: answered, but kvmse asked for a stop */
 #define ENTRY_MAP_OFF   0x800           /* bitmap: calls that may go through the channel */
 #define ENTRY_MAP_BITS  512
 #define ENTRY_SPIN_OFF  0x840           /* TSC ticks to spin for an answer before exiting */
@@ -59,6 +62,7 @@
 #define CH_RESP         0x40            /* sequence number of the last answer */
 #define CH_RET          0x48
 #define CH_AWAKE        0x80            /* nonzero while the server polls */
+#define CH_STOP         0x88            /* nonzero: exit with the answer (a signal waits) */
 #define CH_RIP          0xc0            /* the entry code's own: the user's RCX, R11, RSP */
 #define CH_RFLAGS       0xc8
 #define CH_RSP          0xd0
@@ -69,9 +73,10 @@
 #define QHDR_FLAGS      8
 #define QFLAG_RELOAD    2               /* reload CR3 instead of INVLPG per entry */
 
-/* Exit ports (OUT imm8). Only PORT_SYSCALL and PORT_WAIT are open to ring 3 (TSS I/O bitmap). */
+/* Exit ports (OUT imm8). Only the entry page's three are open to ring 3 (TSS I/O bitmap). */
 #define PORT_SYSCALL    0x10
 #define PORT_WAIT       0x12            /* a channel request is taking long: wait in the host */
+#define PORT_STOP       0x13            /* a channel request is answered; stop for kvmse */
 #define PORT_FLUSHED    0x11            /* the synchronous flush is done */
 #define PORT_EXC        0x20            /* + vector, 0..31 */
 #define VEC_FLUSH       0x40            /* injected to apply the edit queue */
@@ -81,6 +86,7 @@
 #define EXC_STUB_SIZE   16
 #define SHIM_FLUSH_OFF  (SHIM_TEXT_OFF + 0x200)
 #define SHIM_FLUSH_SYNC_OFF (SHIM_TEXT_OFF + 0x210)
+#define SHIM_RESUME_OFF (SHIM_TEXT_OFF + 0x220) /* back to user code: IRETQ from the IST frame */
 
 /* Linux's x86-64 selectors (arch/x86/include/asm/segment.h), so user code sees the same CS/SS. */
 #define SEL_KERNEL_CS   0x10

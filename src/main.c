@@ -158,36 +158,6 @@ static uint64_t default_memory(void)
 	return MAX(ram & ~((1ULL << 30) - 1), 1ULL << 30);
 }
 
-static const struct { int sig; const char *name; } signames[] = {
-	{ SIGSEGV, "SIGSEGV" }, { SIGILL, "SIGILL" }, { SIGFPE, "SIGFPE" }, { SIGBUS, "SIGBUS" },
-	{ SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" }, { SIGKILL, "SIGKILL" }, { SIGTERM, "SIGTERM" },
-};
-
-static const char *signame(int sig)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(signames); i++)
-		if (signames[i].sig == sig)
-			return signames[i].name;
-	return "signal";
-}
-
-/* Map an exception to the signal Linux would send (arch/x86/kernel/traps.c). */
-static int fault_signal(struct proc *p, const struct cpu_event *ev)
-{
-	switch (ev->vector) {
-	case 14: {
-		p->stats.page_faults++;
-		bool write = ev->error_code & 2, exec = ev->error_code & 16;
-		return mm_fault(p, ev->addr, write, exec) ? SIGSEGV : 0;
-	}
-	case 0: case 16: case 19: return SIGFPE;
-	case 1: case 3: return SIGTRAP;
-	case 6: return SIGILL;
-	case 12: case 17: return SIGBUS;
-	default: return SIGSEGV;
-	}
-}
-
 /* An entry of kvmse's own auxiliary vector as the kernel wrote it (glibc's getauxval
  * rewrites AT_HWCAP on x86). */
 static uint64_t host_auxv(uint64_t type)
@@ -228,7 +198,9 @@ static noreturn void finish(struct proc *p)
 	exit(128 + p->exit_signal);
 }
 
-static void run(struct proc *p, const char *prog)
+/* Run the program: each stop of the CPU is a system call, a fault or a kick, and on the
+ * way back signals are delivered, as a kernel does on its way back to user mode. */
+static void run(struct proc *p)
 {
 	struct cpu_regs regs;
 	struct cpu_event ev;
@@ -236,18 +208,24 @@ static void run(struct proc *p, const char *prog)
 		if (p->cpu->ops->run(p->cpu, &ev) < 0)
 			die("the CPU model failed");
 		p->cpu->ops->get_regs(p->cpu, &regs);
-		if (ev.kind == CPU_SYSCALL) {
+		switch (ev.kind) {
+		case CPU_SYSCALL: {
+			int64_t nr = (int64_t)regs.rax;
 			p->regs = &regs;
 			sys_dispatch(p, &regs);
 			p->regs = NULL;
-		} else if (ev.kind == CPU_FAULT) {
-			int sig = fault_signal(p, &ev);
-			if (sig) {
-				fprintf(stderr, "kvmse: %s: killed by %s at rip %#llx (fault address %#llx)\n",
-					prog, signame(sig), (unsigned long long)regs.rip,
-					(unsigned long long)ev.addr);
-				sys_terminate(p, 0, sig);
-			}
+			sig_deliver(p, &regs, nr);
+			break;
+		}
+		case CPU_FAULT:
+			sig_fault(p, &regs, &ev);
+			sig_deliver(p, &regs, -1);
+			break;
+		case CPU_INTERRUPT:
+			sig_deliver(p, &regs, ev.done_syscall);
+			break;
+		case CPU_STOP:
+			break;
 		}
 		p->cpu->ops->set_regs(p->cpu, &regs);
 	}
@@ -264,7 +242,7 @@ int main(int argc, char **argv)
 
 	static struct proc proc;
 	struct proc *p = &proc;
-	sys_signals_init(p);
+	sig_init(p);
 	/* A write to a closed pipe must give the guest EPIPE, not kill kvmse. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		die_errno("signal");
@@ -286,6 +264,8 @@ int main(int argc, char **argv)
 
 	struct cpu_features f = { .hwcap = host_auxv(AT_HWCAP), .minsigstksz = host_auxv(AT_MINSIGSTKSZ) };
 	p->cpu = kvm_cpu_create(&p->mem, &f);
+	p->sig.xsave_size = f.xsave_size;
+	p->sig.xfeatures = f.xfeatures;
 	struct cpu_regs regs;
 	loader_exec(p, prog, argv + first, env.v, &f, &regs);
 	p->cpu->ops->set_regs(p->cpu, &regs);
@@ -298,7 +278,7 @@ int main(int argc, char **argv)
 		p->cpu->ops->serve(p->cpu, &srv);
 	}
 
-	run(p, prog);
+	run(p);
 	if (p->cpu->ops->serve)
 		p->cpu->ops->serve(p->cpu, NULL);
 	if (opt.stats_file)

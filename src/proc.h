@@ -3,6 +3,7 @@
 #define KVMSE_PROC_H
 #include "cpu.h"
 #include "mem.h"
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -23,6 +24,43 @@ struct vma {
 /* The kernel's struct sigaction for x86-64 (rt_sigaction's layout). */
 struct ksigaction {
 	uint64_t handler, flags, restorer, mask;
+};
+
+/* Linux's siginfo: 128 bytes, signo, errno, code, then a union from byte 16. */
+struct ksiginfo {
+	int32_t signo, errno_, code, pad;
+	union {
+		struct { int32_t pid; uint32_t uid; uint64_t value; } kill;
+		struct { uint64_t addr; } fault;
+		uint8_t raw[112];
+	};
+};
+
+#define SIGQ_MAX 128                    /* queued signals (RT ones queue, others do not) */
+
+/*
+ * The guest's signals. The host signal handler (signal.c) queues signals that come from
+ * outside, on whichever thread runs it, so the queue has a lock; 'mask' and 'pending'
+ * are read without it.
+ */
+struct sigstate {
+	struct ksigaction act[65];
+	_Atomic uint64_t mask;          /* blocked (bit sig-1) */
+	_Atomic uint64_t pending;       /* queued */
+	_Atomic uint64_t ignored;       /* SIG_IGN, or SIG_DFL whose default is to ignore */
+	_Atomic uint64_t waitset;       /* what a sigtimedwait in progress waits for */
+	atomic_flag lock;
+	int nq;
+	struct { int sig; struct ksiginfo info; } q[SIGQ_MAX];
+	uint64_t host_handled;          /* kvmse's handler takes these on the host */
+	uint64_t saved_mask;            /* rt_sigsuspend's caller's mask ... */
+	bool restore_mask;              /* ... to restore once a handler is set up */
+	gva_t ss_sp;                    /* sigaltstack */
+	uint64_t ss_size;
+	int ss_flags;
+	uint64_t trapno, err, cr2;      /* the last fault's, as the kernel's thread struct */
+	uint32_t xsave_size;            /* of the FPU state in frames (0: FXSAVE) */
+	uint64_t xfeatures;
 };
 
 struct proc_stats {
@@ -66,8 +104,7 @@ struct proc {
 	 * host thread runs a call (the syscall server is another). */
 	pid_t tid;
 	clockid_t cpu_clock;            /* that thread's CPU-time clock */
-	struct ksigaction sigact[65];
-	uint64_t sigmask;
+	struct sigstate sig;
 	gva_t clear_child_tid, robust_list;
 	bool exited;
 	int exit_status;

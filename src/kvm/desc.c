@@ -26,10 +26,11 @@ static void setup_tss(uint8_t *tss, uint64_t *gdt)
 	memcpy(tss + 36, &ist, 8);              /* IST1 */
 	uint16_t iomap = TSS_IOMAP_BASE;
 	memcpy(tss + 102, &iomap, 2);
-	/* Deny every port to ring 3 but the entry page's two (SDM Vol. 1, 19.5.2). */
+	/* Deny every port to ring 3 but the entry page's three (SDM Vol. 1, 19.5.2). */
 	memset(tss + TSS_IOMAP_BASE, 0xff, 33);
-	tss[TSS_IOMAP_BASE + PORT_SYSCALL / 8] &= (uint8_t)~(1u << (PORT_SYSCALL % 8));
-	tss[TSS_IOMAP_BASE + PORT_WAIT / 8] &= (uint8_t)~(1u << (PORT_WAIT % 8));
+	static const unsigned open_ports[] = { PORT_SYSCALL, PORT_WAIT, PORT_STOP };
+	for (size_t i = 0; i < ARRAY_SIZE(open_ports); i++)
+		tss[TSS_IOMAP_BASE + open_ports[i] / 8] &= (uint8_t)~(1u << (open_ports[i] % 8));
 	/* 16-byte available 64-bit TSS descriptor (type 9). */
 	gdt[SEL_TSS >> 3] = (TSS_LIMIT & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
 			    ((base >> 24 & 0xff) << 56);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -33,6 +34,11 @@
  * while that repeats, and comes back to it once late calls are rare again.
  */
 #define LATE_RATIO      8
+/* A host signal of kvmse's own: it ends a blocking host call the server makes for the
+ * program when a signal must be delivered first (as the kernel would end it). It is
+ * sent again every INTERRUPT_NS until the call returns. */
+#define SIG_KICK        SIGRTMAX
+#define INTERRUPT_NS    1000000
 #define BACKOFF_MIN_NS  1000000
 #define BACKOFF_MAX_NS  100000000
 
@@ -66,6 +72,15 @@ static void futex_wait(_Atomic uint32_t *w, uint32_t val)
 {
 	if (syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0) < 0 &&
 	    errno != EAGAIN && errno != EINTR)
+		die_errno("futex wait");
+}
+
+/* The same, giving up after 'ns' nanoseconds. */
+static void futex_wait_for(_Atomic uint32_t *w, uint32_t val, uint64_t ns)
+{
+	struct timespec t = { .tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000) };
+	if (syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, &t, NULL, 0) < 0 &&
+	    errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
 		die_errno("futex wait");
 }
 
@@ -158,7 +173,8 @@ static void wake(struct kvm_server *s)
 	}
 }
 
-/* Sleep until every request posted so far is answered (or the program has ended). */
+/* Sleep until every request posted so far is answered (or the program has ended). Once
+ * the vCPU is kicked, a call that blocks is interrupted. */
 static void wait_answered(struct kvm_server *s)
 {
 	atomic_store(&s->waiting, true);
@@ -168,7 +184,14 @@ static void wait_answered(struct kvm_server *s)
 		if (atomic_load(&s->stopped) ||
 		    ch_load(s, CH_REQ, __ATOMIC_ACQUIRE) == atomic_load(&s->served))
 			break;
-		futex_wait(&s->done_word, d);
+		if (atomic_load(&s->k->kicked)) {
+			int rc = pthread_kill(s->thread, SIG_KICK);
+			if (rc)
+				die("cannot interrupt the syscall server: %s", strerror(rc));
+			futex_wait_for(&s->done_word, d, INTERRUPT_NS);
+		} else {
+			futex_wait(&s->done_word, d);
+		}
 	}
 	atomic_store(&s->waiting, false);
 }
@@ -195,6 +218,12 @@ bool kvm_server_wait(struct kvm_server *s)
 	return !atomic_load(&s->stopped);
 }
 
+bool kvm_server_finish(struct kvm_server *s)
+{
+	wait_answered(s);
+	return !atomic_load(&s->stopped);
+}
+
 void kvm_server_drain(struct kvm_server *s)
 {
 	if (ch_load(s, CH_REQ, __ATOMIC_ACQUIRE) != atomic_load(&s->served))
@@ -206,6 +235,11 @@ static uint64_t spin_ticks(struct kvm_cpu *k)
 {
 	int khz = ioctl(k->vcpu_fd, KVM_GET_TSC_KHZ, 0);
 	return (uint64_t)(khz > 0 ? khz : 3000000) * GUEST_SPIN_NS / 1000000;
+}
+
+static void on_kick(int sig)
+{
+	(void)sig;
 }
 
 struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *srv)
@@ -223,9 +257,14 @@ struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *
 	memcpy(k->shim + ENTRY_SPIN_OFF, &ticks, 8);
 	atomic_store(&s->served, ch_load(s, CH_REQ, __ATOMIC_ACQUIRE));
 	ch_store(s, CH_AWAKE, 1, __ATOMIC_SEQ_CST);
-	/* Signals are the vCPU thread's to take, never the server's. */
+	/* Signals are the vCPU thread's to take, never the server's, but for SIG_KICK,
+	 * whose handler does nothing: it only makes the call in progress return EINTR. */
+	static const struct sigaction kick = { .sa_handler = on_kick };
+	if (sigaction(SIG_KICK, &kick, NULL) < 0)
+		die_errno("sigaction");
 	sigset_t all, old;
 	sigfillset(&all);
+	sigdelset(&all, SIG_KICK);
 	int rc = pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (!rc)
 		rc = pthread_create(&s->thread, NULL, server_main, s);

@@ -151,6 +151,21 @@ static uint64_t guest_xcr0(struct kvm_cpuid2 *cpuid)
 	return host_xcr0() & supported & ~(1ULL << 9);
 }
 
+/* Size of the standard-format XSAVE image of 'xcr0' (SDM Vol. 1, 13.4): the legacy area
+ * and header, then each component at its own offset. */
+static uint32_t xsave_size(uint64_t xcr0)
+{
+	if (!(xcr0 & 1))
+		return 0;
+	uint32_t size = 576;
+	for (unsigned i = 2; i < 64; i++) {
+		uint32_t a, b, c, d;
+		if ((xcr0 >> i & 1) && __get_cpuid_count(0xd, i, &a, &b, &c, &d))
+			size = MAX(size, a + b);
+	}
+	return size;
+}
+
 static void setup_fpu(struct kvm_cpu *k, uint64_t xcr0)
 {
 	if (xcr0 & 1) {
@@ -292,7 +307,6 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 	struct kvm_cpu *k = xcalloc(1, sizeof(*k));
 	k->cpu.ops = &kvm_cpu_ops;
 	k->cpu.mem = mem;
-	k->syscall_ring = -1;
 	k->sys_fd = open_kvm();
 	fd_hide(&k->sys_fd);
 	k->vm_fd = KVM_IOCTL(k->sys_fd, KVM_CREATE_VM, 0);
@@ -338,6 +352,10 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 	/* The model keeps the segment state at hand from now on (synced at each exit). */
 	KVM_IOCTL(k->vcpu_fd, KVM_GET_SREGS, k->s);
 	f->hwcap2 = (cr4 & CR4_FSGSBASE) ? 2 : 0;   /* HWCAP2_FSGSBASE */
+	f->xfeatures = xcr0;
+	f->xsave_size = xsave_size(xcr0);
+	if (f->xsave_size > sizeof(((struct kvm_xsave *)0)->region))
+		die("this CPU's XSAVE state (%u bytes) needs KVM_GET_XSAVE2", f->xsave_size);
 	/* Not needed any more, and unlike the VM and vCPU (anonymous inodes) a guest could
 	 * reopen it through /proc/self/fd. */
 	fd_unhide(&k->sys_fd);

@@ -3,6 +3,7 @@
 #define KVMSE_KVM_H
 #include "../cpu.h"
 #include <linux/kvm.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 /* A run of page-table entries whose present value changed; the shim (apply_queue in shim.S)
@@ -13,12 +14,13 @@ struct kvm_qent {
 	uint64_t count;         /* consecutive entries in this run */
 };
 
-/* Where the vCPU stopped, which decides how the user state is read and written back. */
+/* Where the vCPU stopped. A stop in ring 0 resumes by IRETQ from the shim's IST frame;
+ * a stop in ring 3 resumes directly. */
 enum kvm_stop {
 	STOP_NONE,              /* not run yet */
 	STOP_SYSCALL,           /* at the entry page's exit path */
 	STOP_FAULT,             /* in an exception stub */
-	STOP_DIRECT,            /* in user code (an IN or OUT it may not make) */
+	STOP_DIRECT,            /* in user code or the entry page (forged I/O, a kick) */
 };
 
 struct kvm_cpu {
@@ -34,7 +36,6 @@ struct kvm_cpu {
 	struct kvm_regs *r;     /* either run->s.regs.regs or &local */
 	struct kvm_sregs *s;    /* either run->s.regs.sregs or &local_s */
 	bool r_dirty, s_dirty;
-	int syscall_ring;       /* -1 unknown; 3 on kvm_pvm, 0 on VMX/SVM */
 	enum kvm_stop stop;
 	struct cpu_regs user;   /* the user program's state while stopped */
 	uint8_t *shim;          /* host address of the shim (gpa 0) */
@@ -46,6 +47,7 @@ struct kvm_cpu {
 	uint64_t *chan;         /* host address of its syscall channel page */
 	struct kvm_server *server;      /* the exitless transport, once started */
 	struct cpu_server serve_with;   /* ... and what it will serve with (no 'call': none) */
+	atomic_bool kicked;             /* cpu_ops.kick: stop at the next whole user state */
 };
 
 /* Fill the shim: code, GDT, TSS, IDT and their page tables. */
@@ -66,6 +68,10 @@ struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *
 /* The program exited to wait for an answer (PORT_WAIT): sleep until it is in the channel.
  * False if the call ended the program instead. */
 bool kvm_server_wait(struct kvm_server *s);
+/* The program stopped with a request posted (kvm_cpu.kicked, or PORT_STOP): sleep until
+ * it is answered, and if kicked make a call that blocks return early. False if the call
+ * ended the program instead. */
+bool kvm_server_finish(struct kvm_server *s);
 /* The vCPU stopped for the SE layer: let the server finish first what the program posted
  * (honest entry code never leaves a request behind, but the channel is the guest's to
  * scribble on), so only one thread at a time runs system calls. */

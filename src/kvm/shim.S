@@ -18,6 +18,12 @@
  */
 	.set ch, next_page              /* in a slot, the page after this one is the channel */
 	.set ch_args, ch + CH_ARGS
+/*
+ * Until the request is posted (RIP below ENTRY_POSTED_OFF, or at the exit path) RAX,
+ * RCX, R11 and the arguments are as SYSCALL left them, so kvmse can stop the program
+ * here as if before its SYSCALL. From ENTRY_POSTED_OFF on, kvmse rebuilds the state
+ * the program will have once the answer is in, from the channel.
+ */
 syscall_entry:
 	movq %rcx, ch + CH_RIP(%rip)
 	movq %r11, ch + CH_RFLAGS(%rip)
@@ -34,9 +40,10 @@ syscall_entry:
 	movq %r10, ch_args + 24(%rip)
 	movq %r8, ch_args + 32(%rip)
 	movq %r9, ch_args + 40(%rip)
+	.org ENTRY_POSTED_OFF - 7, 0x90
+	incq ch + CH_REQ(%rip)          /* published after the arguments: x86 keeps stores in order */
+	.org ENTRY_POSTED_OFF           /* (fails to assemble if the store went past it) */
 	movq ch + CH_REQ(%rip), %rcx
-	incq %rcx
-	movq %rcx, ch + CH_REQ(%rip)    /* published after the arguments: x86 keeps stores in order */
 	rdtsc
 	shlq $32, %rdx
 	orq %rdx, %rax
@@ -52,21 +59,13 @@ spin:	cmpq ch + CH_RESP(%rip), %rcx
 	jb spin
 	jmp wait
 answered:
+	cmpq $0, ch + CH_STOP(%rip)
+	jne stopped                     /* kvmse has a signal to deliver first */
 	movq ch + CH_RET(%rip), %rax
 	movq ch_args + 16(%rip), %rdx   /* RDTSC took it */
 	movq %cs, %rcx
 	testb $3, %cl
-	jz sysret_path
-	/* Ring 3: restore RFLAGS through POPFQ on the channel's own little stack. */
-	movq %rsp, ch + CH_RSP(%rip)
-	leaq ch + CH_STACK(%rip), %rsp
-	pushq ch + CH_RFLAGS(%rip)
-	popfq
-	movq ch + CH_RSP(%rip), %rsp
-	movq ch + CH_RIP(%rip), %rcx
-	movq ch + CH_RFLAGS(%rip), %r11
-	jmpq *%rcx
-sysret_path:
+	jnz ret3
 	movq ch + CH_RIP(%rip), %rcx
 	movq ch + CH_RFLAGS(%rip), %r11
 	/* SYSRET to a non-canonical RCX would fault in ring 0: make it canonical. */
@@ -74,16 +73,34 @@ sysret_path:
 	sarq $16, %rcx
 	sysretq
 
-	.org ENTRY_SLOW_OFF
-/* The exit path: kvmse runs the call. On kvm_pvm it then resumes the program at RCX
- * itself; on VMX/SVM it sets RCX and R11 for SYSRETQ. */
-slow:	outb %al, $PORT_SYSCALL
-	sysretq
+	.org ENTRY_RET3_OFF, 0xcc
+/* Ring 3: restore RFLAGS through POPFQ on the channel's own little stack. */
+ret3:	movq %rsp, ch + CH_RSP(%rip)
+	leaq ch + CH_STACK(%rip), %rsp
+	pushq ch + CH_RFLAGS(%rip)
+	popfq
+	movq ch + CH_RSP(%rip), %rsp
+	movq ch + CH_RIP(%rip), %rcx
+	movq ch + CH_RFLAGS(%rip), %r11
+	jmpq *%rcx
 
-	.org ENTRY_WAIT_OFF
+	.org ENTRY_SLOW_OFF, 0xcc
+/* The exit path: kvmse runs the call and resumes the program itself (kvm_pvm: directly;
+ * VMX/SVM: by IRETQ from the shim, so every register can be restored). */
+slow:	outb %al, $PORT_SYSCALL
+	ud2
+
+	.org ENTRY_WAIT_OFF, 0xcc
 /* The answer is late (a blocking call): kvmse sleeps until it is there, then we look again. */
 wait:	outb %al, $PORT_WAIT
 	jmp spin
+
+	.org ENTRY_STOP_OFF, 0xcc
+/* Answered, and kvmse wants the program stopped (a signal to deliver): it rebuilds the
+ * state from the channel and never resumes here. */
+stopped:
+	outb %al, $PORT_STOP
+	ud2
 
 	.org ENTRY_MAP_OFF
 exitless_map:                   /* filled in by kvmse */
@@ -126,6 +143,9 @@ flush_sync_irq:
 	outb %al, $PORT_FLUSHED
 	hlt
 
+	.org SHIM_RESUME_OFF
+/* Every stop in ring 0 resumes here, with RSP at the IST frame kvmse wrote: the
+ * exception stubs, and on VMX/SVM the entry page, so IRETQ restores all user state. */
 exc_common:
 	call apply_queue
 	addq $8, %rsp

@@ -50,38 +50,36 @@ static uint64_t sane_rflags(uint64_t f)
 static void put_user_state(struct kvm_cpu *k)
 {
 	struct kvm_regs *r = k->r;
-	uint64_t saved_rsp = r->rsp, saved_rip = r->rip, saved_rflags = r->rflags;
 	user_to_gprs(&k->user, r);
-	if (k->stop == STOP_FAULT) {
-		/* In the exception stub: the IRETQ frame holds RIP, RFLAGS and RSP. */
+	if (k->s->cs.dpl == 0) {
+		/* In the shim (an exception stub; on VMX/SVM also the entry page): resume by
+		 * IRETQ, which takes RIP, RFLAGS and RSP from the frame and leaves every
+		 * general register as set, RCX and R11 included. */
 		uint64_t *f = kvm_ist_frame(k);
+		f[0] = 0;
 		f[1] = k->user.rip;
+		f[2] = SEL_USER_CS;
 		f[3] = sane_rflags(k->user.rflags);
 		f[4] = k->user.rsp;
-		r->rsp = saved_rsp;
-		r->rip = saved_rip;
-		r->rflags = saved_rflags;
-	} else if (k->stop != STOP_SYSCALL || k->syscall_ring == 3) {
-		/* Not started yet, stopped in user code, or kvm_pvm (SYSCALL never left ring 3):
-		 * resume directly. */
+		f[5] = SEL_USER_DS;
+		r->rsp = (uint64_t)SHIM_VA + SHIM_IST_TOP - 6 * 8;
+		r->rip = SHIM_VA + SHIM_RESUME_OFF;
+		r->rflags = 0x2;        /* IF clear: nothing may reuse the IST stack meanwhile */
+	} else {
+		/* Not started yet, stopped in user code, or kvm_pvm (SYSCALL never left ring 3). */
 		r->rip = k->user.rip;
 		r->rflags = sane_rflags(k->user.rflags);
-	} else {
-		/* VMX/SVM: the stub's SYSRETQ returns to RCX with RFLAGS = R11. */
-		r->rcx = k->user.rip;
-		r->r11 = sane_rflags(k->user.rflags);
-		r->rip = saved_rip;
-		r->rflags = saved_rflags;
 	}
 	k->r_dirty = true;
 }
 
-/* Queue the flush interrupt if page-table edits are pending and the stub won't apply them.
- * Without an in-kernel irqchip KVM holds it until the guest can take it (at once in the
- * program, whose IF is always set), so readiness need not be waited for. */
+/* Queue the flush interrupt if page-table edits are pending and the shim won't apply them
+ * (it does on the way out of ring 0). Without an in-kernel irqchip KVM holds it until the
+ * guest can take it (at once in the program, whose IF is always set), so readiness need
+ * not be waited for. */
 static void request_flush(struct kvm_cpu *k)
 {
-	if (!k->qhdr[QHDR_COUNT / 8] || k->stop == STOP_FAULT)
+	if (!k->qhdr[QHDR_COUNT / 8] || k->s->cs.dpl == 0)
 		return;
 	struct kvm_interrupt irq = { .irq = VEC_FLUSH };
 	/* EEXIST: one not taken yet (say, after MOV SS; SYSCALL) will apply the queue. */
@@ -106,11 +104,14 @@ static void enter(struct kvm_cpu *k)
 	}
 	uint64_t t0 = now_ns();
 	int rc;
+	/* EINTR: a host signal; kvmse's own handler kicks when the program must stop. */
 	do
 		rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
-	while (rc < 0 && (errno == EINTR || errno == EAGAIN));
+	while (rc < 0 && (errno == EINTR || errno == EAGAIN) && !atomic_load(&k->kicked));
 	k->cpu.stats.guest_ns += now_ns() - t0;
-	if (rc < 0)
+	if (rc < 0 && errno == EINTR)
+		k->run->exit_reason = KVM_EXIT_INTR;
+	else if (rc < 0)
 		die_errno("KVM_RUN");
 	if (k->sync_regs)
 		k->run->kvm_dirty_regs = 0;
@@ -125,8 +126,6 @@ static bool has_error_code(int v)
 static int syscall_exit(struct kvm_cpu *k, struct cpu_event *ev)
 {
 	struct kvm_regs *r = k->r;
-	if (k->syscall_ring < 0)
-		k->syscall_ring = k->s->cs.dpl;
 	gprs_to_user(k, &k->user);
 	/* As a kernel's pt_regs: the program resumes at RCX with the flags saved in R11. */
 	k->user.rip = r->rcx;
@@ -217,15 +216,78 @@ static bool entry_exit(struct kvm_cpu *k, unsigned off)
 	return k->r->rip == SLOT_VA(k->slot) + off + 2 && k->run->io.direction == KVM_EXIT_IO_OUT;
 }
 
+/*
+ * The program stopped with a request posted, at entry page offset 'off': once it is
+ * answered, stop as if the call had returned (SYSCALL's RCX and R11, the result in RAX),
+ * so the SE layer can deliver a signal first.
+ */
+static int posted_exit(struct kvm_cpu *k, uint64_t off, struct cpu_event *ev)
+{
+	if (!kvm_server_finish(k->server)) {
+		ev->kind = CPU_STOP;
+		return 0;
+	}
+	struct cpu_regs *u = &k->user;
+	const uint64_t *ch = k->chan;
+	gprs_to_user(k, u);
+	u->rax = ch[CH_RET / 8];
+	u->rdx = ch[(CH_ARGS + 16) / 8];
+	u->rip = u->rcx = ch[CH_RIP / 8];
+	u->rflags = u->r11 = ch[CH_RFLAGS / 8];
+	if (off > ENTRY_RET3_OFF && off < ENTRY_SLOW_OFF)
+		u->rsp = ch[CH_RSP / 8];        /* on the channel's stack for POPFQ */
+	uint64_t nr = ch[CH_NR / 8];
+	k->stop = STOP_DIRECT;
+	ev->kind = CPU_INTERRUPT;
+	ev->done_syscall = nr < ENTRY_MAP_BITS ? (int64_t)nr : -1;
+	return 0;
+}
+
 /* 1: the guest should just go on (its answer is in the channel); else as io_exit. */
 static int wait_exit(struct kvm_cpu *k, struct cpu_event *ev)
 {
 	if (!entry_exit(k, ENTRY_WAIT_OFF) || !k->server)
 		return forged_exit(k, ev);
 	k->cpu.stats.exits_syscall++;
-	if (kvm_server_wait(k->server))
+	if (!kvm_server_wait(k->server)) {
+		ev->kind = CPU_STOP;
+		return 0;
+	}
+	return atomic_load(&k->kicked) ? posted_exit(k, ENTRY_WAIT_OFF, ev) : 1;
+}
+
+/*
+ * Stop at a whole user state after a kick. In user code that is where the vCPU is. In
+ * the entry page before the request is posted, the state is the one before SYSCALL (the
+ * call is made again on resuming); after, posted_exit's. In the shim's ring-0 code, the
+ * vCPU goes on until it can take an interrupt, that is back in user code.
+ */
+static int interrupt_exit(struct kvm_cpu *k, struct cpu_event *ev)
+{
+	uint64_t off = k->r->rip - SLOT_VA(k->slot);
+	bool in_entry = off < PAGE_SIZE;
+	if (k->s->cs.dpl == 0 && !in_entry) {
+		k->run->immediate_exit = 0;
+		k->run->request_interrupt_window = 1;
 		return 1;
-	ev->kind = CPU_STOP;
+	}
+	k->run->request_interrupt_window = 0;
+	if (in_entry && off >= ENTRY_POSTED_OFF && off != ENTRY_SLOW_OFF && k->server)
+		return posted_exit(k, off, ev);
+	gprs_to_user(k, &k->user);
+	if (in_entry && (off < ENTRY_POSTED_OFF || off == ENTRY_SLOW_OFF)) {
+		k->user.rip = k->r->rcx - 2;    /* SYSCALL is 0f 05 */
+		k->user.rflags = k->r->r11;
+	} else if (in_entry && k->s->cs.dpl == 0) {
+		/* (VMX/SVM) posted with no server: the program forged CH_AWAKE. */
+		k->user.rip = k->chan[CH_RIP / 8];
+		k->user.rflags = k->chan[CH_RFLAGS / 8];
+		k->user.rax = (uint64_t)-ENOSYS;
+	}
+	k->stop = STOP_DIRECT;
+	ev->kind = CPU_INTERRUPT;
+	ev->done_syscall = -1;
+	k->cpu.stats.exits_other++;
 	return 0;
 }
 
@@ -239,6 +301,12 @@ static int io_exit(struct kvm_cpu *k, struct cpu_event *ev)
 		return entry_exit(k, ENTRY_SLOW_OFF) ? syscall_exit(k, ev) : forged_exit(k, ev);
 	if (port == PORT_WAIT)
 		return wait_exit(k, ev);
+	if (port == PORT_STOP) {
+		if (!entry_exit(k, ENTRY_STOP_OFF) || !k->server)
+			return forged_exit(k, ev);
+		k->cpu.stats.exits_syscall++;
+		return posted_exit(k, ENTRY_STOP_OFF, ev);
+	}
 	if (run->io.direction != KVM_EXIT_IO_OUT)
 		die("unexpected IN from port %#x at rip %#llx", port, (unsigned long long)rip);
 	if (port >= PORT_EXC && port < PORT_EXC + 32) {
@@ -292,10 +360,26 @@ void kvm_flush_now(struct kvm_cpu *k)
 	k->queued_pages = 0;
 }
 
+static void clear_kick(struct kvm_cpu *k)
+{
+	atomic_store(&k->kicked, false);
+	k->run->immediate_exit = 0;
+	k->run->request_interrupt_window = 0;
+	if (k->chan)
+		__atomic_store_n(&k->chan[CH_STOP / 8], 0, __ATOMIC_SEQ_CST);
+}
+
 static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
 	put_user_state(k);
+	if (atomic_load(&k->kicked)) {
+		/* (a signal came while the SE layer ran: the user state is k->user already) */
+		ev->kind = CPU_INTERRUPT;
+		ev->done_syscall = -1;
+		clear_kick(k);
+		return 0;
+	}
 	request_flush(k);
 	k->queued_pages = 0;
 	for (;;) {
@@ -305,13 +389,14 @@ static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
 		case KVM_EXIT_IO:
 			if (io_exit(k, ev))
 				continue;
-			if (k->server)
-				kvm_server_drain(k->server);
-			return 0;
+			break;
 		case KVM_EXIT_IRQ_WINDOW_OPEN:
 		case KVM_EXIT_INTR:
-			k->cpu.stats.exits_other++;
-			continue;
+			if (!atomic_load(&k->kicked) || interrupt_exit(k, ev)) {
+				k->cpu.stats.exits_other++;
+				continue;
+			}
+			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			die("KVM_RUN failed to enter the guest (hardware reason %#llx)",
 			    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
@@ -322,6 +407,11 @@ static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
 			die("unexpected KVM exit %s (%u) at rip %#llx", exit_name(run->exit_reason),
 			    run->exit_reason, (unsigned long long)k->r->rip);
 		}
+		if (k->server)
+			kvm_server_drain(k->server);
+		/* The SE layer looks for signals after this stop: a kick before it is served. */
+		clear_kick(k);
+		return 0;
 	}
 }
 
@@ -350,12 +440,29 @@ static size_t kvm_get_xsave(struct cpu *c, void *buf, size_t size)
 	return size;
 }
 
-static void kvm_set_xsave(struct cpu *c, const void *buf, size_t size)
+static bool kvm_set_xsave(struct cpu *c, const void *buf, size_t size)
 {
 	struct kvm_xsave x;
 	memset(&x, 0, sizeof(x));
 	memcpy(x.region, buf, MIN(size, sizeof(x.region)));
-	VCPU_IOCTL((struct kvm_cpu *)c, KVM_SET_XSAVE, &x);
+	/* EINVAL: reserved MXCSR bits or header fields, as XRSTOR would #GP on them */
+	if (ioctl(((struct kvm_cpu *)c)->vcpu_fd, KVM_SET_XSAVE, &x) == 0)
+		return true;
+	if (errno != EINVAL)
+		die_errno("KVM_SET_XSAVE");
+	return false;
+}
+
+/* Async-signal-safe: plain stores, which the vCPU thread looks at before and after
+ * KVM_RUN (immediate_exit covers a kick just before entering; one during the run comes
+ * with a host signal, which ends KVM_RUN with EINTR). */
+static void kvm_kick(struct cpu *c)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	atomic_store(&k->kicked, true);
+	k->run->immediate_exit = 1;
+	if (k->chan)
+		__atomic_store_n(&k->chan[CH_STOP / 8], 1, __ATOMIC_SEQ_CST);
 }
 
 static void kvm_serve(struct cpu *c, const struct cpu_server *s)
@@ -380,5 +487,6 @@ const struct cpu_ops kvm_cpu_ops = {
 	.get_xsave = kvm_get_xsave,
 	.set_xsave = kvm_set_xsave,
 	.serve = kvm_serve,
+	.kick = kvm_kick,
 	.destroy = kvm_cpu_destroy,
 };

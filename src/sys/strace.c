@@ -379,3 +379,57 @@ void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt
 	else
 		fprintf(stderr, "%-39s = ?\n", l.buf);
 }
+
+/* si_code names: the kernel's own (SI_*), then per signal for codes above 0. */
+static const struct name si_any[] = {
+	N(SI_USER), N(SI_KERNEL), N(SI_QUEUE), N(SI_TIMER), N(SI_MESGQ), N(SI_ASYNCIO),
+	N(SI_SIGIO), N(SI_TKILL),
+};
+static const struct name si_segv[] = { N(SEGV_MAPERR), N(SEGV_ACCERR) };
+static const struct name si_bus[] = { N(BUS_ADRALN), N(BUS_ADRERR), N(BUS_OBJERR) };
+static const struct name si_ill[] = {
+	N(ILL_ILLOPC), N(ILL_ILLOPN), N(ILL_ILLADR), N(ILL_ILLTRP), N(ILL_PRVOPC), N(ILL_PRVREG),
+	N(ILL_COPROC), N(ILL_BADSTK),
+};
+static const struct name si_fpe[] = {
+	N(FPE_INTDIV), N(FPE_INTOVF), N(FPE_FLTDIV), N(FPE_FLTOVF), N(FPE_FLTUND), N(FPE_FLTRES),
+	N(FPE_FLTINV), N(FPE_FLTSUB),
+};
+static const struct name si_trap[] = { N(TRAP_BRKPT), N(TRAP_TRACE) };
+
+static void add_si_code(struct line *l, int sig, int code)
+{
+	const struct name *t = si_any;
+	size_t n = ARRAY_SIZE(si_any);
+	if (code > 0 && code < SI_KERNEL) {
+		switch (sig) {
+		case SIGSEGV: t = si_segv; n = ARRAY_SIZE(si_segv); break;
+		case SIGBUS: t = si_bus; n = ARRAY_SIZE(si_bus); break;
+		case SIGILL: t = si_ill; n = ARRAY_SIZE(si_ill); break;
+		case SIGFPE: t = si_fpe; n = ARRAY_SIZE(si_fpe); break;
+		case SIGTRAP: t = si_trap; n = ARRAY_SIZE(si_trap); break;
+		default: break;
+		}
+	}
+	add_enum(l, t, n, (uint64_t)(int64_t)code, "%lld");
+}
+
+void strace_signal(struct proc *p, const struct ksiginfo *i)
+{
+	(void)p;
+	struct line l = { .len = 0 };
+	add(&l, "--- ");
+	add_signal(&l, (uint64_t)i->signo);
+	add(&l, " {si_signo=");
+	add_signal(&l, (uint64_t)i->signo);
+	add(&l, ", si_code=");
+	add_si_code(&l, i->signo, i->code);
+	if (i->code == SI_USER || i->code == SI_TKILL || i->code == SI_QUEUE)
+		add(&l, ", si_pid=%d, si_uid=%u", i->kill.pid, i->kill.uid);
+	if (i->code == SI_QUEUE)
+		add(&l, ", si_int=%d, si_ptr=%#llx", (int)i->kill.value, (unsigned long long)i->kill.value);
+	else if (i->code > 0 && i->code < SI_KERNEL && (SIG_SYNCHRONOUS & SIGBIT(i->signo)))
+		i->fault.addr ? add(&l, ", si_addr=%#llx", (unsigned long long)i->fault.addr)
+			      : add(&l, ", si_addr=NULL");
+	fprintf(stderr, "%s} ---\n", l.buf);
+}

@@ -64,8 +64,6 @@ bool sys_is_self_exe(const char *path);
  * 'path' is none of them. */
 long procfs_open(struct proc *p, const char *path, int flags);
 
-/* task.c: the guest's signal dispositions start as kvmse's own (ignored ones stay so). */
-void sys_signals_init(struct proc *p);
 
 /* A thread id argument: 0, the calling thread, is the guest's (not a server thread). */
 static inline pid_t sys_pid(const struct proc *p, uint64_t pid)
@@ -73,8 +71,45 @@ static inline pid_t sys_pid(const struct proc *p, uint64_t pid)
 	return (pid_t)pid == 0 ? p->tid : (pid_t)pid;
 }
 
+/* signal.c: the guest's signal state. Bit sig-1 of a mask stands for signal 'sig'. */
+#define SIGBIT(sig) (1ULL << ((sig) - 1))
+#define SIG_UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+/* Delivered before the others, as Linux does (the faults' signals) */
+#define SIG_SYNCHRONOUS (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) | \
+			 SIGBIT(SIGFPE) | SIGBIT(SIGSYS))
+#define SIG_DEFAULT_IGNORE (SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH) | SIGBIT(SIGCONT))
+#define SA_RESTORER 0x04000000
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
+#define LINUX_MINSIGSTKSZ 2048u         /* what sigaltstack requires at least */
+#define SIG_DEFAULT_STOP (SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
+/* The guest starts with kvmse's dispositions (ignored ones stay so across exec). */
+void sig_init(struct proc *p);
+void sig_set_mask(struct proc *p, uint64_t mask);
+void sig_set_action(struct proc *p, int sig, const struct ksigaction *act);
+/* Queue a signal for the guest; false if the queue is full. sig_force: a fault's, which
+ * is delivered even if blocked or ignored (then by its default action). */
+bool sig_queue(struct proc *p, const struct ksiginfo *info);
+void sig_force(struct proc *p, const struct ksiginfo *info);
+/* Take the next pending signal among 'allowed' (faults' first, then the lowest); 0: none. */
+int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info);
+/* Is a signal waiting that the program must see now? sig_wakes: or one that a
+ * sigtimedwait in progress waits for. */
+bool sig_deliverable(struct proc *p);
+bool sig_wakes(struct proc *p);
+bool sig_on_altstack(const struct sigstate *s, uint64_t sp);
 /* A signal the guest gets from itself or from its own system call (SIGPIPE). */
 long sys_self_signal(struct proc *p, int sig);
+
+/* sigframe.c: on the way back to the program, after a stop of the CPU, deliver what is
+ * deliverable; 'nr' is the system call just completed (its result in rax), or -1. */
+void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr);
+/* Turn the CPU's exception into the signal Linux sends for it (or grow the stack). */
+void sig_fault(struct proc *p, const struct cpu_regs *r, const struct cpu_event *ev);
+
+/* strace.c: the line for a delivered signal (--- SIGSEGV {...} ---). */
+void strace_signal(struct proc *p, const struct ksiginfo *info);
 
 /* The guest terminates now: signal 0 means exit with 'status'. */
 void sys_terminate(struct proc *p, int status, int sig);

@@ -19,14 +19,11 @@ static const struct sys_entry table[] = {
 
 /* Names of the calls kvmse does not emulate yet, for the warning and strace. */
 static const char *const other_names[] = {
-	[15] = "rt_sigreturn", [29] = "shmget", [30] = "shmat", [31] = "shmctl", [34] = "pause",
-	[36] = "getitimer", [37] = "alarm", [38] = "setitimer",
+	[29] = "shmget", [30] = "shmat", [31] = "shmctl",
 	[56] = "clone", [57] = "fork", [58] = "vfork", [59] = "execve", [64] = "semget",
 	[78] = "getdents", [101] = "ptrace", [103] = "syslog", [105] = "setuid", [106] = "setgid",
-	[109] = "setpgid", [112] = "setsid", [127] = "rt_sigpending", [128] = "rt_sigtimedwait",
-	[130] = "rt_sigsuspend", [161] = "chroot", [165] = "mount", [222] = "timer_create",
-	[247] = "waitid", [253] = "inotify_init", [282] = "signalfd", [289] = "signalfd4",
-	[322] = "execveat", [435] = "clone3",
+	[109] = "setpgid", [112] = "setsid", [161] = "chroot", [165] = "mount",
+	[247] = "waitid", [253] = "inotify_init", [322] = "execveat", [435] = "clone3",
 };
 
 const char *sys_name(unsigned nr)
@@ -71,8 +68,14 @@ static long call(struct proc *p, uint64_t nr64, const uint64_t a[6])
 	bool no_ret = fmt[0] == 'n';
 	if (p->opt->strace && no_ret)
 		strace_print(p, sys_name(nr), nr, fmt, a, 0, false);
-	long ret = e ? e->fn(p, a) : unknown(p, nr);
-	user_finish(p);
+	long ret;
+	/* A host call ends with EINTR when a host signal comes; unless the guest has a
+	 * signal to see now (sig_deliver then decides), it goes on as the kernel would.
+	 * (rt_sigreturn's result is the program's RAX, whatever it is.) */
+	do {
+		ret = e ? e->fn(p, a) : unknown(p, nr);
+		user_finish(p);
+	} while (ret == -EINTR && nr != 15 && !sig_wakes(p) && !p->exited);
 	if (p->opt->strace && !no_ret)
 		strace_print(p, sys_name(nr), nr, fmt, a, ret, true);
 	return ret;
@@ -87,8 +90,9 @@ void sys_dispatch(struct proc *p, struct cpu_regs *r)
 /* Calls that need the CPU's state, or change the page tables (which the program must
  * not see half done): they always stop the CPU. */
 static const unsigned need_cpu[] = {
-	9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 25 /* mremap */,
-	60 /* exit */, 158 /* arch_prctl */, 231 /* exit_group */,
+	9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 15 /* rt_sigreturn */,
+	25 /* mremap */, 60 /* exit */, 131 /* sigaltstack */, 158 /* arch_prctl */,
+	231 /* exit_group */,
 };
 
 bool sys_may_serve(unsigned nr)
@@ -106,5 +110,8 @@ long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop)
 	struct proc *p = ctx;
 	long ret = call(p, nr, a);
 	*stop = p->exited;
+	/* A signal to deliver before the program sees the result: stop it with the answer. */
+	if (sig_deliverable(p))
+		p->cpu->ops->kick(p->cpu);
 	return ret;
 }

@@ -1,0 +1,531 @@
+/* signal.c - the guest's signal state: dispositions, the mask, the queue; signals from
+ * outside (kvmse's host handler); the calls that send signals and wait for them. */
+#include "sys.h"
+#include "../util.h"
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOST(...) sys_ret(syscall(__VA_ARGS__))
+#define SIG_IGN_V ((uint64_t)(uintptr_t)SIG_IGN)
+#define SIG_DFL_V ((uint64_t)(uintptr_t)SIG_DFL)
+
+static struct proc *host_proc;          /* the guest the host handler queues for */
+
+/* Signals kvmse's own process takes for the guest. Faults stay kvmse's own (a crash of
+ * kvmse must not pass for the program's); SIGPIPE kvmse always ignores and turns into the
+ * guest's (fs.c); real-time signals are the C library's and kvmse's (SIGRTMAX kicks the
+ * syscall server). */
+static bool mirrored(int sig)
+{
+	return sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE && sig != SIGTRAP &&
+	       sig != SIGSYS && sig != SIGPIPE && sig != SIGKILL && sig != SIGSTOP && sig < 32;
+}
+
+static bool ignored_by(const struct ksigaction *a, int sig)
+{
+	return a->handler == SIG_IGN_V || (a->handler == SIG_DFL_V && (SIG_DEFAULT_IGNORE & SIGBIT(sig)));
+}
+
+/* The queue's lock. Signals are blocked on this thread while it is held, so the host
+ * handler never waits for the thread it interrupted. */
+static void spin_lock(struct sigstate *s)
+{
+	while (atomic_flag_test_and_set_explicit(&s->lock, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static void spin_unlock(struct sigstate *s)
+{
+	atomic_flag_clear_explicit(&s->lock, memory_order_release);
+}
+
+static void lock(struct sigstate *s, sigset_t *old)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+	spin_lock(s);
+}
+
+static void unlock(struct sigstate *s, const sigset_t *old)
+{
+	spin_unlock(s);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* (lock held) A signal below 32 is queued once; real-time ones each time. */
+static bool enqueue(struct sigstate *s, const struct ksiginfo *info)
+{
+	int sig = info->signo;
+	if (sig < 32 && (atomic_load(&s->pending) & SIGBIT(sig)))
+		return true;
+	if (s->nq == SIGQ_MAX)
+		return false;
+	s->q[s->nq].sig = sig;
+	s->q[s->nq].info = *info;
+	s->nq++;
+	atomic_fetch_or(&s->pending, SIGBIT(sig));
+	return true;
+}
+
+/* (lock held) Remove the first queued 'sig' (every one, with 'all') into *info. */
+static void dequeue(struct sigstate *s, int sig, struct ksiginfo *info, bool all)
+{
+	bool took = false, more = false;
+	for (int i = 0; i < s->nq;) {
+		if (s->q[i].sig != sig || (took && !all)) {
+			more |= s->q[i].sig == sig;
+			i++;
+			continue;
+		}
+		if (!took && info)
+			*info = s->q[i].info;
+		took = true;
+		memmove(&s->q[i], &s->q[i + 1], (size_t)(s->nq - i - 1) * sizeof(s->q[0]));
+		s->nq--;
+	}
+	if (!more)
+		atomic_fetch_and(&s->pending, ~SIGBIT(sig));
+}
+
+int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info)
+{
+	struct sigstate *s = &p->sig;
+	sigset_t old;
+	lock(s, &old);
+	uint64_t cand = atomic_load(&s->pending) & allowed;
+	uint64_t sync = cand & SIG_SYNCHRONOUS;
+	int sig = cand ? __builtin_ctzll(sync ? sync : cand) + 1 : 0;
+	if (sig)
+		dequeue(s, sig, info, false);
+	unlock(s, &old);
+	return sig;
+}
+
+bool sig_deliverable(struct proc *p)
+{
+	struct sigstate *s = &p->sig;
+	return atomic_load(&s->pending) & ~atomic_load(&s->mask) & ~atomic_load(&s->ignored);
+}
+
+bool sig_wakes(struct proc *p)
+{
+	return sig_deliverable(p) || (atomic_load(&p->sig.pending) & atomic_load(&p->sig.waitset));
+}
+
+/* A signal sent to kvmse's process from outside: queue it for the guest, and stop the
+ * program if it must see it now. Runs on whichever thread the kernel picked. */
+static void host_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	struct proc *p = host_proc;
+	int saved = errno;
+	struct ksiginfo info;
+	memcpy(&info, si, sizeof(info));        /* the kernel's layout, 128 bytes */
+	info.signo = sig;
+	spin_lock(&p->sig);
+	enqueue(&p->sig, &info);
+	spin_unlock(&p->sig);
+	if (sig_wakes(p))
+		p->cpu->ops->kick(p->cpu);
+	errno = saved;
+}
+
+/*
+ * The host's disposition of 'sig' follows the guest's: ignored stays ignored, so it
+ * interrupts nothing; the default stays the host kernel's, which ends or stops kvmse at
+ * once as it would the program; anything else (a handler, or a default the guest holds
+ * blocked) is kvmse's handler, which queues it. 'mask_only': the mask changed, not the
+ * action; then the handler is only ever installed (blocking and unblocking often must
+ * not cost a sigaction each time).
+ */
+static int host_follow(struct proc *p, int sig, bool mask_only)
+{
+	struct sigstate *s = &p->sig;
+	uint64_t h = s->act[sig].handler, b = SIGBIT(sig);
+	if (!mirrored(sig))
+		return 0;
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	bool ours = h != SIG_IGN_V && (h != SIG_DFL_V || (atomic_load(&s->mask) & b));
+	if ((ours && (s->host_handled & b)) || (mask_only && !ours))
+		return 0;
+	if (h == SIG_IGN_V) {
+		sa.sa_handler = SIG_IGN;
+	} else if (ours) {
+		/* No SA_RESTART: a host call of the program's returns EINTR, and the SE layer
+		 * decides as the kernel would (sig_deliver). */
+		sa.sa_sigaction = host_handler;
+		sa.sa_flags = SA_SIGINFO;
+		sigfillset(&sa.sa_mask);
+	}
+	if (sigaction(sig, &sa, NULL) < 0)
+		return -errno;
+	s->host_handled = ours ? s->host_handled | b : s->host_handled & ~b;
+	return 0;
+}
+
+void sig_set_mask(struct proc *p, uint64_t mask)
+{
+	struct sigstate *s = &p->sig;
+	mask &= ~SIG_UNBLOCKABLE;
+	uint64_t added = mask & ~atomic_load(&s->mask);
+	/* kvmse's handler first, so a signal now blocked never meets the host's default */
+	for (int sig = 1; added; sig++, added >>= 1)
+		if ((added & 1) && s->act[sig].handler == SIG_DFL_V && !(s->host_handled & SIGBIT(sig))) {
+			atomic_fetch_or(&s->mask, SIGBIT(sig));
+			host_follow(p, sig, true);
+		}
+	atomic_store(&s->mask, mask);
+}
+
+void sig_set_action(struct proc *p, int sig, const struct ksigaction *act)
+{
+	struct sigstate *s = &p->sig;
+	s->act[sig] = *act;
+	if (ignored_by(act, sig)) {
+		atomic_fetch_or(&s->ignored, SIGBIT(sig));
+		sigset_t old;
+		lock(s, &old);
+		dequeue(s, sig, NULL, true);    /* pending ones are dropped, as Linux does */
+		unlock(s, &old);
+	} else {
+		atomic_fetch_and(&s->ignored, ~SIGBIT(sig));
+	}
+	host_follow(p, sig, false);
+}
+
+bool sig_queue(struct proc *p, const struct ksiginfo *info)
+{
+	struct sigstate *s = &p->sig;
+	uint64_t b = SIGBIT(info->signo);
+	/* An ignored signal is dropped when sent, unless blocked (it may be waited for). */
+	if ((atomic_load(&s->ignored) & b) && !(atomic_load(&s->mask) & b))
+		return true;
+	sigset_t old;
+	lock(s, &old);
+	bool ok = enqueue(s, info);
+	unlock(s, &old);
+	return ok;
+}
+
+void sig_force(struct proc *p, const struct ksiginfo *info)
+{
+	struct sigstate *s = &p->sig;
+	int sig = info->signo;
+	uint64_t b = SIGBIT(sig);
+	/* Blocked or ignored, a fault's signal takes its default action (kills). */
+	if (s->act[sig].handler == SIG_IGN_V || (atomic_load(&s->mask) & b)) {
+		struct ksigaction dfl = { .handler = SIG_DFL_V };
+		sig_set_action(p, sig, &dfl);
+		atomic_fetch_and(&s->mask, ~b);
+	}
+	sigset_t old;
+	lock(s, &old);
+	enqueue(s, info);
+	unlock(s, &old);
+}
+
+void sig_init(struct proc *p)
+{
+	struct sigstate *s = &p->sig;
+	host_proc = p;
+	atomic_flag_clear(&s->lock);
+	/* Ignored signals stay ignored across exec: the guest starts with kvmse's. */
+	for (int sig = 1; sig <= 64; sig++) {
+		struct sigaction sa;
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			s->act[sig].handler = SIG_IGN_V;
+		if (ignored_by(&s->act[sig], sig))
+			atomic_fetch_or(&s->ignored, SIGBIT(sig));
+	}
+}
+
+long sys_rt_sigaction(struct proc *p, const uint64_t a[6])
+{
+	int sig = (int)a[0];
+	struct ksigaction act;
+	/* Linux's order: the set size, the new action's copy, then the signal number. */
+	if (a[3] != 8)
+		return -EINVAL;
+	if (a[1] && mem_read(&p->mem, &act, a[1], sizeof(act)) < 0)
+		return -EFAULT;
+	if (sig < 1 || sig > 64 || (a[1] && (sig == SIGKILL || sig == SIGSTOP)))
+		return -EINVAL;
+	struct ksigaction old = p->sig.act[sig];
+	if (a[1]) {
+		act.mask &= ~SIG_UNBLOCKABLE;
+		sig_set_action(p, sig, &act);
+	}
+	if (a[2] && mem_write(&p->mem, a[2], &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+long sys_rt_sigprocmask(struct proc *p, const uint64_t a[6])
+{
+	uint64_t set = 0, old = atomic_load(&p->sig.mask);
+	if (a[3] != 8)
+		return -EINVAL;
+	if (a[1] && mem_read(&p->mem, &set, a[1], 8) < 0)
+		return -EFAULT;
+	if (a[1]) {
+		switch ((int)a[0]) {
+		case SIG_BLOCK: sig_set_mask(p, old | set); break;
+		case SIG_UNBLOCK: sig_set_mask(p, old & ~set); break;
+		case SIG_SETMASK: sig_set_mask(p, set); break;
+		default: return -EINVAL;
+		}
+	}
+	if (a[2] && mem_write(&p->mem, a[2], &old, 8) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+long sys_rt_sigpending(struct proc *p, const uint64_t a[6])
+{
+	if (a[1] > 8)
+		return -EINVAL;
+	uint64_t set = atomic_load(&p->sig.pending) & atomic_load(&p->sig.mask);
+	return mem_write(&p->mem, a[0], &set, a[1]) < 0 ? -EFAULT : 0;
+}
+
+/* sigaltstack: the stack pointer decides whether the program is on the alternate stack
+ * (so this call needs the CPU's state). */
+bool sig_on_altstack(const struct sigstate *s, uint64_t sp)
+{
+	if (s->ss_flags & SS_AUTODISARM)
+		return false;
+	return sp > s->ss_sp && sp - s->ss_sp <= s->ss_size;
+}
+
+long sys_sigaltstack(struct proc *p, const uint64_t a[6])
+{
+	struct sigstate *s = &p->sig;
+	uint64_t sp = p->regs->rsp;
+	stack_t ss, old = { .ss_sp = (void *)(uintptr_t)s->ss_sp, .ss_size = s->ss_size };
+	old.ss_flags = (!s->ss_size ? SS_DISABLE : sig_on_altstack(s, sp) ? SS_ONSTACK : 0) |
+		       (s->ss_flags & SS_AUTODISARM);
+	if (a[0] && mem_read(&p->mem, &ss, a[0], sizeof(ss)) < 0)
+		return -EFAULT;
+	if (a[0]) {
+		int mode = ss.ss_flags & ~SS_AUTODISARM;
+		if (sig_on_altstack(s, sp))
+			return -EPERM;
+		if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+			return -EINVAL;
+		if (mode == SS_DISABLE) {
+			ss.ss_sp = NULL;
+			ss.ss_size = 0;
+		} else if (ss.ss_size < LINUX_MINSIGSTKSZ) {
+			return -ENOMEM;
+		}
+		s->ss_sp = (uint64_t)(uintptr_t)ss.ss_sp;
+		s->ss_size = ss.ss_size;
+		s->ss_flags = ss.ss_flags;
+	}
+	if (a[1] && mem_write(&p->mem, a[1], &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+/* A signal the guest sends itself (kill, tkill, tgkill; SIGPIPE from a write). */
+static long self_signal(struct proc *p, int sig, int code)
+{
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	if (sig == 0)
+		return 0;
+	struct ksiginfo info = { .signo = sig, .code = code };
+	info.kill.pid = getpid();
+	info.kill.uid = getuid();
+	return sig_queue(p, &info) ? 0 : -EAGAIN;
+}
+
+long sys_self_signal(struct proc *p, int sig)
+{
+	return self_signal(p, sig, SI_USER);
+}
+
+long sys_kill(struct proc *p, const uint64_t a[6])
+{
+	if ((pid_t)a[0] == getpid())
+		return self_signal(p, (int)a[1], SI_USER);
+	return sys_ret(kill((pid_t)a[0], (int)a[1]));
+}
+
+long sys_tgkill(struct proc *p, const uint64_t a[6])
+{
+	if ((pid_t)a[0] == getpid() && (pid_t)a[1] == p->tid)
+		return self_signal(p, (int)a[2], SI_TKILL);
+	return HOST(SYS_tgkill, (pid_t)a[0], (pid_t)a[1], (int)a[2]);
+}
+
+long sys_tkill(struct proc *p, const uint64_t a[6])
+{
+	if ((pid_t)a[0] == p->tid)
+		return self_signal(p, (int)a[1], SI_TKILL);
+	return HOST(SYS_tkill, (pid_t)a[0], (int)a[1]);
+}
+
+/* rt_sigqueueinfo and rt_tgsigqueueinfo: the sender's siginfo, to the guest or a host process. */
+static long queueinfo(struct proc *p, bool self, long host_nr, const uint64_t *a, int n)
+{
+	struct ksiginfo info;
+	int sig = (int)a[n];
+	if (mem_read(&p->mem, &info, a[n + 1], sizeof(info)) < 0)
+		return -EFAULT;
+	if (!self)
+		return n == 1 ? HOST(host_nr, (pid_t)a[0], sig, &info) : HOST(host_nr, (pid_t)a[0], (pid_t)a[1], sig, &info);
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	if (sig == 0)
+		return 0;
+	info.signo = sig;
+	return sig_queue(p, &info) ? 0 : -EAGAIN;
+}
+
+long sys_rt_sigqueueinfo(struct proc *p, const uint64_t a[6])
+{
+	return queueinfo(p, (pid_t)a[0] == getpid(), SYS_rt_sigqueueinfo, a, 1);
+}
+
+long sys_rt_tgsigqueueinfo(struct proc *p, const uint64_t a[6])
+{
+	bool self = (pid_t)a[0] == getpid() && (pid_t)a[1] == p->tid;
+	return queueinfo(p, self, SYS_rt_tgsigqueueinfo, a, 2);
+}
+
+/*
+ * Sleep until a signal may end the wait (sig_wakes) or 'deadline' (CLOCK_MONOTONIC, NULL:
+ * none) passes; false then. Signals are blocked while it looks, and ppoll unblocks them
+ * as it sleeps, so none slips in between. On the vCPU thread a host signal ends the sleep;
+ * on the server's, the vCPU thread's SIGRTMAX (exitless.c).
+ */
+static bool sleep_for_signal(struct proc *p, const struct timespec *deadline)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	bool in_time = true;
+	if (!sig_wakes(p)) {
+		struct timespec rel, *timeout = NULL;
+		if (deadline) {
+			uint64_t now = now_ns(), end = (uint64_t)deadline->tv_sec * 1000000000 + (uint64_t)deadline->tv_nsec;
+			rel.tv_sec = (time_t)((end > now ? end - now : 0) / 1000000000);
+			rel.tv_nsec = (long)((end > now ? end - now : 0) % 1000000000);
+			timeout = &rel;
+			in_time = end > now;
+		}
+		if (in_time && ppoll(NULL, 0, timeout, &old) == 0)
+			in_time = false;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return in_time;
+}
+
+long sys_pause(struct proc *p, const uint64_t a[6])
+{
+	(void)a;
+	while (!sig_wakes(p))
+		sleep_for_signal(p, NULL);
+	return -EINTR;
+}
+
+long sys_rt_sigsuspend(struct proc *p, const uint64_t a[6])
+{
+	uint64_t mask;
+	if (a[1] != 8)
+		return -EINVAL;
+	if (mem_read(&p->mem, &mask, a[0], 8) < 0)
+		return -EFAULT;
+	/* The caller's mask comes back once a handler is set up (sig_deliver). */
+	p->sig.saved_mask = atomic_load(&p->sig.mask);
+	p->sig.restore_mask = true;
+	sig_set_mask(p, mask);
+	return sys_pause(p, a);
+}
+
+long sys_rt_sigtimedwait(struct proc *p, const uint64_t a[6])
+{
+	uint64_t set;
+	struct timespec ts, deadline;
+	if (a[3] != 8)
+		return -EINVAL;
+	if (mem_read(&p->mem, &set, a[0], 8) < 0)
+		return -EFAULT;
+	if (a[2]) {
+		if (mem_read(&p->mem, &ts, a[2], sizeof(ts)) < 0)
+			return -EFAULT;
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+			return -EINVAL;
+		uint64_t end = now_ns() + (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+		deadline.tv_sec = (time_t)(end / 1000000000);
+		deadline.tv_nsec = (long)(end % 1000000000);
+	}
+	set &= ~SIG_UNBLOCKABLE;
+	struct ksiginfo info;
+	int sig;
+	long ret = 0;
+	atomic_store(&p->sig.waitset, set);
+	while (!(sig = sig_dequeue(p, set, &info))) {
+		if (sig_deliverable(p)) {
+			ret = -EINTR;           /* a handler runs first */
+			break;
+		}
+		if (!sleep_for_signal(p, a[2] ? &deadline : NULL)) {
+			ret = -EAGAIN;
+			break;
+		}
+	}
+	atomic_store(&p->sig.waitset, 0);
+	if (!sig)
+		return ret;
+	if (a[1] && mem_write(&p->mem, a[1], &info, sizeof(info)) < 0)
+		return -EFAULT;
+	return sig;
+}
+
+/* Timers signal kvmse's process, whose handler passes the signal on: the host's own. */
+long sys_alarm(struct proc *p, const uint64_t a[6]) { (void)p; return alarm((unsigned)a[0]); }
+long sys_setitimer(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_setitimer, (int)a[0], user_in(p, a[1], sizeof(struct itimerval)),
+		    user_out(p, a[2], sizeof(struct itimerval)));
+}
+long sys_getitimer(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_getitimer, (int)a[0], user_out(p, a[1], sizeof(struct itimerval)));
+}
+long sys_timer_create(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_timer_create, (clockid_t)a[0], user_in(p, a[1], sizeof(struct sigevent)),
+		    user_out(p, a[2], sizeof(int)));
+}
+long sys_timer_settime(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_timer_settime, (int)a[0], (int)a[1], user_in(p, a[2], sizeof(struct itimerspec)),
+		    user_out(p, a[3], sizeof(struct itimerspec)));
+}
+long sys_timer_gettime(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_timer_gettime, (int)a[0], user_out(p, a[1], sizeof(struct itimerspec)));
+}
+long sys_timer_getoverrun(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_timer_getoverrun, (int)a[0]); }
+long sys_timer_delete(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_timer_delete, (int)a[0]); }
+
+/* signalfd reads kvmse's own pending signals: only those the host holds blocked. */
+long sys_signalfd4(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_signalfd4, user_fd(a[0]), user_in(p, a[1], a[2]), (size_t)a[2], (int)a[3]);
+}
+long sys_signalfd(struct proc *p, const uint64_t a[6])
+{
+	const uint64_t b[6] = { a[0], a[1], a[2], 0 };
+	return sys_signalfd4(p, b);
+}

@@ -1,0 +1,93 @@
+/* Signals from timers: they reach a program that makes no system call, and end or
+ * restart a blocking call as Linux decides (SA_RESTART, EINTR, nanosleep's remainder). */
+// run: busy
+// run: read-eintr
+// run: read-restart
+// run: nanosleep
+// run: pause
+// run: sigsuspend
+#include "common.h"
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t alarms;
+static int fds[2];
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (++alarms == 3 && fds[1])
+		CHECK(write(fds[1], "x", 1) == 1);
+}
+
+static void handle(int flags)
+{
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = flags };
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
+}
+
+static void timer(long first_ms, long every_ms)
+{
+	struct itimerval it = { { every_ms / 1000, every_ms % 1000 * 1000 }, { first_ms / 1000, first_ms % 1000 * 1000 } };
+	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
+}
+
+int main(int argc, char **argv)
+{
+	CHECK(argc == 2);
+	const char *m = argv[1];
+	char c;
+	if (!strcmp(m, "busy")) {
+		handle(0);
+		timer(50, 0);
+		unsigned long spins = 0;
+		while (!alarms)
+			spins++;        /* no system call here */
+		printf("interrupted a busy loop: %d\n", alarms);
+	} else if (!strcmp(m, "read-eintr")) {
+		handle(0);
+		CHECK(pipe(fds) == 0);
+		timer(50, 0);
+		SHOW(read(fds[0], &c, 1));
+		printf("alarms %d\n", alarms);
+	} else if (!strcmp(m, "read-restart")) {
+		handle(SA_RESTART);
+		CHECK(pipe(fds) == 0);
+		timer(30, 30);
+		SHOW(read(fds[0], &c, 1));
+		timer(0, 0);
+		printf("after 3 alarms at least: %d\n", alarms >= 3);
+	} else if (!strcmp(m, "nanosleep")) {
+		handle(SA_RESTART);     /* nanosleep is never restarted after a handler */
+		timer(50, 0);
+		struct timespec ts = { 5, 0 }, rem = { 0, 0 };
+		SHOW(nanosleep(&ts, &rem));
+		printf("remainder left: %d\n", rem.tv_sec > 0 && rem.tv_sec <= 5);
+	} else if (!strcmp(m, "pause")) {
+		handle(SA_RESTART);
+		timer(50, 0);
+		SHOW(pause());
+		printf("alarms %d\n", alarms);
+	} else if (!strcmp(m, "sigsuspend")) {
+		handle(0);
+		sigset_t block, old, during;
+		sigemptyset(&block);
+		sigaddset(&block, SIGALRM);
+		sigprocmask(SIG_BLOCK, &block, &old);
+		timer(30, 0);
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);   /* it comes meanwhile, and waits: blocked */
+		sigset_t pend;
+		sigpending(&pend);
+		printf("pending before: %d, alarms %d\n", sigismember(&pend, SIGALRM), alarms);
+		sigemptyset(&during);
+		SHOW(sigsuspend(&during));
+		sigset_t now;
+		sigprocmask(SIG_BLOCK, NULL, &now);
+		printf("alarms %d, mask restored: %d\n", alarms, sigismember(&now, SIGALRM));
+	}
+	return 0;
+}
