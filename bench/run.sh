@@ -68,6 +68,15 @@ for what in getppid write read clock; do
 		"$(ratio "$el" "$nat")x" "$( [ "$qe" = - ] && echo - || echo "$(ratio "$qe" "$nat")x")"
 done
 
+# raise(SIGUSR1) with a handler: glibc blocks signals around tgkill, so the signal comes
+# as the mask is restored; then the handler, then rt_sigreturn.
+nat=$(median_out $B/calls signal 200000)
+ex=$(RUNS=3 median_out "$KVMSE" --syscalls exit $B/calls signal 5000)
+el=$(RUNS=3 median_out "$KVMSE" --syscalls exitless $B/calls signal 20000)
+qe=$(q median_out "$QEMU" $B/calls signal 200000)
+printf '%-34s %10s %10s %10s %10s %9s %9s\n' "    raise+handler+sigreturn" "$nat" "$ex" "$el" "$qe" \
+	"$(ratio "$el" "$nat")x" "$( [ "$qe" = - ] && echo - || echo "$(ratio "$qe" "$nat")x")"
+
 # (f) programs that live on system calls: wall and CPU (user + system) seconds, medians.
 # Every stage of a pipeline runs under the tool measured.
 BB=$(command -v busybox)

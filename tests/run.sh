@@ -77,6 +77,7 @@ done
 . "$TESTS/busybox.sh"
 . "$TESTS/badinput.sh"
 . "$TESTS/exitless.sh"
+. "$TESTS/signals.sh"
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail = 0 ]

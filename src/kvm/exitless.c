@@ -104,13 +104,16 @@ static void serve(struct kvm_server *s, uint64_t seq)
 	bool stop = false;
 	/* The entry code sends only what the map allows; anything else was forged. */
 	long ret = may_serve(s, nr) ? s->srv.call(s->srv.ctx, nr, a, &stop) : -ENOSYS;
+	/* 'served' before the answer: once the program sees the answer and stops, the vCPU
+	 * thread finds the request done (and the result in place) without waiting. */
 	if (stop) {
 		atomic_store(&s->stopped, true);
+		atomic_store_explicit(&s->served, seq, memory_order_release);
 	} else {
 		ch_store(s, CH_RET, (uint64_t)ret, __ATOMIC_RELAXED);
+		atomic_store_explicit(&s->served, seq, memory_order_release);
 		ch_store(s, CH_RESP, seq, __ATOMIC_RELEASE);
 	}
-	atomic_store_explicit(&s->served, seq, memory_order_release);
 	atomic_store_explicit(&s->answered, atomic_load_explicit(&s->answered, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	/* (a full barrier: 'served' is visible before 'waiting' is read) */

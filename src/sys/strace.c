@@ -428,7 +428,7 @@ void strace_signal(struct proc *p, const struct ksiginfo *i)
 		add(&l, ", si_pid=%d, si_uid=%u", i->kill.pid, i->kill.uid);
 	if (i->code == SI_QUEUE)
 		add(&l, ", si_int=%d, si_ptr=%#llx", (int)i->kill.value, (unsigned long long)i->kill.value);
-	else if (i->code > 0 && i->code < SI_KERNEL && (SIG_SYNCHRONOUS & SIGBIT(i->signo)))
+	else if (i->code > 0 && (SIG_SYNCHRONOUS & SIGBIT(i->signo)))
 		i->fault.addr ? add(&l, ", si_addr=%#llx", (unsigned long long)i->fault.addr)
 			      : add(&l, ", si_addr=NULL");
 	fprintf(stderr, "%s} ---\n", l.buf);

@@ -1,5 +1,6 @@
 /* Signals from timers: they reach a program that makes no system call, and end or
- * restart a blocking call as Linux decides (SA_RESTART, EINTR, nanosleep's remainder). */
+ * restart a blocking call as Linux decides (SA_RESTART, EINTR, nanosleep's remainder).
+ * tests/signals.sh sends SIGTERM to "spin" and "spin-handler" from outside. */
 // run: busy
 // run: read-eintr
 // run: read-restart
@@ -22,6 +23,14 @@ static void on_alarm(int sig)
 		CHECK(write(fds[1], "x", 1) == 1);
 }
 
+static void on_term(int sig)
+{
+	static const char msg[] = "caught SIGTERM, cleaning up\n";
+	CHECK(write(1, msg, sizeof(msg) - 1) == sizeof(msg) - 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void handle(int flags)
 {
 	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = flags };
@@ -40,7 +49,14 @@ int main(int argc, char **argv)
 	CHECK(argc == 2);
 	const char *m = argv[1];
 	char c;
-	if (!strcmp(m, "busy")) {
+	if (!strcmp(m, "spin") || !strcmp(m, "spin-handler")) {
+		if (!strcmp(m, "spin-handler"))
+			signal(SIGTERM, on_term);
+		printf("ready\n");
+		fflush(stdout);
+		for (volatile unsigned long spins = 0;; spins++)
+			;       /* no system call: only a kick gets the program out of the VM */
+	} else if (!strcmp(m, "busy")) {
 		handle(0);
 		timer(50, 0);
 		unsigned long spins = 0;

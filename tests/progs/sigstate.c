@@ -1,0 +1,157 @@
+/* Signal state across handlers: masks, SA_NODEFER, SA_RESETHAND, sigtimedwait, sigqueue,
+ * sigpending, SIGPIPE, and raise() of every signal a program may catch. */
+// run: masks
+// run: nodefer
+// run: resethand
+// run: timedwait
+// run: queue
+// run: raise-all
+// run: sigpipe
+// run: sigpipe-default
+#include "common.h"
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+static int order[16], norder;
+static volatile sig_atomic_t depth, maxdepth, count[65];
+
+static void note(int sig)
+{
+	if (norder < 16)
+		order[norder++] = sig;
+}
+
+static void on_usr1(int sig)
+{
+	note(sig);
+	raise(SIGUSR2);         /* blocked by sa_mask: runs when this returns */
+	note(-sig);
+}
+
+static void on_usr2(int sig) { note(sig); }
+
+static void on_nested(int sig)
+{
+	if (++depth > maxdepth)
+		maxdepth = depth;
+	if (depth < 4)
+		raise(sig);
+	depth--;
+}
+
+static void on_count(int sig) { count[sig]++; }
+
+static void on_info(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	printf("signal %d code %d value %d from self %d\n", sig, si->si_code, si->si_value.sival_int,
+	       si->si_pid == getpid());
+}
+
+static void handle(int sig, void (*fn)(int), int flags, int masked)
+{
+	struct sigaction sa = { .sa_handler = fn, .sa_flags = flags };
+	sigemptyset(&sa.sa_mask);
+	if (masked)
+		sigaddset(&sa.sa_mask, masked);
+	CHECK(sigaction(sig, &sa, NULL) == 0);
+}
+
+int main(int argc, char **argv)
+{
+	CHECK(argc == 2);
+	const char *m = argv[1];
+	sigset_t set, pend;
+	sigemptyset(&set);
+	if (!strcmp(m, "masks")) {
+		handle(SIGUSR1, on_usr1, 0, SIGUSR2);
+		handle(SIGUSR2, on_usr2, 0, 0);
+		raise(SIGUSR1);
+		for (int i = 0; i < norder; i++)
+			printf("%d ", order[i]);
+		printf("\n");
+		/* blocked, then pending, then delivered when unblocked */
+		sigaddset(&set, SIGUSR2);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		norder = 0;
+		kill(getpid(), SIGUSR2);
+		sigpending(&pend);
+		printf("pending %d, ran %d\n", sigismember(&pend, SIGUSR2), norder);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		printf("ran %d\n", norder);
+	} else if (!strcmp(m, "nodefer")) {
+		handle(SIGUSR1, on_nested, SA_NODEFER, 0);
+		raise(SIGUSR1);
+		printf("nested depth %d\n", maxdepth);
+		maxdepth = 0;
+		handle(SIGUSR1, on_nested, 0, 0);
+		raise(SIGUSR1);
+		printf("deferred depth %d\n", maxdepth);
+	} else if (!strcmp(m, "resethand")) {
+		handle(SIGUSR1, on_count, SA_RESETHAND, 0);
+		raise(SIGUSR1);
+		struct sigaction sa;
+		sigaction(SIGUSR1, NULL, &sa);
+		printf("count %d, default again %d\n", count[SIGUSR1], sa.sa_handler == SIG_DFL);
+		fflush(stdout);
+		raise(SIGUSR1);         /* kills */
+		printf("not reached\n");
+	} else if (!strcmp(m, "timedwait")) {
+		sigaddset(&set, SIGUSR1);
+		sigaddset(&set, SIGRTMIN + 1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		union sigval v = { .sival_int = 5 };
+		sigqueue(getpid(), SIGRTMIN + 1, v);
+		sigqueue(getpid(), SIGRTMIN + 1, v);
+		raise(SIGUSR1);
+		siginfo_t si;
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		for (int i = 0; i < 4; i++) {
+			int sig = sigtimedwait(&set, &si, &ts);
+			if (sig < 0)
+				printf("sigtimedwait: %s\n", strerror(errno));
+			else
+				printf("got %s code %d\n", sig == SIGUSR1 ? "USR1" : "RTMIN+1", si.si_code);
+		}
+	} else if (!strcmp(m, "queue")) {
+		struct sigaction sa = { .sa_sigaction = on_info, .sa_flags = SA_SIGINFO };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGRTMIN + 2, &sa, NULL);
+		sigaddset(&set, SIGRTMIN + 2);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		for (int i = 1; i <= 3; i++) {
+			union sigval v = { .sival_int = i };
+			SHOW(sigqueue(getpid(), SIGRTMIN + 2, v));
+		}
+		sigprocmask(SIG_UNBLOCK, &set, NULL);     /* three, in order */
+		SHOW(kill(getpid(), 0));
+		SHOW(kill(getpid(), 99));
+	} else if (!strcmp(m, "raise-all")) {
+		int n = 0;
+		for (int sig = 1; sig < NSIG; sig++) {
+			if (sig == SIGKILL || sig == SIGSTOP || (sig >= 32 && sig < SIGRTMIN))
+				continue;
+			handle(sig, on_count, 0, 0);
+			raise(sig);
+			n += count[sig] == 1;
+		}
+		printf("caught %d of %d\n", n, 64 - 2 - (SIGRTMIN - 32));
+	} else if (!strcmp(m, "sigpipe")) {
+		int fds[2];
+		CHECK(pipe(fds) == 0);
+		close(fds[0]);
+		handle(SIGPIPE, on_count, 0, 0);
+		SHOW(write(fds[1], "x", 1));
+		printf("SIGPIPE caught %d\n", count[SIGPIPE]);
+	} else if (!strcmp(m, "sigpipe-default")) {
+		int fds[2];
+		CHECK(pipe(fds) == 0);
+		close(fds[0]);
+		printf("writing\n");
+		fflush(stdout);
+		write(fds[1], "x", 1);
+		printf("not reached\n");
+	}
+	return 0;
+}

@@ -1,0 +1,39 @@
+# signals.sh - sourced by run.sh: signals sent from outside to a program that spins in
+# user code (SIGTERM, default and handled; SIGINT from a shell's Ctrl-C is the same path),
+# and --strace's lines for delivered signals against strace(1)'s.
+
+# spin_kill NAME SIG CMD...: start CMD, wait for its "ready", send SIG; print output and status.
+spin_kill() {
+	local out=$1 sig=$2; shift 2
+	"$@" >"$out" 2>&1 &
+	local pid=$! i
+	for i in $(seq 100); do grep -q ready "$out" && break; sleep 0.05; done
+	sleep 0.1
+	kill -"$sig" $pid
+	wait $pid
+	echo "status $?" >>"$out"
+}
+for v in glibc musl; do
+	for how in spin spin-handler; do
+		spin_kill "$WORK/n.out" TERM "$TESTS/build/$v/sigasync" $how
+		for mode in "${MODES[@]}"; do
+			spin_kill "$WORK/k.raw" TERM "${KV[@]}" --syscalls "$mode" "$TESTS/build/$v/sigasync" $how
+			grep -v '^kvmse: ' "$WORK/k.raw" >"$WORK/k.out"
+			diff -u "$WORK/n.out" "$WORK/k.out" >"$WORK/why"
+			[ -s "$WORK/why" ] && result "SIGTERM to $v/sigasync $how [$mode]" bad ||
+				result "SIGTERM to $v/sigasync $how [$mode]" ok
+		done
+	done
+done
+
+# The "--- SIGx {...} ---" lines, with pids and addresses blanked.
+sig_lines() {
+	grep -- '^--- ' "$1" | sed -E 's/si_pid=[0-9]+/si_pid=PID/; s/0x[0-9a-f]{5,}/ADDR/g'
+}
+for t in "sigstate queue" "sigstate masks" "sigfault div0" "sigfault guard" "sigfault int3" "sigasync pause"; do
+	read -r prog args <<<"$t"
+	strace -o "$WORK/n.tr" "$TESTS/build/glibc/$prog" $args >/dev/null 2>&1
+	"${KV[@]}" --strace "$TESTS/build/glibc/$prog" $args >/dev/null 2>"$WORK/k.tr"
+	diff -u <(sig_lines "$WORK/n.tr") <(sig_lines "$WORK/k.tr") >"$WORK/why"
+	[ -s "$WORK/why" ] && result "strace signals: $t" bad || result "strace signals: $t" ok
+done
