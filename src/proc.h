@@ -67,6 +67,7 @@ struct proc_stats {
 	uint64_t syscalls[512];
 	uint64_t syscalls_unknown;
 	uint64_t page_faults, stack_growths;
+	uint64_t signal_frames;
 };
 
 /* How system calls travel from the program to kvmse (--syscalls). */

@@ -63,6 +63,8 @@ void stats_write(struct proc *p, const char *path, uint64_t wall_ns)
 	}
 	line(f, "se.page_faults", (double)p->stats.page_faults, "Page faults taken by user code");
 	line(f, "se.stack_growths", (double)p->stats.stack_growths, "Page faults that grew the stack");
+	line(f, "se.signals.handled", (double)p->stats.signal_frames, "Signals delivered to a handler (frames built)");
+	line(f, "se.signals.sigreturns", (double)p->stats.syscalls[15], "Returns from handlers (rt_sigreturn)");
 	line(f, "mem.pages_used", (double)p->mem.used_pages, "Guest-physical pages in use at exit");
 	fputs("\n---------- End Simulation Statistics   ----------\n", f);
 	if (fclose(f) != 0)

@@ -26,6 +26,31 @@ for v in glibc musl; do
 	done
 done
 
+# stop_cont OUT CMD...: start CMD, which stops itself; once stopped, continue it.
+stop_cont() {
+	local out=$1; shift
+	"$@" >"$out" 2>&1 &
+	local pid=$! i state=
+	for i in $(seq 100); do
+		state=$(awk '{ print $3 }' /proc/$pid/stat 2>/dev/null)
+		[ "$state" = T ] && break
+		sleep 0.05
+	done
+	kill -CONT $pid
+	wait $pid
+	echo "status $? (was $state)" >>"$out"
+}
+for v in glibc musl; do
+	stop_cont "$WORK/n.out" "$TESTS/build/$v/sigasync" stop
+	for mode in "${MODES[@]}"; do
+		stop_cont "$WORK/k.raw" "${KV[@]}" --syscalls "$mode" "$TESTS/build/$v/sigasync" stop
+		grep -v '^kvmse: ' "$WORK/k.raw" >"$WORK/k.out"
+		diff -u "$WORK/n.out" "$WORK/k.out" >"$WORK/why"
+		[ -s "$WORK/why" ] && result "stop and continue $v/sigasync [$mode]" bad ||
+			result "stop and continue $v/sigasync [$mode]" ok
+	done
+done
+
 # The "--- SIGx {...} ---" lines, with pids and addresses blanked.
 sig_lines() {
 	grep -- '^--- ' "$1" | sed -E 's/si_pid=[0-9]+/si_pid=PID/; s/0x[0-9a-f]{5,}/ADDR/g'

@@ -293,6 +293,7 @@ void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr)
 			frame_failed(p, sig);
 			continue;
 		}
+		p->stats.signal_frames++;
 		s->restore_mask = false;
 		sig_set_mask(p, atomic_load(&s->mask) | act.mask | ((act.flags & SA_NODEFER) ? 0 : SIGBIT(sig)));
 		if (s->ss_flags & SS_AUTODISARM) {

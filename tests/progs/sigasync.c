@@ -1,6 +1,7 @@
 /* Signals from timers: they reach a program that makes no system call, and end or
  * restart a blocking call as Linux decides (SA_RESTART, EINTR, nanosleep's remainder).
- * tests/signals.sh sends SIGTERM to "spin" and "spin-handler" from outside. */
+ * tests/signals.sh sends SIGTERM to "spin" and "spin-handler" from outside, and SIGCONT
+ * to "stop", which stops itself. */
 // run: busy
 // run: read-eintr
 // run: read-restart
@@ -56,6 +57,12 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		for (volatile unsigned long spins = 0;; spins++)
 			;       /* no system call: only a kick gets the program out of the VM */
+	} else if (!strcmp(m, "stop")) {
+		signal(SIGCONT, on_alarm);
+		printf("ready\n");
+		fflush(stdout);
+		raise(SIGSTOP);
+		printf("continued, SIGCONT handled %d\n", alarms);
 	} else if (!strcmp(m, "busy")) {
 		handle(0);
 		timer(50, 0);

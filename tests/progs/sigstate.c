@@ -31,12 +31,15 @@ static void on_usr1(int sig)
 
 static void on_usr2(int sig) { note(sig); }
 
+static volatile sig_atomic_t calls;
+
 static void on_nested(int sig)
 {
+	calls++;
 	if (++depth > maxdepth)
 		maxdepth = depth;
-	if (depth < 4)
-		raise(sig);
+	if (depth < 4 && calls < 4)
+		raise(sig);     /* at once with SA_NODEFER; else once this handler returns */
 	depth--;
 }
 
@@ -83,11 +86,11 @@ int main(int argc, char **argv)
 	} else if (!strcmp(m, "nodefer")) {
 		handle(SIGUSR1, on_nested, SA_NODEFER, 0);
 		raise(SIGUSR1);
-		printf("nested depth %d\n", maxdepth);
-		maxdepth = 0;
+		printf("nested depth %d, calls %d\n", maxdepth, calls);
+		maxdepth = calls = 0;
 		handle(SIGUSR1, on_nested, 0, 0);
 		raise(SIGUSR1);
-		printf("deferred depth %d\n", maxdepth);
+		printf("deferred depth %d, calls %d\n", maxdepth, calls);
 	} else if (!strcmp(m, "resethand")) {
 		handle(SIGUSR1, on_count, SA_RESETHAND, 0);
 		raise(SIGUSR1);
