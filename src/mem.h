@@ -17,6 +17,8 @@ typedef uint64_t gva_t, gpa_t;
 #define PTE_PS   (1ULL << 7)
 #define PTE_NX   (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
+/* Software bit of an absent entry: a file mapping's page past the end of the file. */
+#define PTE_SW_BUS (1ULL << 9)
 
 struct mem_extent {
 	gpa_t start;

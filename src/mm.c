@@ -83,8 +83,10 @@ static void depopulate(struct proc *p, gva_t start, gva_t end)
 			continue;
 		}
 		gpa_t gpa = *pte & PTE_ADDR;
-		if (!gpa)
+		if (!gpa) {
+			*pte = 0;       /* (absent: a PTE_SW_BUS mark at most) */
 			continue;
+		}
 		mem_set_pte(&p->mem, va, 0);
 		if (n && run + n * PAGE_SIZE == gpa) {
 			n++;
@@ -265,6 +267,9 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 		if ((write && !(v->prot & PROT_WRITE)) || (exec && !(v->prot & PROT_EXEC)) ||
 		    !(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
 			return SEGV_ACCERR;
+		uint64_t *pte = mem_pte(&p->mem, addr, false);
+		if (pte && (*pte & PTE_SW_BUS))
+			return MM_SIGBUS;
 		/* Allowed by the VMA: a page missing its backing (none should be). */
 		return populate(p, PAGE_ALIGN_DOWN(addr), PAGE_ALIGN_DOWN(addr) + PAGE_SIZE,
 				v->prot) ? SEGV_MAPERR : 0;
@@ -285,6 +290,13 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 	s->start = new_start;
 	p->stats.stack_growths++;
 	return 0;
+}
+
+void mm_past_eof(struct proc *p, gva_t start, uint64_t len)
+{
+	depopulate(p, start, start + len);
+	for (gva_t va = start; va < start + len; va += PAGE_SIZE)
+		*mem_pte(&p->mem, va, true) = PTE_SW_BUS;
 }
 
 void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len)

@@ -126,8 +126,12 @@ int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot);
 gva_t mm_find_free(struct proc *p, uint64_t len);
 bool mm_range_free(struct proc *p, gva_t start, uint64_t len);
 struct vma *mm_find(struct proc *p, gva_t va);
-/* Make a page fault at 'addr' go away (stack growth): 0, or the si_code of the SIGSEGV. */
+/* Make a page fault at 'addr' go away (stack growth): 0, or the si_code of the SIGSEGV,
+ * or MM_SIGBUS (a file mapping's page past the end of the file). */
+#define MM_SIGBUS (-1)
 int mm_fault(struct proc *p, gva_t addr, bool write, bool exec);
+/* Pages [start, start+len) of a file mapping lie past the end of the file: access is SIGBUS. */
+void mm_past_eof(struct proc *p, gva_t start, uint64_t len);
 /* Move [old, old+len) to [new, new+len), keeping its pages. */
 void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len);
 /* Write into guest memory whatever its protection (the loader's use). */

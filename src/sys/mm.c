@@ -128,6 +128,13 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 		mm_unmap(p, start, len);
 		return rc;
 	}
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		/* Whole pages past the end of the file: SIGBUS when touched, as Linux does. */
+		uint64_t in_file = (uint64_t)st.st_size > off ? KPAGE_ALIGN((uint64_t)st.st_size - off) : 0;
+		if (in_file < len)
+			mm_past_eof(p, start + in_file, len - in_file);
+	}
 	return (long)start;
 }
 

@@ -373,6 +373,8 @@ void sig_fault(struct proc *p, const struct cpu_regs *r, const struct cpu_event 
 		info.code = mm_fault(p, ev->addr, ev->error_code & 2, ev->error_code & 16);
 		if (!info.code)
 			return;         /* the stack grew */
+		if (info.code == MM_SIGBUS)
+			info = (struct ksiginfo){ .signo = SIGBUS, .code = BUS_ADRERR };
 		info.fault.addr = ev->addr;
 		p->sig.cr2 = ev->addr;
 		break;

@@ -8,10 +8,12 @@
 // run: sse
 // run: context
 // run: blocked
+// run: bus
 #include "common.h"
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -134,6 +136,18 @@ int main(int argc, char **argv)
 		handle(SIGSEGV, on_context, SA_NODEFER);
 		if (!sigsetjmp(jb, 1))
 			*(volatile int *)8 = 1;
+	} else if (!strcmp(m, "bus")) {
+		/* a file mapping's whole pages past the end of the file */
+		int fd = open("bus.tmp", O_RDWR | O_CREAT | O_TRUNC, 0600);
+		CHECK(fd >= 0 && write(fd, "abc", 3) == 3);
+		char *map = mmap(NULL, 3 * 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+		CHECK(map != MAP_FAILED);
+		unlink("bus.tmp");
+		handle(SIGBUS, on_show, 0);
+		printf("in the file's last page: %c %d\n", map[1], map[4000]);
+		if (!sigsetjmp(jb, 1))
+			printf("%d\n", map[2 * 4096 + 5]);
+		SHOW(write(1, map + 4096, 1));
 	} else if (!strcmp(m, "blocked")) {
 		/* a fault's signal blocked: the default action, whatever the handler */
 		handle(SIGSEGV, on_show, 0);
