@@ -32,6 +32,7 @@ struct cpu_event {
 struct cpu_stats {
 	uint64_t exits_syscall, exits_fault, exits_flush, exits_other;
 	uint64_t pte_replays, flush_irqs;
+	uint64_t kicks, kick_windows;   /* CPU_INTERRUPT stops; those first let the shim finish */
 	uint64_t guest_ns;      /* time spent inside KVM_RUN */
 	/* The exitless transport: calls the server answered, those of them the program
 	 * stopped to wait for (an exit each), the server's polling time, its naps and wake-ups. */

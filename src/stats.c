@@ -33,6 +33,9 @@ void stats_write(struct proc *p, const char *path, uint64_t wall_ns)
 	line(f, "cpu.exits.other", (double)c->exits_other, "VM exits for other reasons (signals, interrupt windows)");
 	line(f, "cpu.pte_replays", (double)c->pte_replays, "Page-table entries rewritten by the shim");
 	line(f, "cpu.flush_irqs", (double)c->flush_irqs, "Flush interrupts injected");
+	line(f, "cpu.kicks", (double)c->kicks, "Stops asked for by the SE layer (a signal to deliver)");
+	line(f, "cpu.kick_windows", (double)c->kick_windows,
+	     "Kicks that first waited for the shim's ring-0 code to return to the program");
 	line(f, "cpu.syscalls.exit", (double)(c->exits_syscall - c->served_waited),
 	     "System calls that took the exit path");
 	line(f, "cpu.syscalls.exitless", (double)(c->served - c->served_waited),

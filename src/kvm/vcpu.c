@@ -268,6 +268,8 @@ static int interrupt_exit(struct kvm_cpu *k, struct cpu_event *ev)
 	bool in_entry = off < PAGE_SIZE;
 	if (k->s->cs.dpl == 0 && !in_entry) {
 		k->run->immediate_exit = 0;
+		if (!k->run->request_interrupt_window)
+			k->cpu.stats.kick_windows++;
 		k->run->request_interrupt_window = 1;
 		return 1;
 	}
@@ -362,6 +364,8 @@ void kvm_flush_now(struct kvm_cpu *k)
 
 static void clear_kick(struct kvm_cpu *k)
 {
+	if (atomic_load(&k->kicked))
+		k->cpu.stats.kicks++;
 	atomic_store(&k->kicked, false);
 	k->run->immediate_exit = 0;
 	k->run->request_interrupt_window = 0;

@@ -8,8 +8,10 @@
 // run: nanosleep
 // run: pause
 // run: sigsuspend
+// run: storm
 #include "common.h"
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,9 +41,10 @@ static void handle(int flags)
 	CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
 }
 
-static void timer(long first_ms, long every_ms)
+/* Times in units of 100 µs. */
+static void timer(long first, long every)
 {
-	struct itimerval it = { { every_ms / 1000, every_ms % 1000 * 1000 }, { first_ms / 1000, first_ms % 1000 * 1000 } };
+	struct itimerval it = { { every / 10000, every % 10000 * 100 }, { first / 10000, first % 10000 * 100 } };
 	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
 }
 
@@ -63,9 +66,25 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		raise(SIGSTOP);
 		printf("continued, SIGCONT handled %d\n", alarms);
+	} else if (!strcmp(m, "storm")) {
+		/* a timer every 200 µs while mprotect makes kvmse's shim edit page tables in
+		 * ring 0 (signals land there too) and faults come and go */
+		handle(0);
+		char *mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(mem != MAP_FAILED);
+		timer(2, 2);
+		long sum = 0;
+		for (int i = 0; i < 300; i++) {
+			CHECK(mprotect(mem, 1 << 20, PROT_READ) == 0);
+			sum += mem[i * 4096 % (1 << 20)];
+			CHECK(mprotect(mem, 1 << 20, PROT_READ | PROT_WRITE) == 0);
+			mem[i * 4096 % (1 << 20)] = 1;
+		}
+		timer(0, 0);
+		printf("sum %ld, alarms came %d\n", sum, alarms > 0);
 	} else if (!strcmp(m, "busy")) {
 		handle(0);
-		timer(50, 0);
+		timer(500, 0);
 		unsigned long spins = 0;
 		while (!alarms)
 			spins++;        /* no system call here */
@@ -73,25 +92,25 @@ int main(int argc, char **argv)
 	} else if (!strcmp(m, "read-eintr")) {
 		handle(0);
 		CHECK(pipe(fds) == 0);
-		timer(50, 0);
+		timer(500, 0);
 		SHOW(read(fds[0], &c, 1));
 		printf("alarms %d\n", alarms);
 	} else if (!strcmp(m, "read-restart")) {
 		handle(SA_RESTART);
 		CHECK(pipe(fds) == 0);
-		timer(30, 30);
+		timer(300, 300);
 		SHOW(read(fds[0], &c, 1));
 		timer(0, 0);
 		printf("after 3 alarms at least: %d\n", alarms >= 3);
 	} else if (!strcmp(m, "nanosleep")) {
 		handle(SA_RESTART);     /* nanosleep is never restarted after a handler */
-		timer(50, 0);
+		timer(500, 0);
 		struct timespec ts = { 5, 0 }, rem = { 0, 0 };
 		SHOW(nanosleep(&ts, &rem));
 		printf("remainder left: %d\n", rem.tv_sec > 0 && rem.tv_sec <= 5);
 	} else if (!strcmp(m, "pause")) {
 		handle(SA_RESTART);
-		timer(50, 0);
+		timer(500, 0);
 		SHOW(pause());
 		printf("alarms %d\n", alarms);
 	} else if (!strcmp(m, "sigsuspend")) {
@@ -100,7 +119,7 @@ int main(int argc, char **argv)
 		sigemptyset(&block);
 		sigaddset(&block, SIGALRM);
 		sigprocmask(SIG_BLOCK, &block, &old);
-		timer(30, 0);
+		timer(300, 0);
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		nanosleep(&ts, NULL);   /* it comes meanwhile, and waits: blocked */
 		sigset_t pend;
