@@ -345,9 +345,9 @@ static void put_result(const char *call, const char *fmt, const uint64_t a[6], l
 		fprintf(stderr, "%-39s = %#lx\n", call, ret);
 	} else if (fmt[0] == 'o') {
 		fprintf(stderr, "%-39s = %#lo\n", call, ret);
-	} else if (fmt[2] == 'C' && a[1] == F_GETFD && ret) {
+	} else if (fmt[1] && fmt[2] == 'C' && a[1] == F_GETFD && ret) {
 		fprintf(stderr, "%-39s = %#lx (flags FD_CLOEXEC)\n", call, ret);
-	} else if (fmt[2] == 'C' && a[1] == F_GETFL) {
+	} else if (fmt[1] && fmt[2] == 'C' && a[1] == F_GETFL) {
 		struct line f = { .len = 0 };
 		add_open_flags(&f, (uint64_t)ret);
 		fprintf(stderr, "%-39s = %#lx (flags %s)\n", call, ret, f.buf);
