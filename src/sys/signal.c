@@ -259,6 +259,9 @@ long sys_rt_sigaction(struct proc *p, const uint64_t a[6])
 		return -EINVAL;
 	struct ksigaction old = p->sig.act[sig];
 	if (a[1]) {
+		/* Unknown flags are dropped, so a program can tell what is supported. */
+		act.flags &= SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART |
+			     SA_NODEFER | SA_RESETHAND | SA_RESTORER | SA_EXPOSE_TAGBITS;
 		act.mask &= ~SIG_UNBLOCKABLE;
 		sig_set_action(p, sig, &act);
 	}

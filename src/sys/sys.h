@@ -79,6 +79,7 @@ static inline pid_t sys_pid(const struct proc *p, uint64_t pid)
 			 SIGBIT(SIGFPE) | SIGBIT(SIGSYS))
 #define SIG_DEFAULT_IGNORE (SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH) | SIGBIT(SIGCONT))
 #define SA_RESTORER 0x04000000
+#define SA_EXPOSE_TAGBITS 0x00000800
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1U << 31)
 #endif

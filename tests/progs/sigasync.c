@@ -9,6 +9,8 @@
 // run: pause
 // run: sigsuspend
 // run: storm
+// run: posix-timer
+// run: itimer-prof
 #include "common.h"
 #include <signal.h>
 #include <sys/mman.h>
@@ -32,6 +34,13 @@ static void on_term(int sig)
 	CHECK(write(1, msg, sizeof(msg) - 1) == sizeof(msg) - 1);
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+static void on_info(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	printf("signal %d code %d value %d\n", sig, si->si_code, si->si_value.sival_int);
+	alarms++;
 }
 
 static void handle(int flags)
@@ -82,6 +91,30 @@ int main(int argc, char **argv)
 		}
 		timer(0, 0);
 		printf("sum %ld, alarms came %d\n", sum, alarms > 0);
+	} else if (!strcmp(m, "posix-timer")) {
+		struct sigaction sa = { .sa_sigaction = on_info, .sa_flags = SA_SIGINFO };
+		sigemptyset(&sa.sa_mask);
+		CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+		struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1,
+				       .sigev_value.sival_int = 42 };
+		timer_t t;
+		CHECK(timer_create(CLOCK_MONOTONIC, &ev, &t) == 0);
+		struct itimerspec its = { .it_value = { 0, 20 * 1000 * 1000 } };
+		SHOW(timer_settime(t, 0, &its, NULL));
+		while (!alarms)
+			pause();
+		SHOW(timer_getoverrun(t));
+		SHOW(timer_delete(t));
+		SHOW(timer_delete(t));
+	} else if (!strcmp(m, "itimer-prof")) {
+		signal(SIGPROF, on_alarm);
+		struct itimerval it = { { 0, 0 }, { 0, 30000 } }, cur;
+		CHECK(setitimer(ITIMER_PROF, &it, NULL) == 0);
+		CHECK(getitimer(ITIMER_PROF, &cur) == 0);
+		printf("armed: %d\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_usec > 0);
+		while (!alarms)
+			;       /* CPU time passes */
+		printf("SIGPROF came\n");
 	} else if (!strcmp(m, "busy")) {
 		handle(0);
 		timer(500, 0);

@@ -8,8 +8,10 @@
 // run: raise-all
 // run: sigpipe
 // run: sigpipe-default
+// run: actions
 #include "common.h"
 #include <signal.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,6 +142,27 @@ int main(int argc, char **argv)
 			n += count[sig] == 1;
 		}
 		printf("caught %d of %d\n", n, 64 - 2 - (SIGRTMIN - 32));
+	} else if (!strcmp(m, "actions")) {
+		/* what rt_sigaction keeps and refuses */
+		struct sigaction sa = { .sa_handler = on_count, .sa_flags = SA_RESTART | 0x100 | 0x200000 }, old;
+		sigfillset(&sa.sa_mask);
+		SHOW(sigaction(SIGUSR1, &sa, NULL));
+		SHOW(sigaction(SIGUSR1, NULL, &old));
+		printf("flags %#x, KILL in mask %d, USR2 in mask %d\n", old.sa_flags & ~0x04000000,
+		       sigismember(&old.sa_mask, SIGKILL), sigismember(&old.sa_mask, SIGUSR2));
+		SHOW(sigaction(SIGKILL, &sa, NULL));
+		SHOW(sigaction(SIGSTOP, NULL, &old));
+		SHOW(sigaction(0, NULL, &old));
+		SHOW(syscall(SYS_rt_sigaction, SIGUSR1, NULL, NULL, 4));
+		SHOW(syscall(SYS_rt_sigaction, 65, NULL, NULL, 8));
+		SHOW(syscall(SYS_rt_sigaction, SIGUSR1, 8, NULL, 8));
+		SHOW(syscall(SYS_rt_sigprocmask, 7, &set, NULL, 8));
+		SHOW(syscall(SYS_rt_sigprocmask, 7, NULL, NULL, 8));
+		SHOW(syscall(SYS_rt_sigpending, &pend, 16));
+		SHOW(syscall(SYS_rt_sigsuspend, 8, 8));
+		SHOW(syscall(SYS_rt_sigtimedwait, &set, NULL, 8, 8));
+		SHOW(syscall(SYS_kill, getpid(), 65));
+		SHOW(syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), -1));
 	} else if (!strcmp(m, "sigpipe")) {
 		int fds[2];
 		CHECK(pipe(fds) == 0);
