@@ -1,6 +1,7 @@
 # signals.sh - sourced by run.sh: signals sent from outside to a program that spins in
-# user code (SIGTERM, default and handled; SIGINT from a shell's Ctrl-C is the same path),
-# and --strace's lines for delivered signals against strace(1)'s.
+# user code (SIGTERM, default and handled; SIGINT from a shell's Ctrl-C is the same path)
+# or waits in pause (a real-time signal), one that stops itself, and --strace's lines for
+# delivered signals against strace(1)'s.
 
 # spin_kill NAME SIG CMD...: start CMD, wait for its "ready", send SIG; print output and status.
 spin_kill() {
@@ -14,14 +15,15 @@ spin_kill() {
 	echo "status $?" >>"$out"
 }
 for v in glibc musl; do
-	for how in spin spin-handler; do
-		spin_kill "$WORK/n.out" TERM "$TESTS/build/$v/sigasync" $how
+	for how in "TERM spin" "TERM spin-handler" "40 rt"; do
+		read -r sig prog <<<"$how"
+		spin_kill "$WORK/n.out" "$sig" "$TESTS/build/$v/sigasync" "$prog"
 		for mode in "${MODES[@]}"; do
-			spin_kill "$WORK/k.raw" TERM "${KV[@]}" --syscalls "$mode" "$TESTS/build/$v/sigasync" $how
+			spin_kill "$WORK/k.raw" "$sig" "${KV[@]}" --syscalls "$mode" "$TESTS/build/$v/sigasync" "$prog"
 			grep -v '^kvmse: ' "$WORK/k.raw" >"$WORK/k.out"
 			diff -u "$WORK/n.out" "$WORK/k.out" >"$WORK/why"
-			[ -s "$WORK/why" ] && result "SIGTERM to $v/sigasync $how [$mode]" bad ||
-				result "SIGTERM to $v/sigasync $how [$mode]" ok
+			[ -s "$WORK/why" ] && result "signal $sig to $v/sigasync $prog [$mode]" bad ||
+				result "signal $sig to $v/sigasync $prog [$mode]" ok
 		done
 	done
 done

@@ -19,12 +19,13 @@ static struct proc *host_proc;          /* the guest the host handler queues for
 
 /* Signals kvmse's own process takes for the guest. Faults stay kvmse's own (a crash of
  * kvmse must not pass for the program's); SIGPIPE kvmse always ignores and turns into the
- * guest's (fs.c); real-time signals are the C library's and kvmse's (SIGRTMAX kicks the
- * syscall server). */
+ * guest's (fs.c); 32 and 33 are the host C library's, 64 (SIGRTMAX) kicks the syscall
+ * server. */
 static bool mirrored(int sig)
 {
 	return sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE && sig != SIGTRAP &&
-	       sig != SIGSYS && sig != SIGPIPE && sig != SIGKILL && sig != SIGSTOP && sig < 32;
+	       sig != SIGSYS && sig != SIGPIPE && sig != SIGKILL && sig != SIGSTOP &&
+	       (sig < 32 || (sig > 33 && sig < 64));
 }
 
 static bool ignored_by(const struct ksigaction *a, int sig)

@@ -1,7 +1,7 @@
 /* Signals from timers: they reach a program that makes no system call, and end or
  * restart a blocking call as Linux decides (SA_RESTART, EINTR, nanosleep's remainder).
- * tests/signals.sh sends SIGTERM to "spin" and "spin-handler" from outside, and SIGCONT
- * to "stop", which stops itself. */
+ * tests/signals.sh sends SIGTERM to "spin" and "spin-handler" from outside, SIGCONT
+ * to "stop", which stops itself, and signal 40, real-time, to "rt". */
 // run: busy
 // run: read-eintr
 // run: read-restart
@@ -69,6 +69,14 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		for (volatile unsigned long spins = 0;; spins++)
 			;       /* no system call: only a kick gets the program out of the VM */
+	} else if (!strcmp(m, "rt")) {
+		struct sigaction sa = { .sa_sigaction = on_info, .sa_flags = SA_SIGINFO };
+		sigemptyset(&sa.sa_mask);
+		CHECK(sigaction(40, &sa, NULL) == 0);
+		printf("ready\n");
+		fflush(stdout);
+		while (!alarms)
+			pause();
 	} else if (!strcmp(m, "stop")) {
 		signal(SIGCONT, on_alarm);
 		printf("ready\n");
