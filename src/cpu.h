@@ -3,6 +3,7 @@
 #define KVMSE_CPU_H
 #include "mem.h"
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The architectural state of the user program, as a kernel's pt_regs would hold it. */
 struct cpu_regs {
@@ -72,6 +73,9 @@ struct cpu_ops {
 	/* Make 'run' return CPU_INTERRUPT soon, at a point where the user state is whole
 	 * (a signal is waiting). Safe in a signal handler and from the server's thread. */
 	void (*kick)(struct cpu *c);
+	/* fork() of kvmse with the program: in the child, the model goes on with a copy of
+	 * itself in the state it stopped in. Returns as fork() does. */
+	pid_t (*fork)(struct cpu *c);
 	void (*destroy)(struct cpu *c);
 };
 

@@ -316,3 +316,96 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 		die_errno("%s", path);
 	return 0;
 }
+
+/* The "#!" line of a script: the interpreter and its one optional argument, as Linux
+ * splits it (fs/binfmt_script.c). False if 'buf' is no script. */
+static bool script_line(char *buf, size_t len, char **interp, char **arg)
+{
+	if (len < 2 || buf[0] != '#' || buf[1] != '!')
+		return false;
+	char *end = memchr(buf, '\n', len);
+	if (!end)
+		end = buf + len;
+	*end = 0;
+	char *s = buf + 2;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	*interp = s;
+	while (*s && *s != ' ' && *s != '\t')
+		s++;
+	if (*s)
+		*s++ = 0;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = 0;
+	*arg = *s ? s : NULL;
+	return **interp != 0;
+}
+
+/* The first bytes of 'path' (NUL-terminated in buf[n]); -errno as execve would give. */
+static long head(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	long n = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) || access(path, X_OK) < 0 ? -EACCES :
+		 pread(fd, buf, size - 1, 0);
+	if (n == -1)
+		n = -errno;
+	close(fd);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}
+
+int loader_script(char **path, char ***argv)
+{
+	for (int depth = 0; depth < 4; depth++) {
+		char buf[256], *interp, *arg;
+		long n = head(*path, buf, sizeof(buf));
+		if (n < 0 || !script_line(buf, (size_t)n, &interp, &arg))
+			return 0;
+		size_t argc = count(*argv);
+		char **v = xmalloc((argc + 3) * sizeof(char *));
+		size_t k = 0;
+		v[k++] = xstrdup(interp);
+		if (arg)
+			v[k++] = xstrdup(arg);
+		v[k++] = *path;
+		for (size_t i = 1; i < argc; i++)
+			v[k++] = (*argv)[i];
+		v[k] = NULL;
+		*path = v[0];
+		*argv = v;
+	}
+	return -ELOOP;
+}
+
+long loader_probe(const char *path)
+{
+	char buf[4096];
+	long n = head(path, buf, sizeof(buf));
+	char *interp, *arg;
+	if (n < 0)
+		return n;
+	if (script_line(buf, (size_t)n, &interp, &arg))
+		return 0;       /* its interpreter is looked at when it runs */
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+	if ((size_t)n < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64 ||
+	    (eh->e_type != ET_EXEC && eh->e_type != ET_DYN) || eh->e_phentsize != sizeof(Elf64_Phdr))
+		return -ENOEXEC;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		uint64_t off = eh->e_phoff + (uint64_t)i * sizeof(Elf64_Phdr);
+		if (off + sizeof(Elf64_Phdr) > (uint64_t)n)
+			break;
+		if (((Elf64_Phdr *)(buf + off))->p_type == PT_INTERP) {
+			pr_warn("%s: dynamically linked: kvmse runs static executables only", path);
+			return -ENOEXEC;
+		}
+	}
+	return 0;
+}

@@ -32,9 +32,11 @@ static void usage(FILE *f)
 	      "  --syscalls MODE   how system calls reach kvmse: 'exit' (a VM exit each),\n"
 	      "                    'exitless' (a shared page and a polling thread), or 'auto'\n"
 	      "                    (exitless when a spare core exists; the default)\n"
+	      "  -0 ARGV0          the program's argv[0] (default: PROGRAM)\n"
 	      "  -E VAR=VALUE      set VAR in the program's environment\n"
 	      "  -U VAR            remove VAR from the program's environment\n"
 	      "  --quiet           no warnings about unsupported system calls\n"
+	      "  --sigmask HEX     signals blocked at the start (kept across execve, as by Linux)\n"
 	      "  --help            this text\n"
 	      "  --version         kvmse's version\n", f);
 }
@@ -116,13 +118,15 @@ static void env_init(struct env *e)
 
 static int parse_args(int argc, char **argv, struct options *o, struct env *env)
 {
-	enum { OPT_STRACE = 256, OPT_STATS, OPT_MEMORY, OPT_SYSCALLS, OPT_QUIET, OPT_HELP, OPT_VERSION };
+	enum { OPT_STRACE = 256, OPT_STATS, OPT_MEMORY, OPT_SYSCALLS, OPT_QUIET, OPT_SIGMASK, OPT_HELP,
+	       OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "strace", no_argument, NULL, OPT_STRACE },
 		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "memory", required_argument, NULL, OPT_MEMORY },
 		{ "syscalls", required_argument, NULL, OPT_SYSCALLS },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "sigmask", required_argument, NULL, OPT_SIGMASK },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -130,13 +134,15 @@ static int parse_args(int argc, char **argv, struct options *o, struct env *env)
 	int c;
 	opterr = 0;
 	/* '+': options stop at PROGRAM; its own arguments are its business. */
-	while ((c = getopt_long(argc, argv, "+:E:U:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:0:E:U:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_STRACE: o->strace = true; break;
 		case OPT_STATS: o->stats_file = optarg; break;
 		case OPT_MEMORY: o->memory = parse_size(optarg); break;
 		case OPT_SYSCALLS: o->syscalls = parse_transport(optarg); break;
 		case OPT_QUIET: o->quiet = true; break;
+		case OPT_SIGMASK: o->sigmask = strtoull(optarg, NULL, 16); break;
+		case '0': o->argv0 = optarg; break;
 		case 'E': env_set(env, optarg); break;
 		case 'U': env_unset(env, optarg); break;
 		case OPT_HELP: usage(stdout); exit(0);
@@ -267,7 +273,15 @@ int main(int argc, char **argv)
 	p->sig.xsave_size = f.xsave_size;
 	p->sig.xfeatures = f.xfeatures;
 	struct cpu_regs regs;
-	loader_exec(p, prog, argv + first, env.v, &f, &regs);
+	static char **gargv;
+	char *path = argv[first];
+	gargv = argv + first;
+	if (opt.argv0)
+		gargv[0] = (char *)opt.argv0;
+	if (loader_script(&path, &gargv) < 0)
+		die_status(126, "%s: too many levels of #! interpreters", prog);
+	loader_exec(p, path, gargv, env.v, &f, &regs);
+	sig_set_mask(p, opt.sigmask);
 	p->cpu->ops->set_regs(p->cpu, &regs);
 	free(env.v);
 	bool exitless = opt.syscalls == TRANSPORT_EXITLESS || (opt.syscalls == TRANSPORT_AUTO && spare_core());

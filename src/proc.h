@@ -78,6 +78,8 @@ struct options {
 	const char *stats_file;
 	uint64_t memory;
 	enum transport syscalls;
+	const char *argv0;              /* -0: the program's argv[0] */
+	uint64_t sigmask;               /* --sigmask: the blocked signals it starts with */
 };
 
 /* A host copy of guest memory for one system call (sys/user.c). */
@@ -141,6 +143,11 @@ void mm_zero(struct proc *p, gva_t start, uint64_t len);
 
 /* loader.c */
 struct cpu_features;
+/* A "#!" script becomes its interpreter's run: *path and *argv rewritten as Linux does
+ * (up to 4 levels); 0, or -ELOOP. */
+int loader_script(char **path, char ***argv);
+/* Would execve of 'path' start here? 0, or the -errno it must fail with. */
+long loader_probe(const char *path);
 int loader_exec(struct proc *p, const char *path, char *const argv[], char *const envp[],
 		const struct cpu_features *f, struct cpu_regs *regs);
 

@@ -33,6 +33,8 @@ if [ -x "$BB" ] && dpkg -s busybox-static >/dev/null 2>&1; then
 	bb tar -cf - -C "$FIX" tree
 	"$BB" tar -cf "$FIX/t.tar" -C "$FIX" tree
 	bb tar -xvf "$FIX/t.tar"
+	bb sh -c 'seq 10000 | sort -rn | head -5 | md5sum'
+	bb sh "$TESTS/data/shell.sh"
 else
 	echo "SKIP busybox applets: /bin/busybox is not busybox-static (apt-get install busybox-static)"
 	skip=$((skip + 1))

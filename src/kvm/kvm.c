@@ -302,19 +302,17 @@ static void grow_hook(void *ctx, uint64_t top)
 	}
 }
 
-struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
+/* A VM (and /dev/kvm, open until the vCPU is set up), its descriptors out of the guest's reach. */
+static void new_vm(struct kvm_cpu *k)
 {
-	struct kvm_cpu *k = xcalloc(1, sizeof(*k));
-	k->cpu.ops = &kvm_cpu_ops;
-	k->cpu.mem = mem;
 	k->sys_fd = open_kvm();
 	fd_hide(&k->sys_fd);
 	k->vm_fd = KVM_IOCTL(k->sys_fd, KVM_CREATE_VM, 0);
 	fd_hide(&k->vm_fd);
-	mem->hook_ctx = k;
-	kvm_shim_setup(k);
-	mem->grow = grow_hook;
-	grow_hook(k, mem->free[0].start);
+}
+
+static void new_vcpu(struct kvm_cpu *k)
+{
 	k->vcpu_fd = KVM_IOCTL(k->vm_fd, KVM_CREATE_VCPU, 0);
 	fd_hide(&k->vcpu_fd);
 	int size = KVM_IOCTL(k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -330,20 +328,49 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 	k->s = k->sync_regs ? &k->run->s.regs.sregs : &k->local_s;
 	if (k->sync_regs)
 		k->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+}
 
+/* The vCPU's CPUID; returns the XCR0 it allows and sets the CR4 it needs. */
+static uint64_t set_cpuid(struct kvm_cpu *k, uint64_t *cr4)
+{
 	struct kvm_cpuid2 *cpuid = supported_cpuid(k->sys_fd);
-	uint64_t cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	uint64_t xcr0 = guest_xcr0(cpuid);
+	*cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	if (is_pvm())
 		pvm_restore_isa(cpuid, xcr0);
 	struct kvm_cpuid_entry2 *leaf7 = cpuid_find(cpuid, 7, 0);
 	if (leaf7 && (leaf7->ebx & 1))
-		cr4 |= CR4_FSGSBASE;
+		*cr4 |= CR4_FSGSBASE;
 	if (xcr0 & 1)
-		cr4 |= CR4_OSXSAVE;
+		*cr4 |= CR4_OSXSAVE;
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
+	return xcr0;
+}
 
+/* /dev/kvm is not needed once the vCPU exists, and unlike the VM and vCPU (anonymous
+ * inodes) a guest could reopen it through /proc/self/fd. */
+static void close_kvm(struct kvm_cpu *k)
+{
+	fd_unhide(&k->sys_fd);
+	if (close(k->sys_fd) < 0)
+		die_errno("close of /dev/kvm");
+	k->sys_fd = -1;
+}
+
+struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
+{
+	struct kvm_cpu *k = xcalloc(1, sizeof(*k));
+	k->cpu.ops = &kvm_cpu_ops;
+	k->cpu.mem = mem;
+	new_vm(k);
+	mem->hook_ctx = k;
+	kvm_shim_setup(k);
+	mem->grow = grow_hook;
+	grow_hook(k, mem->free[0].start);
+	new_vcpu(k);
+	uint64_t cr4;
+	uint64_t xcr0 = set_cpuid(k, &cr4);
 	kvm_slot_setup(k, 0);
 	mem->hook = pte_hook;
 	setup_sregs(k, cr4);
@@ -356,20 +383,13 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 	f->xsave_size = xsave_size(xcr0);
 	if (f->xsave_size > sizeof(((struct kvm_xsave *)0)->region))
 		die("this CPU's XSAVE state (%u bytes) needs KVM_GET_XSAVE2", f->xsave_size);
-	/* Not needed any more, and unlike the VM and vCPU (anonymous inodes) a guest could
-	 * reopen it through /proc/self/fd. */
-	fd_unhide(&k->sys_fd);
-	if (close(k->sys_fd) < 0)
-		die_errno("close of /dev/kvm");
-	k->sys_fd = -1;
+	close_kvm(k);
 	return &k->cpu;
 }
 
-void kvm_cpu_destroy(struct cpu *c)
+/* Give up the VM and vCPU descriptors and the kvm_run mapping. */
+static void release_vm(struct kvm_cpu *k)
 {
-	struct kvm_cpu *k = (struct kvm_cpu *)c;
-	if (k->server)
-		kvm_server_stop(k->server);
 	if (munmap(k->run, k->run_size) < 0)
 		die_errno("munmap of kvm_run");
 	int *fds[] = { &k->vcpu_fd, &k->vm_fd };
@@ -378,5 +398,59 @@ void kvm_cpu_destroy(struct cpu *c)
 		if (close(*fds[i]) < 0)
 			die_errno("close");
 	}
+}
+
+/*
+ * fork() for the guest: KVM serves a VM only to the process that made it, so the child
+ * makes its own over its (copy-on-write) copy of guest memory, whose page tables, shim
+ * and channel pages come along, and gives its vCPU the state the parent's has now.
+ */
+pid_t kvm_cpu_fork(struct cpu *c)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	static struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs;
+	struct kvm_regs regs = *k->r;
+	struct kvm_sregs sregs = *k->s;
+	KVM_IOCTL(k->vcpu_fd, KVM_GET_XSAVE, &xsave);
+	KVM_IOCTL(k->vcpu_fd, KVM_GET_XCRS, &xcrs);
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	/* The child: its server thread did not come along; the next exit-path call starts
+	 * another, and until then the program must not wait for one. */
+	if (k->server)
+		kvm_server_forget(k->server);
+	k->server = NULL;
+	k->chan[CH_AWAKE / 8] = 0;
+	k->chan[CH_STOP / 8] = 0;
+	atomic_store(&k->kicked, false);
+	release_vm(k);
+	struct mem *m = c->mem;
+	uint64_t visible = m->visible;
+	new_vm(k);
+	m->visible = 0;
+	k->nslots = 0;
+	grow_hook(k, visible);
+	new_vcpu(k);
+	uint64_t cr4;
+	set_cpuid(k, &cr4);
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_SREGS, &sregs);
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_XCRS, &xcrs);
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_XSAVE, &xsave);
+	setup_msrs(k);
+	*k->r = regs;
+	*k->s = sregs;
+	k->r_dirty = k->s_dirty = true;
+	close_kvm(k);
+	return 0;
+}
+
+void kvm_cpu_destroy(struct cpu *c)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	if (k->server)
+		kvm_server_stop(k->server);
+	release_vm(k);
 	free(k);
 }

@@ -492,5 +492,6 @@ const struct cpu_ops kvm_cpu_ops = {
 	.set_xsave = kvm_set_xsave,
 	.serve = kvm_serve,
 	.kick = kvm_kick,
+	.fork = kvm_cpu_fork,
 	.destroy = kvm_cpu_destroy,
 };

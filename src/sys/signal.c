@@ -232,6 +232,16 @@ void sig_force(struct proc *p, const struct ksiginfo *info)
 	unlock(s, &old);
 }
 
+void sig_forget_pending(struct proc *p)
+{
+	struct sigstate *s = &p->sig;
+	sigset_t old;
+	lock(s, &old);
+	s->nq = 0;
+	atomic_store(&s->pending, 0);
+	unlock(s, &old);
+}
+
 void sig_init(struct proc *p)
 {
 	struct sigstate *s = &p->sig;

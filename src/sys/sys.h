@@ -88,6 +88,8 @@ static inline pid_t sys_pid(const struct proc *p, uint64_t pid)
 /* The guest starts with kvmse's dispositions (ignored ones stay so across exec). */
 void sig_init(struct proc *p);
 void sig_set_mask(struct proc *p, uint64_t mask);
+/* A new process starts with no signal pending. */
+void sig_forget_pending(struct proc *p);
 void sig_set_action(struct proc *p, int sig, const struct ksigaction *act);
 /* Queue a signal for the guest; false if the queue is full. sig_force: a fault's, which
  * is delivered even if blocked or ignored (then by its default action). */

@@ -19,11 +19,9 @@ static const struct sys_entry table[] = {
 
 /* Names of the calls kvmse does not emulate yet, for the warning and strace. */
 static const char *const other_names[] = {
-	[29] = "shmget", [30] = "shmat", [31] = "shmctl",
-	[56] = "clone", [57] = "fork", [58] = "vfork", [59] = "execve", [64] = "semget",
+	[29] = "shmget", [30] = "shmat", [31] = "shmctl", [64] = "semget",
 	[78] = "getdents", [101] = "ptrace", [103] = "syslog", [105] = "setuid", [106] = "setgid",
-	[109] = "setpgid", [112] = "setsid", [161] = "chroot", [165] = "mount",
-	[247] = "waitid", [253] = "inotify_init", [322] = "execveat", [435] = "clone3",
+	[161] = "chroot", [165] = "mount", [253] = "inotify_init",
 };
 
 const char *sys_name(unsigned nr)
@@ -91,8 +89,9 @@ void sys_dispatch(struct proc *p, struct cpu_regs *r)
  * not see half done): they always stop the CPU. */
 static const unsigned need_cpu[] = {
 	9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 15 /* rt_sigreturn */,
-	25 /* mremap */, 60 /* exit */, 131 /* sigaltstack */, 158 /* arch_prctl */,
-	231 /* exit_group */,
+	25 /* mremap */, 56 /* clone */, 57 /* fork */, 58 /* vfork */, 59 /* execve */,
+	60 /* exit */, 131 /* sigaltstack */, 158 /* arch_prctl */, 231 /* exit_group */,
+	322 /* execveat */, 435 /* clone3 */,
 };
 
 bool sys_may_serve(unsigned nr)

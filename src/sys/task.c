@@ -191,13 +191,6 @@ long sys_getrandom(struct proc *p, const uint64_t a[6])
 	return HOST(SYS_getrandom, user_out(p, a[0], len), len, (unsigned)a[2]);
 }
 
-long sys_wait4(struct proc *p, const uint64_t a[6])
-{
-	(void)p;
-	(void)a;
-	return -ECHILD;         /* no children until fork is emulated */
-}
-
 /* A futex word lives in guest memory; the host kernel sleeps on its host address. */
 long sys_futex(struct proc *p, const uint64_t a[6])
 {

@@ -1,0 +1,249 @@
+/* process.c - processes: fork, vfork and clone of a new process (a copy of kvmse with
+ * its own VM), execve (kvmse runs again, with the new program), wait, process groups. */
+#include "sys.h"
+#include "../util.h"
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define HOST(...) sys_ret(syscall(__VA_ARGS__))
+
+/* What clone may ask of a new process here (CLONE_VM only with CLONE_VFORK, as
+ * posix_spawn does: the child gets a copy, which it leaves by execve or exit at once). */
+#define PROCESS_FLAGS (CSIGNAL | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
+		       CLONE_CHILD_CLEARTID | CLONE_SETTLS)
+
+/* Block until the vfork child has left kvmse's image: its end of 'done' closes at execve
+ * (close-on-exec) or exit. */
+static void wait_vfork_child(int done[2])
+{
+	char c;
+	fd_unhide(&done[1]);
+	close(done[1]);
+	while (read(done[0], &c, 1) < 0 && errno == EINTR)
+		;
+	fd_unhide(&done[0]);
+	close(done[0]);
+}
+
+static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t ctid, uint64_t tls)
+{
+	if ((flags & ~(uint64_t)PROCESS_FLAGS & ~(uint64_t)CLONE_VM) ||
+	    ((flags & CLONE_VM) && !(flags & CLONE_VFORK))) {
+		if (!p->opt->quiet)
+			pr_warn("threads (clone with flags %#llx) are not supported yet: ENOSYS",
+				(unsigned long long)flags);
+		return -ENOSYS;
+	}
+	int done[2] = { -1, -1 };
+	if ((flags & CLONE_VFORK) && pipe2(done, O_CLOEXEC) < 0)
+		return -errno;
+	if (flags & CLONE_VFORK) {
+		fd_hide(&done[0]);
+		fd_hide(&done[1]);
+	}
+	/* Host signals wait until the child has its own VM and an empty queue: one sent to
+	 * it right away is its own, and must neither be dropped nor kick a vCPU half made. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pid_t pid = p->cpu->ops->fork(p->cpu);
+	long e = pid < 0 ? -errno : 0;
+	if (pid == 0)
+		sig_forget_pending(p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		if (flags & CLONE_VFORK)
+			wait_vfork_child(done);
+		return e;
+	}
+	if (pid == 0) {
+		struct cpu_regs *r = p->regs;
+		p->tid = (pid_t)syscall(SYS_gettid);
+		if (pthread_getcpuclockid(pthread_self(), &p->cpu_clock))
+			die("cannot find kvmse's CPU-time clock");
+		if (flags & CLONE_VFORK) {
+			fd_unhide(&done[0]);
+			close(done[0]);
+		}
+		if (stack)
+			r->rsp = stack;
+		if (flags & CLONE_SETTLS)
+			r->fs_base = tls;
+		if ((flags & CLONE_CHILD_SETTID) && mem_write(&p->mem, ctid, &p->tid, 4) < 0)
+			pr_warn("clone: cannot store the child's tid");
+		if (flags & CLONE_CHILD_CLEARTID)
+			p->clear_child_tid = ctid;
+		return 0;
+	}
+	if (flags & CLONE_PARENT_SETTID)
+		mem_write(&p->mem, ptid, &pid, 4);
+	if (flags & CLONE_VFORK)
+		wait_vfork_child(done);
+	return pid;
+}
+
+long sys_fork(struct proc *p, const uint64_t a[6])
+{
+	(void)a;
+	return new_process(p, SIGCHLD, 0, 0, 0, 0);
+}
+
+long sys_vfork(struct proc *p, const uint64_t a[6])
+{
+	(void)a;
+	return new_process(p, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+}
+
+/* x86-64's order: flags, stack, parent_tid, child_tid, tls. */
+long sys_clone(struct proc *p, const uint64_t a[6])
+{
+	return new_process(p, a[0], a[1], a[2], a[3], a[4]);
+}
+
+long sys_clone3(struct proc *p, const uint64_t a[6])
+{
+	struct clone_args ca = { 0 };
+	if (a[1] < 64 || a[1] > 4096)       /* CLONE_ARGS_SIZE_VER0 */
+		return -EINVAL;
+	if (mem_read(&p->mem, &ca, a[0], MIN(a[1], sizeof(ca))) < 0)
+		return -EFAULT;
+	if (ca.exit_signal > 64 || (ca.flags & 0xff))
+		return -EINVAL;
+	gva_t stack = ca.stack ? ca.stack + ca.stack_size : 0;
+	return new_process(p, ca.flags | ca.exit_signal, stack, ca.parent_tid, ca.child_tid, ca.tls);
+}
+
+/* The guest's NULL-terminated array of strings at 'va', copied. */
+static long read_strings(struct proc *p, gva_t va, char ***out)
+{
+	size_t n = 0, cap = 16;
+	char **v = xmalloc(cap * sizeof(char *));
+	long rc = 0;
+	for (; va; n++) {
+		uint64_t s;
+		if (mem_read(&p->mem, &s, va + n * 8, 8) < 0) {
+			rc = -EFAULT;
+			break;
+		}
+		if (!s)
+			break;
+		if (n + 2 > cap)
+			v = xrealloc(v, (cap *= 2) * sizeof(char *));
+		char buf[PATH_MAX * 8];
+		bool nul;
+		size_t len = mem_read_prefix(&p->mem, buf, s, sizeof(buf), &nul);
+		if (!nul) {
+			rc = len == sizeof(buf) ? -E2BIG : -EFAULT;
+			break;
+		}
+		v[n] = xstrdup(buf);
+	}
+	v[n] = NULL;
+	*out = v;
+	return rc;
+}
+
+static void free_strings(char **v)
+{
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * execve: the new program runs in a new kvmse (the process tree stays inside kvmse), with
+ * the same options, the program's argv[0] and its blocked signals. kvmse first checks
+ * what the kernel would, so a call that must fail returns to the caller.
+ */
+static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
+{
+	if (sys_is_self_exe(path))
+		path = p->exe;
+	char **argv, **envp;
+	long rc = read_strings(p, argv_va, &argv);
+	long rc2 = read_strings(p, envp_va, &envp);
+	if (!rc)
+		rc = rc2;
+	if (!rc)
+		rc = loader_probe(path);
+	if (!rc) {
+		size_t argc = 0;
+		while (argv[argc])
+			argc++;
+		const char **v = xcalloc(argc + 16, sizeof(char *));
+		char mask[32], memory[32];
+		size_t k = 0;
+		static const char *const modes[] = { "auto", "exit", "exitless" };
+		v[k++] = "kvmse";
+		v[k++] = "--syscalls";
+		v[k++] = modes[p->opt->syscalls];
+		snprintf(mask, sizeof(mask), "%llx", (unsigned long long)atomic_load(&p->sig.mask));
+		v[k++] = "--sigmask";
+		v[k++] = mask;
+		if (p->opt->memory) {
+			snprintf(memory, sizeof(memory), "%llu", (unsigned long long)p->opt->memory);
+			v[k++] = "--memory";
+			v[k++] = memory;
+		}
+		if (p->opt->strace)
+			v[k++] = "--strace";
+		if (p->opt->quiet)
+			v[k++] = "--quiet";
+		if (argc) {
+			v[k++] = "-0";
+			v[k++] = argv[0];
+		}
+		v[k++] = "--";
+		v[k++] = path;
+		for (size_t i = 1; i < argc; i++)
+			v[k++] = argv[i];
+		execve("/proc/self/exe", (char *const *)v, envp);
+		rc = -errno;
+		free(v);
+	}
+	free_strings(argv);
+	free_strings(envp);
+	return rc;
+}
+
+long sys_execve(struct proc *p, const uint64_t a[6])
+{
+	const char *path = user_path(p, a[0], 0);
+	if (!path || !user_path_whole(path, 0))
+		return -EFAULT;
+	return exec(p, path, a[1], a[2]);
+}
+
+long sys_execveat(struct proc *p, const uint64_t a[6])
+{
+	const char *path = user_path(p, a[1], 0);
+	if (!path || !user_path_whole(path, 0))
+		return -EFAULT;
+	if ((int)a[0] == AT_FDCWD || path[0] == '/')
+		return exec(p, path, a[2], a[3]);
+	char full[PATH_MAX];
+	snprintf(full, sizeof(full), "/proc/self/fd/%d/%s", user_fd(a[0]), path);
+	return exec(p, full, a[2], a[3]);
+}
+
+/* Children are kvmse processes too: the host's own wait calls see them as they are. */
+long sys_wait4(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_wait4, (pid_t)a[0], user_out(p, a[1], sizeof(int)), (int)a[2],
+		    user_out(p, a[3], sizeof(struct rusage)));
+}
+
+long sys_waitid(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_waitid, (int)a[0], (pid_t)a[1], user_out(p, a[2], sizeof(siginfo_t)), (int)a[3],
+		    user_out(p, a[4], sizeof(struct rusage)));
+}
+
+long sys_setpgid(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_setpgid, (pid_t)a[0], (pid_t)a[1]); }
+long sys_setsid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return HOST(SYS_setsid); }

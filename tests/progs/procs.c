@@ -1,0 +1,143 @@
+/* Processes: fork with pipes and exit statuses, a bounded fork bomb, vfork + execve,
+ * posix_spawn, execve of a #! script and of a missing file, death by a signal. */
+// run: fork
+// run: bomb
+// run: vfork-exec
+// run: spawn
+// run: script
+// run: exec-fail
+// run: signal-status
+// run: exec-self
+#include "common.h"
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void show_status(const char *who, int st)
+{
+	if (WIFEXITED(st))
+		printf("%s exited %d\n", who, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		printf("%s killed by signal %d\n", who, WTERMSIG(st));
+	else
+		printf("%s status %#x\n", who, st);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "child")) {
+		printf("child runs with %s, parent is the same: %d\n", argv[2], 1);
+		return 7;
+	}
+	CHECK(argc == 2);
+	const char *m = argv[1];
+	int st;
+	if (!strcmp(m, "fork")) {
+		int fds[2];
+		CHECK(pipe(fds) == 0);
+		fflush(stdout);
+		pid_t me = getpid(), pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			char msg[64];
+			int n = snprintf(msg, sizeof(msg), "hello from the child, ppid ok %d", getppid() == me);
+			CHECK(write(fds[1], msg, n) == n);
+			_exit(42);
+		}
+		close(fds[1]);
+		char buf[64] = { 0 };
+		CHECK(read(fds[0], buf, sizeof(buf) - 1) > 0);
+		printf("parent read: %s\n", buf);
+		CHECK(waitpid(pid, &st, 0) == pid);
+		show_status("child", st);
+		SHOW(waitpid(-1, &st, WNOHANG));
+	} else if (!strcmp(m, "bomb")) {
+		int sum = 0;
+		for (int i = 0; i < 50; i++) {
+			pid_t pid = fork();
+			CHECK(pid >= 0);
+			if (pid == 0)
+				_exit(i % 7);
+		}
+		for (int i = 0; i < 50; i++) {
+			CHECK(wait(&st) > 0);
+			sum += WEXITSTATUS(st);
+		}
+		printf("50 children, statuses sum %d\n", sum);
+		SHOW(wait(&st));
+	} else if (!strcmp(m, "vfork-exec")) {
+		fflush(stdout);
+		pid_t pid = vfork();
+		if (pid == 0) {
+			char *args[] = { "renamed", "child", "vfork", NULL };
+			execve("/proc/self/exe", args, environ);
+			_exit(99);
+		}
+		CHECK(waitpid(pid, &st, 0) == pid);
+		show_status("vfork child", st);
+	} else if (!strcmp(m, "spawn")) {
+		fflush(stdout);
+		pid_t pid;
+		char *args[] = { "spawned", "child", "posix_spawn", NULL };
+		SHOW(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args, environ));
+		CHECK(waitpid(pid, &st, 0) == pid);
+		show_status("spawned", st);
+	} else if (!strcmp(m, "script")) {
+		/* a script whose interpreter is this program, with one argument */
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		CHECK(n > 0);
+		self[n] = 0;
+		FILE *f = fopen("script.tmp", "w");
+		CHECK(f);
+		fprintf(f, "#!%s child\necho not a shell\n", self);
+		fclose(f);
+		CHECK(chmod("script.tmp", 0755) == 0);
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			char *args[] = { "script.tmp", NULL };
+			execve("./script.tmp", args, environ);
+			_exit(99);
+		}
+		CHECK(waitpid(pid, &st, 0) == pid);
+		show_status("script", st);
+		unlink("script.tmp");
+	} else if (!strcmp(m, "exec-fail")) {
+		char *args[] = { "x", NULL };
+		SHOW(execve("/nonexistent/program", args, environ));
+		SHOW(execve("/etc/passwd", args, environ));
+		SHOW(execve("/", args, environ));
+		SHOW(execve(NULL, args, environ));
+		printf("still here\n");
+	} else if (!strcmp(m, "signal-status")) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			raise(SIGUSR1);
+			_exit(0);
+		}
+		CHECK(waitpid(pid, &st, 0) == pid);
+		show_status("child", st);
+		pid = fork();
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+		kill(pid, SIGTERM);
+		CHECK(waitpid(pid, &st, 0) == pid);
+		show_status("paused child", st);
+	} else if (!strcmp(m, "exec-self")) {
+		fflush(stdout);
+		char *args[] = { "again", "child", "execve", NULL };
+		execve("/proc/self/exe", args, environ);
+		printf("not reached\n");
+	}
+	return 0;
+}
