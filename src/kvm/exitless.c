@@ -288,8 +288,3 @@ void kvm_server_stop(struct kvm_server *s)
 	s->k->cpu.stats.served += atomic_load(&s->answered);
 	free(s);
 }
-
-void kvm_server_forget(struct kvm_server *s)
-{
-	free(s);
-}

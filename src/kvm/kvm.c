@@ -414,15 +414,16 @@ pid_t kvm_cpu_fork(struct cpu *c)
 	struct kvm_sregs sregs = *k->s;
 	KVM_IOCTL(k->vcpu_fd, KVM_GET_XSAVE, &xsave);
 	KVM_IOCTL(k->vcpu_fd, KVM_GET_XCRS, &xcrs);
+	/* kvmse forks with one thread: the server stops (the next exit-path call starts it
+	 * again, in each process), so no lock is held across the fork by a thread the child
+	 * will not have. */
+	if (k->server) {
+		kvm_server_stop(k->server);
+		k->server = NULL;
+	}
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	/* The child: its server thread did not come along; the next exit-path call starts
-	 * another, and until then the program must not wait for one. */
-	if (k->server)
-		kvm_server_forget(k->server);
-	k->server = NULL;
-	k->chan[CH_AWAKE / 8] = 0;
 	k->chan[CH_STOP / 8] = 0;
 	atomic_store(&k->kicked, false);
 	release_vm(k);

@@ -80,8 +80,6 @@ void kvm_server_drain(struct kvm_server *s);
  * it stands down (exitless did not pay lately). */
 void kvm_server_kick(struct kvm_server *s);
 void kvm_server_stop(struct kvm_server *s);
-/* In the child of a fork, where the server's thread does not exist. */
-void kvm_server_forget(struct kvm_server *s);
 pid_t kvm_cpu_fork(struct cpu *c);
 
 /* Apply the page-table edit queue now, in the middle of a system call (vcpu.c). */
