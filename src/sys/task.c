@@ -191,22 +191,35 @@ long sys_getrandom(struct proc *p, const uint64_t a[6])
 	return HOST(SYS_getrandom, user_out(p, a[0], len), len, (unsigned)a[2]);
 }
 
-/* A futex word lives in guest memory; the host kernel sleeps on its host address. */
+/* A futex word lives in guest memory; the host kernel sleeps on its host address. The
+ * word must be the guest's memory itself, never a copy: other waiters share it. A word
+ * kvmse cannot reach (or misaligned) becomes an address the host kernel refuses alike. */
+static void *futex_word(struct proc *p, uint64_t va, enum mem_access acc)
+{
+	void *w = (va & 3) ? (void *)(uintptr_t)va : mem_ptr(&p->mem, va, 4, acc);
+	return w ? w : user_buf_poison();
+}
+
 long sys_futex(struct proc *p, const uint64_t a[6])
 {
 	int op = (int)a[1] & FUTEX_CMD_MASK;
-	/* The word must be the guest's memory itself, never a copy: other waiters share it. */
-	void *uaddr = (a[0] & 3) ? (void *)(uintptr_t)a[0] : mem_ptr(&p->mem, a[0], 4, MEM_READ);
-	if (!uaddr)
-		uaddr = user_in(p, a[0], 4);
 	switch (op) {
 	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET:
-		return HOST(SYS_futex, uaddr, (int)a[1], (uint32_t)a[2],
+		return HOST(SYS_futex, futex_word(p, a[0], MEM_READ), (int)a[1], (uint32_t)a[2],
 			    user_in(p, a[3], sizeof(struct timespec)), NULL, (uint32_t)a[5]);
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
-		return HOST(SYS_futex, uaddr, (int)a[1], (int)a[2], NULL, NULL, (uint32_t)a[5]);
+		return HOST(SYS_futex, futex_word(p, a[0], MEM_READ), (int)a[1], (int)a[2], NULL, NULL,
+			    (uint32_t)a[5]);
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+		/* the fourth argument is a count here, not a pointer */
+		return HOST(SYS_futex, futex_word(p, a[0], MEM_READ), (int)a[1], (int)a[2], a[3],
+			    futex_word(p, a[4], MEM_READ), (uint32_t)a[5]);
+	case FUTEX_WAKE_OP:
+		return HOST(SYS_futex, futex_word(p, a[0], MEM_READ), (int)a[1], (int)a[2], a[3],
+			    futex_word(p, a[4], MEM_WRITE), (uint32_t)a[5]);
 	default:
 		return -ENOSYS;
 	}

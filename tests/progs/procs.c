@@ -8,6 +8,7 @@
 // run: exec-fail
 // run: signal-status
 // run: exec-self
+// run: exec-signals
 #include "common.h"
 #include <fcntl.h>
 #include <signal.h>
@@ -28,8 +29,27 @@ static void show_status(const char *who, int st)
 		printf("%s status %#x\n", who, st);
 }
 
+static void show_status_handler(int sig)
+{
+	(void)sig;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "child-signals")) {
+		/* what execve kept: ignored stays ignored, a handler is the default again,
+		 * the mask and the argv[0] the caller gave */
+		struct sigaction sa;
+		sigaction(SIGUSR1, NULL, &sa);
+		printf("USR1 ignored %d\n", sa.sa_handler == SIG_IGN);
+		sigaction(SIGUSR2, NULL, &sa);
+		printf("USR2 default %d\n", sa.sa_handler == SIG_DFL);
+		sigset_t cur;
+		sigprocmask(SIG_BLOCK, NULL, &cur);
+		printf("HUP blocked %d, INT blocked %d, argv[0] %s\n", sigismember(&cur, SIGHUP),
+		       sigismember(&cur, SIGINT), argv[0]);
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "child")) {
 		printf("child runs with %s, parent is the same: %d\n", argv[2], 1);
 		return 7;
@@ -133,6 +153,17 @@ int main(int argc, char **argv)
 		kill(pid, SIGTERM);
 		CHECK(waitpid(pid, &st, 0) == pid);
 		show_status("paused child", st);
+	} else if (!strcmp(m, "exec-signals")) {
+		signal(SIGUSR1, SIG_IGN);
+		signal(SIGUSR2, show_status_handler);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGHUP);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		fflush(stdout);
+		char *args[] = { "exec-signals-argv0", "child-signals", NULL };
+		execve("/proc/self/exe", args, environ);
+		printf("not reached\n");
 	} else if (!strcmp(m, "exec-self")) {
 		fflush(stdout);
 		char *args[] = { "again", "child", "execve", NULL };
