@@ -36,7 +36,7 @@ static void usage(FILE *f)
 	      "  -E VAR=VALUE      set VAR in the program's environment\n"
 	      "  -U VAR            remove VAR from the program's environment\n"
 	      "  --quiet           no warnings about unsupported system calls\n"
-	      "  --sigmask HEX     signals blocked at the start (kept across execve, as by Linux)\n"
+
 	      "  --help            this text\n"
 	      "  --version         kvmse's version\n", f);
 }
@@ -118,15 +118,13 @@ static void env_init(struct env *e)
 
 static int parse_args(int argc, char **argv, struct options *o, struct env *env)
 {
-	enum { OPT_STRACE = 256, OPT_STATS, OPT_MEMORY, OPT_SYSCALLS, OPT_QUIET, OPT_SIGMASK, OPT_HELP,
-	       OPT_VERSION };
+	enum { OPT_STRACE = 256, OPT_STATS, OPT_MEMORY, OPT_SYSCALLS, OPT_QUIET, OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "strace", no_argument, NULL, OPT_STRACE },
 		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "memory", required_argument, NULL, OPT_MEMORY },
 		{ "syscalls", required_argument, NULL, OPT_SYSCALLS },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
-		{ "sigmask", required_argument, NULL, OPT_SIGMASK },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -141,7 +139,6 @@ static int parse_args(int argc, char **argv, struct options *o, struct env *env)
 		case OPT_MEMORY: o->memory = parse_size(optarg); break;
 		case OPT_SYSCALLS: o->syscalls = parse_transport(optarg); break;
 		case OPT_QUIET: o->quiet = true; break;
-		case OPT_SIGMASK: o->sigmask = strtoull(optarg, NULL, 16); break;
 		case '0': o->argv0 = optarg; break;
 		case 'E': env_set(env, optarg); break;
 		case 'U': env_unset(env, optarg); break;
@@ -268,10 +265,13 @@ int main(int argc, char **argv)
 	p->rlim_as = getrlimit(RLIMIT_AS, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
 	p->rlim_data = getrlimit(RLIMIT_DATA, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
 
-	struct cpu_features f = { .hwcap = host_auxv(AT_HWCAP), .minsigstksz = host_auxv(AT_MINSIGSTKSZ) };
-	p->cpu = kvm_cpu_create(&p->mem, &f);
-	p->sig.xsave_size = f.xsave_size;
-	p->sig.xfeatures = f.xfeatures;
+	struct cpu_features *f = &p->features;
+	f->hwcap = host_auxv(AT_HWCAP);
+	f->minsigstksz = host_auxv(AT_MINSIGSTKSZ);
+	p->cpu = kvm_cpu_create(&p->mem, f);
+	p->sig.xsave_size = f->xsave_size;
+	p->sig.xfeatures = f->xfeatures;
+	p->vfork_done = -1;
 	struct cpu_regs regs;
 	static char **gargv;
 	char *path = argv[first];
@@ -280,8 +280,7 @@ int main(int argc, char **argv)
 		gargv[0] = (char *)opt.argv0;
 	if (loader_script(&path, &gargv) < 0)
 		die_status(126, "%s: too many levels of #! interpreters", prog);
-	loader_exec(p, path, gargv, env.v, &f, &regs);
-	sig_set_mask(p, opt.sigmask);
+	loader_exec(p, path, gargv, env.v, f, &regs);
 	p->cpu->ops->set_regs(p->cpu, &regs);
 	free(env.v);
 	bool exitless = opt.syscalls == TRANSPORT_EXITLESS || (opt.syscalls == TRANSPORT_AUTO && spare_core());

@@ -137,6 +137,15 @@ uint64_t *mem_pte(struct mem *m, gva_t va, bool create)
 	return walk(m, va, 1, create);
 }
 
+void mem_new_root(struct mem *m)
+{
+	gpa_t root = mem_alloc_page(m);
+	/* the upper half (shim, direct map, entry slots) is shared, the lower starts empty */
+	memcpy((uint8_t *)mem_hva(m, root) + PAGE_SIZE / 2, (uint8_t *)mem_hva(m, m->root) + PAGE_SIZE / 2,
+	       PAGE_SIZE / 2);
+	m->root = root;
+}
+
 void mem_map_large(struct mem *m, gva_t va, gpa_t gpa, uint64_t flags)
 {
 	*walk(m, va, 2, true) = gpa | flags | PTE_PS | PTE_P | PTE_A | PTE_D;

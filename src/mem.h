@@ -64,6 +64,13 @@ gpa_t mem_alloc_page(struct mem *m);
 
 /* The leaf entry for 'va', creating the upper levels if 'create' (upper flags U|W|P). */
 uint64_t *mem_pte(struct mem *m, gva_t va, bool create);
+/*
+ * A new PML4 with the old one's upper half and an empty lower half (execve: a new address
+ * space). The CPU model switches CR3 to it before the program runs again, so the old
+ * user tables need no edit the CPU must see; they are not freed (page-table pages never
+ * are: no stale shadow of one can come back).
+ */
+void mem_new_root(struct mem *m);
 /* Map a 2 MiB page (used for the direct map). */
 void mem_map_large(struct mem *m, gva_t va, gpa_t gpa, uint64_t flags);
 /* Set the leaf entry for 'va'; a change to a present entry goes through the hook. */

@@ -292,6 +292,15 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 	return 0;
 }
 
+void mm_reset(struct proc *p)
+{
+	mem_pte_hook hook = p->mem.hook;
+	p->mem.hook = NULL;     /* (edits of a tree about to be left) */
+	mm_unmap(p, 0, 1ULL << 47);     /* all of user memory */
+	p->mem.hook = hook;
+	mem_new_root(&p->mem);
+}
+
 void mm_past_eof(struct proc *p, gva_t start, uint64_t len)
 {
 	depopulate(p, start, start + len);

@@ -79,7 +79,6 @@ struct options {
 	uint64_t memory;
 	enum transport syscalls;
 	const char *argv0;              /* -0: the program's argv[0] */
-	uint64_t sigmask;               /* --sigmask: the blocked signals it starts with */
 };
 
 /* A host copy of guest memory for one system call (sys/user.c). */
@@ -103,6 +102,8 @@ struct proc {
 	gva_t stack_top;
 	uint64_t rlim_stack, rlim_as, rlim_data;
 	char *exe;                      /* absolute host path: /proc/self/exe */
+	struct cpu_features features;   /* what the loader tells a new program (auxv) */
+	int vfork_done;                 /* a vfork child's end of its parent's pipe, or -1 */
 	/* The guest thread's identity: that of the host thread running its vCPU, whichever
 	 * host thread runs a call (the syscall server is another). */
 	pid_t tid;
@@ -132,6 +133,8 @@ struct vma *mm_find(struct proc *p, gva_t va);
  * or MM_SIGBUS (a file mapping's page past the end of the file). */
 #define MM_SIGBUS (-1)
 int mm_fault(struct proc *p, gva_t addr, bool write, bool exec);
+/* execve: no mapping left, and a new page-table tree (mem_new_root). */
+void mm_reset(struct proc *p);
 /* Pages [start, start+len) of a file mapping lie past the end of the file: access is SIGBUS. */
 void mm_past_eof(struct proc *p, gva_t start, uint64_t len);
 /* Move [old, old+len) to [new, new+len), keeping its pages. */

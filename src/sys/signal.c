@@ -232,6 +232,21 @@ void sig_force(struct proc *p, const struct ksiginfo *info)
 	unlock(s, &old);
 }
 
+void sig_exec(struct proc *p)
+{
+	struct sigstate *s = &p->sig;
+	for (int sig = 1; sig <= 64; sig++) {
+		if (s->act[sig].handler == SIG_IGN_V || s->act[sig].handler == SIG_DFL_V)
+			continue;
+		struct ksigaction dfl = { .handler = SIG_DFL_V };
+		sig_set_action(p, sig, &dfl);
+	}
+	s->ss_sp = s->ss_size = 0;
+	s->ss_flags = 0;
+	s->restore_mask = false;
+	s->trapno = s->err = s->cr2 = 0;
+}
+
 void sig_forget_pending(struct proc *p)
 {
 	struct sigstate *s = &p->sig;

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <limits.h>
 
+#define TASK_SIZE 0x7ffffffff000ULL     /* the top of user memory */
+
 typedef long (*sys_handler)(struct proc *p, const uint64_t a[6]);
 
 #define SC(nr, name, fmt) long sys_##name(struct proc *p, const uint64_t a[6]);
@@ -108,6 +110,10 @@ long sys_self_signal(struct proc *p, int sig);
 /* sigframe.c: on the way back to the program, after a stop of the CPU, deliver what is
  * deliverable; 'nr' is the system call just completed (its result in rax), or -1. */
 void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr);
+/* The FPU state a signal handler or a new program starts with (fpu__clear_user_states). */
+void sig_init_fpu(struct proc *p);
+/* execve: handlers become the default again; the alternate stack is gone. */
+void sig_exec(struct proc *p);
 /* Turn the CPU's exception into the signal Linux sends for it (or grow the stack). */
 void sig_fault(struct proc *p, const struct cpu_regs *r, const struct cpu_event *ev);
 
