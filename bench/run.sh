@@ -77,15 +77,6 @@ qe=$(q median_out "$QEMU" $B/calls signal 200000)
 printf '%-34s %10s %10s %10s %10s %9s %9s\n' "    raise+handler+sigreturn" "$nat" "$ex" "$el" "$qe" \
 	"$(ratio "$el" "$nat")x" "$( [ "$qe" = - ] && echo - || echo "$(ratio "$qe" "$nat")x")"
 
-# (g) processes: fork + execve of a static hello + wait, per round (the child runs under
-# the same tool: kvmse's execve runs kvmse again; under qemu, the child execs qemu).
-H=$(realpath $B/hello)
-nat=$(median_out $B/spawn 200 "$H")
-kv=$(RUNS=3 median_out "$KVMSE" $B/spawn 200 "$H")
-qe=$( [ -n "$QEMU" ] && RUNS=3 median_out "$QEMU" $B/spawn 200 "$QEMU" "$H" || echo -)
-echo
-row "(g) fork+exec+wait hello, ms" ms "$nat" "$kv" "$qe"
-
 # (f) programs that live on system calls: wall and CPU (user + system) seconds, medians.
 # Every stage of a pipeline runs under the tool measured.
 BB=$(command -v busybox)
@@ -119,3 +110,12 @@ printf '%-34s %11s %11s %11s %11s %9s %9s\n' "(f) wall/cpu s" native exit exitle
 prog_row "find /usr -name '*.h' | wc -l" '$T $BB find /usr -name "*.h" | $T $BB wc -l'
 prog_row "dd 100M bs=4k | sha256sum" '$T $BB dd if=$B/100m.bin bs=4k | $T $BB sha256sum'
 prog_row "ls -lR /usr/share/doc" '$T $BB ls -lR /usr/share/doc'
+
+# (g) processes: fork + execve of a static hello + wait, per round (the child runs under
+# the same tool: kvmse's execve runs kvmse again; under qemu, the child execs qemu).
+H=$(realpath $B/hello)
+nat=$(median_out $B/spawn 200 "$H")
+kv=$(RUNS=3 median_out "$KVMSE" $B/spawn 200 "$H")
+qe=$( [ -n "$QEMU" ] && RUNS=3 median_out "$QEMU" $B/spawn 200 "$QEMU" "$H" || echo -)
+echo
+row "(g) fork+exec+wait hello, ms" ms "$nat" "$kv" "$qe"
