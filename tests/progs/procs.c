@@ -9,6 +9,7 @@
 // run: signal-status
 // run: exec-self
 // run: exec-signals
+// run: sigchld
 #include "common.h"
 #include <fcntl.h>
 #include <signal.h>
@@ -32,6 +33,16 @@ static void show_status(const char *who, int st)
 static void show_status_handler(int sig)
 {
 	(void)sig;
+}
+
+static volatile sig_atomic_t chld_code, chld_status, chld_from_child;
+
+static void on_chld(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig; (void)ctx;
+	chld_code = si->si_code;
+	chld_status = si->si_status;
+	chld_from_child = si->si_pid > 0;
 }
 
 int main(int argc, char **argv)
@@ -165,6 +176,24 @@ int main(int argc, char **argv)
 		char *args[] = { "exec-signals-argv0", "child-signals", NULL };
 		execve("/proc/self/exe", args, environ);
 		printf("not reached\n");
+	} else if (!strcmp(m, "sigchld")) {
+		struct sigaction sa = { .sa_sigaction = on_chld, .sa_flags = SA_SIGINFO };
+		sigemptyset(&sa.sa_mask);
+		CHECK(sigaction(SIGCHLD, &sa, NULL) == 0);
+		sigset_t block, empty;
+		sigemptyset(&block);
+		sigaddset(&block, SIGCHLD);
+		sigemptyset(&empty);
+		sigprocmask(SIG_BLOCK, &block, NULL);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(3);
+		while (!chld_code)
+			sigsuspend(&empty);
+		printf("SIGCHLD: code %d (CLD_EXITED %d), status %d, from the child %d\n", chld_code,
+		       chld_code == CLD_EXITED, chld_status, chld_from_child);
+		CHECK(waitpid(pid, &st, 0) == pid);
+		show_status("child", st);
 	} else if (!strcmp(m, "exec-self")) {
 		fflush(stdout);
 		char *args[] = { "again", "child", "execve", NULL };
