@@ -361,19 +361,26 @@ static long head(const char *path, char *buf, size_t size)
 	return n;
 }
 
-int loader_script(char **path, char ***argv)
+static void *own(struct script *s, void *ptr)
 {
+	s->owned[s->n++] = ptr;
+	return ptr;
+}
+
+int loader_script(char **path, char ***argv, struct script *s)
+{
+	s->n = 0;
 	for (int depth = 0; depth < 4; depth++) {
 		char buf[256], *interp, *arg;
 		long n = head(*path, buf, sizeof(buf));
 		if (n < 0 || !script_line(buf, (size_t)n, &interp, &arg))
 			return 0;
 		size_t argc = count(*argv);
-		char **v = xmalloc((argc + 3) * sizeof(char *));
+		char **v = own(s, xmalloc((argc + 3) * sizeof(char *)));
 		size_t k = 0;
-		v[k++] = xstrdup(interp);
+		v[k++] = own(s, xstrdup(interp));
 		if (arg)
-			v[k++] = xstrdup(arg);
+			v[k++] = own(s, xstrdup(arg));
 		v[k++] = *path;
 		for (size_t i = 1; i < argc; i++)
 			v[k++] = (*argv)[i];
@@ -382,6 +389,12 @@ int loader_script(char **path, char ***argv)
 		*argv = v;
 	}
 	return -ELOOP;
+}
+
+void loader_script_free(struct script *s)
+{
+	while (s->n)
+		free(s->owned[--s->n]);
 }
 
 long loader_probe(const char *path)

@@ -273,14 +273,14 @@ int main(int argc, char **argv)
 	p->sig.xfeatures = f->xfeatures;
 	p->vfork_done = -1;
 	struct cpu_regs regs;
-	static char **gargv;
-	char *path = argv[first];
-	gargv = argv + first;
+	static struct script script;
+	char *path = argv[first], **gargv = argv + first;
 	if (opt.argv0)
 		gargv[0] = (char *)opt.argv0;
-	if (loader_script(&path, &gargv) < 0)
+	if (loader_script(&path, &gargv, &script) < 0)
 		die_status(126, "%s: too many levels of #! interpreters", prog);
 	loader_exec(p, path, gargv, env.v, f, &regs);
+	loader_script_free(&script);
 	p->cpu->ops->set_regs(p->cpu, &regs);
 	free(env.v);
 	bool exitless = opt.syscalls == TRANSPORT_EXITLESS || (opt.syscalls == TRANSPORT_AUTO && spare_core());

@@ -147,8 +147,13 @@ void mm_zero(struct proc *p, gva_t start, uint64_t len);
 /* loader.c */
 struct cpu_features;
 /* A "#!" script becomes its interpreter's run: *path and *argv rewritten as Linux does
- * (up to 4 levels); 0, or -ELOOP. */
-int loader_script(char **path, char ***argv);
+ * (up to 4 levels); 0, or -ELOOP. What it allocates is in 's', for loader_script_free. */
+struct script {
+	void *owned[12];
+	int n;
+};
+int loader_script(char **path, char ***argv, struct script *s);
+void loader_script_free(struct script *s);
 /* Would execve of 'path' start here? 0, or the -errno it must fail with. */
 long loader_probe(const char *path);
 int loader_exec(struct proc *p, const char *path, char *const argv[], char *const envp[],

@@ -187,12 +187,14 @@ static void replace_image(struct proc *p, char *path, char **argv, char **envp)
 	sig_exec(p);
 	p->clear_child_tid = p->robust_list = 0;
 	free(p->exe);
-	if (loader_script(&path, &argv) < 0)
+	struct script script;
+	if (loader_script(&path, &argv, &script) < 0)
 		die_status(126, "%s: too many levels of #! interpreters", path);
 	loader_exec(p, path, argv, envp, &p->features, p->regs);
 	sig_init_fpu(p);
 	const char *base = strrchr(path, '/');
 	prctl(PR_SET_NAME, base ? base + 1 : path);
+	loader_script_free(&script);
 	if (p->vfork_done >= 0) {
 		fd_unhide(&p->vfork_done);
 		close(p->vfork_done);
