@@ -73,7 +73,10 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 		if (flags & CLONE_VFORK) {
 			fd_unhide(&done[0]);
 			close(done[0]);
+			/* (the registry of hidden descriptors holds where each one is kept) */
+			fd_unhide(&done[1]);
 			p->vfork_done = done[1];
+			fd_hide(&p->vfork_done);
 		}
 		if (stack)
 			r->rsp = stack;
