@@ -193,7 +193,7 @@ static unsigned io_insn_len(struct kvm_cpu *k, uint64_t rip)
 	if (peek_code(k, rip - 4, b, 4) < 0)
 		return 2;
 	unsigned len;
-	if (b[2] >= 0xe4 && b[2] <= 0xe7 && (b[3] == PORT_SYSCALL || b[3] == PORT_WAIT))
+	if (b[2] >= 0xe4 && b[2] <= 0xe7 && (b[3] == PORT_SYSCALL || b[3] == PORT_WAIT || b[3] == PORT_STOP))
 		len = 2;                        /* IN/OUT imm8 */
 	else
 		len = 1;                        /* IN/OUT DX, INS/OUTS */
@@ -202,11 +202,25 @@ static unsigned io_insn_len(struct kvm_cpu *k, uint64_t rip)
 	return len;
 }
 
+/* KVM may finish an IN or OUT only when next entered (step over it, store what an IN
+ * read); enter without running the guest, so that is done and RIP is past it. */
+static void complete_io(struct kvm_cpu *k)
+{
+	k->run->immediate_exit = 1;
+	if (ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 && errno != EINTR)
+		die_errno("KVM_RUN");
+	k->run->immediate_exit = atomic_load(&k->kicked);
+	fetch_regs(k);
+}
+
 /* IN or OUT on the syscall port from anywhere but the shim: what the CPU would do
  * natively (no I/O permission in ring 3) is #GP. */
 static int forged_exit(struct kvm_cpu *k, struct cpu_event *ev)
 {
+	uint64_t rax = k->r->rax;
+	complete_io(k);
 	gprs_to_user(k, &k->user);
+	k->user.rax = rax;              /* (an IN stored what it read there) */
 	k->user.rip -= io_insn_len(k, k->user.rip);
 	k->stop = STOP_DIRECT;
 	ev->kind = CPU_FAULT;
@@ -217,10 +231,13 @@ static int forged_exit(struct kvm_cpu *k, struct cpu_event *ev)
 	return 0;
 }
 
-/* Is this exit the entry page's OUT at 'off' (not an IN or OUT made elsewhere)? */
+/* Is this exit the entry page's OUT at 'off' (not an IN or OUT made elsewhere)? KVM
+ * reports RIP past the OUT (kvm_pvm) or at it, to step over it when next entered (the
+ * fast port I/O path of VMX/SVM; a stop that resumes elsewhere cancels that). */
 static bool entry_exit(struct kvm_cpu *k, unsigned off)
 {
-	return k->r->rip == SLOT_VA(k->slot) + off + 2 && k->run->io.direction == KVM_EXIT_IO_OUT;
+	uint64_t at = SLOT_VA(k->slot) + off;
+	return (k->r->rip == at + 2 || k->r->rip == at) && k->run->io.direction == KVM_EXIT_IO_OUT;
 }
 
 /*

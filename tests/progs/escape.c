@@ -17,8 +17,45 @@
 // run: int3
 // run: div0
 // run: noncanonical
+// run: caught-ports
 #include "common.h"
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
+#include <ucontext.h>
+
+/* OUT to each port kvmse's entry page uses, from the program's own code: a #GP, and the
+ * handler sees RIP at the OUT itself (the instruction did not run), as natively. */
+static sigjmp_buf jb;
+static uintptr_t fault_rip;
+
+static void on_segv(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig; (void)si;
+	fault_rip = (uintptr_t)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
+	siglongjmp(jb, 1);
+}
+
+extern char out_10[], out_12[], out_13[], in_10[];
+__asm__(".text\n"
+	"out_10: outb %al, $0x10\n ret\n"
+	"out_12: outb %al, $0x12\n ret\n"
+	"out_13: outb %al, $0x13\n ret\n"
+	"in_10: inb $0x10, %al\n ret\n");
+
+static void caught_ports(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO };
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+	char *sites[] = { out_10, out_12, out_13, in_10 };
+	for (int i = 0; i < 4; i++) {
+		fault_rip = 0;
+		if (!sigsetjmp(jb, 1))
+			((void (*)(void))sites[i])();
+		printf("site %d: faulted at the instruction %d\n", i, fault_rip == (uintptr_t)sites[i]);
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -35,6 +72,8 @@ int main(int argc, char **argv)
 		((void (*)(void))0xffffffff80001000UL)();
 	else if (!strcmp(m, "read-dmap"))
 		printf("%lx\n", *(volatile unsigned long *)0xffff888000001000UL);
+	else if (!strcmp(m, "caught-ports"))
+		caught_ports();
 	else if (!strcmp(m, "hlt"))
 		__asm__ volatile("hlt");
 	else if (!strcmp(m, "out"))
