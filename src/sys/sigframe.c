@@ -7,8 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SIG_DFL_V ((uint64_t)(uintptr_t)SIG_DFL)
-#define SIG_IGN_V ((uint64_t)(uintptr_t)SIG_IGN)
 
 /*
  * struct rt_sigframe (arch/x86/include/asm/sigframe.h): the return address (sa_restorer),
@@ -323,14 +321,8 @@ long sys_rt_sigreturn(struct proc *p, const uint64_t a[6])
 	if (!get_fpstate(p, mc[MC_FPSTATE]))
 		goto bad;
 	/* uc_stack comes back too; a bad one is ignored, as Linux does */
-	int ss_flags = (int)get32(f, UC_STACK + 8), mode = ss_flags & ~SS_AUTODISARM;
-	uint64_t ss_size = get64(f, UC_STACK + 16);
-	if (!sig_on_altstack(&p->sig, r->rsp) && (mode == 0 || mode == SS_ONSTACK || mode == SS_DISABLE) &&
-	    (mode == SS_DISABLE || ss_size >= LINUX_MINSIGSTKSZ)) {
-		p->sig.ss_sp = mode == SS_DISABLE ? 0 : get64(f, UC_STACK);
-		p->sig.ss_size = mode == SS_DISABLE ? 0 : ss_size;
-		p->sig.ss_flags = ss_flags;
-	}
+	sig_set_altstack(&p->sig, r->rsp, get64(f, UC_STACK), (int)get32(f, UC_STACK + 8),
+			 get64(f, UC_STACK + 16));
 	return (long)r->rax;
 bad:;
 	struct ksiginfo info = { .signo = SIGSEGV, .code = SI_KERNEL };

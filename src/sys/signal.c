@@ -12,8 +12,6 @@
 #include <unistd.h>
 
 #define HOST(...) sys_ret(syscall(__VA_ARGS__))
-#define SIG_IGN_V ((uint64_t)(uintptr_t)SIG_IGN)
-#define SIG_DFL_V ((uint64_t)(uintptr_t)SIG_DFL)
 
 static struct proc *host_proc;          /* the guest the host handler queues for */
 
@@ -333,6 +331,23 @@ bool sig_on_altstack(const struct sigstate *s, uint64_t sp)
 	return sp > s->ss_sp && sp - s->ss_sp <= s->ss_size;
 }
 
+long sig_set_altstack(struct sigstate *s, uint64_t sp, uint64_t ss_sp, int flags, uint64_t size)
+{
+	int mode = flags & ~(int)SS_AUTODISARM;
+	if (sig_on_altstack(s, sp))
+		return -EPERM;
+	if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+		return -EINVAL;
+	if (mode == SS_DISABLE)
+		ss_sp = size = 0;
+	else if (size < LINUX_MINSIGSTKSZ)
+		return -ENOMEM;
+	s->ss_sp = ss_sp;
+	s->ss_size = size;
+	s->ss_flags = flags;
+	return 0;
+}
+
 long sys_sigaltstack(struct proc *p, const uint64_t a[6])
 {
 	struct sigstate *s = &p->sig;
@@ -343,20 +358,9 @@ long sys_sigaltstack(struct proc *p, const uint64_t a[6])
 	if (a[0] && mem_read(&p->mem, &ss, a[0], sizeof(ss)) < 0)
 		return -EFAULT;
 	if (a[0]) {
-		int mode = ss.ss_flags & ~SS_AUTODISARM;
-		if (sig_on_altstack(s, sp))
-			return -EPERM;
-		if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
-			return -EINVAL;
-		if (mode == SS_DISABLE) {
-			ss.ss_sp = NULL;
-			ss.ss_size = 0;
-		} else if (ss.ss_size < LINUX_MINSIGSTKSZ) {
-			return -ENOMEM;
-		}
-		s->ss_sp = (uint64_t)(uintptr_t)ss.ss_sp;
-		s->ss_size = ss.ss_size;
-		s->ss_flags = ss.ss_flags;
+		long rc = sig_set_altstack(s, sp, (uint64_t)(uintptr_t)ss.ss_sp, ss.ss_flags, ss.ss_size);
+		if (rc < 0)
+			return rc;
 	}
 	if (a[1] && mem_write(&p->mem, a[1], &old, sizeof(old)) < 0)
 		return -EFAULT;

@@ -75,6 +75,8 @@ static inline pid_t sys_pid(const struct proc *p, uint64_t pid)
 
 /* signal.c: the guest's signal state. Bit sig-1 of a mask stands for signal 'sig'. */
 #define SIGBIT(sig) (1ULL << ((sig) - 1))
+#define SIG_DFL_V ((uint64_t)(uintptr_t)SIG_DFL)     /* dispositions as struct ksigaction holds them */
+#define SIG_IGN_V ((uint64_t)(uintptr_t)SIG_IGN)
 #define SIG_UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 /* Delivered before the others, as Linux does (the faults' signals) */
 #define SIG_SYNCHRONOUS (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) | \
@@ -104,6 +106,9 @@ int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info);
 bool sig_deliverable(struct proc *p);
 bool sig_wakes(struct proc *p);
 bool sig_on_altstack(const struct sigstate *s, uint64_t sp);
+/* sigaltstack's change for a program at 'sp' (also rt_sigreturn's, from uc_stack): 0 or
+ * -EPERM (on the alternate stack), -EINVAL, -ENOMEM. */
+long sig_set_altstack(struct sigstate *s, uint64_t sp, uint64_t ss_sp, int flags, uint64_t size);
 /* A signal the guest gets from itself or from its own system call (SIGPIPE). */
 long sys_self_signal(struct proc *p, int sig);
 
