@@ -2,8 +2,13 @@
 #ifndef KVMSE_CPU_H
 #define KVMSE_CPU_H
 #include "mem.h"
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* kvmse's own host signal: its handler does nothing, so it only ends the host call (or
+ * KVM_RUN) in progress on the thread it is sent to. The CPU model installs it. */
+#define SIG_KICK SIGRTMAX
 
 /* The architectural state of the user program, as a kernel's pt_regs would hold it. */
 struct cpu_regs {
@@ -76,6 +81,15 @@ struct cpu_ops {
 	/* fork() of kvmse with the program: in the child, the model goes on with a copy of
 	 * itself in the state it stopped in. Returns as fork() does. */
 	pid_t (*fork)(struct cpu *c);
+	/* A CPU for a new thread of the program, with c's state (the caller's, stopped in
+	 * a system call; the memory lock held); NULL if the model has no more. Its 'run'
+	 * is called on the new thread. */
+	struct cpu *(*clone)(struct cpu *c);
+	/* The thread of c has ended (the memory lock held); c may serve a later clone. */
+	void (*retire)(struct cpu *c);
+	/* The statistics of every CPU of the program, summed. */
+	void (*stats)(struct cpu *c, struct cpu_stats *sum);
+	/* Every CPU of the program goes (no thread runs one). */
 	void (*destroy)(struct cpu *c);
 };
 

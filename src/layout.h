@@ -3,40 +3,44 @@
 #define KVMSE_LAYOUT_H
 
 /*
- * Guest-virtual layout (upper half, all supervisor-only except each vCPU's slot):
+* Guest-virtual layout (upper half, all supervisor-only except each vCPU's slot):
  *
  *   (gpa 0: the entry page, mapped only in the slots below)
  *   SHIM_VA + 0x01000  shim text: exception stubs, flush  supervisor R-X
- *   SHIM_VA + 0x02000  GDT (0x000), TSS + I/O bitmap (0x100)  supervisor RW, NX
- *   SHIM_VA + 0x03000  IDT                                supervisor RW, NX
- *   SHIM_VA + 0x04000  IST stack (16 KiB, grows down)     supervisor RW, NX
- *   SHIM_VA + 0x08000  edit queue header                  supervisor RW, NX
- *   SHIM_VA + 0x09000  edit queue entries                 supervisor RW, NX
+ *   SHIM_VA + 0x02000  IDT (shared by every vCPU)         supervisor RW, NX
  *   SLOT_VA(i)         vCPU i's entry page (gpa 0)        user R-X (kvm_pvm runs it in ring 3)
  *   SLOT_VA(i) + 4096  vCPU i's syscall channel page      user RW, NX
+ *   PCPU_VA(i)         vCPU i's own area (below)          supervisor RW, NX
  *   DMAP_VA + gpa      all guest-physical memory (2 MiB pages), supervisor RW, NX
  *
  * The shim occupies guest-physical [0, SHIM_SIZE): gpa = va - SHIM_VA. Each vCPU's LSTAR
  * points into its own slot, so the entry code reaches its channel RIP-relatively, with
- * no register to spare: the same code page serves every vCPU.
+ * no register to spare: the same code page serves every vCPU. Likewise each vCPU's TSS
+ * points at the IST stack in its own area, which is aligned to its size, so ring-0 code
+ * finds its area (the edit queue) by masking RSP.
  */
 #define SHIM_VA         0xffffffff80000000
 #define SHIM_TEXT_OFF   0x1000
-#define SHIM_GDT_OFF    0x2000
-#define SHIM_TSS_OFF    0x2100
-#define SHIM_IDT_OFF    0x3000
-#define SHIM_IST_OFF    0x4000
-#define SHIM_IST_TOP    0x8000
-#define SHIM_QHDR_OFF   0x8000
-#define SHIM_QENT_OFF   0x9000
-#define QUEUE_MAX       8192            /* entries of QENT_SIZE bytes */
-#define QENT_SIZE       24              /* struct kvm_qent */
-#define SHIM_SIZE       (SHIM_QENT_OFF + QUEUE_MAX * QENT_SIZE)
+#define SHIM_IDT_OFF    0x2000
+#define SHIM_SIZE       0x3000
 
 #define SLOTS_OFF       0x100000
 #define SLOT_SIZE       0x2000
 #define SLOT_VA(i)      (SHIM_VA + SLOTS_OFF + (uint64_t)(i) * SLOT_SIZE)
 #define SLOTS_MAX       1024            /* vCPUs */
+
+/* A vCPU's area: GDT and TSS, the IST stack (16 KiB, grows down), the edit queue. */
+#define PCPU_OFF        0x1000000
+#define PCPU_SIZE       0x40000         /* a power of two: the area is RSP & -PCPU_SIZE */
+#define PCPU_VA(i)      (SHIM_VA + PCPU_OFF + (uint64_t)(i) * PCPU_SIZE)
+#define PCPU_GDT_OFF    0x0
+#define PCPU_TSS_OFF    0x100
+#define PCPU_IST_TOP    0x5000
+#define PCPU_QHDR_OFF   0x5000
+#define PCPU_QENT_OFF   0x6000
+#define QUEUE_MAX       8192            /* entries of QENT_SIZE bytes */
+#define QENT_SIZE       24              /* struct kvm_qent */
+#define PCPU_PAGES      ((PCPU_QENT_OFF + QUEUE_MAX * QENT_SIZE) / 4096)
 
 #define DMAP_VA         0xffff888000000000
 

@@ -24,6 +24,7 @@ void mem_init(struct mem *m, uint64_t size, uint64_t reserved)
 	m->nfree = 1;
 	m->used_pages = m->free[0].start / PAGE_SIZE;
 	m->root = mem_alloc_page(m);
+	pthread_mutex_init(&m->lock, NULL);
 }
 
 void mem_destroy(struct mem *m)
@@ -31,6 +32,7 @@ void mem_destroy(struct mem *m)
 	if (munmap(m->host, m->size) < 0)
 		die_errno("munmap of guest memory");
 	free(m->free);
+	pthread_mutex_destroy(&m->lock);
 }
 
 uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa)

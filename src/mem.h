@@ -1,6 +1,7 @@
 /* mem.h - guest-physical memory, the native x86-64 page tables, and guest-virtual access. */
 #ifndef KVMSE_MEM_H
 #define KVMSE_MEM_H
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,7 +46,14 @@ struct mem {
 	mem_grow_hook grow;
 	void *hook_ctx;
 	uint64_t visible;               /* gpa [0, visible) is known to the CPU model */
+	/* Held by whoever changes the page tables, the allocator or the memory map (the
+	 * SE layer's mm calls), and by a CPU model about to run a vCPU of a program with
+	 * threads, so none enters while another thread's edit is half done. Reads need not. */
+	pthread_mutex_t lock;
 };
+
+static inline void mem_lock(struct mem *m) { pthread_mutex_lock(&m->lock); }
+static inline void mem_unlock(struct mem *m) { pthread_mutex_unlock(&m->lock); }
 
 /* Reserve 'size' bytes of guest-physical memory; the first 'reserved' bytes are not allocated. */
 void mem_init(struct mem *m, uint64_t size, uint64_t reserved);

@@ -1,4 +1,5 @@
-/* desc.c - the shim's memory: code, GDT, TSS (with I/O bitmap), IDT, and their mappings. */
+/* desc.c - the shim's memory: code and IDT; each vCPU's GDT, TSS (with I/O bitmap), IST
+ * stack and edit queue; and their mappings. */
 #include "kvm.h"
 #include "../layout.h"
 #include "../util.h"
@@ -18,10 +19,10 @@ static const uint64_t gdt_entries[] = {
 #define TSS_IOMAP_BASE 104
 #define TSS_LIMIT (TSS_IOMAP_BASE + 32)         /* ports 0-255, then the 0xff terminator */
 
-static void setup_tss(uint8_t *tss, uint64_t *gdt)
+static void setup_tss(uint8_t *tss, uint64_t *gdt, uint64_t area)
 {
-	uint64_t base = SHIM_VA + SHIM_TSS_OFF;
-	uint64_t ist = SHIM_VA + SHIM_IST_TOP;
+	uint64_t base = area + PCPU_TSS_OFF;
+	uint64_t ist = area + PCPU_IST_TOP;
 	memcpy(tss + 4, &ist, 8);               /* RSP0 */
 	memcpy(tss + 36, &ist, 8);              /* IST1 */
 	uint16_t iomap = TSS_IOMAP_BASE;
@@ -57,33 +58,41 @@ static void setup_idt(uint8_t *idt)
 	set_gate(idt, VEC_FLUSH_SYNC, SHIM_VA + SHIM_FLUSH_SYNC_OFF, 0);
 }
 
-static void map_shim(struct mem *m)
+void kvm_shim_setup(struct kvm_vm *vm)
 {
+	struct mem *m = vm->mem;
+	size_t len = (size_t)(kvm_shim_blob_end - kvm_shim_blob);
+	if (len > SHIM_IDT_OFF)
+		die("shim code is %zu bytes, more than its two pages", len);
+	vm->shim = mem_hva(m, 0);
+	memcpy(vm->shim, kvm_shim_blob, len);
+	setup_idt(vm->shim + SHIM_IDT_OFF);
 	mem_set_pte(m, SHIM_VA + SHIM_TEXT_OFF, SHIM_TEXT_OFF | PTE_P | PTE_A);
-	for (uint64_t off = SHIM_GDT_OFF; off < SHIM_SIZE; off += PAGE_SIZE)
-		mem_set_pte(m, SHIM_VA + off, off | PTE_P | PTE_W | PTE_NX | PTE_A | PTE_D);
+	mem_set_pte(m, SHIM_VA + SHIM_IDT_OFF, SHIM_IDT_OFF | PTE_P | PTE_W | PTE_NX | PTE_A | PTE_D);
 }
 
-void kvm_shim_setup(struct kvm_cpu *k)
+static void pcpu_setup(struct kvm_cpu *k)
 {
-	struct mem *m = k->cpu.mem;
-	size_t len = (size_t)(kvm_shim_blob_end - kvm_shim_blob);
-	if (len > SHIM_GDT_OFF)
-		die("shim code is %zu bytes, more than its two pages", len);
-	k->shim = mem_hva(m, 0);
-	memcpy(k->shim, kvm_shim_blob, len);
-	uint64_t *gdt = (uint64_t *)(k->shim + SHIM_GDT_OFF);
+	struct mem *m = k->vm->mem;
+	gpa_t gpa;
+	/* One run, so kvmse reaches the queue as an array. */
+	uint64_t got = mem_alloc(m, PCPU_PAGES, &gpa);
+	if (got < PCPU_PAGES)
+		die("no room in guest memory for a vCPU's %u pages", (unsigned)PCPU_PAGES);
+	uint64_t area = PCPU_VA(k->slot);
+	for (uint64_t i = 0; i < PCPU_PAGES; i++)
+		mem_set_pte(m, area + i * PAGE_SIZE, (gpa + i * PAGE_SIZE) | PTE_P | PTE_W | PTE_NX | PTE_A | PTE_D);
+	k->pcpu = mem_hva(m, gpa);
+	uint64_t *gdt = (uint64_t *)(k->pcpu + PCPU_GDT_OFF);
 	memcpy(gdt, gdt_entries, sizeof(gdt_entries));
-	setup_tss(k->shim + SHIM_TSS_OFF, gdt);
-	setup_idt(k->shim + SHIM_IDT_OFF);
-	k->qhdr = (uint64_t *)(k->shim + SHIM_QHDR_OFF);
-	k->qent = (struct kvm_qent *)(k->shim + SHIM_QENT_OFF);
-	map_shim(m);
+	setup_tss(k->pcpu + PCPU_TSS_OFF, gdt, area);
+	k->qhdr = (uint64_t *)(k->pcpu + PCPU_QHDR_OFF);
+	k->qent = (struct kvm_qent *)(k->pcpu + PCPU_QENT_OFF);
 }
 
 void kvm_slot_setup(struct kvm_cpu *k, unsigned slot)
 {
-	struct mem *m = k->cpu.mem;
+	struct mem *m = k->vm->mem;
 	if (slot >= SLOTS_MAX)
 		die("no entry slot left for vCPU %u (at most %d)", slot, SLOTS_MAX);
 	gpa_t chan = mem_alloc_page(m);
@@ -93,17 +102,18 @@ void kvm_slot_setup(struct kvm_cpu *k, unsigned slot)
 	mem_set_pte(m, SLOT_VA(slot) + PAGE_SIZE, chan | PTE_P | PTE_U | PTE_W | PTE_NX | PTE_A | PTE_D);
 	k->slot = slot;
 	k->chan = mem_hva(m, chan);
+	pcpu_setup(k);
 }
 
-void kvm_map_direct(struct kvm_cpu *k, uint64_t from, uint64_t to)
+void kvm_map_direct(struct kvm_vm *vm, uint64_t from, uint64_t to)
 {
 	/* New entries where none were present: seen by the guest even once it runs. */
 	for (uint64_t gpa = from; gpa < to; gpa += 2ULL << 20)
-		mem_map_large(k->cpu.mem, DMAP_VA + gpa, gpa, PTE_W | PTE_NX);
+		mem_map_large(vm->mem, DMAP_VA + gpa, gpa, PTE_W | PTE_NX);
 }
 
 uint64_t *kvm_ist_frame(struct kvm_cpu *k)
 {
 	/* error code, RIP, CS, RFLAGS, RSP, SS (SDM Vol. 3A, 6.14.2) */
-	return (uint64_t *)(k->shim + SHIM_IST_TOP) - 6;
+	return (uint64_t *)(k->pcpu + PCPU_IST_TOP) - 6;
 }

@@ -34,10 +34,9 @@
  * while that repeats, and comes back to it once late calls are rare again.
  */
 #define LATE_RATIO      8
-/* A host signal of kvmse's own: it ends a blocking host call the server makes for the
- * program when a signal must be delivered first (as the kernel would end it). It is
- * sent again every INTERRUPT_NS until the call returns. */
-#define SIG_KICK        SIGRTMAX
+/* SIG_KICK (cpu.h) ends a blocking host call the server makes for the program when a
+ * signal must be delivered first (as the kernel would end it). It is sent again every
+ * INTERRUPT_NS until the call returns. */
 #define INTERRUPT_NS    1000000
 #define BACKOFF_MIN_NS  1000000
 #define BACKOFF_MAX_NS  100000000
@@ -240,11 +239,6 @@ static uint64_t spin_ticks(struct kvm_cpu *k)
 	return (uint64_t)(khz > 0 ? khz : 3000000) * GUEST_SPIN_NS / 1000000;
 }
 
-static void on_kick(int sig)
-{
-	(void)sig;
-}
-
 struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *srv)
 {
 	struct kvm_server *s = xcalloc(1, sizeof(*s));
@@ -255,16 +249,12 @@ struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *
 		if (srv->may_serve(nr))
 			s->map[nr / 8] |= (uint8_t)(1u << (nr % 8));
 	/* The entry code's copy: in the entry page, which the program may read, not write. */
-	memcpy(k->shim + ENTRY_MAP_OFF, s->map, sizeof(s->map));
+	memcpy(k->vm->shim + ENTRY_MAP_OFF, s->map, sizeof(s->map));
 	uint64_t ticks = spin_ticks(k);
-	memcpy(k->shim + ENTRY_SPIN_OFF, &ticks, 8);
+	memcpy(k->vm->shim + ENTRY_SPIN_OFF, &ticks, 8);
 	atomic_store(&s->served, ch_load(s, CH_REQ, __ATOMIC_ACQUIRE));
 	ch_store(s, CH_AWAKE, 1, __ATOMIC_SEQ_CST);
-	/* Signals are the vCPU thread's to take, never the server's, but for SIG_KICK,
-	 * whose handler does nothing: it only makes the call in progress return EINTR. */
-	static const struct sigaction kick = { .sa_handler = on_kick };
-	if (sigaction(SIG_KICK, &kick, NULL) < 0)
-		die_errno("sigaction");
+	/* Signals are the vCPU thread's to take, never the server's, but for SIG_KICK. */
 	sigset_t all, old;
 	sigfillset(&all);
 	sigdelset(&all, SIG_KICK);

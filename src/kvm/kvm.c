@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #define MSR_STAR           0xc0000081
@@ -166,16 +167,21 @@ static uint32_t xsave_size(uint64_t xcr0)
 	return size;
 }
 
-static void setup_fpu(struct kvm_cpu *k, uint64_t xcr0)
+/* XCR0 as the VM's vCPUs have it. */
+static void set_xcr0(struct kvm_cpu *k)
 {
-	if (xcr0 & 1) {
-		struct kvm_xcrs x;
-		memset(&x, 0, sizeof(x));
-		x.nr_xcrs = 1;
-		x.xcrs[0].xcr = 0;
-		x.xcrs[0].value = xcr0;
-		KVM_IOCTL(k->vcpu_fd, KVM_SET_XCRS, &x);
-	}
+	if (!(k->vm->xcr0 & 1))
+		return;
+	struct kvm_xcrs x;
+	memset(&x, 0, sizeof(x));
+	x.nr_xcrs = 1;
+	x.xcrs[0].value = k->vm->xcr0;
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_XCRS, &x);
+}
+
+static void setup_fpu(struct kvm_cpu *k)
+{
+	set_xcr0(k);
 	struct kvm_fpu fpu;
 	memset(&fpu, 0, sizeof(fpu));
 	fpu.fcw = 0x37f;        /* Linux's initial x87 control word and MXCSR */
@@ -205,7 +211,7 @@ static void setup_sregs(struct kvm_cpu *k, uint64_t cr4)
 	s.cr3 = k->cpu.mem->root;
 	s.cr4 = cr4;
 	s.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
-	s.gdt.base = SHIM_VA + SHIM_GDT_OFF;
+	s.gdt.base = PCPU_VA(k->slot) + PCPU_GDT_OFF;
 	s.gdt.limit = (SEL_TSS + 16) - 1;
 	s.idt.base = SHIM_VA + SHIM_IDT_OFF;
 	s.idt.limit = 256 * 16 - 1;
@@ -217,7 +223,7 @@ static void setup_sregs(struct kvm_cpu *k, uint64_t cr4)
 	user_segment(&s.gs, SEL_USER_DS, false);
 	memset(&s.tr, 0, sizeof(s.tr));
 	s.tr.selector = SEL_TSS;
-	s.tr.base = SHIM_VA + SHIM_TSS_OFF;
+	s.tr.base = PCPU_VA(k->slot) + PCPU_TSS_OFF;
 	s.tr.limit = 104 + 32;
 	s.tr.type = 11;
 	s.tr.present = 1;
@@ -248,15 +254,37 @@ static void setup_msrs(struct kvm_cpu *k)
 		die("KVM_SET_MSRS: could not set the SYSCALL MSRs");
 }
 
-/* Queue an edited entry for the shim, extending the last run when it continues it. */
-static void pte_hook(void *ctx, gpa_t pte, gva_t va)
+/* Make room in a queue: runs of the same entries (a page mapped and unmapped again and
+ * again) are one. True if that freed some. */
+static int qent_cmp(const void *x, const void *y)
 {
-	struct kvm_cpu *k = ctx;
-	if (k->stop == STOP_NONE)
-		return;         /* the guest has not run: nothing of it is cached yet */
+	const struct kvm_qent *a = x, *b = y;
+	return a->pte < b->pte ? -1 : a->pte > b->pte;
+}
+
+static bool compact_queue(struct kvm_cpu *k)
+{
+	uint64_t n = k->qhdr[QHDR_COUNT / 8], out = 0;
+	qsort(k->qent, n, sizeof(*k->qent), qent_cmp);
+	for (uint64_t i = 0; i < n; i++) {
+		struct kvm_qent *q = out ? &k->qent[out - 1] : NULL, *e = &k->qent[i];
+		uint64_t q_end = q ? q->pte + q->count * 8 : 0;
+		/* the same table and the same addresses (a run never crosses a table) */
+		if (q && e->pte >= q->pte && e->pte <= q_end && e->va - q->va == (e->pte - q->pte) * 512) {
+			uint64_t end = MAX(q_end, e->pte + e->count * 8);
+			q->count = (end - q->pte) / 8;
+		} else {
+			k->qent[out++] = *e;
+		}
+	}
+	k->qhdr[QHDR_COUNT / 8] = out;
+	return out < n;
+}
+
+/* Queue an edited entry for vCPU k's shim, extending the last run when it continues it. */
+static void queue_edit(struct kvm_cpu *k, uint64_t dmap, gva_t va)
+{
 	uint64_t n = k->qhdr[QHDR_COUNT / 8];
-	uint64_t dmap = DMAP_VA + pte;
-	k->cpu.stats.pte_replays++;
 	/* Past a few dozen pages one CR3 reload flushes more cheaply than INVLPG each. */
 	if (++k->queued_pages > 64)
 		k->qhdr[QHDR_FLAGS / 8] |= QFLAG_RELOAD;
@@ -268,11 +296,35 @@ static void pte_hook(void *ctx, gpa_t pte, gva_t va)
 		}
 	}
 	if (n == QUEUE_MAX) {
-		kvm_flush_now(k);
-		n = 0;
+		if (k == kvm_self)
+			kvm_flush_now(k);
+		else if (!compact_queue(k))
+			die("the page-table edit queue of a waiting thread's vCPU is full");
+		n = k->qhdr[QHDR_COUNT / 8];
 	}
 	k->qent[n] = (struct kvm_qent){ dmap, va, 1 };
 	k->qhdr[QHDR_COUNT / 8] = n + 1;
+}
+
+/*
+ * An entry that was present changed (under the memory lock): every vCPU that has run
+ * may hold it in its TLB (or, on a shadow-paging host, its shadow), so each one's shim
+ * rewrites it before that vCPU runs user code again. One running guest code now leaves
+ * KVM_RUN first; it cannot enter again before the lock is released.
+ */
+static void pte_hook(void *ctx, gpa_t pte, gva_t va)
+{
+	struct kvm_vm *vm = ctx;
+	if (kvm_self)
+		kvm_self->cpu.stats.pte_replays++;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct kvm_cpu *k = vm->vcpus[i];
+		if (!k || k->stop == STOP_NONE)
+			continue;       /* the guest has not run there: nothing of it is cached yet */
+		if (k != kvm_self && atomic_load(&k->in_guest))
+			kvm_evict(k);
+		queue_edit(k, DMAP_VA + pte, va);
+	}
 }
 
 /* Register guest memory with KVM a slot at a time as the allocator reaches it: KVM's
@@ -284,57 +336,73 @@ static void pte_hook(void *ctx, gpa_t pte, gva_t va)
 
 static void grow_hook(void *ctx, uint64_t top)
 {
-	struct kvm_cpu *k = ctx;
-	struct mem *m = k->cpu.mem;
+	struct kvm_vm *vm = ctx;
+	struct mem *m = vm->mem;
 	while (m->visible < top) {
 		uint64_t len = m->visible < SLOT_MIN ? SLOT_MIN : MIN(m->visible, SLOT_MAX);
 		len = MIN(len, m->size - m->visible);
 		struct kvm_userspace_memory_region region = {
-			.slot = k->nslots++,
+			.slot = vm->nslots++,
 			.guest_phys_addr = m->visible,
 			.memory_size = len,
 			.userspace_addr = (uint64_t)(uintptr_t)(m->host + m->visible),
 		};
-		KVM_IOCTL(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+		KVM_IOCTL(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
 		m->visible += len;
 		/* (may allocate page tables, and so come back here: 'visible' is set first) */
-		kvm_map_direct(k, m->visible - len, m->visible);
+		kvm_map_direct(vm, m->visible - len, m->visible);
 	}
 }
 
 /* A VM (and /dev/kvm, open until the vCPU is set up), its descriptors out of the guest's reach. */
-static void new_vm(struct kvm_cpu *k)
+static void new_vm(struct kvm_vm *vm)
 {
-	k->sys_fd = open_kvm();
-	fd_hide(&k->sys_fd);
-	k->vm_fd = KVM_IOCTL(k->sys_fd, KVM_CREATE_VM, 0);
-	fd_hide(&k->vm_fd);
+	vm->sys_fd = open_kvm();
+	fd_hide(&vm->sys_fd);
+	vm->vm_fd = KVM_IOCTL(vm->sys_fd, KVM_CREATE_VM, 0);
+	fd_hide(&vm->vm_fd);
+	vm->run_size = (size_t)KVM_IOCTL(vm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	/* With KVM_CAP_SYNC_REGS the registers come back in kvm_run at each exit, no ioctl. */
+	int sync = ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	vm->sync_regs = sync > 0 && (sync & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
+				    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
 }
 
-static void new_vcpu(struct kvm_cpu *k)
+/* The KVM vCPU for slot k->slot (its id). */
+static void new_vcpu_fd(struct kvm_cpu *k)
 {
-	k->vcpu_fd = KVM_IOCTL(k->vm_fd, KVM_CREATE_VCPU, 0);
+	struct kvm_vm *vm = k->vm;
+	k->vcpu_fd = KVM_IOCTL(vm->vm_fd, KVM_CREATE_VCPU, (uintptr_t)k->slot);
 	fd_hide(&k->vcpu_fd);
-	int size = KVM_IOCTL(k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	k->run_size = (size_t)size;
-	k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd, 0);
+	k->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd, 0);
 	if (k->run == MAP_FAILED)
 		die_errno("mmap of the vCPU's kvm_run");
-	/* With KVM_CAP_SYNC_REGS the registers come back in kvm_run at each exit, no ioctl. */
-	int sync = ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
-	k->sync_regs = sync > 0 && (sync & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
-				   (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
-	k->r = k->sync_regs ? &k->run->s.regs.regs : &k->local;
-	k->s = k->sync_regs ? &k->run->s.regs.sregs : &k->local_s;
-	if (k->sync_regs)
+	k->r = vm->sync_regs ? &k->run->s.regs.regs : &k->local;
+	k->s = vm->sync_regs ? &k->run->s.regs.sregs : &k->local_s;
+	if (vm->sync_regs)
 		k->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 }
 
-/* The vCPU's CPUID, kept for the vCPUs of forked children (asking KVM costs 0.4 ms on a
- * nested host); returns the XCR0 it allows and sets the CR4 it needs. */
+static struct kvm_cpu *new_vcpu(struct kvm_vm *vm)
+{
+	if (vm->nvcpus == SLOTS_MAX)
+		return NULL;
+	struct kvm_cpu *k = xcalloc(1, sizeof(*k));
+	k->cpu.ops = &kvm_cpu_ops;
+	k->cpu.mem = vm->mem;
+	k->vm = vm;
+	k->slot = vm->nvcpus;
+	new_vcpu_fd(k);
+	vm->vcpus[vm->nvcpus++] = k;
+	return k;
+}
+
+/* The vCPU's CPUID, kept for later vCPUs and those of forked children (asking KVM costs
+ * 0.4 ms on a nested host); returns the XCR0 it allows and sets the CR4 it needs. */
 static uint64_t set_cpuid(struct kvm_cpu *k, uint64_t *cr4)
 {
-	struct kvm_cpuid2 *cpuid = supported_cpuid(k->sys_fd);
+	struct kvm_vm *vm = k->vm;
+	struct kvm_cpuid2 *cpuid = supported_cpuid(vm->sys_fd);
 	uint64_t xcr0 = guest_xcr0(cpuid);
 	*cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	if (is_pvm())
@@ -345,37 +413,45 @@ static uint64_t set_cpuid(struct kvm_cpu *k, uint64_t *cr4)
 	if (xcr0 & 1)
 		*cr4 |= CR4_OSXSAVE;
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, cpuid);
-	k->cpuid = cpuid;
+	vm->cpuid = cpuid;
+	vm->xcr0 = xcr0;
 	return xcr0;
 }
 
 /* /dev/kvm is not needed once the vCPU exists, and unlike the VM and vCPU (anonymous
  * inodes) a guest could reopen it through /proc/self/fd. */
-static void close_kvm(struct kvm_cpu *k)
+static void close_kvm(struct kvm_vm *vm)
 {
-	fd_unhide(&k->sys_fd);
-	if (close(k->sys_fd) < 0)
+	fd_unhide(&vm->sys_fd);
+	if (close(vm->sys_fd) < 0)
 		die_errno("close of /dev/kvm");
-	k->sys_fd = -1;
+	vm->sys_fd = -1;
+}
+
+static void on_kick(int sig)
+{
+	(void)sig;
 }
 
 struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 {
-	struct kvm_cpu *k = xcalloc(1, sizeof(*k));
-	k->cpu.ops = &kvm_cpu_ops;
-	k->cpu.mem = mem;
-	new_vm(k);
-	mem->hook_ctx = k;
-	kvm_shim_setup(k);
+	static const struct sigaction kick = { .sa_handler = on_kick };
+	if (sigaction(SIG_KICK, &kick, NULL) < 0)
+		die_errno("sigaction");
+	struct kvm_vm *vm = xcalloc(1, sizeof(*vm));
+	vm->mem = mem;
+	new_vm(vm);
+	mem->hook_ctx = vm;
+	kvm_shim_setup(vm);
 	mem->grow = grow_hook;
-	grow_hook(k, mem->free[0].start);
-	new_vcpu(k);
+	grow_hook(vm, mem->free[0].start);
+	struct kvm_cpu *k = new_vcpu(vm);
 	uint64_t cr4;
 	uint64_t xcr0 = set_cpuid(k, &cr4);
 	kvm_slot_setup(k, 0);
 	mem->hook = pte_hook;
 	setup_sregs(k, cr4);
-	setup_fpu(k, xcr0);     /* XCR0 needs CR4.OSXSAVE in place */
+	setup_fpu(k);           /* XCR0 needs CR4.OSXSAVE in place */
 	setup_msrs(k);
 	/* The model keeps the segment state at hand from now on (synced at each exit). */
 	KVM_IOCTL(k->vcpu_fd, KVM_GET_SREGS, k->s);
@@ -384,21 +460,100 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 	f->xsave_size = xsave_size(xcr0);
 	if (f->xsave_size > sizeof(((struct kvm_xsave *)0)->region))
 		die("this CPU's XSAVE state (%u bytes) needs KVM_GET_XSAVE2", f->xsave_size);
-	close_kvm(k);
+	close_kvm(vm);
+	k->live = true;
+	vm->nlive = 1;
 	return &k->cpu;
 }
 
-/* Give up the VM and vCPU descriptors and the kvm_run mapping. */
-static void release_vm(struct kvm_cpu *k)
+/*
+ * A vCPU for a new thread of the program (called by the thread that makes it, stopped
+ * in its system call, under the memory lock): one whose thread ended if there is one,
+ * else a new one. It starts with the caller's segments, FPU state and registers (the SE
+ * layer sets what differs), and its own GDT and TSS.
+ */
+struct cpu *kvm_cpu_clone(struct cpu *c)
 {
-	if (munmap(k->run, k->run_size) < 0)
-		die_errno("munmap of kvm_run");
-	int *fds[] = { &k->vcpu_fd, &k->vm_fd };
-	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-		fd_unhide(fds[i]);
-		if (close(*fds[i]) < 0)
-			die_errno("close");
+	struct kvm_cpu *k = (struct kvm_cpu *)c, *n = NULL;
+	struct kvm_vm *vm = k->vm;
+	for (unsigned i = 0; i < vm->nvcpus && !n; i++)
+		if (vm->vcpus[i] && !vm->vcpus[i]->live)
+			n = vm->vcpus[i];
+	if (!n) {
+		if (!(n = new_vcpu(vm)))
+			return NULL;
+		KVM_IOCTL(n->vcpu_fd, KVM_SET_CPUID2, vm->cpuid);
+		kvm_slot_setup(n, n->slot);
+		setup_msrs(n);
+		set_xcr0(n);
 	}
+	static struct kvm_xsave xsave;
+	KVM_IOCTL(k->vcpu_fd, KVM_GET_XSAVE, &xsave);
+	KVM_IOCTL(n->vcpu_fd, KVM_SET_XSAVE, &xsave);
+	struct kvm_sregs s = *k->s;
+	/* (the caller may be stopped in the shim's ring 0) */
+	user_segment(&s.cs, SEL_USER_CS, true);
+	user_segment(&s.ss, SEL_USER_DS, false);
+	s.gdt.base = PCPU_VA(n->slot) + PCPU_GDT_OFF;
+	s.tr.base = PCPU_VA(n->slot) + PCPU_TSS_OFF;
+	KVM_IOCTL(n->vcpu_fd, KVM_SET_SREGS, &s);
+	*n->s = s;
+	n->s_dirty = false;
+	n->user = k->user;
+	n->stop = STOP_NONE;
+	/* No edit queued while it was idle: its TLB may hold anything, so it starts afresh. */
+	n->qhdr[QHDR_COUNT / 8] = 0;
+	n->qhdr[QHDR_FLAGS / 8] = n->cpu.stats.guest_ns ? QFLAG_RELOAD : 0;
+	n->queued_pages = 0;
+	n->serve_with = k->serve_with;
+	atomic_store(&n->kicked, false);
+	n->live = true;
+	atomic_fetch_add(&vm->nlive, 1);
+	return &n->cpu;
+}
+
+/* The thread of this vCPU has ended (under the memory lock): it waits for the next. */
+void kvm_cpu_retire(struct cpu *c)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	if (k->server) {
+		kvm_server_stop(k->server);
+		k->server = NULL;
+	}
+	k->live = false;
+	atomic_fetch_sub(&k->vm->nlive, 1);
+}
+
+static void release_vcpu(struct kvm_cpu *k)
+{
+	if (munmap(k->run, k->vm->run_size) < 0)
+		die_errno("munmap of kvm_run");
+	fd_unhide(&k->vcpu_fd);
+	if (close(k->vcpu_fd) < 0)
+		die_errno("close");
+}
+
+static void release_vm(struct kvm_vm *vm)
+{
+	fd_unhide(&vm->vm_fd);
+	if (close(vm->vm_fd) < 0)
+		die_errno("close");
+}
+
+/* In a forked child only the forking thread goes on: the others' vCPUs go. */
+static void drop_other_vcpus(struct kvm_cpu *k)
+{
+	struct kvm_vm *vm = k->vm;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct kvm_cpu *o = vm->vcpus[i];
+		if (!o || o == k)
+			continue;
+		release_vcpu(o);
+		free(o->server);        /* (its thread is the parent's) */
+		free(o);
+		vm->vcpus[i] = NULL;
+	}
+	vm->nlive = 1;
 }
 
 /*
@@ -409,6 +564,7 @@ static void release_vm(struct kvm_cpu *k)
 pid_t kvm_cpu_fork(struct cpu *c)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	struct kvm_vm *vm = k->vm;
 	static struct kvm_xsave xsave;
 	struct kvm_xcrs xcrs;
 	struct kvm_regs regs = *k->r;
@@ -427,15 +583,17 @@ pid_t kvm_cpu_fork(struct cpu *c)
 		return pid;
 	k->chan[CH_STOP / 8] = 0;
 	atomic_store(&k->kicked, false);
-	release_vm(k);
+	drop_other_vcpus(k);
+	release_vcpu(k);
+	release_vm(vm);
 	struct mem *m = c->mem;
 	uint64_t visible = m->visible;
-	new_vm(k);
+	new_vm(vm);
 	m->visible = 0;
-	k->nslots = 0;
-	grow_hook(k, visible);
-	new_vcpu(k);
-	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, k->cpuid);
+	vm->nslots = 0;
+	grow_hook(vm, visible);
+	new_vcpu_fd(k);
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, vm->cpuid);
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_SREGS, &sregs);
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_XCRS, &xcrs);
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_XSAVE, &xsave);
@@ -443,16 +601,23 @@ pid_t kvm_cpu_fork(struct cpu *c)
 	*k->r = regs;
 	*k->s = sregs;
 	k->r_dirty = k->s_dirty = true;
-	close_kvm(k);
+	close_kvm(vm);
 	return 0;
 }
 
 void kvm_cpu_destroy(struct cpu *c)
 {
-	struct kvm_cpu *k = (struct kvm_cpu *)c;
-	if (k->server)
-		kvm_server_stop(k->server);
-	release_vm(k);
-	free(k->cpuid);
-	free(k);
+	struct kvm_vm *vm = ((struct kvm_cpu *)c)->vm;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct kvm_cpu *k = vm->vcpus[i];
+		if (!k)
+			continue;
+		if (k->server)
+			kvm_server_stop(k->server);
+		release_vcpu(k);
+		free(k);
+	}
+	release_vm(vm);
+	free(vm->cpuid);
+	free(vm);
 }

@@ -2,6 +2,7 @@
 #ifndef KVMSE_KVM_H
 #define KVMSE_KVM_H
 #include "../cpu.h"
+#include "../layout.h"
 #include <linux/kvm.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -23,45 +24,62 @@ enum kvm_stop {
 	STOP_DIRECT,            /* in user code or the entry page (forged I/O, a kick) */
 };
 
+/* What the vCPUs of one guest process share: the VM, its memory slots, the shim. */
+struct kvm_vm {
+	int sys_fd;             /* /dev/kvm, while the VM is set up */
+	int vm_fd;
+	struct mem *mem;
+	uint8_t *shim;          /* host address of the shim (gpa 0) */
+	uint32_t nslots;        /* memory slots registered so far */
+	size_t run_size;        /* of each vCPU's kvm_run */
+	bool sync_regs;         /* KVM_CAP_SYNC_REGS: registers travel in kvm_run */
+	struct kvm_cpuid2 *cpuid;       /* as set, for later vCPUs and a forked child's */
+	uint64_t xcr0;
+	/* Every vCPU made, by slot (KVM cannot destroy one alone: those of threads that
+	 * ended wait in 'idle' for the next thread). Changed under the memory lock. */
+	struct kvm_cpu *vcpus[SLOTS_MAX];
+	unsigned nvcpus;
+	_Atomic unsigned nlive;         /* vCPUs with a thread */
+};
+
 struct kvm_cpu {
 	struct cpu cpu;
-	int sys_fd;             /* /dev/kvm, while the VM is set up */
-	int vm_fd;              /* this guest process's VM */
-	int vcpu_fd;            /* its only vCPU */
+	struct kvm_vm *vm;
+	int vcpu_fd;
 	struct kvm_run *run;
-	size_t run_size;
-	bool sync_regs;         /* KVM_CAP_SYNC_REGS: registers travel in 'run' */
-	struct kvm_regs local;  /* the registers when they don't */
+	struct kvm_regs local;  /* the registers when they don't travel in 'run' */
 	struct kvm_sregs local_s;
 	struct kvm_regs *r;     /* either run->s.regs.regs or &local */
 	struct kvm_sregs *s;    /* either run->s.regs.sregs or &local_s */
 	bool r_dirty, s_dirty;
 	enum kvm_stop stop;
 	struct cpu_regs user;   /* the user program's state while stopped */
-	uint8_t *shim;          /* host address of the shim (gpa 0) */
+	uint8_t *pcpu;          /* host address of its area (layout.h: PCPU_*) */
 	uint64_t *qhdr;
 	struct kvm_qent *qent;
 	uint64_t queued_pages;
-	uint32_t nslots;        /* memory slots registered so far */
-	unsigned slot;          /* this vCPU's entry slot (layout.h) */
+	unsigned slot;          /* its entry slot and area (layout.h) */
 	uint64_t *chan;         /* host address of its syscall channel page */
 	struct kvm_server *server;      /* the exitless transport, once started */
 	struct cpu_server serve_with;   /* ... and what it will serve with (no 'call': none) */
 	atomic_bool kicked;             /* cpu_ops.kick: stop at the next whole user state */
-	struct kvm_cpuid2 *cpuid;       /* as set, for a forked child's vCPU */
+	bool live;                      /* a thread runs it (else it is idle) */
+	pid_t host_tid;                 /* the host thread that runs it */
+	atomic_bool in_guest;           /* inside KVM_RUN, maybe running guest code */
 };
 
-/* Fill the shim: code, GDT, TSS, IDT and their page tables. */
-void kvm_shim_setup(struct kvm_cpu *k);
+/* Fill the shim: code and IDT, and their page tables. */
+void kvm_shim_setup(struct kvm_vm *vm);
 /* Map guest-physical [from, to) in the direct map, for the shim to reach page tables. */
-void kvm_map_direct(struct kvm_cpu *k, uint64_t from, uint64_t to);
+void kvm_map_direct(struct kvm_vm *vm, uint64_t from, uint64_t to);
 /* The 16-byte hardware frame an exception pushed on the IST stack, plus its error code. */
 uint64_t *kvm_ist_frame(struct kvm_cpu *k);
 extern const struct cpu_ops kvm_cpu_ops;
 /* ioctl() that dies naming the request when it fails; returns its result. */
 int kvm_ioctl_checked(int fd, unsigned long req, const char *name, void *arg);
 #define KVM_IOCTL(fd, req, arg) kvm_ioctl_checked(fd, req, #req, (void *)(arg))
-/* Map vCPU slot 'slot' (entry page and a new channel page) and point LSTAR there. */
+/* Map vCPU slot 'slot': entry page, a new channel page, and its area (GDT, TSS, IST
+ * stack, edit queue: layout.h's PCPU_*). */
 void kvm_slot_setup(struct kvm_cpu *k, unsigned slot);
 
 /* exitless.c: the channel's server thread. */
@@ -85,5 +103,13 @@ pid_t kvm_cpu_fork(struct cpu *c);
 
 /* Apply the page-table edit queue now, in the middle of a system call (vcpu.c). */
 void kvm_flush_now(struct kvm_cpu *k);
+/* The vCPU the calling thread runs (NULL on other threads). */
+extern _Thread_local struct kvm_cpu *kvm_self;
+/* Make a vCPU that runs guest code leave KVM_RUN (its next entry waits for the memory
+ * lock, held by the caller). */
+void kvm_evict(struct kvm_cpu *k);
+/* kvm.c: the SE layer's cpu_ops.clone and thread_exit. */
+struct cpu *kvm_cpu_clone(struct cpu *c);
+void kvm_cpu_retire(struct cpu *c);
 
 #endif

@@ -4,9 +4,9 @@
  * against these fixed offsets, so an OUT elsewhere cannot pose as one. */
 #include "../layout.h"
 
-	.set qcount, SHIM_VA + SHIM_QHDR_OFF + QHDR_COUNT
-	.set qflags, SHIM_VA + SHIM_QHDR_OFF + QHDR_FLAGS
-	.set qent,   SHIM_VA + SHIM_QENT_OFF
+	/* the edit queue, relative to this vCPU's area (RSP & -PCPU_SIZE on the IST stack) */
+	.set qcount, PCPU_QHDR_OFF + QHDR_COUNT
+	.set qflags, PCPU_QHDR_OFF + QHDR_FLAGS
 
 	.text
 	.code64
@@ -153,7 +153,8 @@ exc_common:
 
 /* Re-write each queued run of page-table entries (struct kvm_qent: pte, va, count) with
  * the value it holds now, and INVLPG what it maps. On a shadow-paging host only writes
- * made by guest code are seen, so kvmse's own edits to present entries are redone here. */
+ * made by guest code are seen, so kvmse's own edits to present entries are redone here.
+ * The queue is this vCPU's: it runs on its own IST stack, in its own area. */
 apply_queue:
 	pushq %rax
 	pushq %rcx
@@ -161,31 +162,35 @@ apply_queue:
 	pushq %rsi
 	pushq %rdi
 	pushq %r8
-	movq qcount, %rcx
+	pushq %r9
+	movq %rsp, %r9
+	andq $-PCPU_SIZE, %r9
+	movq qcount(%r9), %rcx
 	testq %rcx, %rcx
-	jz 5f
-	movq $qent, %rsi
-2:	movq (%rsi), %rdx
+	jz 4f
+	leaq PCPU_QENT_OFF(%r9), %rsi
+1:	movq (%rsi), %rdx
 	movq 8(%rsi), %rdi
 	movq 16(%rsi), %r8
-3:	movq (%rdx), %rax
+2:	movq (%rdx), %rax
 	movq %rax, (%rdx)
-	testq $QFLAG_RELOAD, qflags
-	jnz 4f
+	testq $QFLAG_RELOAD, qflags(%r9)
+	jnz 3f
 	invlpg (%rdi)
-4:	addq $8, %rdx
+3:	addq $8, %rdx
 	addq $4096, %rdi
 	decq %r8
-	jnz 3b
+	jnz 2b
 	addq $QENT_SIZE, %rsi
 	decq %rcx
-	jnz 2b
-	movq $0, qcount
-	testq $QFLAG_RELOAD, qflags
+	jnz 1b
+	movq $0, qcount(%r9)
+4:	testq $QFLAG_RELOAD, qflags(%r9)
 	jz 5f
 	movq %cr3, %rax
 	movq %rax, %cr3
-5:	movq $0, qflags
+5:	movq $0, qflags(%r9)
+	popq %r9
 	popq %r8
 	popq %rdi
 	popq %rsi
@@ -193,5 +198,5 @@ apply_queue:
 	popq %rcx
 	popq %rax
 	ret
-	.org SHIM_GDT_OFF
+	.org SHIM_IDT_OFF
 	.section .note.GNU-stack,"",@progbits

@@ -3,15 +3,20 @@
 #include "../layout.h"
 #include "../util.h"
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+_Thread_local struct kvm_cpu *kvm_self;
 
 
 #define VCPU_IOCTL(k, req, arg) KVM_IOCTL((k)->vcpu_fd, req, arg)
 
 static void fetch_regs(struct kvm_cpu *k)
 {
-	if (!k->sync_regs) {
+	if (!k->vm->sync_regs) {
 		VCPU_IOCTL(k, KVM_GET_REGS, &k->local);
 		VCPU_IOCTL(k, KVM_GET_SREGS, &k->local_s);
 	}
@@ -69,7 +74,7 @@ static void put_user_state(struct kvm_cpu *k)
 		f[3] = sane_rflags(k->user.rflags);
 		f[4] = k->user.rsp;
 		f[5] = SEL_USER_DS;
-		r->rsp = (uint64_t)SHIM_VA + SHIM_IST_TOP - 6 * 8;
+		r->rsp = PCPU_VA(k->slot) + PCPU_IST_TOP - 6 * 8;
 		r->rip = SHIM_VA + SHIM_RESUME_OFF;
 		r->rflags = 0x2;        /* IF clear: nothing may reuse the IST stack meanwhile */
 	} else {
@@ -86,7 +91,7 @@ static void put_user_state(struct kvm_cpu *k)
  * not be waited for. */
 static void request_flush(struct kvm_cpu *k)
 {
-	if (!k->qhdr[QHDR_COUNT / 8] || k->s->cs.dpl == 0)
+	if (!(k->qhdr[QHDR_COUNT / 8] | k->qhdr[QHDR_FLAGS / 8]) || k->s->cs.dpl == 0)
 		return;
 	struct kvm_interrupt irq = { .irq = VEC_FLUSH };
 	/* EEXIST: one not taken yet (say, after MOV SS; SYSCALL) will apply the queue. */
@@ -95,34 +100,74 @@ static void request_flush(struct kvm_cpu *k)
 	k->cpu.stats.flush_irqs++;
 }
 
-static void enter(struct kvm_cpu *k)
+static void sync_dirty(struct kvm_cpu *k)
 {
 	if (k->r_dirty) {
-		if (k->sync_regs)
+		if (k->vm->sync_regs)
 			k->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 		else
 			VCPU_IOCTL(k, KVM_SET_REGS, &k->local);
 	}
 	if (k->s_dirty) {
-		if (k->sync_regs)
+		if (k->vm->sync_regs)
 			k->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
 		else
 			VCPU_IOCTL(k, KVM_SET_SREGS, &k->local_s);
 	}
+}
+
+/*
+ * One KVM_RUN: 0, or -1 with errno EINTR or EAGAIN (a host signal). With other threads,
+ * the entry first takes the memory lock (unless 'locked': the caller holds it), so no
+ * other thread's page-table edit is half done, and what they queued for this vCPU is
+ * applied as it enters; a thread that edits later finds it in_guest and evicts it.
+ */
+static int enter_once(struct kvm_cpu *k, bool locked)
+{
+	sync_dirty(k);
+	if (!locked && atomic_load(&k->vm->nlive) > 1) {
+		mem_lock(k->cpu.mem);
+		request_flush(k);
+		k->queued_pages = 0;
+		atomic_store(&k->in_guest, true);
+		mem_unlock(k->cpu.mem);
+	} else {
+		atomic_store(&k->in_guest, true);
+	}
+	int rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
+	atomic_store(&k->in_guest, false);
+	if (rc < 0 && errno != EINTR && errno != EAGAIN)
+		die_errno("KVM_RUN");
+	if (k->vm->sync_regs)
+		k->run->kvm_dirty_regs = 0;
+	return rc;
+}
+
+/* Run until an exit, or a host signal that comes with a kick (kvmse's own handler kicks
+ * when the program must stop; other signals, an eviction among them, are not its). */
+static void enter(struct kvm_cpu *k, bool locked)
+{
 	uint64_t t0 = now_ns();
 	int rc;
-	/* EINTR: a host signal; kvmse's own handler kicks when the program must stop. */
 	do
-		rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
-	while (rc < 0 && (errno == EINTR || errno == EAGAIN) && !atomic_load(&k->kicked));
+		rc = enter_once(k, locked);
+	while (rc < 0 && !atomic_load(&k->kicked));
 	k->cpu.stats.guest_ns += now_ns() - t0;
-	if (rc < 0 && errno == EINTR)
+	if (rc < 0)
 		k->run->exit_reason = KVM_EXIT_INTR;
-	else if (rc < 0)
-		die_errno("KVM_RUN");
-	if (k->sync_regs)
-		k->run->kvm_dirty_regs = 0;
 	fetch_regs(k);
+}
+
+void kvm_evict(struct kvm_cpu *k)
+{
+	/* A signal sent just before KVM_RUN is missed: send again until it is out. */
+	while (atomic_load(&k->in_guest)) {
+		if (syscall(SYS_tgkill, getpid(), k->host_tid, SIG_KICK) < 0 && errno != ESRCH)
+			die_errno("tgkill");
+		uint64_t t0 = now_ns();
+		while (atomic_load(&k->in_guest) && now_ns() - t0 < 50000)
+			sched_yield();
+	}
 }
 
 static bool has_error_code(int v)
@@ -375,7 +420,7 @@ void kvm_flush_now(struct kvm_cpu *k)
 	/* Queued by KVM and taken at entry: the vCPU stands at the entry stub with IF set. */
 	VCPU_IOCTL(k, KVM_INTERRUPT, &irq);
 	do
-		enter(k);
+		enter(k, true);
 	while (k->run->exit_reason == KVM_EXIT_INTR);
 	if (k->run->exit_reason != KVM_EXIT_IO || k->run->io.port != PORT_FLUSHED)
 		die("unexpected exit %u during a page-table flush", k->run->exit_reason);
@@ -400,6 +445,10 @@ static void clear_kick(struct kvm_cpu *k)
 static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	if (kvm_self != k) {
+		kvm_self = k;
+		k->host_tid = (pid_t)syscall(SYS_gettid);
+	}
 	put_user_state(k);
 	if (atomic_load(&k->kicked)) {
 		/* (a signal came while the SE layer ran: the user state is k->user already) */
@@ -411,7 +460,7 @@ static int kvm_run_cpu(struct cpu *c, struct cpu_event *ev)
 	request_flush(k);
 	k->queued_pages = 0;
 	for (;;) {
-		enter(k);
+		enter(k, false);
 		struct kvm_run *run = k->run;
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
@@ -505,6 +554,20 @@ static void kvm_serve(struct cpu *c, const struct cpu_server *s)
 	}
 }
 
+static void kvm_stats(struct cpu *c, struct cpu_stats *sum)
+{
+	struct kvm_vm *vm = ((struct kvm_cpu *)c)->vm;
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		if (!vm->vcpus[i])
+			continue;
+		const uint64_t *from = (const uint64_t *)&vm->vcpus[i]->cpu.stats;
+		uint64_t *to = (uint64_t *)sum;
+		for (size_t j = 0; j < sizeof(*sum) / 8; j++)
+			to[j] += from[j];
+	}
+}
+
 void kvm_cpu_destroy(struct cpu *c);
 
 const struct cpu_ops kvm_cpu_ops = {
@@ -517,5 +580,8 @@ const struct cpu_ops kvm_cpu_ops = {
 	.serve = kvm_serve,
 	.kick = kvm_kick,
 	.fork = kvm_cpu_fork,
+	.clone = kvm_cpu_clone,
+	.retire = kvm_cpu_retire,
+	.stats = kvm_stats,
 	.destroy = kvm_cpu_destroy,
 };
