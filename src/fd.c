@@ -1,33 +1,67 @@
-/* fd.c - kvmse's own descriptors (/dev/kvm, VM, vCPU) stay out of the guest's reach. */
+/* fd.c - kvmse's own descriptors (/dev/kvm, VM, vCPUs, pipes) stay out of the guest's reach. */
 #include "fd.h"
 #include "util.h"
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-static int *hidden[8];
+/* Where each hidden descriptor is kept (a vCPU each, and a few more). Changed under
+ * 'lock'; read by every thread's descriptor calls without it. */
+#define HIDDEN_MAX 1100
+static int *_Atomic hidden[HIDDEN_MAX];
+static _Atomic int nused;               /* entries [0, nused) may be set */
+static _Atomic int lowest = 1 << 30;    /* no hidden descriptor is below this */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* New home for a hidden descriptor: as high as the soft limit allows. */
+/* New home for a hidden descriptor: the highest free number below the soft limit, so
+ * the guest's own (the lowest free ones) meet them last. */
 static int move_high(int fd)
 {
 	struct rlimit rl;
-	int base = 1000;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 32)
-		base = (int)MIN(rl.rlim_cur - ARRAY_SIZE(hidden) - 8, 100000);
-	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, base);
-	if (nfd < 0)
-		die_errno("cannot move kvmse's descriptor %d out of the guest's range", fd);
-	if (close(fd) < 0)
-		die_errno("close");
-	return nfd;
+	int top = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 64)
+		top = rl.rlim_cur == RLIM_INFINITY ? 100000 : (int)MIN(rl.rlim_cur, 100000);
+	for (int n = top - 1; n > 2; n--) {
+		if (n == fd || fcntl(n, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (dup3(fd, n, O_CLOEXEC) < 0)
+			break;
+		if (close(fd) < 0)
+			die_errno("close");
+		if (n < atomic_load(&lowest))
+			atomic_store(&lowest, n);
+		return n;
+	}
+	die_errno("cannot move kvmse's descriptor %d out of the guest's range", fd);
+}
+
+/* A forked child has only the forking thread: the lock is free, whoever held it. */
+static void forked(void)
+{
+	pthread_mutex_init(&lock, NULL);
+}
+
+static void register_forked(void)
+{
+	if (pthread_atfork(NULL, NULL, forked))
+		die("pthread_atfork failed");
 }
 
 void fd_hide(int *fdp)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++) {
-		if (!hidden[i]) {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, register_forked);
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < HIDDEN_MAX; i++) {
+		if (!atomic_load(&hidden[i])) {
 			*fdp = move_high(*fdp);
-			hidden[i] = fdp;
+			atomic_store(&hidden[i], fdp);
+			if (i >= atomic_load(&nused))
+				atomic_store(&nused, i + 1);
+			pthread_mutex_unlock(&lock);
 			return;
 		}
 	}
@@ -36,22 +70,33 @@ void fd_hide(int *fdp)
 
 void fd_unhide(int *fdp)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++)
-		if (hidden[i] == fdp)
-			hidden[i] = NULL;
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < atomic_load(&nused); i++)
+		if (atomic_load(&hidden[i]) == fdp)
+			atomic_store(&hidden[i], NULL);
+	pthread_mutex_unlock(&lock);
 }
 
 bool fd_hidden(int fd)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++)
-		if (hidden[i] && *hidden[i] == fd)
+	if (fd < atomic_load(&lowest))
+		return false;
+	int n = atomic_load(&nused);
+	for (int i = 0; i < n; i++) {
+		int *h = atomic_load(&hidden[i]);
+		if (h && *h == fd)
 			return true;
+	}
 	return false;
 }
 
 void fd_evict(int fd)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++)
-		if (hidden[i] && *hidden[i] == fd)
-			*hidden[i] = move_high(fd);
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < atomic_load(&nused); i++) {
+		int *h = atomic_load(&hidden[i]);
+		if (h && *h == fd)
+			*h = move_high(fd);
+	}
+	pthread_mutex_unlock(&lock);
 }

@@ -154,7 +154,7 @@ struct stack_builder {
 static gva_t push_bytes(struct stack_builder *b, const void *data, size_t len)
 {
 	b->sp -= len;
-	if (mem_write(&b->p->mem, b->sp, data, len) < 0)
+	if (mem_write(b->p->mem, b->sp, data, len) < 0)
 		die("arguments and environment too large for the initial stack");
 	return b->sp;
 }
@@ -175,7 +175,7 @@ static size_t count(char *const v[])
 static void build_stack(struct proc *p, const char *execfn, char *const argv[], char *const envp[],
 			uint64_t auxv[][2], size_t nauxv, struct cpu_regs *regs)
 {
-	struct stack_builder b = { p, p->stack_top - sizeof(uint64_t) };
+	struct stack_builder b = { p, p->ps->stack_top - sizeof(uint64_t) };
 	size_t argc = count(argv), envc = count(envp);
 	gva_t *argp = xmalloc((argc + 1) * sizeof(gva_t));
 	gva_t *envpp = xmalloc((envc + 1) * sizeof(gva_t));
@@ -203,10 +203,10 @@ static void build_stack(struct proc *p, const char *execfn, char *const argv[], 
 	b.sp = (b.sp - words * 8) & ~15ULL;
 	gva_t sp = b.sp;
 	uint64_t argc64 = argc;
-	if (mem_write(&p->mem, sp, &argc64, 8) < 0 ||
-	    mem_write(&p->mem, sp + 8, argp, (argc + 1) * 8) < 0 ||
-	    mem_write(&p->mem, sp + 8 + (argc + 1) * 8, envpp, (envc + 1) * 8) < 0 ||
-	    mem_write(&p->mem, sp + 8 + (argc + envc + 2) * 8, auxv, nauxv * 16) < 0)
+	if (mem_write(p->mem, sp, &argc64, 8) < 0 ||
+	    mem_write(p->mem, sp + 8, argp, (argc + 1) * 8) < 0 ||
+	    mem_write(p->mem, sp + 8 + (argc + 1) * 8, envpp, (envc + 1) * 8) < 0 ||
+	    mem_write(p->mem, sp + 8 + (argc + envc + 2) * 8, auxv, nauxv * 16) < 0)
 		die("arguments and environment too large for the initial stack");
 	free(argp);
 	free(envpp);
@@ -254,8 +254,8 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 	uint64_t lo, hi;
 	check_segments(&im, &lo, &hi);
 
-	p->stack_top = STACK_TOP;
-	p->mmap_base = STACK_TOP - MMAP_GAP;
+	p->ps->stack_top = STACK_TOP;
+	p->ps->mmap_base = STACK_TOP - MMAP_GAP;
 	uint64_t bias = 0;
 	int stack_prot = PROT_READ | PROT_WRITE | PROT_EXEC;    /* no PT_GNU_STACK: executable */
 	for (int i = 0; i < im.eh.e_phnum; i++)
@@ -277,14 +277,14 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 			phdr = ph->p_vaddr + bias;
 		}
 	}
-	p->brk_start = p->brk_end = im.eh.e_type == ET_DYN ? ELF_ET_DYN_BASE : hi;
+	p->ps->brk_start = p->ps->brk_end = im.eh.e_type == ET_DYN ? ELF_ET_DYN_BASE : hi;
 
 	uint64_t stack_len = PAGE_ALIGN_UP(STACK_INITIAL + strings_size(argv, envp));
 	if (mm_map(p, STACK_TOP - stack_len, stack_len, stack_prot, VMA_GROWSDOWN) < 0)
 		die("not enough guest memory for the stack (--memory)");
 
 	char *abs = realpath(path, NULL);
-	p->exe = abs ? abs : xstrdup(path);
+	p->ps->exe = abs ? abs : xstrdup(path);
 	uint64_t auxv[][2] = {
 		{ AT_MINSIGSTKSZ, f->minsigstksz },
 		{ AT_HWCAP, f->hwcap },

@@ -2,7 +2,7 @@
 #include "cpu.h"
 #include "layout.h"
 #include "proc.h"
-#include "stats.h"
+#include "thread.h"
 #include "sys/sys.h"
 #include "util.h"
 #include <getopt.h>
@@ -176,64 +176,6 @@ static uint64_t host_auxv(uint64_t type)
 	return v;
 }
 
-/* End kvmse the way the guest ended, so a waiting parent sees the same status. */
-static noreturn void finish(struct proc *p)
-{
-	if (p->opt->strace) {
-		if (p->exit_signal)
-			fprintf(stderr, "+++ killed by SIG%s +++\n", sigabbrev_np(p->exit_signal));
-		else
-			fprintf(stderr, "+++ exited with %d +++\n", p->exit_status);
-	}
-	fflush(stdout);
-	fflush(stderr);
-	if (!p->exit_signal)
-		exit(p->exit_status);
-	/* Our own core would be of kvmse, not of the program. */
-	struct rlimit none = { 0, 0 };
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, p->exit_signal);
-	if (setrlimit(RLIMIT_CORE, &none) < 0 || signal(p->exit_signal, SIG_DFL) == SIG_ERR ||
-	    sigprocmask(SIG_UNBLOCK, &set, NULL) < 0 || raise(p->exit_signal) != 0)
-		pr_warn("cannot end by %s as the program did", sigabbrev_np(p->exit_signal));
-	/* A signal whose default is to continue (none reaches here today) or a failure. */
-	exit(128 + p->exit_signal);
-}
-
-/* Run the program: each stop of the CPU is a system call, a fault or a kick, and on the
- * way back signals are delivered, as a kernel does on its way back to user mode. */
-static void run(struct proc *p)
-{
-	struct cpu_regs regs;
-	struct cpu_event ev;
-	while (!p->exited) {
-		if (p->cpu->ops->run(p->cpu, &ev) < 0)
-			die("the CPU model failed");
-		p->cpu->ops->get_regs(p->cpu, &regs);
-		switch (ev.kind) {
-		case CPU_SYSCALL: {
-			int64_t nr = (int64_t)regs.rax;
-			p->regs = &regs;
-			sys_dispatch(p, &regs);
-			p->regs = NULL;
-			sig_deliver(p, &regs, nr);
-			break;
-		}
-		case CPU_FAULT:
-			sig_fault(p, &regs, &ev);
-			sig_deliver(p, &regs, -1);
-			break;
-		case CPU_INTERRUPT:
-			sig_deliver(p, &regs, ev.done_syscall);
-			break;
-		case CPU_STOP:
-			break;
-		}
-		p->cpu->ops->set_regs(p->cpu, &regs);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	uint64_t t0 = now_ns();
@@ -243,35 +185,38 @@ int main(int argc, char **argv)
 	int first = parse_args(argc, argv, &opt, &env);
 	const char *prog = argv[first];
 
-	static struct proc proc;
-	struct proc *p = &proc;
+	static struct process process;
+	struct proc *p = xcalloc(1, sizeof(*p));
+	p->ps = &process;
+	p->mem = &process.mem;
+	p->ps->start_ns = t0;
+	pthread_mutex_init(&p->ps->lock, NULL);
 	sig_init(p);
 	/* A write to a closed pipe must give the guest EPIPE, not kill kvmse. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		die_errno("signal");
-	user_init();
-	p->opt = &opt;
+	p->opt = p->ps->opt = &opt;
 	p->tid = (pid_t)syscall(SYS_gettid);
 	if (pthread_getcpuclockid(pthread_self(), &p->cpu_clock))
 		die("cannot find kvmse's CPU-time clock");
 	uint64_t size = opt.memory ? PAGE_ALIGN_UP(opt.memory) : default_memory();
 	/* The direct map uses 2 MiB pages: keep the size a multiple of them. */
 	size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
-	mem_init(&p->mem, size, SHIM_SIZE);
+	mem_init(p->mem, size, SHIM_SIZE);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_STACK, &rl) < 0)
 		die_errno("getrlimit");
-	p->rlim_stack = rl.rlim_cur == RLIM_INFINITY ? (8ULL << 20) : rl.rlim_cur;
-	p->rlim_as = getrlimit(RLIMIT_AS, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
-	p->rlim_data = getrlimit(RLIMIT_DATA, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
+	p->ps->rlim_stack = rl.rlim_cur == RLIM_INFINITY ? (8ULL << 20) : rl.rlim_cur;
+	p->ps->rlim_as = getrlimit(RLIMIT_AS, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
+	p->ps->rlim_data = getrlimit(RLIMIT_DATA, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
 
-	struct cpu_features *f = &p->features;
+	struct cpu_features *f = &p->ps->features;
 	f->hwcap = host_auxv(AT_HWCAP);
 	f->minsigstksz = host_auxv(AT_MINSIGSTKSZ);
-	p->cpu = kvm_cpu_create(&p->mem, f);
+	p->cpu = kvm_cpu_create(p->mem, f);
 	p->sig.xsave_size = f->xsave_size;
 	p->sig.xfeatures = f->xfeatures;
-	p->vfork_done = -1;
+	p->ps->vfork_done = -1;
 	struct cpu_regs regs;
 	static struct script script;
 	char *path = argv[first], **gargv = argv + first;
@@ -283,22 +228,11 @@ int main(int argc, char **argv)
 	loader_script_free(&script);
 	p->cpu->ops->set_regs(p->cpu, &regs);
 	free(env.v);
-	bool exitless = opt.syscalls == TRANSPORT_EXITLESS || (opt.syscalls == TRANSPORT_AUTO && spare_core());
-	if (exitless && p->cpu->ops->serve) {
-		/* auto: not before 32 calls (hello world makes 17); exitless: from the start */
-		struct cpu_server srv = { .may_serve = sys_may_serve, .call = sys_serve, .ctx = p,
-					  .start_after = opt.syscalls == TRANSPORT_AUTO ? 32 : 0 };
-		p->cpu->ops->serve(p->cpu, &srv);
-	}
-
-	run(p);
-	if (p->cpu->ops->serve)
-		p->cpu->ops->serve(p->cpu, NULL);
-	if (opt.stats_file)
-		stats_write(p, opt.stats_file, now_ns() - t0);
-	p->cpu->ops->destroy(p->cpu);
-	mem_destroy(&p->mem);
-	free(p->vmas);
-	free(p->exe);
-	finish(p);
+	p->ps->exitless = p->cpu->ops->serve && (opt.syscalls == TRANSPORT_EXITLESS ||
+						 (opt.syscalls == TRANSPORT_AUTO && spare_core()));
+	/* auto: not before 32 calls (hello world makes 17); exitless: from the start */
+	p->ps->serve_after = opt.syscalls == TRANSPORT_AUTO ? 32 : 0;
+	thread_serve(p);
+	thread_add(p);
+	thread_run(p);
 }

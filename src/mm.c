@@ -11,15 +11,15 @@
 
 struct vma *mm_find(struct proc *p, gva_t va)
 {
-	size_t lo = 0, hi = p->nvma;
+	size_t lo = 0, hi = p->ps->nvma;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (va < p->vmas[mid].start)
+		if (va < p->ps->vmas[mid].start)
 			hi = mid;
-		else if (va >= p->vmas[mid].end)
+		else if (va >= p->ps->vmas[mid].end)
 			lo = mid + 1;
 		else
-			return &p->vmas[mid];
+			return &p->ps->vmas[mid];
 	}
 	return NULL;
 }
@@ -40,32 +40,32 @@ static uint64_t pte_flags(int prot)
 static int populate(struct proc *p, gva_t start, gva_t end, int prot)
 {
 	uint64_t flags = pte_flags(prot);
-	uint64_t total = p->mem.size / PAGE_SIZE;
+	uint64_t total = p->mem->size / PAGE_SIZE;
 	gva_t va = start;
 	while (va < end) {
 		/* Keep room for the page tables a run may need (3 levels), never run dry. */
-		if (p->mem.used_pages + 8 > total)
+		if (p->mem->used_pages + 8 > total)
 			return -ENOMEM;
-		uint64_t *pte = mem_pte(&p->mem, va, true);
+		uint64_t *pte = mem_pte(p->mem, va, true);
 		if (*pte & PTE_ADDR) {
 			va += PAGE_SIZE;
 			continue;
 		}
 		uint64_t want = 1;
 		while (va + want * PAGE_SIZE < end && want < 512) {
-			uint64_t *next = mem_pte(&p->mem, va + want * PAGE_SIZE, false);
+			uint64_t *next = mem_pte(p->mem, va + want * PAGE_SIZE, false);
 			if (next && (*next & PTE_ADDR))
 				break;
 			want++;
 		}
 		gpa_t gpa;
 		uint64_t got = 0;
-		if (p->mem.used_pages + want + 8 <= total)
-			got = mem_alloc(&p->mem, want, &gpa);
+		if (p->mem->used_pages + want + 8 <= total)
+			got = mem_alloc(p->mem, want, &gpa);
 		if (!got)
 			return -ENOMEM;
 		for (uint64_t i = 0; i < got; i++, va += PAGE_SIZE)
-			mem_set_pte(&p->mem, va, (gpa + i * PAGE_SIZE) | flags);
+			mem_set_pte(p->mem, va, (gpa + i * PAGE_SIZE) | flags);
 	}
 	return 0;
 }
@@ -76,7 +76,7 @@ static void depopulate(struct proc *p, gva_t start, gva_t end)
 	gpa_t run = 0;
 	uint64_t n = 0;
 	for (gva_t va = start; va < end; va += PAGE_SIZE) {
-		uint64_t *pte = mem_pte(&p->mem, va, false);
+		uint64_t *pte = mem_pte(p->mem, va, false);
 		if (!pte) {
 			/* No page table: skip to the next 2 MiB. */
 			va = (va | ((2ULL << 20) - 1)) + 1 - PAGE_SIZE;
@@ -87,35 +87,35 @@ static void depopulate(struct proc *p, gva_t start, gva_t end)
 			*pte = 0;       /* (absent: a PTE_SW_BUS mark at most) */
 			continue;
 		}
-		mem_set_pte(&p->mem, va, 0);
+		mem_set_pte(p->mem, va, 0);
 		if (n && run + n * PAGE_SIZE == gpa) {
 			n++;
 			continue;
 		}
 		if (n)
-			mem_free(&p->mem, run, n);
+			mem_free(p->mem, run, n);
 		run = gpa;
 		n = 1;
 	}
 	if (n)
-		mem_free(&p->mem, run, n);
+		mem_free(p->mem, run, n);
 }
 
 static void vma_insert(struct proc *p, size_t i, struct vma v)
 {
-	if (p->nvma == p->capvma) {
-		p->capvma = p->capvma ? p->capvma * 2 : 16;
-		p->vmas = xrealloc(p->vmas, p->capvma * sizeof(*p->vmas));
+	if (p->ps->nvma == p->ps->capvma) {
+		p->ps->capvma = p->ps->capvma ? p->ps->capvma * 2 : 16;
+		p->ps->vmas = xrealloc(p->ps->vmas, p->ps->capvma * sizeof(*p->ps->vmas));
 	}
-	memmove(&p->vmas[i + 1], &p->vmas[i], (p->nvma - i) * sizeof(v));
-	p->vmas[i] = v;
-	p->nvma++;
+	memmove(&p->ps->vmas[i + 1], &p->ps->vmas[i], (p->ps->nvma - i) * sizeof(v));
+	p->ps->vmas[i] = v;
+	p->ps->nvma++;
 }
 
 static void vma_remove(struct proc *p, size_t i)
 {
-	memmove(&p->vmas[i], &p->vmas[i + 1], (p->nvma - i - 1) * sizeof(*p->vmas));
-	p->nvma--;
+	memmove(&p->ps->vmas[i], &p->ps->vmas[i + 1], (p->ps->nvma - i - 1) * sizeof(*p->ps->vmas));
+	p->ps->nvma--;
 }
 
 /* Split so that no VMA crosses 'va'. */
@@ -128,7 +128,7 @@ static void vma_split(struct proc *p, gva_t va)
 	tail.start = va;
 	tail.pgoff = v->pgoff + (va - v->start) / PAGE_SIZE;
 	v->end = va;
-	vma_insert(p, (size_t)(v - p->vmas) + 1, tail);
+	vma_insert(p, (size_t)(v - p->ps->vmas) + 1, tail);
 }
 
 /* Do two neighbouring VMAs merge? As in Linux: touching, same rights and kind, and
@@ -142,12 +142,12 @@ static bool mergeable(const struct vma *a, const struct vma *b)
 /* Merge VMA i with its neighbours where they may. */
 static void vma_merge(struct proc *p, size_t i)
 {
-	if (i + 1 < p->nvma && mergeable(&p->vmas[i], &p->vmas[i + 1])) {
-		p->vmas[i].end = p->vmas[i + 1].end;
+	if (i + 1 < p->ps->nvma && mergeable(&p->ps->vmas[i], &p->ps->vmas[i + 1])) {
+		p->ps->vmas[i].end = p->ps->vmas[i + 1].end;
 		vma_remove(p, i + 1);
 	}
-	if (i > 0 && mergeable(&p->vmas[i - 1], &p->vmas[i])) {
-		p->vmas[i - 1].end = p->vmas[i].end;
+	if (i > 0 && mergeable(&p->ps->vmas[i - 1], &p->ps->vmas[i])) {
+		p->ps->vmas[i - 1].end = p->ps->vmas[i].end;
 		vma_remove(p, i);
 	}
 }
@@ -155,7 +155,7 @@ static void vma_merge(struct proc *p, size_t i)
 static size_t vma_index_after(struct proc *p, gva_t va)
 {
 	size_t i = 0;
-	while (i < p->nvma && p->vmas[i].start < va)
+	while (i < p->ps->nvma && p->ps->vmas[i].start < va)
 		i++;
 	return i;
 }
@@ -166,8 +166,8 @@ void mm_unmap(struct proc *p, gva_t start, uint64_t len)
 	vma_split(p, start);
 	vma_split(p, end);
 	size_t i = vma_index_after(p, start);
-	while (i < p->nvma && p->vmas[i].start < end) {
-		depopulate(p, p->vmas[i].start, p->vmas[i].end);
+	while (i < p->ps->nvma && p->ps->vmas[i].start < end) {
+		depopulate(p, p->ps->vmas[i].start, p->ps->vmas[i].end);
 		vma_remove(p, i);
 	}
 }
@@ -200,7 +200,7 @@ static int protect_one(struct proc *p, gva_t start, gva_t end, int prot)
 	vma_split(p, start);
 	vma_split(p, end);
 	size_t i = vma_index_after(p, start);
-	struct vma *v = &p->vmas[i];
+	struct vma *v = &p->ps->vmas[i];
 	uint64_t flags = pte_flags(prot);
 	v->prot = prot;
 	if (flags) {
@@ -209,10 +209,10 @@ static int protect_one(struct proc *p, gva_t start, gva_t end, int prot)
 			return rc;
 	}
 	for (gva_t va = start; va < end; va += PAGE_SIZE) {
-		uint64_t *pte = mem_pte(&p->mem, va, false);
+		uint64_t *pte = mem_pte(p->mem, va, false);
 		/* A PROT_NONE page keeps its backing in the absent entry's address bits. */
 		if (pte && (*pte & PTE_ADDR))
-			mem_set_pte(&p->mem, va, (*pte & PTE_ADDR) | flags);
+			mem_set_pte(p->mem, va, (*pte & PTE_ADDR) | flags);
 	}
 	vma_merge(p, i);
 	return 0;
@@ -240,17 +240,17 @@ bool mm_range_free(struct proc *p, gva_t start, uint64_t len)
 {
 	if (start + len < start || start + len > (1ULL << 47) - PAGE_SIZE)
 		return false;
-	for (size_t i = 0; i < p->nvma; i++)
-		if (p->vmas[i].start < start + len && p->vmas[i].end > start)
+	for (size_t i = 0; i < p->ps->nvma; i++)
+		if (p->ps->vmas[i].start < start + len && p->ps->vmas[i].end > start)
 			return false;
 	return true;
 }
 
 gva_t mm_find_free(struct proc *p, uint64_t len)
 {
-	gva_t top = p->mmap_base;
-	for (size_t i = p->nvma; i-- > 0;) {
-		struct vma *v = &p->vmas[i];
+	gva_t top = p->ps->mmap_base;
+	for (size_t i = p->ps->nvma; i-- > 0;) {
+		struct vma *v = &p->ps->vmas[i];
 		if (v->start >= top)
 			continue;
 		if (v->end <= top && top - v->end >= len)
@@ -267,20 +267,22 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 		if ((write && !(v->prot & PROT_WRITE)) || (exec && !(v->prot & PROT_EXEC)) ||
 		    !(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
 			return SEGV_ACCERR;
-		uint64_t *pte = mem_pte(&p->mem, addr, false);
+		uint64_t *pte = mem_pte(p->mem, addr, false);
 		if (pte && (*pte & PTE_SW_BUS))
 			return MM_SIGBUS;
+		if (pte && (*pte & PTE_P))
+			return 0;       /* another thread mapped it meanwhile */
 		/* Allowed by the VMA: a page missing its backing (none should be). */
 		return populate(p, PAGE_ALIGN_DOWN(addr), PAGE_ALIGN_DOWN(addr) + PAGE_SIZE,
 				v->prot) ? SEGV_MAPERR : 0;
 	}
 	/* Below the stack: grow it, within RLIMIT_STACK and clear of the mapping below. */
 	size_t i = vma_index_after(p, addr);
-	if (i == p->nvma || !(p->vmas[i].flags & VMA_GROWSDOWN))
+	if (i == p->ps->nvma || !(p->ps->vmas[i].flags & VMA_GROWSDOWN))
 		return SEGV_MAPERR;
-	struct vma *s = &p->vmas[i];
-	gva_t floor = p->stack_top - MIN(p->rlim_stack, p->stack_top);
-	gva_t below = i ? p->vmas[i - 1].end + STACK_GUARD_GAP : 0;
+	struct vma *s = &p->ps->vmas[i];
+	gva_t floor = p->ps->stack_top - MIN(p->ps->rlim_stack, p->ps->stack_top);
+	gva_t below = i ? p->ps->vmas[i - 1].end + STACK_GUARD_GAP : 0;
 	if (addr < floor || addr < below)
 		return SEGV_MAPERR;
 	gva_t new_start = PAGE_ALIGN_DOWN(addr) > STACK_GROW_CHUNK ? PAGE_ALIGN_DOWN(addr) - STACK_GROW_CHUNK : 0;
@@ -288,24 +290,24 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 	if (populate(p, new_start, s->start, s->prot) < 0)
 		return SEGV_MAPERR;
 	s->start = new_start;
-	p->stats.stack_growths++;
+	STAT_INC(p->ps->stats.stack_growths);
 	return 0;
 }
 
 void mm_reset(struct proc *p)
 {
-	mem_pte_hook hook = p->mem.hook;
-	p->mem.hook = NULL;     /* (edits of a tree about to be left) */
+	mem_pte_hook hook = p->mem->hook;
+	p->mem->hook = NULL;     /* (edits of a tree about to be left) */
 	mm_unmap(p, 0, 1ULL << 47);     /* all of user memory */
-	p->mem.hook = hook;
-	mem_new_root(&p->mem);
+	p->mem->hook = hook;
+	mem_new_root(p->mem);
 }
 
 void mm_past_eof(struct proc *p, gva_t start, uint64_t len)
 {
 	depopulate(p, start, start + len);
 	for (gva_t va = start; va < start + len; va += PAGE_SIZE)
-		*mem_pte(&p->mem, va, true) = PTE_SW_BUS;
+		*mem_pte(p->mem, va, true) = PTE_SW_BUS;
 }
 
 void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len)
@@ -316,12 +318,12 @@ void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len)
 	uint64_t pgoff = v->pgoff + (old - v->start) / PAGE_SIZE;
 	mm_unmap(p, new, len);
 	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-		uint64_t *src = mem_pte(&p->mem, old + off, false);
+		uint64_t *src = mem_pte(p->mem, old + off, false);
 		if (!src || !(*src & PTE_ADDR))
 			continue;
 		uint64_t val = *src;
-		mem_set_pte(&p->mem, old + off, 0);
-		mem_set_pte(&p->mem, new + off, val);
+		mem_set_pte(p->mem, old + off, 0);
+		mem_set_pte(p->mem, new + off, val);
 	}
 	/* The pages have moved: only the VMA remains to drop at the old place. */
 	mm_unmap(p, old, len);
@@ -334,12 +336,12 @@ int mm_poke(struct proc *p, gva_t va, const void *src, uint64_t len)
 {
 	const uint8_t *s = src;
 	while (len) {
-		uint64_t *pte = mem_pte(&p->mem, va, false);
+		uint64_t *pte = mem_pte(p->mem, va, false);
 		if (!pte || !(*pte & PTE_ADDR))
 			return -EFAULT;
 		uint64_t off = va & (PAGE_SIZE - 1);
 		uint64_t chunk = MIN(PAGE_SIZE - off, len);
-		memcpy((uint8_t *)mem_hva(&p->mem, *pte & PTE_ADDR) + off, s, chunk);
+		memcpy((uint8_t *)mem_hva(p->mem, *pte & PTE_ADDR) + off, s, chunk);
 		va += chunk;
 		s += chunk;
 		len -= chunk;
@@ -350,8 +352,8 @@ int mm_poke(struct proc *p, gva_t va, const void *src, uint64_t len)
 void mm_zero(struct proc *p, gva_t start, uint64_t len)
 {
 	for (gva_t va = start; va < start + len; va += PAGE_SIZE) {
-		uint64_t *pte = mem_pte(&p->mem, va, false);
+		uint64_t *pte = mem_pte(p->mem, va, false);
 		if (pte && (*pte & PTE_ADDR))
-			mem_zero(&p->mem, *pte & PTE_ADDR, 1);
+			mem_zero(p->mem, *pte & PTE_ADDR, 1);
 	}
 }

@@ -3,6 +3,7 @@
 #define KVMSE_PROC_H
 #include "cpu.h"
 #include "mem.h"
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,21 +39,31 @@ struct ksiginfo {
 
 #define SIGQ_MAX 128                    /* queued signals (RT ones queue, others do not) */
 
-/*
- * The guest's signals. The host signal handler (signal.c) queues signals that come from
- * outside, on whichever thread runs it, so the queue has a lock; 'mask' and 'pending'
- * are read without it.
- */
-struct sigstate {
-	struct ksigaction act[65];
-	_Atomic uint64_t mask;          /* blocked (bit sig-1) */
-	_Atomic uint64_t pending;       /* queued */
-	_Atomic uint64_t ignored;       /* SIG_IGN, or SIG_DFL whose default is to ignore */
-	_Atomic uint64_t waitset;       /* what a sigtimedwait in progress waits for */
-	atomic_flag lock;
+/* Signals waiting for a thread, or for whichever thread of the process takes them. */
+struct sigqueue {
+	_Atomic uint64_t pending;       /* queued (bit sig-1) */
 	int nq;
 	struct { int sig; struct ksiginfo info; } q[SIGQ_MAX];
+};
+
+/*
+ * What the threads of a process share of signals: dispositions and the process's queue.
+ * The host signal handler (signal.c) queues signals that come from outside, on whichever
+ * thread runs it, so the queues have a lock; 'pending' and masks are read without it.
+ */
+struct sighand {
+	struct ksigaction act[65];
+	_Atomic uint64_t ignored;       /* SIG_IGN, or SIG_DFL whose default is to ignore */
 	uint64_t host_handled;          /* kvmse's handler takes these on the host */
+	atomic_flag lock;               /* every queue of the process */
+	struct sigqueue shared;
+};
+
+/* A thread's own signal state. */
+struct sigstate {
+	_Atomic uint64_t mask;          /* blocked (bit sig-1) */
+	_Atomic uint64_t waitset;       /* what a sigtimedwait in progress waits for */
+	struct sigqueue own;            /* sent to this thread (tgkill, faults) */
 	uint64_t saved_mask;            /* rt_sigsuspend's caller's mask ... */
 	bool restore_mask;              /* ... to restore once a handler is set up */
 	gva_t ss_sp;                    /* sigaltstack */
@@ -90,12 +101,13 @@ struct bounce {
 	bool copy_out;
 };
 
-struct proc {
+#define THREADS_MAX 1024
+
+/* One guest process: what its threads share. */
+struct process {
 	struct mem mem;
-	struct cpu *cpu;
-	struct cpu_regs *regs;          /* the user's registers during a system call */
 	const struct options *opt;
-	struct vma *vmas;               /* sorted, non-overlapping */
+	struct vma *vmas;               /* sorted, non-overlapping (under mem.lock) */
 	size_t nvma, capvma;
 	gva_t brk_start, brk_end;
 	gva_t mmap_base;                /* top-down search for free areas starts here */
@@ -104,20 +116,41 @@ struct proc {
 	char *exe;                      /* absolute host path: /proc/self/exe */
 	struct cpu_features features;   /* what the loader tells a new program (auxv) */
 	int vfork_done;                 /* a vfork child's end of its parent's pipe, or -1 */
+	struct sighand sh;
+	bool exitless;                  /* each thread's CPU serves calls (cpu_ops.serve) */
+	unsigned serve_after;           /* ... from this many calls on */
+	struct proc_stats stats;        /* (counted with relaxed atomics) */
+	bool warned[512];
+	pthread_mutex_t lock;           /* the thread list */
+	pthread_cond_t changed;         /* a thread ended */
+	struct proc *threads[THREADS_MAX];      /* the live ones */
+	int nthreads;
+	uint64_t start_ns;              /* when kvmse started (now_ns) */
+	atomic_bool group_exit;         /* exit_group, or a signal that kills them all */
+	int exit_status;
+	int exit_signal;                /* terminated by this signal (0: exited) */
+};
+
+/* One guest thread: what each system call is made by. */
+struct proc {
+	struct process *ps;
+	struct mem *mem;                /* &ps->mem */
+	const struct options *opt;
+	struct cpu *cpu;
+	struct cpu_regs *regs;          /* the user's registers during a system call */
 	/* The guest thread's identity: that of the host thread running its vCPU, whichever
 	 * host thread runs a call (the syscall server is another). */
 	pid_t tid;
 	clockid_t cpu_clock;            /* that thread's CPU-time clock */
 	struct sigstate sig;
 	gva_t clear_child_tid, robust_list;
-	bool exited;
-	int exit_status;
-	int exit_signal;                /* terminated by this signal (0: exited) */
-	struct proc_stats stats;
-	bool warned[512];
+	bool exited;                    /* this thread has ended (or the process) */
+	int exit_code;                  /* exit's status */
 	struct bounce bounce[6];
 	int nbounce;
 };
+
+#define STAT_INC(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)
 
 /* mm.c: the process's memory map. */
 int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags);

@@ -19,7 +19,9 @@ void stats_write(struct proc *p, const char *path, uint64_t wall_ns)
 		pr_warn("cannot write statistics to %s", path);
 		return;
 	}
-	const struct cpu_stats *c = &p->cpu->stats;
+	struct cpu_stats sum;
+	const struct cpu_stats *c = &sum;
+	p->cpu->ops->stats(p->cpu, &sum);
 	double wall = (double)wall_ns / 1e9, guest = (double)c->guest_ns / 1e9;
 	uint64_t exits = c->exits_syscall + c->exits_fault + c->exits_flush + c->exits_other;
 	fputs("\n---------- Begin Simulation Statistics ----------\n", f);
@@ -49,12 +51,12 @@ void stats_write(struct proc *p, const char *path, uint64_t wall_ns)
 	line(f, "cpu.server.backoffs", (double)c->server_backoffs,
 	     "Times it stood down after a call it answered late (blocked, or no free core)");
 	uint64_t total = 0;
-	for (unsigned nr = 0; nr < ARRAY_SIZE(p->stats.syscalls); nr++)
-		total += p->stats.syscalls[nr];
+	for (unsigned nr = 0; nr < ARRAY_SIZE(p->ps->stats.syscalls); nr++)
+		total += p->ps->stats.syscalls[nr];
 	line(f, "se.syscalls", (double)total, "System calls emulated");
-	line(f, "se.syscalls.unsupported", (double)p->stats.syscalls_unknown, "System calls answered ENOSYS");
-	for (unsigned nr = 0; nr < ARRAY_SIZE(p->stats.syscalls); nr++) {
-		if (!p->stats.syscalls[nr])
+	line(f, "se.syscalls.unsupported", (double)p->ps->stats.syscalls_unknown, "System calls answered ENOSYS");
+	for (unsigned nr = 0; nr < ARRAY_SIZE(p->ps->stats.syscalls); nr++) {
+		if (!p->ps->stats.syscalls[nr])
 			continue;
 		char name[64];
 		const char *n = sys_name(nr);
@@ -62,13 +64,13 @@ void stats_write(struct proc *p, const char *path, uint64_t wall_ns)
 			snprintf(name, sizeof(name), "se.syscalls::%s", n);
 		else
 			snprintf(name, sizeof(name), "se.syscalls::%u", nr);
-		line(f, name, (double)p->stats.syscalls[nr], "Calls of this system call");
+		line(f, name, (double)p->ps->stats.syscalls[nr], "Calls of this system call");
 	}
-	line(f, "se.page_faults", (double)p->stats.page_faults, "Page faults taken by user code");
-	line(f, "se.stack_growths", (double)p->stats.stack_growths, "Page faults that grew the stack");
-	line(f, "se.signals.handled", (double)p->stats.signal_frames, "Signals delivered to a handler (frames built)");
-	line(f, "se.signals.sigreturns", (double)p->stats.syscalls[15], "Returns from handlers (rt_sigreturn)");
-	line(f, "mem.pages_used", (double)p->mem.used_pages, "Guest-physical pages in use at exit");
+	line(f, "se.page_faults", (double)p->ps->stats.page_faults, "Page faults taken by user code");
+	line(f, "se.stack_growths", (double)p->ps->stats.stack_growths, "Page faults that grew the stack");
+	line(f, "se.signals.handled", (double)p->ps->stats.signal_frames, "Signals delivered to a handler (frames built)");
+	line(f, "se.signals.sigreturns", (double)p->ps->stats.syscalls[15], "Returns from handlers (rt_sigreturn)");
+	line(f, "mem.pages_used", (double)p->mem->used_pages, "Guest-physical pages in use at exit");
 	fputs("\n---------- End Simulation Statistics   ----------\n", f);
 	if (fclose(f) != 0)
 		pr_warn("cannot write statistics to %s", path);

@@ -505,7 +505,6 @@ struct cpu *kvm_cpu_clone(struct cpu *c)
 	n->qhdr[QHDR_COUNT / 8] = 0;
 	n->qhdr[QHDR_FLAGS / 8] = n->cpu.stats.guest_ns ? QFLAG_RELOAD : 0;
 	n->queued_pages = 0;
-	n->serve_with = k->serve_with;
 	atomic_store(&n->kicked, false);
 	n->live = true;
 	atomic_fetch_add(&vm->nlive, 1);

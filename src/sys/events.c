@@ -78,9 +78,9 @@ long sys_mincore(struct proc *p, const uint64_t a[6])
 		if (!mm_find(p, a[0] + i * PAGE_SIZE))
 			return -ENOMEM;
 	for (uint64_t i = 0; i < pages; i++) {
-		uint64_t *pte = mem_pte(&p->mem, a[0] + i * PAGE_SIZE, false);
+		uint64_t *pte = mem_pte(p->mem, a[0] + i * PAGE_SIZE, false);
 		uint8_t in = pte && (*pte & PTE_ADDR) ? 1 : 0;
-		if (mem_write(&p->mem, a[2] + i, &in, 1) < 0)
+		if (mem_write(p->mem, a[2] + i, &in, 1) < 0)
 			return -EFAULT;
 	}
 	return 0;

@@ -28,13 +28,13 @@ bool sys_add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access
 		      struct iovec *iov, int *n, int max)
 {
 	uint64_t covered;
-	int k = mem_iov(&p->mem, va, len, acc, iov + *n, max - *n, &covered);
+	int k = mem_iov(p->mem, va, len, acc, iov + *n, max - *n, &covered);
 	if (k >= 0) {
 		*n += k;
 		return true;
 	}
 	if (covered) {
-		k = mem_iov(&p->mem, va, covered, acc, iov + *n, max - *n, NULL);
+		k = mem_iov(p->mem, va, covered, acc, iov + *n, max - *n, NULL);
 		*n += k;
 	}
 	if (*n < max) {
@@ -94,7 +94,7 @@ static long rwv(struct proc *p, const uint64_t a[6], enum mem_access acc, bool p
 	struct iovec *hiov = xmalloc(sizeof(*hiov) * MAX_IOV);
 	int n = 0;
 	long rc;
-	if (mem_read(&p->mem, giov, a[1], sizeof(*giov) * (uint64_t)cnt) < 0) {
+	if (mem_read(p->mem, giov, a[1], sizeof(*giov) * (uint64_t)cnt) < 0) {
 		/* The array itself is bad: the host kernel faults on it, in its own order. */
 		rc = do_rw(FD(0), user_in(p, a[1], sizeof(*giov) * (uint64_t)cnt), cnt, acc,
 			   positioned, (off_t)a[3]);
@@ -122,7 +122,7 @@ long sys_openat(struct proc *p, const uint64_t a[6])
 		if (fd != -ENOENT)
 			return fd;
 		if (sys_is_self_exe(path))
-			path = p->exe;
+			path = p->ps->exe;
 	}
 	return HOST(SYS_openat, FD(0), path, (int)a[2], (mode_t)a[3]);
 }

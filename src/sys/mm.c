@@ -17,18 +17,18 @@
 long sys_brk(struct proc *p, const uint64_t a[6])
 {
 	gva_t want = a[0];
-	gva_t old_top = PAGE_ALIGN_UP(p->brk_end), new_top = PAGE_ALIGN_UP(want);
-	if (want < p->brk_start || want > TASK_SIZE)
-		return (long)p->brk_end;
+	gva_t old_top = PAGE_ALIGN_UP(p->ps->brk_end), new_top = PAGE_ALIGN_UP(want);
+	if (want < p->ps->brk_start || want > TASK_SIZE)
+		return (long)p->ps->brk_end;
 	if (new_top > old_top) {
 		if (!mm_range_free(p, old_top, new_top - old_top))
-			return (long)p->brk_end;
+			return (long)p->ps->brk_end;
 		if (mm_map(p, old_top, new_top - old_top, PROT_READ | PROT_WRITE, VMA_HEAP) < 0)
-			return (long)p->brk_end;
+			return (long)p->ps->brk_end;
 	} else if (new_top < old_top) {
 		mm_unmap(p, new_top, old_top - new_top);
 	}
-	p->brk_end = want;
+	p->ps->brk_end = want;
 	return (long)want;
 }
 
@@ -172,9 +172,9 @@ long sys_mprotect(struct proc *p, const uint64_t a[6])
 		return -EINVAL;
 	/* The first VMA that reaches into the range. */
 	struct vma *v = mm_find(p, start);
-	for (size_t i = 0; !v && i < p->nvma; i++)
-		if (p->vmas[i].end > start)
-			v = &p->vmas[i];
+	for (size_t i = 0; !v && i < p->ps->nvma; i++)
+		if (p->ps->vmas[i].end > start)
+			v = &p->ps->vmas[i];
 	if (!v || v->start >= end)
 		return -ENOMEM;
 	if (grows & PROT_GROWSDOWN) {
@@ -257,9 +257,9 @@ static long remap_move(struct proc *p, gva_t start, uint64_t len, gva_t to, int 
 	bool seen = false;
 	while (true) {
 		struct vma *v = NULL;
-		for (size_t i = 0; i < p->nvma && !v; i++)
-			if (p->vmas[i].end > (seen ? last_end : start) && p->vmas[i].start < end)
-				v = &p->vmas[i];
+		for (size_t i = 0; i < p->ps->nvma && !v; i++)
+			if (p->ps->vmas[i].end > (seen ? last_end : start) && p->ps->vmas[i].start < end)
+				v = &p->ps->vmas[i];
 		if (!v)
 			return first;
 		if (!seen && start < v->start)
@@ -324,9 +324,9 @@ long sys_mremap(struct proc *p, const uint64_t a[6])
 /* Where the next VMA after the hole at 'va' starts, or 'end'. */
 static gva_t next_vma(struct proc *p, gva_t va, gva_t end)
 {
-	for (size_t i = 0; i < p->nvma; i++)
-		if (p->vmas[i].start > va)
-			return MIN(p->vmas[i].start, end);
+	for (size_t i = 0; i < p->ps->nvma; i++)
+		if (p->ps->vmas[i].start > va)
+			return MIN(p->ps->vmas[i].start, end);
 	return end;
 }
 

@@ -14,7 +14,7 @@
 static uint32_t len_at(struct proc *p, uint64_t va)
 {
 	uint32_t n = 0;
-	if (va && mem_read(&p->mem, &n, va, sizeof(n)) < 0)
+	if (va && mem_read(p->mem, &n, va, sizeof(n)) < 0)
 		n = 0;
 	return n;
 }
@@ -74,13 +74,13 @@ static long msg(struct proc *p, const uint64_t a[6], bool send)
 {
 	struct msghdr m;
 	enum mem_access acc = send ? MEM_READ : MEM_WRITE;
-	if (mem_read(&p->mem, &m, a[1], sizeof(m)) < 0)
+	if (mem_read(p->mem, &m, a[1], sizeof(m)) < 0)
 		return HOST(send ? SYS_sendmsg : SYS_recvmsg, FD(0), user_in(p, a[1], sizeof(m)), (int)a[2]);
 	if (m.msg_iovlen > 1024)
 		return -EMSGSIZE;
 	struct iovec giov[1024], hiov[1024];
 	int n = 0;
-	if (m.msg_iovlen && mem_read(&p->mem, giov, (uint64_t)m.msg_iov, m.msg_iovlen * sizeof(*giov)) < 0)
+	if (m.msg_iovlen && mem_read(p->mem, giov, (uint64_t)m.msg_iov, m.msg_iovlen * sizeof(*giov)) < 0)
 		return -EFAULT;
 	for (size_t i = 0; i < m.msg_iovlen && n < 1024; i++)
 		if (!sys_add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov, &n, 1024))
@@ -106,7 +106,7 @@ static long msg(struct proc *p, const uint64_t a[6], bool send)
 		m.msg_namelen = h.msg_namelen;
 		m.msg_controllen = h.msg_controllen;
 		m.msg_flags = h.msg_flags;
-		if (mem_write(&p->mem, a[1], &m, sizeof(m)) < 0)
+		if (mem_write(p->mem, a[1], &m, sizeof(m)) < 0)
 			return -EFAULT;
 	}
 	return rc;

@@ -54,8 +54,8 @@ long sys_readlinkat(struct proc *p, const uint64_t a[6])
 	if (user_path_whole(path, 0) && sys_is_self_exe(path)) {
 		if ((int)a[3] <= 0)
 			return -EINVAL;
-		size_t n = MIN(strlen(p->exe), (size_t)(int)a[3]);
-		return mem_write(&p->mem, a[2], p->exe, n) < 0 ? -EFAULT : (long)n;
+		size_t n = MIN(strlen(p->ps->exe), (size_t)(int)a[3]);
+		return mem_write(p->mem, a[2], p->ps->exe, n) < 0 ? -EFAULT : (long)n;
 	}
 	return HOST(SYS_readlinkat, FD(0), path, user_out(p, a[2], (uint64_t)(int)a[3]), (int)a[3]);
 }

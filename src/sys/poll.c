@@ -17,7 +17,7 @@ static long do_poll(struct proc *p, uint64_t ufds, uint64_t nfds, void *tmo)
 {
 	uint64_t len = nfds * sizeof(struct pollfd);
 	struct pollfd *fds = nfds <= (1u << 20) ? malloc(len ? len : 1) : NULL;
-	if (!fds || mem_read(&p->mem, fds, ufds, len) < 0 || !mem_ptr(&p->mem, ufds, len, MEM_WRITE)) {
+	if (!fds || mem_read(p->mem, fds, ufds, len) < 0 || !mem_ptr(p->mem, ufds, len, MEM_WRITE)) {
 		/* A bad array or count: the host kernel answers, in its order. */
 		free(fds);
 		return HOST(SYS_ppoll, user_buf(p, ufds, MIN(len, 1u << 24), MEM_WRITE), nfds, tmo, NULL, 8);
@@ -30,7 +30,7 @@ static long do_poll(struct proc *p, uint64_t ufds, uint64_t nfds, void *tmo)
 	long rc = HOST(SYS_ppoll, fds, nfds, tmo, NULL, 8);
 	for (uint64_t i = 0; i < nfds; i++)
 		fds[i].fd = saved[i];
-	mem_write(&p->mem, ufds, fds, len);
+	mem_write(p->mem, ufds, fds, len);
 	free(saved);
 	free(fds);
 	return rc;
@@ -57,7 +57,7 @@ static bool names_hidden(struct proc *p, const uint64_t a[6])
 			continue;
 		for (int s = 1; s <= 3; s++) {
 			uint8_t byte;
-			if (a[s] && mem_read(&p->mem, &byte, a[s] + (uint64_t)fd / 8, 1) == 0 && (byte >> (fd % 8) & 1))
+			if (a[s] && mem_read(p->mem, &byte, a[s] + (uint64_t)fd / 8, 1) == 0 && (byte >> (fd % 8) & 1))
 				return true;
 		}
 	}

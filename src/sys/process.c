@@ -1,6 +1,7 @@
 /* process.c - processes: fork, vfork and clone of a new process (a copy of kvmse with
  * its own VM), execve (the new program in the same process and VM), wait, groups. */
 #include "sys.h"
+#include "../thread.h"
 #include "../util.h"
 #include <dirent.h>
 #include <fcntl.h>
@@ -34,13 +35,26 @@ static void wait_vfork_child(int done[2])
 	close(done[0]);
 }
 
+/* In the child of a fork only the forking thread goes on. */
+static void only_thread(struct proc *p)
+{
+	struct process *ps = p->ps;
+	for (int i = 0; i < ps->nthreads; i++)
+		if (ps->threads[i] != p)
+			free(ps->threads[i]);
+	ps->threads[0] = p;
+	ps->nthreads = 1;
+	pthread_mutex_init(&ps->lock, NULL);
+	pthread_cond_init(&ps->changed, NULL);
+}
+
 static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t ctid, uint64_t tls)
 {
-	if ((flags & ~(uint64_t)PROCESS_FLAGS & ~(uint64_t)CLONE_VM) ||
-	    ((flags & CLONE_VM) && !(flags & CLONE_VFORK))) {
+	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+		return thread_clone(p, flags, stack, ptid, ctid, tls);
+	if (flags & ~(uint64_t)PROCESS_FLAGS & ~(uint64_t)CLONE_VM) {
 		if (!p->opt->quiet)
-			pr_warn("threads (clone with flags %#llx) are not supported yet: ENOSYS",
-				(unsigned long long)flags);
+			pr_warn("clone with flags %#llx is not supported: ENOSYS", (unsigned long long)flags);
 		return -ENOSYS;
 	}
 	int done[2] = { -1, -1 };
@@ -55,10 +69,18 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* Memory and the thread list as they are: no other thread is changing them. */
+	pthread_mutex_lock(&p->ps->lock);
+	mem_lock(p->mem);
 	pid_t pid = p->cpu->ops->fork(p->cpu);
 	long e = pid < 0 ? -errno : 0;
-	if (pid == 0)
+	mem_unlock(p->mem);
+	if (pid == 0) {
+		only_thread(p);
 		sig_forget_pending(p);
+	} else {
+		pthread_mutex_unlock(&p->ps->lock);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		if (flags & CLONE_VFORK)
@@ -75,21 +97,21 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 			close(done[0]);
 			/* (the registry of hidden descriptors holds where each one is kept) */
 			fd_unhide(&done[1]);
-			p->vfork_done = done[1];
-			fd_hide(&p->vfork_done);
+			p->ps->vfork_done = done[1];
+			fd_hide(&p->ps->vfork_done);
 		}
 		if (stack)
 			r->rsp = stack;
 		if (flags & CLONE_SETTLS)
 			r->fs_base = tls;
-		if ((flags & CLONE_CHILD_SETTID) && mem_write(&p->mem, ctid, &p->tid, 4) < 0)
+		if ((flags & CLONE_CHILD_SETTID) && mem_write(p->mem, ctid, &p->tid, 4) < 0)
 			pr_warn("clone: cannot store the child's tid");
 		if (flags & CLONE_CHILD_CLEARTID)
 			p->clear_child_tid = ctid;
 		return 0;
 	}
 	if (flags & CLONE_PARENT_SETTID)
-		mem_write(&p->mem, ptid, &pid, 4);
+		mem_write(p->mem, ptid, &pid, 4);
 	if (flags & CLONE_VFORK)
 		wait_vfork_child(done);
 	return pid;
@@ -118,7 +140,7 @@ long sys_clone3(struct proc *p, const uint64_t a[6])
 	struct clone_args ca = { 0 };
 	if (a[1] < 64 || a[1] > 4096)       /* CLONE_ARGS_SIZE_VER0 */
 		return -EINVAL;
-	if (mem_read(&p->mem, &ca, a[0], MIN(a[1], sizeof(ca))) < 0)
+	if (mem_read(p->mem, &ca, a[0], MIN(a[1], sizeof(ca))) < 0)
 		return -EFAULT;
 	if (ca.exit_signal > 64 || (ca.flags & 0xff))
 		return -EINVAL;
@@ -134,7 +156,7 @@ static long read_strings(struct proc *p, gva_t va, char ***out)
 	long rc = 0;
 	for (; va; n++) {
 		uint64_t s;
-		if (mem_read(&p->mem, &s, va + n * 8, 8) < 0) {
+		if (mem_read(p->mem, &s, va + n * 8, 8) < 0) {
 			rc = -EFAULT;
 			break;
 		}
@@ -144,7 +166,7 @@ static long read_strings(struct proc *p, gva_t va, char ***out)
 			v = xrealloc(v, (cap *= 2) * sizeof(char *));
 		char buf[PATH_MAX * 8];
 		bool nul;
-		size_t len = mem_read_prefix(&p->mem, buf, s, sizeof(buf), &nul);
+		size_t len = mem_read_prefix(p->mem, buf, s, sizeof(buf), &nul);
 		if (!nul) {
 			rc = len == sizeof(buf) ? -E2BIG : -EFAULT;
 			break;
@@ -189,19 +211,19 @@ static void replace_image(struct proc *p, char *path, char **argv, char **envp)
 	close_on_exec();
 	sig_exec(p);
 	p->clear_child_tid = p->robust_list = 0;
-	free(p->exe);
+	free(p->ps->exe);
 	struct script script;
 	if (loader_script(&path, &argv, &script) < 0)
 		die_status(126, "%s: too many levels of #! interpreters", path);
-	loader_exec(p, path, argv, envp, &p->features, p->regs);
+	loader_exec(p, path, argv, envp, &p->ps->features, p->regs);
 	sig_init_fpu(p);
 	const char *base = strrchr(path, '/');
 	prctl(PR_SET_NAME, base ? base + 1 : path);
 	loader_script_free(&script);
-	if (p->vfork_done >= 0) {
-		fd_unhide(&p->vfork_done);
-		close(p->vfork_done);
-		p->vfork_done = -1;
+	if (p->ps->vfork_done >= 0) {
+		fd_unhide(&p->ps->vfork_done);
+		close(p->ps->vfork_done);
+		p->ps->vfork_done = -1;
 	}
 }
 
@@ -211,7 +233,7 @@ static void replace_image(struct proc *p, char *path, char **argv, char **envp)
 static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 {
 	if (sys_is_self_exe(path))
-		path = p->exe;
+		path = p->ps->exe;
 	char **argv, **envp;
 	long rc = read_strings(p, argv_va, &argv);
 	long rc2 = read_strings(p, envp_va, &envp);

@@ -35,14 +35,14 @@ static void maps_line(FILE *f, struct proc *p, const struct vma *v, const struct
 	unsigned maj = 0, min = 0;
 	unsigned long ino = 0, off = 0;
 	if (v->flags & VMA_EXE) {
-		name = p->exe;
+		name = p->ps->exe;
 		maj = major(exe->st_dev);
 		min = minor(exe->st_dev);
 		ino = (unsigned long)exe->st_ino;
 		off = (unsigned long)(v->pgoff * PAGE_SIZE);
 	} else if (v->flags & VMA_HEAP) {
 		name = "[heap]";
-	} else if (v->end == p->stack_top) {
+	} else if (v->end == p->ps->stack_top) {
 		name = "[stack]";
 	}
 	int len = fprintf(f, "%08llx-%08llx %c%c%c%c %08lx %02x:%02x %lu ",
@@ -63,15 +63,17 @@ long procfs_open(struct proc *p, const char *path, int flags)
 	if (fd < 0)
 		return -errno;
 	struct stat exe;
-	if (stat(p->exe, &exe) < 0)
+	if (stat(p->ps->exe, &exe) < 0)
 		memset(&exe, 0, sizeof(exe));
 	FILE *f = fdopen(dup(fd), "w");
 	if (!f) {
 		close(fd);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < p->nvma; i++)
-		maps_line(f, p, &p->vmas[i], &exe);
+	mem_lock(p->mem);
+	for (size_t i = 0; i < p->ps->nvma; i++)
+		maps_line(f, p, &p->ps->vmas[i], &exe);
+	mem_unlock(p->mem);
 	if (fclose(f) != 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		close(fd);
 		return -EIO;

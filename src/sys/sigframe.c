@@ -45,14 +45,17 @@ static uint32_t get32(const uint8_t *f, size_t off) { uint32_t v; memcpy(&v, f +
 /* Write to the user's stack as the kernel does: a write below it grows it. */
 static int put_user(struct proc *p, gva_t va, const void *src, uint64_t len)
 {
-	if (mem_write(&p->mem, va, src, len) == 0)
+	if (mem_write(p->mem, va, src, len) == 0)
 		return 0;
 	if (va + len < va)
 		return -EFAULT;
-	for (gva_t pg = PAGE_ALIGN_DOWN(va); pg < va + len; pg += PAGE_SIZE)
+	int rc = 0;
+	mem_lock(p->mem);
+	for (gva_t pg = PAGE_ALIGN_DOWN(va); pg < va + len && !rc; pg += PAGE_SIZE)
 		if (!mm_find(p, pg) && mm_fault(p, pg, true, false))
-			return -EFAULT;
-	return mem_write(&p->mem, va, src, len);
+			rc = -EFAULT;
+	mem_unlock(p->mem);
+	return rc ? rc : mem_write(p->mem, va, src, len);
 }
 
 void sig_init_fpu(struct proc *p)
@@ -100,13 +103,13 @@ static bool get_fpstate(struct proc *p, gva_t fp)
 		return true;
 	}
 	memset(x, 0, sizeof(x));
-	if (mem_read(&p->mem, x, fp, FX_SIZE) < 0)
+	if (mem_read(p->mem, x, fp, FX_SIZE) < 0)
 		return false;
 	uint32_t size = get32(x, SW_BYTES + 16), ext = get32(x, SW_BYTES + 4);
 	uint64_t want = get64(x, SW_BYTES + 8) & s->xfeatures;
 	bool fx_only = !s->xsave_size || get32(x, SW_BYTES) != FP_XSTATE_MAGIC1 ||
 		       size < FX_SIZE + 64 || size > s->xsave_size || size > ext;
-	if (!fx_only && (mem_read(&p->mem, x, fp, size + 4) < 0))
+	if (!fx_only && (mem_read(p->mem, x, fp, size + 4) < 0))
 		return false;
 	if (!fx_only && get32(x, size) != FP_XSTATE_MAGIC2)
 		fx_only = true;
@@ -245,7 +248,7 @@ static void default_action(struct proc *p, int sig, const struct ksiginfo *info)
 		return;
 	}
 	if ((SIG_SYNCHRONOUS & SIGBIT(sig)) && info->code > 0)
-		fprintf(stderr, "kvmse: %s: killed by SIG%s (si_code %d, address %#llx)\n", p->exe,
+		fprintf(stderr, "kvmse: %s: killed by SIG%s (si_code %d, address %#llx)\n", p->ps->exe,
 			sigabbrev_np(sig), info->code, (unsigned long long)info->fault.addr);
 	sys_terminate(p, 0, sig);
 }
@@ -268,7 +271,7 @@ void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr)
 	struct ksiginfo info;
 	int sig;
 	while (!p->exited && (sig = sig_dequeue(p, ~atomic_load(&s->mask), &info))) {
-		struct ksigaction act = s->act[sig];
+		struct ksigaction act = p->ps->sh.act[sig];
 		if (p->opt->strace)
 			strace_signal(p, &info);
 		if (act.handler == SIG_IGN_V)
@@ -290,7 +293,7 @@ void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr)
 			frame_failed(p, sig);
 			continue;
 		}
-		p->stats.signal_frames++;
+		STAT_INC(p->ps->stats.signal_frames);
 		s->restore_mask = false;
 		sig_set_mask(p, atomic_load(&s->mask) | act.mask | ((act.flags & SA_NODEFER) ? 0 : SIGBIT(sig)));
 		if (s->ss_flags & SS_AUTODISARM) {
@@ -313,7 +316,7 @@ long sys_rt_sigreturn(struct proc *p, const uint64_t a[6])
 	uint8_t f[INFO];
 	uint64_t mc[MC_WORDS] = { 0 };
 	gva_t frame = r->rsp - 8;       /* the handler's RET took the return address */
-	if (mem_read(&p->mem, f, frame, sizeof(f)) < 0)
+	if (mem_read(p->mem, f, frame, sizeof(f)) < 0)
 		goto bad;
 	memcpy(mc, f + MC, sizeof(mc));
 	sig_set_mask(p, get64(f, UC_SIGMASK));
@@ -360,8 +363,10 @@ void sig_fault(struct proc *p, const struct cpu_regs *r, const struct cpu_event 
 	struct ksiginfo info = { .signo = SIGSEGV, .code = SI_KERNEL };
 	switch (ev->vector) {
 	case 14:
-		p->stats.page_faults++;
+		STAT_INC(p->ps->stats.page_faults);
+		mem_lock(p->mem);
 		info.code = mm_fault(p, ev->addr, ev->error_code & 2, ev->error_code & 16);
+		mem_unlock(p->mem);
 		if (!info.code)
 			return;         /* the stack grew */
 		if (info.code == MM_SIGBUS)

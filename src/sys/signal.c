@@ -1,6 +1,7 @@
 /* signal.c - the guest's signal state: dispositions, the mask, the queue; signals from
  * outside (kvmse's host handler); the calls that send signals and wait for them. */
 #include "sys.h"
+#include "../thread.h"
 #include "../util.h"
 #include <poll.h>
 #include <pthread.h>
@@ -13,7 +14,7 @@
 
 #define HOST(...) sys_ret(syscall(__VA_ARGS__))
 
-static struct proc *host_proc;          /* the guest the host handler queues for */
+static struct process *host_ps;         /* the guest the host handler queues for */
 
 /* Signals kvmse's own process takes for the guest. Faults stay kvmse's own (a crash of
  * kvmse must not pass for the program's); SIGPIPE kvmse always ignores and turns into the
@@ -33,18 +34,18 @@ static bool ignored_by(const struct ksigaction *a, int sig)
 
 /* The queue's lock. Signals are blocked on this thread while it is held, so the host
  * handler never waits for the thread it interrupted. */
-static void spin_lock(struct sigstate *s)
+static void spin_lock(struct sighand *s)
 {
 	while (atomic_flag_test_and_set_explicit(&s->lock, memory_order_acquire))
 		__builtin_ia32_pause();
 }
 
-static void spin_unlock(struct sigstate *s)
+static void spin_unlock(struct sighand *s)
 {
 	atomic_flag_clear_explicit(&s->lock, memory_order_release);
 }
 
-static void lock(struct sigstate *s, sigset_t *old)
+static void lock(struct sighand *s, sigset_t *old)
 {
 	sigset_t all;
 	sigfillset(&all);
@@ -52,14 +53,14 @@ static void lock(struct sigstate *s, sigset_t *old)
 	spin_lock(s);
 }
 
-static void unlock(struct sigstate *s, const sigset_t *old)
+static void unlock(struct sighand *s, const sigset_t *old)
 {
 	spin_unlock(s);
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 /* (lock held) A signal below 32 is queued once; real-time ones each time. */
-static bool enqueue(struct sigstate *s, const struct ksiginfo *info)
+static bool enqueue(struct sigqueue *s, const struct ksiginfo *info)
 {
 	int sig = info->signo;
 	if (sig < 32 && (atomic_load(&s->pending) & SIGBIT(sig)))
@@ -74,7 +75,7 @@ static bool enqueue(struct sigstate *s, const struct ksiginfo *info)
 }
 
 /* (lock held) Remove the first queued 'sig' (every one, with 'all') into *info. */
-static void dequeue(struct sigstate *s, int sig, struct ksiginfo *info, bool all)
+static void dequeue(struct sigqueue *s, int sig, struct ksiginfo *info, bool all)
 {
 	bool took = false, more = false;
 	for (int i = 0; i < s->nq;) {
@@ -93,46 +94,83 @@ static void dequeue(struct sigstate *s, int sig, struct ksiginfo *info, bool all
 		atomic_fetch_and(&s->pending, ~SIGBIT(sig));
 }
 
+/* A thread's signals: its own, then the process's. */
+static uint64_t pending(const struct proc *p)
+{
+	return atomic_load(&p->sig.own.pending) | atomic_load(&p->ps->sh.shared.pending);
+}
+
 int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info)
 {
-	struct sigstate *s = &p->sig;
+	struct sighand *sh = &p->ps->sh;
 	sigset_t old;
-	lock(s, &old);
-	uint64_t cand = atomic_load(&s->pending) & allowed;
+	lock(sh, &old);
+	uint64_t cand = pending(p) & allowed;
 	uint64_t sync = cand & SIG_SYNCHRONOUS;
 	int sig = cand ? __builtin_ctzll(sync ? sync : cand) + 1 : 0;
 	if (sig)
-		dequeue(s, sig, info, false);
-	unlock(s, &old);
+		dequeue((atomic_load(&p->sig.own.pending) & SIGBIT(sig)) ? &p->sig.own : &sh->shared,
+			sig, info, false);
+	unlock(sh, &old);
 	return sig;
 }
 
 bool sig_deliverable(struct proc *p)
 {
-	struct sigstate *s = &p->sig;
-	return atomic_load(&s->pending) & ~atomic_load(&s->mask) & ~atomic_load(&s->ignored);
+	return pending(p) & ~atomic_load(&p->sig.mask) & ~atomic_load(&p->ps->sh.ignored);
 }
 
 bool sig_wakes(struct proc *p)
 {
-	return sig_deliverable(p) || (atomic_load(&p->sig.pending) & atomic_load(&p->sig.waitset));
+	return p->exited || sig_deliverable(p) || (pending(p) & atomic_load(&p->sig.waitset));
 }
 
-/* A signal sent to kvmse's process from outside: queue it for the guest, and stop the
- * program if it must see it now. Runs on whichever thread the kernel picked. */
+/* Make thread t see a signal now if it must: stop its CPU, and end the host call it
+ * sleeps in (unless that is this very thread: then the call returns EINTR anyway).
+ * Async-signal-safe. */
+static void wake(struct proc *t)
+{
+	if (!sig_wakes(t))
+		return;
+	t->cpu->ops->kick(t->cpu);
+	if (t->tid != (pid_t)syscall(SYS_gettid))
+		syscall(SYS_tgkill, getpid(), t->tid, SIG_KICK);
+}
+
+/* A signal for the process: the first thread that does not block it takes it, as
+ * Linux's complete_signal picks one (the current thread first). Async-signal-safe: the
+ * list is read without its lock (thread structs are reused, never freed, while kvmse runs). */
+static void wake_one(struct process *ps, struct proc *self, int sig)
+{
+	uint64_t b = SIGBIT(sig);
+	if (self && !(atomic_load(&self->sig.mask) & b)) {
+		wake(self);
+		return;
+	}
+	int n = ps->nthreads;
+	for (int i = 0; i < n && i < THREADS_MAX; i++) {
+		struct proc *t = ps->threads[i];
+		if (t && (!(atomic_load(&t->sig.mask) & b) || (atomic_load(&t->sig.waitset) & b))) {
+			wake(t);
+			return;
+		}
+	}
+}
+
+/* A signal sent to kvmse's process from outside: queue it for the guest, and stop a
+ * thread that must see it now. Runs on whichever thread the kernel picked. */
 static void host_handler(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	struct proc *p = host_proc;
+	struct process *ps = host_ps;
 	int saved = errno;
 	struct ksiginfo info;
 	memcpy(&info, si, sizeof(info));        /* the kernel's layout, 128 bytes */
 	info.signo = sig;
-	spin_lock(&p->sig);
-	enqueue(&p->sig, &info);
-	spin_unlock(&p->sig);
-	if (sig_wakes(p))
-		p->cpu->ops->kick(p->cpu);
+	spin_lock(&ps->sh);
+	enqueue(&ps->sh.shared, &info);
+	spin_unlock(&ps->sh);
+	wake_one(ps, NULL, sig);
 	errno = saved;
 }
 
@@ -146,13 +184,13 @@ static void host_handler(int sig, siginfo_t *si, void *uc)
  */
 static int host_follow(struct proc *p, int sig, bool mask_only)
 {
-	struct sigstate *s = &p->sig;
-	uint64_t h = s->act[sig].handler, b = SIGBIT(sig);
+	struct sighand *sh = &p->ps->sh;
+	uint64_t h = sh->act[sig].handler, b = SIGBIT(sig);
 	if (!mirrored(sig))
 		return 0;
 	struct sigaction sa = { .sa_handler = SIG_DFL };
-	bool ours = h != SIG_IGN_V && (h != SIG_DFL_V || (atomic_load(&s->mask) & b));
-	if ((ours && (s->host_handled & b)) || (mask_only && !ours))
+	bool ours = h != SIG_IGN_V && (h != SIG_DFL_V || (atomic_load(&p->sig.mask) & b));
+	if ((ours && (sh->host_handled & b)) || (mask_only && !ours))
 		return 0;
 	if (h == SIG_IGN_V) {
 		sa.sa_handler = SIG_IGN;
@@ -165,18 +203,19 @@ static int host_follow(struct proc *p, int sig, bool mask_only)
 	}
 	if (sigaction(sig, &sa, NULL) < 0)
 		return -errno;
-	s->host_handled = ours ? s->host_handled | b : s->host_handled & ~b;
+	sh->host_handled = ours ? sh->host_handled | b : sh->host_handled & ~b;
 	return 0;
 }
 
 void sig_set_mask(struct proc *p, uint64_t mask)
 {
 	struct sigstate *s = &p->sig;
+	struct sighand *sh = &p->ps->sh;
 	mask &= ~SIG_UNBLOCKABLE;
 	uint64_t added = mask & ~atomic_load(&s->mask);
 	/* kvmse's handler first, so a signal now blocked never meets the host's default */
 	for (int sig = 1; added; sig++, added >>= 1)
-		if ((added & 1) && s->act[sig].handler == SIG_DFL_V && !(s->host_handled & SIGBIT(sig))) {
+		if ((added & 1) && sh->act[sig].handler == SIG_DFL_V && !(sh->host_handled & SIGBIT(sig))) {
 			atomic_fetch_or(&s->mask, SIGBIT(sig));
 			host_follow(p, sig, true);
 		}
@@ -185,56 +224,78 @@ void sig_set_mask(struct proc *p, uint64_t mask)
 
 void sig_set_action(struct proc *p, int sig, const struct ksigaction *act)
 {
-	struct sigstate *s = &p->sig;
-	s->act[sig] = *act;
+	struct process *ps = p->ps;
+	struct sighand *sh = &ps->sh;
+	sh->act[sig] = *act;
 	if (ignored_by(act, sig)) {
-		atomic_fetch_or(&s->ignored, SIGBIT(sig));
+		atomic_fetch_or(&sh->ignored, SIGBIT(sig));
+		/* pending ones are dropped, as Linux does */
 		sigset_t old;
-		lock(s, &old);
-		dequeue(s, sig, NULL, true);    /* pending ones are dropped, as Linux does */
-		unlock(s, &old);
+		pthread_mutex_lock(&ps->lock);
+		lock(sh, &old);
+		dequeue(&sh->shared, sig, NULL, true);
+		for (int i = 0; i < ps->nthreads; i++)
+			dequeue(&ps->threads[i]->sig.own, sig, NULL, true);
+		unlock(sh, &old);
+		pthread_mutex_unlock(&ps->lock);
 	} else {
-		atomic_fetch_and(&s->ignored, ~SIGBIT(sig));
+		atomic_fetch_and(&sh->ignored, ~SIGBIT(sig));
 	}
 	host_follow(p, sig, false);
 }
 
-bool sig_queue(struct proc *p, const struct ksiginfo *info)
+/* Queue for thread t ('own') or its whole process; false if the queue is full. */
+static bool queue(struct proc *t, const struct ksiginfo *info, bool own)
 {
-	struct sigstate *s = &p->sig;
+	struct sighand *sh = &t->ps->sh;
 	uint64_t b = SIGBIT(info->signo);
 	/* An ignored signal is dropped when sent, unless blocked (it may be waited for). */
-	if ((atomic_load(&s->ignored) & b) && !(atomic_load(&s->mask) & b))
+	if ((atomic_load(&sh->ignored) & b) && !(atomic_load(&t->sig.mask) & b))
 		return true;
 	sigset_t old;
-	lock(s, &old);
-	bool ok = enqueue(s, info);
-	unlock(s, &old);
+	lock(sh, &old);
+	bool ok = enqueue(own ? &t->sig.own : &sh->shared, info);
+	unlock(sh, &old);
+	if (own)
+		wake(t);
+	else
+		wake_one(t->ps, t, info->signo);
 	return ok;
+}
+
+bool sig_queue(struct proc *p, const struct ksiginfo *info)
+{
+	return queue(p, info, false);
+}
+
+bool sig_queue_thread(struct proc *t, const struct ksiginfo *info)
+{
+	return queue(t, info, true);
 }
 
 void sig_force(struct proc *p, const struct ksiginfo *info)
 {
-	struct sigstate *s = &p->sig;
+	struct sighand *sh = &p->ps->sh;
 	int sig = info->signo;
 	uint64_t b = SIGBIT(sig);
 	/* Blocked or ignored, a fault's signal takes its default action (kills). */
-	if (s->act[sig].handler == SIG_IGN_V || (atomic_load(&s->mask) & b)) {
+	if (sh->act[sig].handler == SIG_IGN_V || (atomic_load(&p->sig.mask) & b)) {
 		struct ksigaction dfl = { .handler = SIG_DFL_V };
 		sig_set_action(p, sig, &dfl);
-		atomic_fetch_and(&s->mask, ~b);
+		atomic_fetch_and(&p->sig.mask, ~b);
 	}
 	sigset_t old;
-	lock(s, &old);
-	enqueue(s, info);
-	unlock(s, &old);
+	lock(sh, &old);
+	enqueue(&p->sig.own, info);
+	unlock(sh, &old);
 }
 
 void sig_exec(struct proc *p)
 {
 	struct sigstate *s = &p->sig;
 	for (int sig = 1; sig <= 64; sig++) {
-		if (s->act[sig].handler == SIG_IGN_V || s->act[sig].handler == SIG_DFL_V)
+		uint64_t h = p->ps->sh.act[sig].handler;
+		if (h == SIG_IGN_V || h == SIG_DFL_V)
 			continue;
 		struct ksigaction dfl = { .handler = SIG_DFL_V };
 		sig_set_action(p, sig, &dfl);
@@ -247,26 +308,27 @@ void sig_exec(struct proc *p)
 
 void sig_forget_pending(struct proc *p)
 {
-	struct sigstate *s = &p->sig;
+	struct sighand *sh = &p->ps->sh;
 	sigset_t old;
-	lock(s, &old);
-	s->nq = 0;
-	atomic_store(&s->pending, 0);
-	unlock(s, &old);
+	lock(sh, &old);
+	p->sig.own.nq = sh->shared.nq = 0;
+	atomic_store(&p->sig.own.pending, 0);
+	atomic_store(&sh->shared.pending, 0);
+	unlock(sh, &old);
 }
 
 void sig_init(struct proc *p)
 {
-	struct sigstate *s = &p->sig;
-	host_proc = p;
-	atomic_flag_clear(&s->lock);
+	struct sighand *sh = &p->ps->sh;
+	host_ps = p->ps;
+	atomic_flag_clear(&sh->lock);
 	/* Ignored signals stay ignored across exec: the guest starts with kvmse's. */
 	for (int sig = 1; sig <= 64; sig++) {
 		struct sigaction sa;
 		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
-			s->act[sig].handler = SIG_IGN_V;
-		if (ignored_by(&s->act[sig], sig))
-			atomic_fetch_or(&s->ignored, SIGBIT(sig));
+			sh->act[sig].handler = SIG_IGN_V;
+		if (ignored_by(&sh->act[sig], sig))
+			atomic_fetch_or(&sh->ignored, SIGBIT(sig));
 	}
 }
 
@@ -277,11 +339,11 @@ long sys_rt_sigaction(struct proc *p, const uint64_t a[6])
 	/* Linux's order: the set size, the new action's copy, then the signal number. */
 	if (a[3] != 8)
 		return -EINVAL;
-	if (a[1] && mem_read(&p->mem, &act, a[1], sizeof(act)) < 0)
+	if (a[1] && mem_read(p->mem, &act, a[1], sizeof(act)) < 0)
 		return -EFAULT;
 	if (sig < 1 || sig > 64 || (a[1] && (sig == SIGKILL || sig == SIGSTOP)))
 		return -EINVAL;
-	struct ksigaction old = p->sig.act[sig];
+	struct ksigaction old = p->ps->sh.act[sig];
 	if (a[1]) {
 		/* Unknown flags are dropped, so a program can tell what is supported. */
 		act.flags &= SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART |
@@ -289,7 +351,7 @@ long sys_rt_sigaction(struct proc *p, const uint64_t a[6])
 		act.mask &= ~SIG_UNBLOCKABLE;
 		sig_set_action(p, sig, &act);
 	}
-	if (a[2] && mem_write(&p->mem, a[2], &old, sizeof(old)) < 0)
+	if (a[2] && mem_write(p->mem, a[2], &old, sizeof(old)) < 0)
 		return -EFAULT;
 	return 0;
 }
@@ -299,7 +361,7 @@ long sys_rt_sigprocmask(struct proc *p, const uint64_t a[6])
 	uint64_t set = 0, old = atomic_load(&p->sig.mask);
 	if (a[3] != 8)
 		return -EINVAL;
-	if (a[1] && mem_read(&p->mem, &set, a[1], 8) < 0)
+	if (a[1] && mem_read(p->mem, &set, a[1], 8) < 0)
 		return -EFAULT;
 	if (a[1]) {
 		switch ((int)a[0]) {
@@ -309,7 +371,7 @@ long sys_rt_sigprocmask(struct proc *p, const uint64_t a[6])
 		default: return -EINVAL;
 		}
 	}
-	if (a[2] && mem_write(&p->mem, a[2], &old, 8) < 0)
+	if (a[2] && mem_write(p->mem, a[2], &old, 8) < 0)
 		return -EFAULT;
 	return 0;
 }
@@ -318,8 +380,8 @@ long sys_rt_sigpending(struct proc *p, const uint64_t a[6])
 {
 	if (a[1] > 8)
 		return -EINVAL;
-	uint64_t set = atomic_load(&p->sig.pending) & atomic_load(&p->sig.mask);
-	return mem_write(&p->mem, a[0], &set, a[1]) < 0 ? -EFAULT : 0;
+	uint64_t set = pending(p) & atomic_load(&p->sig.mask);
+	return mem_write(p->mem, a[0], &set, a[1]) < 0 ? -EFAULT : 0;
 }
 
 /* sigaltstack: the stack pointer decides whether the program is on the alternate stack
@@ -355,14 +417,14 @@ long sys_sigaltstack(struct proc *p, const uint64_t a[6])
 	stack_t ss, old = { .ss_sp = (void *)(uintptr_t)s->ss_sp, .ss_size = s->ss_size };
 	old.ss_flags = (!s->ss_size ? SS_DISABLE : sig_on_altstack(s, sp) ? SS_ONSTACK : 0) |
 		       (s->ss_flags & SS_AUTODISARM);
-	if (a[0] && mem_read(&p->mem, &ss, a[0], sizeof(ss)) < 0)
+	if (a[0] && mem_read(p->mem, &ss, a[0], sizeof(ss)) < 0)
 		return -EFAULT;
 	if (a[0]) {
 		long rc = sig_set_altstack(s, sp, (uint64_t)(uintptr_t)ss.ss_sp, ss.ss_flags, ss.ss_size);
 		if (rc < 0)
 			return rc;
 	}
-	if (a[1] && mem_write(&p->mem, a[1], &old, sizeof(old)) < 0)
+	if (a[1] && mem_write(p->mem, a[1], &old, sizeof(old)) < 0)
 		return -EFAULT;
 	return 0;
 }
@@ -392,18 +454,34 @@ long sys_kill(struct proc *p, const uint64_t a[6])
 	return sys_ret(kill((pid_t)a[0], (int)a[1]));
 }
 
+/* tkill and tgkill: to a thread of the guest's, or of another process. */
+static long thread_signal(struct proc *p, pid_t tgid, pid_t tid, int sig, long host_nr)
+{
+	if (tid <= 0 || (host_nr == SYS_tgkill && tgid <= 0))
+		return -EINVAL;
+	struct proc *t = tgid == getpid() || host_nr == SYS_tkill ? thread_find(p->ps, tid) : NULL;
+	if (!t && tgid == getpid())
+		return -ESRCH;          /* (kvmse's own threads are not the guest's) */
+	if (!t)
+		return host_nr == SYS_tkill ? HOST(SYS_tkill, tid, sig) : HOST(SYS_tgkill, tgid, tid, sig);
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	if (sig == 0)
+		return 0;
+	struct ksiginfo info = { .signo = sig, .code = SI_TKILL };
+	info.kill.pid = getpid();
+	info.kill.uid = getuid();
+	return sig_queue_thread(t, &info) ? 0 : -EAGAIN;
+}
+
 long sys_tgkill(struct proc *p, const uint64_t a[6])
 {
-	if ((pid_t)a[0] == getpid() && (pid_t)a[1] == p->tid)
-		return self_signal(p, (int)a[2], SI_TKILL);
-	return HOST(SYS_tgkill, (pid_t)a[0], (pid_t)a[1], (int)a[2]);
+	return thread_signal(p, (pid_t)a[0], (pid_t)a[1], (int)a[2], SYS_tgkill);
 }
 
 long sys_tkill(struct proc *p, const uint64_t a[6])
 {
-	if ((pid_t)a[0] == p->tid)
-		return self_signal(p, (int)a[1], SI_TKILL);
-	return HOST(SYS_tkill, (pid_t)a[0], (int)a[1]);
+	return thread_signal(p, -1, (pid_t)a[0], (int)a[1], SYS_tkill);
 }
 
 /* rt_sigqueueinfo and rt_tgsigqueueinfo: the sender's siginfo, to the guest or a host process. */
@@ -411,7 +489,7 @@ static long queueinfo(struct proc *p, bool self, long host_nr, const uint64_t *a
 {
 	struct ksiginfo info;
 	int sig = (int)a[n];
-	if (mem_read(&p->mem, &info, a[n + 1], sizeof(info)) < 0)
+	if (mem_read(p->mem, &info, a[n + 1], sizeof(info)) < 0)
 		return -EFAULT;
 	if (!self)
 		return n == 1 ? HOST(host_nr, (pid_t)a[0], sig, &info) : HOST(host_nr, (pid_t)a[0], (pid_t)a[1], sig, &info);
@@ -430,7 +508,7 @@ long sys_rt_sigqueueinfo(struct proc *p, const uint64_t a[6])
 
 long sys_rt_tgsigqueueinfo(struct proc *p, const uint64_t a[6])
 {
-	bool self = (pid_t)a[0] == getpid() && (pid_t)a[1] == p->tid;
+	bool self = (pid_t)a[0] == getpid() && thread_find(p->ps, (pid_t)a[1]) == p;
 	return queueinfo(p, self, SYS_rt_tgsigqueueinfo, a, 2);
 }
 
@@ -475,7 +553,7 @@ long sys_rt_sigsuspend(struct proc *p, const uint64_t a[6])
 	uint64_t mask;
 	if (a[1] != 8)
 		return -EINVAL;
-	if (mem_read(&p->mem, &mask, a[0], 8) < 0)
+	if (mem_read(p->mem, &mask, a[0], 8) < 0)
 		return -EFAULT;
 	/* The caller's mask comes back once a handler is set up (sig_deliver). */
 	p->sig.saved_mask = atomic_load(&p->sig.mask);
@@ -490,10 +568,10 @@ long sys_rt_sigtimedwait(struct proc *p, const uint64_t a[6])
 	struct timespec ts, deadline;
 	if (a[3] != 8)
 		return -EINVAL;
-	if (mem_read(&p->mem, &set, a[0], 8) < 0)
+	if (mem_read(p->mem, &set, a[0], 8) < 0)
 		return -EFAULT;
 	if (a[2]) {
-		if (mem_read(&p->mem, &ts, a[2], sizeof(ts)) < 0)
+		if (mem_read(p->mem, &ts, a[2], sizeof(ts)) < 0)
 			return -EFAULT;
 		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
 			return -EINVAL;
@@ -519,7 +597,7 @@ long sys_rt_sigtimedwait(struct proc *p, const uint64_t a[6])
 	atomic_store(&p->sig.waitset, 0);
 	if (!sig)
 		return ret;
-	if (a[1] && mem_write(&p->mem, a[1], &info, sizeof(info)) < 0)
+	if (a[1] && mem_write(p->mem, a[1], &info, sizeof(info)) < 0)
 		return -EFAULT;
 	return sig;
 }

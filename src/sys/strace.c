@@ -139,12 +139,12 @@ static void add_quoted(struct line *l, struct proc *p, uint64_t va, long len, bo
 		add(l, "NULL");
 		return;
 	}
-	while (got < max && mem_read(&p->mem, buf + got, va + (uint64_t)got, 1) == 0) {
+	while (got < max && mem_read(p->mem, buf + got, va + (uint64_t)got, 1) == 0) {
 		if (nul_term && !buf[got])
 			break;
 		got++;
 	}
-	if (got == 0 && max > 0 && mem_read(&p->mem, buf, va, 1) < 0) {
+	if (got == 0 && max > 0 && mem_read(p->mem, buf, va, 1) < 0) {
 		add(l, "%#llx", (unsigned long long)va);
 		return;
 	}
@@ -168,7 +168,7 @@ static void add_iovec(struct line *l, struct proc *p, uint64_t va, uint64_t cnt,
 {
 	struct iovec iov[8];
 	uint64_t n = MIN(cnt, ARRAY_SIZE(iov));
-	if (cnt > 1024 || mem_read(&p->mem, iov, va, n * sizeof(*iov)) < 0) {
+	if (cnt > 1024 || mem_read(p->mem, iov, va, n * sizeof(*iov)) < 0) {
 		add(l, "%#llx", (unsigned long long)va);
 		return;
 	}
@@ -189,7 +189,7 @@ static void add_dirents(struct line *l, struct proc *p, uint64_t va, long len)
 	int n = 0;
 	for (long off = 0; off + 19 <= len; n++) {
 		uint16_t reclen;
-		if (mem_read(&p->mem, &reclen, va + (uint64_t)off + 16, 2) < 0 || !reclen)
+		if (mem_read(p->mem, &reclen, va + (uint64_t)off + 16, 2) < 0 || !reclen)
 			break;
 		off += reclen;
 	}
@@ -204,7 +204,7 @@ static void add_times(struct line *l, struct proc *p, uint64_t va)
 		add(l, "NULL");
 		return;
 	}
-	if (mem_read(&p->mem, ts, va, sizeof(ts)) < 0) {
+	if (mem_read(p->mem, ts, va, sizeof(ts)) < 0) {
 		add(l, "%#llx", (unsigned long long)va);
 		return;
 	}
@@ -225,7 +225,7 @@ static void add_times(struct line *l, struct proc *p, uint64_t va)
 static void add_fd_pair(struct line *l, struct proc *p, uint64_t va)
 {
 	int fds[2];
-	if (mem_read(&p->mem, fds, va, sizeof(fds)) < 0)
+	if (mem_read(p->mem, fds, va, sizeof(fds)) < 0)
 		add(l, "%#llx", (unsigned long long)va);
 	else
 		add(l, "[%d, %d]", fds[0], fds[1]);
@@ -234,7 +234,7 @@ static void add_fd_pair(struct line *l, struct proc *p, uint64_t va)
 static void add_stat(struct line *l, struct proc *p, uint64_t va)
 {
 	struct stat st;
-	if (mem_read(&p->mem, &st, va, sizeof(st)) < 0) {
+	if (mem_read(p->mem, &st, va, sizeof(st)) < 0) {
 		add(l, "%#llx", (unsigned long long)va);
 		return;
 	}

@@ -30,7 +30,6 @@ static inline long sys_ret(long rc)
 
 /* user.c: arguments for a host system call that checks them itself, in Linux's order. */
 #define USER_PATH_SLOTS 2
-void user_init(void);
 /* The guest's path at 'va' as the host kernel should see it (NULL stays NULL). */
 const char *user_path(struct proc *p, uint64_t va, int slot);
 /* Is 'host', from user_path(..., slot), a whole NUL-terminated string kvmse may read? */
@@ -95,13 +94,17 @@ void sig_set_mask(struct proc *p, uint64_t mask);
 /* A new process starts with no signal pending. */
 void sig_forget_pending(struct proc *p);
 void sig_set_action(struct proc *p, int sig, const struct ksigaction *act);
-/* Queue a signal for the guest; false if the queue is full. sig_force: a fault's, which
+/* Queue a signal for p's process (a thread that does not block it takes it); false if
+ * the queue is full. sig_force: a fault's, which
  * is delivered even if blocked or ignored (then by its default action). */
 bool sig_queue(struct proc *p, const struct ksiginfo *info);
+/* The same for one thread (tgkill): only t takes it. */
+bool sig_queue_thread(struct proc *t, const struct ksiginfo *info);
 void sig_force(struct proc *p, const struct ksiginfo *info);
 /* Take the next pending signal among 'allowed' (faults' first, then the lowest); 0: none. */
 int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info);
-/* Is a signal waiting that the program must see now? sig_wakes: or one that a
+/* Is a signal waiting that the program must see now? sig_wakes: or the thread must end,
+ * or a signal came that a
  * sigtimedwait in progress waits for. */
 bool sig_deliverable(struct proc *p);
 bool sig_wakes(struct proc *p);

@@ -36,14 +36,15 @@ const char *sys_name(unsigned nr)
 void sys_terminate(struct proc *p, int status, int sig)
 {
 	p->exited = true;
-	p->exit_status = status;
-	p->exit_signal = sig;
+	p->ps->exit_status = status;
+	p->ps->exit_signal = sig;
+	atomic_store(&p->ps->group_exit, true);
 }
 
 static long unknown(struct proc *p, unsigned nr)
 {
-	p->stats.syscalls_unknown++;
-	bool *warned = nr < ARRAY_SIZE(p->warned) ? &p->warned[nr] : NULL;
+	STAT_INC(p->ps->stats.syscalls_unknown);
+	bool *warned = nr < ARRAY_SIZE(p->ps->warned) ? &p->ps->warned[nr] : NULL;
 	if (!p->opt->quiet && (!warned || !*warned)) {
 		const char *name = sys_name(nr);
 		if (name)
@@ -56,12 +57,23 @@ static long unknown(struct proc *p, unsigned nr)
 	return -ENOSYS;
 }
 
+/* Calls that read or change the memory map: under the memory lock (threads share it). */
+static bool uses_mm(unsigned nr)
+{
+	switch (nr) {
+	case 9: case 10: case 11: case 12: case 25: case 26: case 27: case 28:
+		return true;    /* mmap mprotect munmap brk mremap msync mincore madvise */
+	default:
+		return false;
+	}
+}
+
 static long call(struct proc *p, uint64_t nr64, const uint64_t a[6])
 {
 	unsigned nr = nr64 < 1024 ? (unsigned)nr64 : 1023;
 	const struct sys_entry *e = nr < ARRAY_SIZE(table) && table[nr].fn ? &table[nr] : NULL;
-	if (nr < ARRAY_SIZE(p->stats.syscalls))
-		p->stats.syscalls[nr]++;
+	if (nr < ARRAY_SIZE(p->ps->stats.syscalls))
+		STAT_INC(p->ps->stats.syscalls[nr]);
 	const char *fmt = e ? e->fmt : "dxxxxxx";
 	bool no_ret = fmt[0] == 'n';
 	if (p->opt->strace && no_ret)
@@ -70,8 +82,13 @@ static long call(struct proc *p, uint64_t nr64, const uint64_t a[6])
 	/* A host call ends with EINTR when a host signal comes; unless the guest has a
 	 * signal to see now (sig_deliver then decides), it goes on as the kernel would.
 	 * (rt_sigreturn's result is the program's RAX, whatever it is.) */
+	bool mm = uses_mm(nr);
 	do {
+		if (mm)
+			mem_lock(p->mem);
 		ret = e ? e->fn(p, a) : unknown(p, nr);
+		if (mm)
+			mem_unlock(p->mem);
 		user_finish(p);
 	} while (ret == -EINTR && nr != 15 && !sig_wakes(p) && !p->exited);
 	if (p->opt->strace && !no_ret)

@@ -27,10 +27,12 @@ long sys_exit_group(struct proc *p, const uint64_t a[6])
 	return 0;
 }
 
+/* This thread ends; the process with its last thread (thread_run). */
 long sys_exit(struct proc *p, const uint64_t a[6])
 {
-	/* One thread: leaving it ends the process. */
-	return sys_exit_group(p, a);
+	p->exited = true;
+	p->exit_code = (int)(a[0] & 0xff);
+	return 0;
 }
 
 long sys_getpid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getpid(); }
@@ -68,7 +70,7 @@ long sys_arch_prctl(struct proc *p, const uint64_t a[6])
 	case ARCH_GET_FS:
 	case ARCH_GET_GS: {
 		uint64_t v = a[0] == ARCH_GET_FS ? r->fs_base : r->gs_base;
-		return mem_write(&p->mem, a[1], &v, 8) < 0 ? -EFAULT : 0;
+		return mem_write(p->mem, a[1], &v, 8) < 0 ? -EFAULT : 0;
 	}
 	default:
 		return -EINVAL;
@@ -94,14 +96,14 @@ long sys_prctl(struct proc *p, const uint64_t a[6])
 	char name[16];
 	switch ((int)a[0]) {
 	case PR_SET_NAME:
-		if (mem_read(&p->mem, name, a[1], sizeof(name)) < 0)
+		if (mem_read(p->mem, name, a[1], sizeof(name)) < 0)
 			return -EFAULT;
 		name[15] = 0;
 		return sys_ret(prctl(PR_SET_NAME, name));
 	case PR_GET_NAME:
 		if (prctl(PR_GET_NAME, name) < 0)
 			return -errno;
-		return mem_write(&p->mem, a[1], name, sizeof(name)) < 0 ? -EFAULT : 0;
+		return mem_write(p->mem, a[1], name, sizeof(name)) < 0 ? -EFAULT : 0;
 	case PR_GET_DUMPABLE: case PR_SET_DUMPABLE: case PR_GET_PDEATHSIG: case PR_SET_PDEATHSIG:
 	case PR_GET_NO_NEW_PRIVS: case PR_SET_NO_NEW_PRIVS: case PR_GET_TIMERSLACK:
 	case PR_SET_TIMERSLACK:
@@ -109,7 +111,7 @@ long sys_prctl(struct proc *p, const uint64_t a[6])
 			int sig;
 			if (prctl(PR_GET_PDEATHSIG, &sig) < 0)
 				return -errno;
-			return mem_write(&p->mem, a[1], &sig, sizeof(sig)) < 0 ? -EFAULT : 0;
+			return mem_write(p->mem, a[1], &sig, sizeof(sig)) < 0 ? -EFAULT : 0;
 		}
 		return sys_ret(prctl((int)a[0], a[1], a[2], a[3], a[4]));
 	default:
@@ -128,9 +130,9 @@ long sys_rseq(struct proc *p, const uint64_t a[6])
 static uint64_t *own_limit(struct proc *p, int res)
 {
 	switch (res) {
-	case RLIMIT_STACK: return &p->rlim_stack;
-	case RLIMIT_AS: return &p->rlim_as;
-	case RLIMIT_DATA: return &p->rlim_data;
+	case RLIMIT_STACK: return &p->ps->rlim_stack;
+	case RLIMIT_AS: return &p->ps->rlim_as;
+	case RLIMIT_DATA: return &p->ps->rlim_data;
 	default: return NULL;
 	}
 }
@@ -143,7 +145,7 @@ long sys_prlimit64(struct proc *p, const uint64_t a[6])
 		return -ESRCH;
 	if (res < 0 || res >= RLIM_NLIMITS)
 		return -EINVAL;
-	if (a[2] && mem_read(&p->mem, &nw, a[2], sizeof(nw)) < 0)
+	if (a[2] && mem_read(p->mem, &nw, a[2], sizeof(nw)) < 0)
 		return -EFAULT;
 	if (a[2] && nw.rlim_cur > nw.rlim_max)
 		return -EINVAL;
@@ -155,7 +157,7 @@ long sys_prlimit64(struct proc *p, const uint64_t a[6])
 		if (a[2])
 			*own = nw.rlim_cur;
 	}
-	if (a[3] && mem_write(&p->mem, a[3], &old, sizeof(old)) < 0)
+	if (a[3] && mem_write(p->mem, a[3], &old, sizeof(old)) < 0)
 		return -EFAULT;
 	return 0;
 }
@@ -196,7 +198,7 @@ long sys_getrandom(struct proc *p, const uint64_t a[6])
  * kvmse cannot reach (or misaligned) becomes an address the host kernel refuses alike. */
 static void *futex_word(struct proc *p, uint64_t va, enum mem_access acc)
 {
-	void *w = (va & 3) ? (void *)(uintptr_t)va : mem_ptr(&p->mem, va, 4, acc);
+	void *w = (va & 3) ? (void *)(uintptr_t)va : mem_ptr(p->mem, va, 4, acc);
 	return w ? w : user_buf_poison();
 }
 

@@ -9,11 +9,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* Path slots: PATH_MAX bytes, then a PROT_NONE page. */
+/* Path slots: PATH_MAX bytes, then a PROT_NONE page. Each thread that runs system calls
+ * (a guest thread's, a syscall server) has its own, made at its first call. */
 #define SLOT_STRIDE (PATH_MAX + PAGE_SIZE)
-static uint8_t *slots;
+static _Thread_local uint8_t *slots;
 
-void user_init(void)
+static void user_init(void)
 {
 	slots = mmap(NULL, USER_PATH_SLOTS * SLOT_STRIDE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -26,6 +27,8 @@ void user_init(void)
 
 void *user_buf_poison(void)
 {
+	if (!slots)
+		user_init();
 	return slots + PATH_MAX;
 }
 
@@ -40,10 +43,12 @@ const char *user_path(struct proc *p, uint64_t va, int slot)
 {
 	if (!va || not_user(va))
 		return (const char *)(uintptr_t)va;
+	if (!slots)
+		user_init();
 	uint8_t *guard = slots + (size_t)slot * SLOT_STRIDE + PATH_MAX;
 	char tmp[PATH_MAX];
 	bool nul;
-	size_t n = mem_read_prefix(&p->mem, tmp, va, sizeof(tmp), &nul);
+	size_t n = mem_read_prefix(p->mem, tmp, va, sizeof(tmp), &nul);
 	/* No NUL within PATH_MAX bytes: the kernel stops there with ENAMETOOLONG; a string
 	 * cut by unreadable memory: it reads up to the guard and faults. */
 	memcpy(guard - n, tmp, n);
@@ -63,7 +68,7 @@ static uint64_t accessible(struct proc *p, uint64_t va, uint64_t len, enum mem_a
 {
 	uint64_t covered;
 	struct iovec iov[1];
-	int n = mem_iov(&p->mem, va, len, acc, iov, 1, &covered);
+	int n = mem_iov(p->mem, va, len, acc, iov, 1, &covered);
 	if (n == 1 || n == 0)
 		return len;
 	if (n != -E2BIG)
@@ -72,7 +77,7 @@ static uint64_t accessible(struct proc *p, uint64_t va, uint64_t len, enum mem_a
 	uint64_t done = covered;
 	while (done < len) {
 		uint64_t chunk = MIN(PAGE_SIZE - ((va + done) & (PAGE_SIZE - 1)), len - done);
-		if (mem_iov(&p->mem, va + done, chunk, acc, iov, 1, NULL) != 1)
+		if (mem_iov(p->mem, va + done, chunk, acc, iov, 1, NULL) != 1)
 			break;
 		done += chunk;
 	}
@@ -86,7 +91,7 @@ void *user_buf(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc)
 	if (!va || not_user(va))
 		return (void *)(uintptr_t)va;
 	struct iovec iov;
-	if (len && mem_iov(&p->mem, va, len, acc, &iov, 1, NULL) == 1)
+	if (len && mem_iov(p->mem, va, len, acc, &iov, 1, NULL) == 1)
 		return iov.iov_base;            /* the guest's memory itself */
 	uint64_t ok = MIN(accessible(p, va, len, acc), BOUNCE_MAX);
 	if (p->nbounce == ARRAY_SIZE(p->bounce))
@@ -99,7 +104,7 @@ void *user_buf(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc)
 	if (mprotect(b + map - PAGE_SIZE, PAGE_SIZE, PROT_NONE) < 0)
 		die_errno("mprotect");
 	uint8_t *host = b + map - PAGE_SIZE - ok;
-	mem_read_prefix(&p->mem, host, va, ok, NULL);
+	mem_read_prefix(p->mem, host, va, ok, NULL);
 	p->bounce[p->nbounce++] = (struct bounce){ b, map, host, va, ok, acc == MEM_WRITE };
 	return host;
 }
@@ -109,7 +114,7 @@ void user_finish(struct proc *p)
 	for (int i = 0; i < p->nbounce; i++) {
 		struct bounce *b = &p->bounce[i];
 		if (b->copy_out)
-			mem_write(&p->mem, b->va, b->host, b->len);
+			mem_write(p->mem, b->va, b->host, b->len);
 		if (munmap(b->map, b->maplen) < 0)
 			die_errno("munmap of a bounce buffer");
 	}

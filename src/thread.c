@@ -1,0 +1,255 @@
+/* thread.c - guest threads: each runs its own CPU on its own host thread (the run loop),
+ * how one starts (clone with CLONE_THREAD), and how a thread, then the process, ends. */
+#include "thread.h"
+#include "stats.h"
+#include "sys/sys.h"
+#include "util.h"
+#include <limits.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* End kvmse the way the guest ended, so a waiting parent sees the same status. */
+static noreturn void finish(struct process *ps)
+{
+	if (ps->opt->strace) {
+		if (ps->exit_signal)
+			fprintf(stderr, "+++ killed by SIG%s +++\n", sigabbrev_np(ps->exit_signal));
+		else
+			fprintf(stderr, "+++ exited with %d +++\n", ps->exit_status);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if (!ps->exit_signal)
+		exit(ps->exit_status);
+	/* Our own core would be of kvmse, not of the program. */
+	struct rlimit none = { 0, 0 };
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, ps->exit_signal);
+	if (setrlimit(RLIMIT_CORE, &none) < 0 || signal(ps->exit_signal, SIG_DFL) == SIG_ERR ||
+	    sigprocmask(SIG_UNBLOCK, &set, NULL) < 0 || raise(ps->exit_signal) != 0)
+		pr_warn("cannot end by %s as the program did", sigabbrev_np(ps->exit_signal));
+	/* A signal whose default is to continue (none reaches here today) or a failure. */
+	exit(128 + ps->exit_signal);
+}
+
+/* The process ends, from its last thread or by exit_group (the others end with kvmse).
+ * With no other thread left, everything is given back first (for leak checkers). */
+static noreturn void process_end(struct proc *p)
+{
+	struct process *ps = p->ps;
+	if (ps->opt->stats_file)
+		stats_write(p, ps->opt->stats_file, now_ns() - ps->start_ns);
+	if (ps->nthreads <= 1) {
+		p->cpu->ops->destroy(p->cpu);
+		mem_destroy(p->mem);
+		free(ps->vmas);
+		free(ps->exe);
+	}
+	finish(ps);
+}
+
+void thread_add(struct proc *p)
+{
+	struct process *ps = p->ps;
+	pthread_mutex_lock(&ps->lock);
+	ps->threads[ps->nthreads++] = p;
+	pthread_mutex_unlock(&ps->lock);
+}
+
+/* The thread leaves the list; true if it was the last. */
+static bool thread_remove(struct proc *p)
+{
+	struct process *ps = p->ps;
+	pthread_mutex_lock(&ps->lock);
+	for (int i = 0; i < ps->nthreads; i++)
+		if (ps->threads[i] == p)
+			ps->threads[i] = ps->threads[--ps->nthreads];
+	bool last = ps->nthreads == 0;
+	pthread_mutex_unlock(&ps->lock);
+	return last;
+}
+
+struct proc *thread_find(struct process *ps, pid_t tid)
+{
+	struct proc *t = NULL;
+	pthread_mutex_lock(&ps->lock);
+	for (int i = 0; i < ps->nthreads && !t; i++)
+		if (ps->threads[i]->tid == tid)
+			t = ps->threads[i];
+	pthread_mutex_unlock(&ps->lock);
+	return t;
+}
+
+/* exit of a thread that is not the last: CLONE_CHILD_CLEARTID's word is cleared and
+ * woken (what pthread_join waits on), and the CPU waits for a next thread. */
+static void thread_end(struct proc *p)
+{
+	uint32_t zero = 0;
+	if (p->clear_child_tid && mem_write(p->mem, p->clear_child_tid, &zero, 4) == 0) {
+		void *w = mem_ptr(p->mem, p->clear_child_tid, 4, MEM_WRITE);
+		if (w)
+			syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
+	mem_lock(p->mem);
+	p->cpu->ops->retire(p->cpu);
+	mem_unlock(p->mem);
+}
+
+/* Run the thread: each stop of the CPU is a system call, a fault or a kick, and on the
+ * way back signals are delivered, as a kernel does on its way back to user mode. When
+ * it ends, so does its host thread, or kvmse with the process. */
+noreturn void thread_run(struct proc *p)
+{
+	struct cpu_regs regs;
+	struct cpu_event ev;
+	while (!p->exited) {
+		if (p->cpu->ops->run(p->cpu, &ev) < 0)
+			die("the CPU model failed");
+		p->cpu->ops->get_regs(p->cpu, &regs);
+		switch (ev.kind) {
+		case CPU_SYSCALL: {
+			int64_t nr = (int64_t)regs.rax;
+			p->regs = &regs;
+			sys_dispatch(p, &regs);
+			p->regs = NULL;
+			sig_deliver(p, &regs, nr);
+			break;
+		}
+		case CPU_FAULT:
+			sig_fault(p, &regs, &ev);
+			sig_deliver(p, &regs, -1);
+			break;
+		case CPU_INTERRUPT:
+			sig_deliver(p, &regs, ev.done_syscall);
+			break;
+		case CPU_STOP:
+			break;
+		}
+		p->cpu->ops->set_regs(p->cpu, &regs);
+	}
+	if (atomic_load(&p->ps->group_exit))
+		process_end(p);
+	if (p->tid == getpid())         /* the leader's status is the process's */
+		p->ps->exit_status = p->exit_code;
+	/* Off the list first: once its tid word is cleared, the tid is gone. */
+	if (thread_remove(p))
+		process_end(p);
+	thread_end(p);
+	pthread_exit(NULL);
+}
+
+void thread_serve(struct proc *p)
+{
+	if (!p->ps->exitless)
+		return;
+	struct cpu_server srv = { .may_serve = sys_may_serve, .call = sys_serve, .ctx = p,
+				  .start_after = p->ps->serve_after };
+	p->cpu->ops->serve(p->cpu, &srv);
+}
+
+/* What a new thread needs from its creator until it runs. */
+struct start {
+	struct proc *t;
+	sigset_t host_mask;     /* the creator's host signal mask */
+	uint64_t flags;
+	gva_t ptid, ctid;
+	pid_t tid;
+	_Atomic uint32_t started;       /* futex: its tid is known */
+};
+
+static void *thread_main(void *arg)
+{
+	struct start *st = arg;
+	struct proc *t = st->t;
+	t->tid = (pid_t)syscall(SYS_gettid);
+	if (pthread_getcpuclockid(pthread_self(), &t->cpu_clock))
+		die("cannot find a thread's CPU-time clock");
+	/* Both before it runs: its own code may look for its tid there at once. */
+	if ((st->flags & CLONE_PARENT_SETTID) && mem_write(t->mem, st->ptid, &t->tid, 4) < 0)
+		pr_warn("clone: cannot store the new thread's tid");
+	if ((st->flags & CLONE_CHILD_SETTID) && mem_write(t->mem, st->ctid, &t->tid, 4) < 0)
+		pr_warn("clone: cannot store the new thread's tid");
+	st->tid = t->tid;
+	sigset_t mask = st->host_mask;
+	thread_add(t);
+	atomic_store(&st->started, 1);
+	syscall(SYS_futex, &st->started, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	thread_run(t);
+}
+
+/* The flags of pthread_create in glibc and musl; what a thread must share. */
+#define THREAD_NEEDS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
+#define THREAD_FLAGS (THREAD_NEEDS | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | \
+		      CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED)
+
+long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t ctid, uint64_t tls)
+{
+	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+		return -EINVAL;
+	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+		return -EINVAL;
+	if ((flags & THREAD_NEEDS) != THREAD_NEEDS || (flags & ~(uint64_t)THREAD_FLAGS & ~(uint64_t)CSIGNAL)) {
+		if (!p->opt->quiet)
+			pr_warn("clone with flags %#llx: only threads as pthread_create makes them "
+				"share memory here: ENOSYS", (unsigned long long)flags);
+		return -ENOSYS;
+	}
+	if (p->ps->nthreads >= THREADS_MAX)
+		return -EAGAIN;
+	struct proc *t = xcalloc(1, sizeof(*t));
+	t->ps = p->ps;
+	t->mem = p->mem;
+	t->opt = p->opt;
+	atomic_store(&t->sig.mask, atomic_load(&p->sig.mask));
+	t->sig.xsave_size = p->sig.xsave_size;
+	t->sig.xfeatures = p->sig.xfeatures;
+	t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
+	mem_lock(p->mem);
+	t->cpu = p->cpu->ops->clone(p->cpu);
+	mem_unlock(p->mem);
+	if (!t->cpu) {
+		free(t);
+		return -EAGAIN;
+	}
+	struct cpu_regs r = *p->regs;
+	r.rax = 0;
+	if (stack)
+		r.rsp = stack;
+	if (flags & CLONE_SETTLS)
+		r.fs_base = tls;
+	t->cpu->ops->set_regs(t->cpu, &r);
+	thread_serve(t);
+
+	struct start st = { .t = t, .flags = flags, .ptid = ptid, .ctid = ctid };
+	sigset_t all;
+	sigfillset(&all);
+	pthread_t th;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* It starts with host signals blocked, until it is on the list signals look at. */
+	pthread_sigmask(SIG_BLOCK, &all, &st.host_mask);
+	int rc = pthread_create(&th, &attr, thread_main, &st);
+	pthread_sigmask(SIG_SETMASK, &st.host_mask, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		mem_lock(p->mem);
+		t->cpu->ops->retire(t->cpu);
+		mem_unlock(p->mem);
+		free(t);
+		return -EAGAIN;
+	}
+	while (!atomic_load(&st.started))
+		syscall(SYS_futex, &st.started, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	return st.tid;
+}

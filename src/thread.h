@@ -1,0 +1,18 @@
+/* thread.h - guest threads: the run loop, clone of a thread, a thread's and the process's end. */
+#ifndef KVMSE_THREAD_H
+#define KVMSE_THREAD_H
+#include "proc.h"
+#include <stdnoreturn.h>
+
+/* Run thread p until it ends; then its host thread ends, or kvmse with the process. */
+noreturn void thread_run(struct proc *p);
+/* clone with CLONE_VM: a new thread in the process, with its own CPU and host thread. */
+long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t ctid, uint64_t tls);
+/* The live thread with this tid, or NULL. */
+struct proc *thread_find(struct process *ps, pid_t tid);
+/* Start p's CPU serving system calls without stopping, if the process does (--syscalls). */
+void thread_serve(struct proc *p);
+/* Put p on its process's thread list. */
+void thread_add(struct proc *p);
+
+#endif
