@@ -119,3 +119,15 @@ kv=$(RUNS=3 median_out "$KVMSE" $B/spawn 200 "$H")
 qe=$( [ -n "$QEMU" ] && RUNS=3 median_out "$QEMU" $B/spawn 200 "$QEMU" "$H" || echo -)
 echo
 row "(g) fork+exec+wait hello, ms" ms "$nat" "$kv" "$qe"
+
+# (h) threads: two CPU-bound threads' throughput over one thread's (2.00 is perfect
+# scaling on 2 cores), and futex round trips per second between two threads.
+echo
+printf '%-34s %12s %12s %12s\n' "(h) threads" native kvmse qemu
+for what in scale pingpong; do
+	nat=$(RUNS=3 median_out $B/threads $what)
+	kv=$(RUNS=3 median_out "$KVMSE" $B/threads $what)
+	qe=$( [ -n "$QEMU" ] && RUNS=3 median_out "$QEMU" $B/threads $what || echo -)
+	label=$( [ $what = scale ] && echo "2 threads / 1 thread throughput" || echo "futex ping-pong, round trips/s")
+	printf '%-34s %12s %12s %12s\n' "    $label" "$nat" "$kv" "$qe"
+done

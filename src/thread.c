@@ -253,3 +253,24 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 		syscall(SYS_futex, &st.started, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 	return st.tid;
 }
+
+void thread_end_others(struct proc *p)
+{
+	struct process *ps = p->ps;
+	for (;;) {
+		pthread_mutex_lock(&ps->lock);
+		int n = ps->nthreads;
+		for (int i = 0; i < n; i++) {
+			struct proc *t = ps->threads[i];
+			if (t == p)
+				continue;
+			t->exited = true;
+			t->cpu->ops->kick(t->cpu);
+			syscall(SYS_tgkill, getpid(), t->tid, SIG_KICK);
+		}
+		pthread_mutex_unlock(&ps->lock);
+		if (n <= 1)
+			return;
+		usleep(1000);   /* (they leave at their next stop; a host call ends with EINTR) */
+	}
+}

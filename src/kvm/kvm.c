@@ -505,7 +505,11 @@ struct cpu *kvm_cpu_clone(struct cpu *c)
 	n->qhdr[QHDR_COUNT / 8] = 0;
 	n->qhdr[QHDR_FLAGS / 8] = n->cpu.stats.guest_ns ? QFLAG_RELOAD : 0;
 	n->queued_pages = 0;
+	/* (a kick may have come after its last thread's last stop) */
 	atomic_store(&n->kicked, false);
+	n->run->immediate_exit = 0;
+	n->run->request_interrupt_window = 0;
+	n->chan[CH_STOP / 8] = 0;
 	n->live = true;
 	atomic_fetch_add(&vm->nlive, 1);
 	return &n->cpu;

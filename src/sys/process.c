@@ -242,6 +242,8 @@ static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 	if (!rc)
 		rc = loader_probe(path);
 	if (!rc) {
+		thread_end_others(p);
+		p->tid = getpid();      /* the thread that execs takes the leader's place */
 		char *copy = xstrdup(path);
 		replace_image(p, copy, argv, envp);
 		free(copy);

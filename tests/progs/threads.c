@@ -13,6 +13,7 @@
 // run: exit-group
 // run: exit-main
 // run: ids
+// run: exec
 #include "common.h"
 #include <pthread.h>
 #include <sched.h>
@@ -450,6 +451,24 @@ static void ids(void)
 	printf("tgkill of a finished thread: %ld (%s)\n", rc, strerror(errno));
 }
 
+static void *execer(void *arg)
+{
+	usleep(10000);
+	printf("exec from a secondary thread\n");
+	execl("/proc/self/exe", (const char *)arg, "tls", (char *)NULL);
+	printf("execl failed: %s\n", strerror(errno));
+	exit(1);
+}
+
+static void exec_test(const char *argv0)
+{
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, spinner, NULL) == 0);
+	CHECK(pthread_create(&t, NULL, execer, (void *)argv0) == 0);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
@@ -467,6 +486,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(w, "exit-group")) exit_group_test();
 	else if (!strcmp(w, "exit-main")) exit_main();
 	else if (!strcmp(w, "ids")) ids();
+	else if (!strcmp(w, "exec")) exec_test(argv[0]);
 	else CHECK(0);
 	return 0;
 }
