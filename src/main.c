@@ -191,6 +191,7 @@ int main(int argc, char **argv)
 	p->mem = &process.mem;
 	p->ps->start_ns = t0;
 	pthread_mutex_init(&p->ps->lock, NULL);
+	pthread_cond_init(&p->ps->changed, NULL);
 	sig_init(p);
 	/* A write to a closed pipe must give the guest EPIPE, not kill kvmse. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)

@@ -125,6 +125,9 @@ struct process {
 	pthread_cond_t changed;         /* a thread ended */
 	struct proc *threads[THREADS_MAX];      /* the live ones */
 	int nthreads;
+	int ending;                     /* off the list, still giving back their CPU */
+	struct proc *idle[THREADS_MAX]; /* those that ended, for reuse */
+	int nidle;
 	uint64_t start_ns;              /* when kvmse started (now_ns) */
 	atomic_bool group_exit;         /* exit_group, or a signal that kills them all */
 	int exit_status;

@@ -48,7 +48,10 @@ static noreturn void process_end(struct proc *p)
 	struct process *ps = p->ps;
 	if (ps->opt->stats_file)
 		stats_write(p, ps->opt->stats_file, now_ns() - ps->start_ns);
-	if (ps->nthreads <= 1) {
+	pthread_mutex_lock(&ps->lock);
+	bool alone = ps->nthreads <= 1 && !ps->ending;
+	pthread_mutex_unlock(&ps->lock);
+	if (alone) {
 		p->cpu->ops->destroy(p->cpu);
 		mem_destroy(p->mem);
 		free(ps->vmas);
@@ -65,7 +68,8 @@ void thread_add(struct proc *p)
 	pthread_mutex_unlock(&ps->lock);
 }
 
-/* The thread leaves the list; true if it was the last. */
+/* The thread leaves the list; true if it was the last. The last one waits until the
+ * others have finished ending (thread_end uses their CPUs, which process_end frees). */
 static bool thread_remove(struct proc *p)
 {
 	struct process *ps = p->ps;
@@ -74,6 +78,11 @@ static bool thread_remove(struct proc *p)
 		if (ps->threads[i] == p)
 			ps->threads[i] = ps->threads[--ps->nthreads];
 	bool last = ps->nthreads == 0;
+	if (last)
+		while (ps->ending)
+			pthread_cond_wait(&ps->changed, &ps->lock);
+	else
+		ps->ending++;
 	pthread_mutex_unlock(&ps->lock);
 	return last;
 }
@@ -102,6 +111,12 @@ static void thread_end(struct proc *p)
 	mem_lock(p->mem);
 	p->cpu->ops->retire(p->cpu);
 	mem_unlock(p->mem);
+	struct process *ps = p->ps;
+	pthread_mutex_lock(&ps->lock);
+	ps->idle[ps->nidle++] = p;      /* for the next clone (signal handlers may still look) */
+	ps->ending--;
+	pthread_cond_broadcast(&ps->changed);
+	pthread_mutex_unlock(&ps->lock);
 }
 
 /* Run the thread: each stop of the CPU is a system call, a fault or a kick, and on the
@@ -204,9 +219,14 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 				"share memory here: ENOSYS", (unsigned long long)flags);
 		return -ENOSYS;
 	}
-	if (p->ps->nthreads >= THREADS_MAX)
+	struct process *ps = p->ps;
+	pthread_mutex_lock(&ps->lock);
+	struct proc *t = ps->nthreads + ps->ending >= THREADS_MAX ? NULL :
+			 ps->nidle ? ps->idle[--ps->nidle] : xmalloc(sizeof(*t));
+	pthread_mutex_unlock(&ps->lock);
+	if (!t)
 		return -EAGAIN;
-	struct proc *t = xcalloc(1, sizeof(*t));
+	memset(t, 0, sizeof(*t));
 	t->ps = p->ps;
 	t->mem = p->mem;
 	t->opt = p->opt;
@@ -218,7 +238,7 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 	t->cpu = p->cpu->ops->clone(p->cpu);
 	mem_unlock(p->mem);
 	if (!t->cpu) {
-		free(t);
+		free(t);        /* (never on the list) */
 		return -EAGAIN;
 	}
 	struct cpu_regs r = *p->regs;
@@ -246,7 +266,7 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 		mem_lock(p->mem);
 		t->cpu->ops->retire(t->cpu);
 		mem_unlock(p->mem);
-		free(t);
+		free(t);        /* (never on the list) */
 		return -EAGAIN;
 	}
 	while (!atomic_load(&st.started))

@@ -42,8 +42,11 @@ static void only_thread(struct proc *p)
 	for (int i = 0; i < ps->nthreads; i++)
 		if (ps->threads[i] != p)
 			free(ps->threads[i]);
+	for (int i = 0; i < ps->nidle; i++)
+		free(ps->idle[i]);
 	ps->threads[0] = p;
 	ps->nthreads = 1;
+	ps->nidle = ps->ending = 0;
 	pthread_mutex_init(&ps->lock, NULL);
 	pthread_cond_init(&ps->changed, NULL);
 }
