@@ -266,6 +266,11 @@ struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *
 	return s;
 }
 
+uint64_t kvm_server_answered(struct kvm_server *s)
+{
+	return atomic_load(&s->answered);
+}
+
 void kvm_server_stop(struct kvm_server *s)
 {
 	atomic_store(&s->quit, true);

@@ -99,6 +99,8 @@ void kvm_server_drain(struct kvm_server *s);
  * it stands down (exitless did not pay lately). */
 void kvm_server_kick(struct kvm_server *s);
 void kvm_server_stop(struct kvm_server *s);
+/* Requests it has run so far (stats.served gets them when it stops). */
+uint64_t kvm_server_answered(struct kvm_server *s);
 pid_t kvm_cpu_fork(struct cpu *c);
 
 /* Apply the page-table edit queue now, in the middle of a system call (vcpu.c). */

@@ -565,6 +565,8 @@ static void kvm_stats(struct cpu *c, struct cpu_stats *sum)
 		uint64_t *to = (uint64_t *)sum;
 		for (size_t j = 0; j < sizeof(*sum) / 8; j++)
 			to[j] += from[j];
+		if (vm->vcpus[i]->server)       /* (one still running) */
+			sum->served += kvm_server_answered(vm->vcpus[i]->server);
 	}
 }
 
