@@ -500,10 +500,10 @@ struct cpu *kvm_cpu_clone(struct cpu *c)
 	*n->s = s;
 	n->s_dirty = false;
 	n->user = k->user;
-	n->stop = STOP_NONE;
-	/* No edit queued while it was idle: its TLB may hold anything, so it starts afresh. */
+	/* A vCPU that ran before may hold anything in its TLB: it starts afresh. */
 	n->qhdr[QHDR_COUNT / 8] = 0;
-	n->qhdr[QHDR_FLAGS / 8] = n->cpu.stats.guest_ns ? QFLAG_RELOAD : 0;
+	n->qhdr[QHDR_FLAGS / 8] = n->stop != STOP_NONE ? QFLAG_RELOAD : 0;
+	n->stop = STOP_NONE;
 	n->queued_pages = 0;
 	/* (a kick may have come after its last thread's last stop) */
 	atomic_store(&n->kicked, false);

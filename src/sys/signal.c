@@ -268,11 +268,6 @@ bool sig_queue(struct proc *p, const struct ksiginfo *info)
 	return queue(p, info, false);
 }
 
-bool sig_queue_thread(struct proc *t, const struct ksiginfo *info)
-{
-	return queue(t, info, true);
-}
-
 void sig_force(struct proc *p, const struct ksiginfo *info)
 {
 	struct sighand *sh = &p->ps->sh;
@@ -429,8 +424,9 @@ long sys_sigaltstack(struct proc *p, const uint64_t a[6])
 	return 0;
 }
 
-/* A signal the guest sends itself (kill, tkill, tgkill; SIGPIPE from a write). */
-static long self_signal(struct proc *p, int sig, int code)
+/* A signal the guest sends itself: to thread t alone ('own': tkill, tgkill) or to its
+ * process (kill; SIGPIPE from a write). */
+static long send_self(struct proc *t, int sig, int code, bool own)
 {
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
@@ -439,7 +435,12 @@ static long self_signal(struct proc *p, int sig, int code)
 	struct ksiginfo info = { .signo = sig, .code = code };
 	info.kill.pid = getpid();
 	info.kill.uid = getuid();
-	return sig_queue(p, &info) ? 0 : -EAGAIN;
+	return queue(t, &info, own) ? 0 : -EAGAIN;
+}
+
+static long self_signal(struct proc *p, int sig, int code)
+{
+	return send_self(p, sig, code, false);
 }
 
 long sys_self_signal(struct proc *p, int sig)
@@ -464,14 +465,7 @@ static long thread_signal(struct proc *p, pid_t tgid, pid_t tid, int sig, long h
 		return -ESRCH;          /* (kvmse's own threads are not the guest's) */
 	if (!t)
 		return host_nr == SYS_tkill ? HOST(SYS_tkill, tid, sig) : HOST(SYS_tgkill, tgid, tid, sig);
-	if (sig < 0 || sig > 64)
-		return -EINVAL;
-	if (sig == 0)
-		return 0;
-	struct ksiginfo info = { .signo = sig, .code = SI_TKILL };
-	info.kill.pid = getpid();
-	info.kill.uid = getuid();
-	return sig_queue_thread(t, &info) ? 0 : -EAGAIN;
+	return send_self(t, sig, SI_TKILL, true);
 }
 
 long sys_tgkill(struct proc *p, const uint64_t a[6])

@@ -98,8 +98,6 @@ void sig_set_action(struct proc *p, int sig, const struct ksigaction *act);
  * the queue is full. sig_force: a fault's, which
  * is delivered even if blocked or ignored (then by its default action). */
 bool sig_queue(struct proc *p, const struct ksiginfo *info);
-/* The same for one thread (tgkill): only t takes it. */
-bool sig_queue_thread(struct proc *t, const struct ksiginfo *info);
 void sig_force(struct proc *p, const struct ksiginfo *info);
 /* Take the next pending signal among 'allowed' (faults' first, then the lowest); 0: none. */
 int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info);
