@@ -28,6 +28,9 @@ struct image {
 	uint64_t size;
 	Elf64_Ehdr eh;
 	Elf64_Phdr *ph;
+	uint64_t lo, hi;                /* the page span of its PT_LOADs */
+	uint64_t bias;                  /* where it went, less where it asked to go */
+	gva_t phdr;                     /* its program headers, once loaded */
 };
 
 static void bad(const struct image *im, const char *why)
@@ -79,16 +82,14 @@ static void read_headers(struct image *im)
 		bad(im, "cannot read the ELF program headers");
 }
 
-/* Check every PT_LOAD as Linux's loader would; returns the page span [lo, hi). */
-static void check_segments(struct image *im, uint64_t *lo, uint64_t *hi)
+/* Check every PT_LOAD as Linux's loader would, and find their page span. */
+static void check_segments(struct image *im)
 {
-	*lo = UINT64_MAX;
-	*hi = 0;
+	im->lo = UINT64_MAX;
+	im->hi = 0;
 	uint64_t prev_end = 0;
 	for (int i = 0; i < im->eh.e_phnum; i++) {
 		Elf64_Phdr *ph = &im->ph[i];
-		if (ph->p_type == PT_INTERP)
-			bad(im, "dynamically linked: kvmse runs static executables only (gcc -static)");
 		if (ph->p_type != PT_LOAD)
 			continue;
 		if (ph->p_filesz > ph->p_memsz || ph->p_offset > im->size ||
@@ -101,11 +102,30 @@ static void check_segments(struct image *im, uint64_t *lo, uint64_t *hi)
 		if (ph->p_vaddr < prev_end)
 			bad(im, "ELF segments overlap or are out of order");
 		prev_end = ph->p_vaddr + ph->p_memsz;
-		*lo = MIN(*lo, PAGE_ALIGN_DOWN(ph->p_vaddr));
-		*hi = MAX(*hi, PAGE_ALIGN_UP(ph->p_vaddr + ph->p_memsz));
+		im->lo = MIN(im->lo, PAGE_ALIGN_DOWN(ph->p_vaddr));
+		im->hi = MAX(im->hi, PAGE_ALIGN_UP(ph->p_vaddr + ph->p_memsz));
 	}
-	if (*hi == 0)
+	if (im->hi == 0)
 		bad(im, "no loadable segment");
+}
+
+/* The PT_INTERP path (the dynamic loader), or NULL for a static program. */
+static char *interp_path(const struct image *im)
+{
+	for (int i = 0; i < im->eh.e_phnum; i++) {
+		const Elf64_Phdr *ph = &im->ph[i];
+		if (ph->p_type != PT_INTERP)
+			continue;
+		if (ph->p_filesz < 2 || ph->p_filesz > PATH_MAX || ph->p_offset > im->size ||
+		    ph->p_filesz > im->size - ph->p_offset)
+			bad(im, "bad ELF interpreter path");
+		char *path = xmalloc(ph->p_filesz);
+		if (pread(im->fd, path, ph->p_filesz, (off_t)ph->p_offset) != (ssize_t)ph->p_filesz ||
+		    path[ph->p_filesz - 1] || strlen(path) != ph->p_filesz - 1)
+			bad(im, "bad ELF interpreter path");
+		return path;
+	}
+	return NULL;
 }
 
 static int seg_prot(uint32_t f)
@@ -113,9 +133,10 @@ static int seg_prot(uint32_t f)
 	return (f & PF_R ? PROT_READ : 0) | (f & PF_W ? PROT_WRITE : 0) | (f & PF_X ? PROT_EXEC : 0);
 }
 
-static void load_segment(struct proc *p, struct image *im, Elf64_Phdr *ph, uint64_t bias,
+static void load_segment(struct proc *p, struct image *im, Elf64_Phdr *ph, unsigned file,
 			 uint64_t *mapped_end)
 {
+	uint64_t bias = im->bias;
 	gva_t start = PAGE_ALIGN_DOWN(ph->p_vaddr + bias);
 	gva_t end = PAGE_ALIGN_UP(ph->p_vaddr + bias + ph->p_memsz);
 	/* A page shared with the previous segment keeps its contents, as MAP_FIXED of the
@@ -124,7 +145,7 @@ static void load_segment(struct proc *p, struct image *im, Elf64_Phdr *ph, uint6
 	/* The file's pages, then the bss beyond them, anonymous, as Linux maps them. */
 	gva_t file_end = MAX(from, MIN(end, PAGE_ALIGN_UP(ph->p_vaddr + bias + ph->p_filesz)));
 	uint64_t pgoff = (PAGE_ALIGN_DOWN(ph->p_offset) + (from - start)) / PAGE_SIZE;
-	if ((from < file_end && mm_map_at(p, from, file_end - from, PROT_READ | PROT_WRITE, VMA_EXE, pgoff) < 0) ||
+	if ((from < file_end && mm_map_at(p, from, file_end - from, PROT_READ | PROT_WRITE, file, pgoff) < 0) ||
 	    (file_end < end && mm_map(p, file_end, end - file_end, PROT_READ | PROT_WRITE, 0) < 0))
 		die("%s: not enough guest memory to load it (--memory)", im->path);
 	*mapped_end = MAX(*mapped_end, end);
@@ -143,6 +164,23 @@ static void load_segment(struct proc *p, struct image *im, Elf64_Phdr *ph, uint6
 	static const uint8_t zeros[PAGE_SIZE];
 	mm_poke(p, z, zeros, zlen);
 	mm_protect(p, start, end - start, seg_prot(ph->p_flags));
+}
+
+/* Every PT_LOAD of an image whose bias is chosen. */
+static void load_image(struct proc *p, struct image *im)
+{
+	unsigned file = mm_file(p, im->fd);
+	uint64_t mapped_end = 0;
+	for (int i = 0; i < im->eh.e_phnum; i++) {
+		Elf64_Phdr *ph = &im->ph[i];
+		if (ph->p_type == PT_LOAD) {
+			load_segment(p, im, ph, file, &mapped_end);
+			if (im->eh.e_phoff >= ph->p_offset && im->eh.e_phoff < ph->p_offset + ph->p_filesz)
+				im->phdr = ph->p_vaddr + im->bias + (im->eh.e_phoff - ph->p_offset);
+		} else if (ph->p_type == PT_PHDR) {
+			im->phdr = ph->p_vaddr + im->bias;
+		}
+	}
 }
 
 /* Strings and pointers of the initial stack, laid out top-down as Linux's exec does. */
@@ -245,39 +283,71 @@ static void open_image(struct image *im, const char *path)
 	im->size = (uint64_t)st.st_size;
 }
 
+/* Linux aligns a PIE to its largest segment alignment (maximum_alignment()). */
+static uint64_t max_align(const struct image *im)
+{
+	uint64_t align = PAGE_SIZE;
+	for (int i = 0; i < im->eh.e_phnum; i++) {
+		uint64_t al = im->ph[i].p_align;
+		if (im->ph[i].p_type == PT_LOAD && al > align && !(al & (al - 1)) && al <= (1ULL << 30))
+			align = al;
+	}
+	return align;
+}
+
+/* The dynamic loader goes top-down in the mmap area, as Linux's load_elf_interp puts it. */
+static void load_interp(struct proc *p, struct image *in, const char *path, const char *prog)
+{
+	if (access(path, F_OK) < 0)
+		die_status(EXIT_NOTFOUND, "%s: its dynamic loader %s: %s", prog, path, strerror(errno));
+	open_image(in, path);
+	read_headers(in);
+	if (in->eh.e_type != ET_DYN && in->eh.e_type != ET_EXEC)
+		bad(in, "bad ELF interpreter");
+	check_segments(in);
+	in->bias = 0;
+	if (in->eh.e_type == ET_DYN) {
+		gva_t at = mm_find_free(p, in->hi - in->lo);
+		if (!at)
+			die("%s: not enough guest memory to load it (--memory)", path);
+		in->bias = at - in->lo;
+	}
+	load_image(p, in);
+}
+
+static void close_image(struct image *im)
+{
+	free(im->ph);
+	if (close(im->fd) < 0)
+		die_errno("%s", im->path);
+}
+
 int loader_exec(struct proc *p, const char *path, char *const argv[], char *const envp[],
 		const struct cpu_features *f, struct cpu_regs *regs)
 {
-	struct image im;
+	struct image im = { 0 }, in = { 0 };
 	open_image(&im, path);
 	read_headers(&im);
-	uint64_t lo, hi;
-	check_segments(&im, &lo, &hi);
+	check_segments(&im);
+	char *interp = interp_path(&im);
 
 	p->ps->stack_top = STACK_TOP;
 	p->ps->mmap_base = STACK_TOP - MMAP_GAP;
-	uint64_t bias = 0;
 	int stack_prot = PROT_READ | PROT_WRITE | PROT_EXEC;    /* no PT_GNU_STACK: executable */
 	for (int i = 0; i < im.eh.e_phnum; i++)
 		if (im.ph[i].p_type == PT_GNU_STACK)
 			stack_prot = seg_prot(im.ph[i].p_flags) | PROT_READ | PROT_WRITE;
-	if (im.eh.e_type == ET_DYN) {
-		/* A static PIE goes where Linux puts it without ASLR: top-down in the mmap area. */
-		bias = mm_find_free(p, hi - lo) - lo;
-	}
-	uint64_t mapped_end = 0;
-	gva_t phdr = 0;
-	for (int i = 0; i < im.eh.e_phnum; i++) {
-		Elf64_Phdr *ph = &im.ph[i];
-		if (ph->p_type == PT_LOAD) {
-			load_segment(p, &im, ph, bias, &mapped_end);
-			if (im.eh.e_phoff >= ph->p_offset && im.eh.e_phoff < ph->p_offset + ph->p_filesz)
-				phdr = ph->p_vaddr + bias + (im.eh.e_phoff - ph->p_offset);
-		} else if (ph->p_type == PT_PHDR) {
-			phdr = ph->p_vaddr + bias;
-		}
-	}
-	p->ps->brk_start = p->ps->brk_end = im.eh.e_type == ET_DYN ? ELF_ET_DYN_BASE : hi;
+	/* Where Linux puts a PIE without ASLR: with a loader at ELF_ET_DYN_BASE; alone (a
+	 * static PIE) top-down in the mmap area. */
+	if (im.eh.e_type == ET_DYN && interp)
+		im.bias = ((ELF_ET_DYN_BASE - im.lo) & ~(max_align(&im) - 1));
+	else if (im.eh.e_type == ET_DYN)
+		im.bias = mm_find_free(p, im.hi - im.lo) - im.lo;
+	load_image(p, &im);
+	if (interp)
+		load_interp(p, &in, interp, path);
+	p->ps->brk_start = p->ps->brk_end = im.eh.e_type == ET_DYN && !interp ? ELF_ET_DYN_BASE :
+					    im.hi + im.bias;
 
 	uint64_t stack_len = PAGE_ALIGN_UP(STACK_INITIAL + strings_size(argv, envp));
 	if (mm_map(p, STACK_TOP - stack_len, stack_len, stack_prot, VMA_GROWSDOWN) < 0)
@@ -290,12 +360,12 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 		{ AT_HWCAP, f->hwcap },
 		{ AT_PAGESZ, PAGE_SIZE },
 		{ AT_CLKTCK, (uint64_t)sysconf(_SC_CLK_TCK) },
-		{ AT_PHDR, phdr },
+		{ AT_PHDR, im.phdr },
 		{ AT_PHENT, sizeof(Elf64_Phdr) },
 		{ AT_PHNUM, im.eh.e_phnum },
-		{ AT_BASE, 0 },
+		{ AT_BASE, interp ? in.lo + in.bias : 0 },
 		{ AT_FLAGS, 0 },
-		{ AT_ENTRY, im.eh.e_entry + bias },
+		{ AT_ENTRY, im.eh.e_entry + im.bias },
 		{ AT_UID, getuid() },
 		{ AT_EUID, geteuid() },
 		{ AT_GID, getgid() },
@@ -309,11 +379,12 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 	};
 	memset(regs, 0, sizeof(*regs));
 	build_stack(p, path, argv, envp, auxv, ARRAY_SIZE(auxv), regs);
-	regs->rip = im.eh.e_entry + bias;
+	regs->rip = interp ? in.eh.e_entry + in.bias : im.eh.e_entry + im.bias;
 	regs->rflags = 0x202;
-	free(im.ph);
-	if (close(im.fd) < 0)
-		die_errno("%s", path);
+	close_image(&im);
+	if (interp)
+		close_image(&in);
+	free(interp);
 	return 0;
 }
 
@@ -397,28 +468,60 @@ void loader_script_free(struct script *s)
 		free(s->owned[--s->n]);
 }
 
+static bool elf_ok(const char *buf, long n)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
+	return (size_t)n >= sizeof(*eh) && !memcmp(eh->e_ident, ELFMAG, SELFMAG) &&
+	       eh->e_ident[EI_CLASS] == ELFCLASS64 && eh->e_machine == EM_X86_64 &&
+	       (eh->e_type == ET_EXEC || eh->e_type == ET_DYN) && eh->e_phentsize == sizeof(Elf64_Phdr);
+}
+
+/* The PT_INTERP path of the ELF file 'path' whose first n bytes are in buf: 1 if there
+ * is one, 0 if not, -errno. */
+static long probe_interp(const char *path, const char *buf, long n, char *interp)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		uint64_t off = eh->e_phoff + (uint64_t)i * sizeof(Elf64_Phdr);
+		if (off + sizeof(Elf64_Phdr) > (uint64_t)n)
+			break;
+		const Elf64_Phdr *ph = (const Elf64_Phdr *)(buf + off);
+		if (ph->p_type != PT_INTERP)
+			continue;
+		if (ph->p_filesz < 2 || ph->p_filesz > PATH_MAX)
+			return -ENOEXEC;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		ssize_t got = pread(fd, interp, ph->p_filesz, (off_t)ph->p_offset);
+		close(fd);
+		if (got != (ssize_t)ph->p_filesz || interp[got - 1])
+			return -ENOEXEC;
+		return 1;
+	}
+	return 0;
+}
+
 long loader_probe(const char *path)
 {
-	char buf[4096];
+	char buf[4096], ipath[PATH_MAX];
 	long n = head(path, buf, sizeof(buf));
 	char *interp, *arg;
 	if (n < 0)
 		return n;
 	if (script_line(buf, (size_t)n, &interp, &arg))
 		return 0;       /* its interpreter is looked at when it runs */
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
-	if ((size_t)n < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
-	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64 ||
-	    (eh->e_type != ET_EXEC && eh->e_type != ET_DYN) || eh->e_phentsize != sizeof(Elf64_Phdr))
+	if (!elf_ok(buf, n))
 		return -ENOEXEC;
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		uint64_t off = eh->e_phoff + (uint64_t)i * sizeof(Elf64_Phdr);
-		if (off + sizeof(Elf64_Phdr) > (uint64_t)n)
-			break;
-		if (((Elf64_Phdr *)(buf + off))->p_type == PT_INTERP) {
-			pr_warn("%s: dynamically linked: kvmse runs static executables only", path);
-			return -ENOEXEC;
-		}
-	}
-	return 0;
+	long rc = probe_interp(path, buf, n, ipath);
+	if (rc <= 0)
+		return rc;
+	/* As Linux: a missing loader is the program's ENOENT, a loader too short for an ELF
+	 * header EIO, one not ELF ELIBBAD. */
+	n = head(ipath, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	if ((size_t)n < sizeof(Elf64_Ehdr))
+		return -EIO;
+	return elf_ok(buf, n) ? 0 : -ELIBBAD;
 }

@@ -24,7 +24,7 @@ extern char **environ;
 static void usage(FILE *f)
 {
 	fputs("usage: kvmse [options] PROGRAM [ARGS...]\n"
-	      "Run a static x86-64 Linux program with its user code inside a KVM virtual machine\n"
+	      "Run an x86-64 Linux program with its user code inside a KVM virtual machine\n"
 	      "and its system calls emulated by kvmse.\n\n"
 	      "  --strace          print each system call on stderr, as strace does\n"
 	      "  --stats FILE      write gem5-style statistics to FILE at exit\n"

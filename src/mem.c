@@ -32,7 +32,28 @@ void mem_destroy(struct mem *m)
 	if (munmap(m->host, m->size) < 0)
 		die_errno("munmap of guest memory");
 	free(m->free);
+	free(m->shared);
 	pthread_mutex_destroy(&m->lock);
+}
+
+/* Private, zeroed and uncommitted again, as mem_init made it. */
+static void make_private(struct mem *m, gpa_t gpa, uint64_t pages)
+{
+	if (mmap(m->host + gpa, pages * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+		die_errno("cannot remap guest memory");
+	(void)madvise(m->host + gpa, pages * PAGE_SIZE, MADV_HUGEPAGE);  /* (so it merges) */
+}
+
+static void add_extent(struct mem_extent **v, size_t *n, size_t *cap, size_t i, struct mem_extent e)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*v = xrealloc(*v, *cap * sizeof(**v));
+	}
+	memmove(&(*v)[i + 1], &(*v)[i], (*n - i) * sizeof(**v));
+	(*v)[i] = e;
+	(*n)++;
 }
 
 uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa)
@@ -84,19 +105,62 @@ void mem_free(struct mem *m, gpa_t gpa, uint64_t pages)
 		m->free[i].start = gpa;
 		m->free[i].pages += pages;
 	} else {
-		if (m->nfree == m->capfree) {
-			m->capfree *= 2;
-			m->free = xrealloc(m->free, m->capfree * sizeof(*m->free));
+		add_extent(&m->free, &m->nfree, &m->capfree, i, (struct mem_extent){ gpa, pages });
+	}
+}
+
+int mem_share(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, bool writable)
+{
+	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	int flags = MAP_SHARED | MAP_FIXED | (fd < 0 ? MAP_ANONYMOUS : 0);
+	if (mmap(m->host + gpa, pages * PAGE_SIZE, prot, flags, fd, fd < 0 ? 0 : (off_t)off) == MAP_FAILED) {
+		int e = errno;
+		make_private(m, gpa, pages);
+		return -e;
+	}
+	size_t i = 0;
+	while (i < m->nshared && m->shared[i].start < gpa)
+		i++;
+	add_extent(&m->shared, &m->nshared, &m->capshared, i, (struct mem_extent){ gpa, pages });
+	return 0;
+}
+
+/* Shared runs in [gpa, end) become private again. */
+static void private_again(struct mem *m, gpa_t gpa, gpa_t end)
+{
+	for (size_t i = 0; i < m->nshared;) {
+		struct mem_extent *e = &m->shared[i];
+		gpa_t s = e->start, t = e->start + e->pages * PAGE_SIZE;
+		if (t <= gpa || s >= end) {
+			i++;
+			continue;
 		}
-		memmove(&m->free[i + 1], &m->free[i], (m->nfree - i) * sizeof(*m->free));
-		m->free[i] = (struct mem_extent){ gpa, pages };
-		m->nfree++;
+		gpa_t a = MAX(s, gpa), b = MIN(t, end);
+		make_private(m, a, (b - a) / PAGE_SIZE);
+		if (s < a && b < t) {           /* the middle: the rest splits in two */
+			e->pages = (a - s) / PAGE_SIZE;
+			add_extent(&m->shared, &m->nshared, &m->capshared, i + 1,
+				   (struct mem_extent){ b, (t - b) / PAGE_SIZE });
+			i += 2;
+		} else if (s < a) {
+			e->pages = (a - s) / PAGE_SIZE;
+			i++;
+		} else if (b < t) {
+			e->start = b;
+			e->pages = (t - b) / PAGE_SIZE;
+			i++;
+		} else {
+			memmove(e, e + 1, (m->nshared - i - 1) * sizeof(*e));
+			m->nshared--;
+		}
 	}
 }
 
 void mem_zero(struct mem *m, gpa_t gpa, uint64_t pages)
 {
-	/* Give the memory back to the host: it reads as zero again. */
+	/* Give the memory back to the host: it reads as zero again. Shared memory cannot
+	 * be dropped that way (others keep it): its pages get new private memory. */
+	private_again(m, gpa, gpa + pages * PAGE_SIZE);
 	if (madvise(m->host + gpa, pages * PAGE_SIZE, MADV_DONTNEED) < 0)
 		memset(m->host + gpa, 0, pages * PAGE_SIZE);
 }

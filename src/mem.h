@@ -46,6 +46,8 @@ struct mem {
 	mem_grow_hook grow;
 	void *hook_ctx;
 	uint64_t visible;               /* gpa [0, visible) is known to the CPU model */
+	struct mem_extent *shared;      /* gpa runs backed by shared host memory, sorted */
+	size_t nshared, capshared;
 	/* Held by whoever changes the page tables, the allocator or the memory map (the
 	 * SE layer's mm calls), and by a CPU model about to run a vCPU of a program with
 	 * threads, so none enters while another thread's edit is half done. Reads need not. */
@@ -65,6 +67,12 @@ static inline void *mem_hva(struct mem *m, gpa_t gpa) { return m->host + gpa; }
 uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa);
 /* Return pages to the allocator; their host memory is released (and reads back as zero). */
 void mem_free(struct mem *m, gpa_t gpa, uint64_t pages);
+/*
+ * Back allocated pages with host memory a fork shares: the file 'fd' from byte 'off'
+ * (MAP_SHARED), or new shared anonymous memory if fd < 0. When the pages are freed or
+ * zeroed, they become private memory again. 0 or -errno.
+ */
+int mem_share(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, bool writable);
 /* Zero pages (and release their host memory). */
 void mem_zero(struct mem *m, gpa_t gpa, uint64_t pages);
 /* One zeroed page for a page table or the shim, or dies (kvmse's own needs). */

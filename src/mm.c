@@ -2,9 +2,13 @@
 #include "proc.h"
 #include "util.h"
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define STACK_GUARD_GAP (256 * PAGE_SIZE)       /* Linux's stack_guard_gap */
 #define STACK_GROW_CHUNK (64 * 1024)
@@ -178,25 +182,81 @@ int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags)
 	return mm_map_at(p, start, len, prot, flags, start / PAGE_SIZE);
 }
 
-int mm_map_at(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags, uint64_t pgoff)
+/*
+ * The pages of a shared mapping get host memory a fork shares (or the file's pages), run
+ * by run. They are populated even when PROT_NONE, so that no later populate gives one
+ * private memory.
+ */
+static int share(struct proc *p, gva_t start, gva_t end, int prot, unsigned flags, int fd,
+		 uint64_t off)
+{
+	int rc = populate(p, start, end, prot);
+	for (gva_t va = start; !rc && va < end;) {
+		gpa_t gpa = *mem_pte(p->mem, va, false) & PTE_ADDR;
+		uint64_t n = 1;
+		while (va + n * PAGE_SIZE < end &&
+		       (*mem_pte(p->mem, va + n * PAGE_SIZE, false) & PTE_ADDR) == gpa + n * PAGE_SIZE)
+			n++;
+		rc = mem_share(p->mem, gpa, n, fd, off + (va - start), !(flags & VMA_NOWRITE));
+		va += n * PAGE_SIZE;
+	}
+	return rc;
+}
+
+/* fn(host address, length, arg) over the memory behind [start, end), run by run: what
+ * madvise or msync must do to the host's own mapping of shared memory. */
+int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_t, int), int arg)
+{
+	int rc = 0;
+	for (gva_t va = start; va < end;) {
+		uint64_t *pte = mem_pte(p->mem, va, false);
+		gpa_t gpa = pte ? *pte & PTE_ADDR : 0;
+		uint64_t n = 1;
+		while (gpa && va + n * PAGE_SIZE < end &&
+		       (*mem_pte(p->mem, va + n * PAGE_SIZE, false) & PTE_ADDR) == gpa + n * PAGE_SIZE)
+			n++;
+		if (gpa && fn(mem_hva(p->mem, gpa), n * PAGE_SIZE, arg) < 0)
+			rc = -errno;
+		va += n * PAGE_SIZE;
+	}
+	return rc;
+}
+
+static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
+	       uint64_t pgoff, int fd)
 {
 	mm_unmap(p, start, len);
 	size_t i = vma_index_after(p, start);
 	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, pgoff });
-	if (pte_flags(prot)) {
-		int rc = populate(p, start, start + len, prot);
-		if (rc < 0) {
-			mm_unmap(p, start, len);
-			return rc;
-		}
+	int rc = 0;
+	if (flags & VMA_SHARED)
+		rc = share(p, start, start + len, prot, flags, fd, pgoff * PAGE_SIZE);
+	else if (pte_flags(prot))
+		rc = populate(p, start, start + len, prot);
+	if (rc < 0) {
+		mm_unmap(p, start, len);
+		return rc;
 	}
 	vma_merge(p, i);
 	return 0;
 }
 
+int mm_map_at(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags, uint64_t pgoff)
+{
+	return map(p, start, len, prot, flags, pgoff, -1);
+}
+
+int mm_map_shared(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
+		  uint64_t pgoff, int fd)
+{
+	return map(p, start, len, prot, flags | VMA_SHARED, pgoff, fd);
+}
+
 /* Give [start, end), inside one VMA, protection 'prot'. */
 static int protect_one(struct proc *p, gva_t start, gva_t end, int prot)
 {
+	if ((prot & PROT_WRITE) && (mm_find(p, start)->flags & VMA_NOWRITE))
+		return -EACCES;
 	vma_split(p, start);
 	vma_split(p, end);
 	size_t i = vma_index_after(p, start);
@@ -294,6 +354,52 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 	return 0;
 }
 
+#define FILES_MAX (1u << 20)
+
+/* The VMA flags that name the file open on host descriptor 'fd' (0 if it has no name). */
+unsigned mm_file(struct proc *p, int fd)
+{
+	struct process *ps = p->ps;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return 0;
+	for (unsigned i = 0; i < ps->nfiles; i++)
+		if (ps->files[i].dev == st.st_dev && ps->files[i].ino == st.st_ino)
+			return (i + 1) << VMA_FILE_SHIFT;
+	char link[64], path[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0 || ps->nfiles == FILES_MAX)
+		return 0;
+	path[n] = 0;
+	ps->files = xrealloc(ps->files, (ps->nfiles + 1) * sizeof(*ps->files));
+	ps->files[ps->nfiles++] = (struct mapped_file){ st.st_dev, st.st_ino, xstrdup(path) };
+	return ps->nfiles << VMA_FILE_SHIFT;
+}
+
+const struct mapped_file *mm_file_of(const struct proc *p, const struct vma *v)
+{
+	unsigned id = v->flags >> VMA_FILE_SHIFT;
+	return id ? &p->ps->files[id - 1] : NULL;
+}
+
+static void files_free(struct process *ps)
+{
+	for (unsigned i = 0; i < ps->nfiles; i++)
+		free(ps->files[i].path);
+	free(ps->files);
+	ps->files = NULL;
+	ps->nfiles = 0;
+}
+
+/* The memory map's own memory, at the end. */
+void mm_free(struct process *ps)
+{
+	files_free(ps);
+	free(ps->vmas);
+}
+
+/* Every mapping goes, and the files they named. */
 void mm_reset(struct proc *p)
 {
 	mem_pte_hook hook = p->mem->hook;
@@ -301,6 +407,7 @@ void mm_reset(struct proc *p)
 	mm_unmap(p, 0, 1ULL << 47);     /* all of user memory */
 	p->mem->hook = hook;
 	mem_new_root(p->mem);
+	files_free(p->ps);
 }
 
 void mm_past_eof(struct proc *p, gva_t start, uint64_t len)

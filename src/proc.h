@@ -12,8 +12,17 @@
 
 #define VMA_GROWSDOWN 1u                /* the main stack: grows on faults below it */
 #define VMA_HEAP      2u                /* the program break's area */
-#define VMA_SHARED    4u                /* MAP_SHARED (emulated as private: one process) */
-#define VMA_EXE       8u                /* a segment of the program's ELF file */
+#define VMA_SHARED    4u                /* MAP_SHARED: host memory a fork shares, or the file */
+#define VMA_NOWRITE   8u                /* shared, of a file not open for writing */
+/* Bits from VMA_FILE_SHIFT up: the mapped file, 1 + its index in process.files (0: none). */
+#define VMA_FILE_SHIFT 8
+
+/* A file something maps, named in /proc/self/maps as Linux names it. */
+struct mapped_file {
+	dev_t dev;
+	ino_t ino;
+	char *path;
+};
 
 struct vma {
 	gva_t start, end;
@@ -114,6 +123,8 @@ struct process {
 	gva_t stack_top;
 	uint64_t rlim_stack, rlim_as, rlim_data;
 	char *exe;                      /* absolute host path: /proc/self/exe */
+	struct mapped_file *files;      /* every file mapped since the last execve */
+	unsigned nfiles;
 	struct cpu_features features;   /* what the loader tells a new program (auxv) */
 	int vfork_done;                 /* a vfork child's end of its parent's pipe, or -1 */
 	struct sighand sh;
@@ -159,6 +170,9 @@ struct proc {
 int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags);
 /* The same with the page offset of a file mapping (what /proc/self/maps shows). */
 int mm_map_at(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags, uint64_t pgoff);
+int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_t, int), int arg);
+int mm_map_shared(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
+		  uint64_t pgoff, int fd);
 void mm_unmap(struct proc *p, gva_t start, uint64_t len);
 int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot);
 /* A free range of 'len' bytes, top-down from mmap_base, or 0. */
@@ -171,6 +185,9 @@ struct vma *mm_find(struct proc *p, gva_t va);
 int mm_fault(struct proc *p, gva_t addr, bool write, bool exec);
 /* execve: no mapping left, and a new page-table tree (mem_new_root). */
 void mm_reset(struct proc *p);
+void mm_free(struct process *ps);
+unsigned mm_file(struct proc *p, int fd);
+const struct mapped_file *mm_file_of(const struct proc *p, const struct vma *v);
 /* Pages [start, start+len) of a file mapping lie past the end of the file: access is SIGBUS. */
 void mm_past_eof(struct proc *p, gva_t start, uint64_t len);
 /* Move [old, old+len) to [new, new+len), keeping its pages. */

@@ -54,7 +54,7 @@ static noreturn void process_end(struct proc *p)
 	if (alone) {
 		p->cpu->ops->destroy(p->cpu);
 		mem_destroy(p->mem);
-		free(ps->vmas);
+		mm_free(ps);
 		free(ps->exe);
 	}
 	finish(ps);

@@ -8,6 +8,9 @@ printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\267\000'
 head -c 4096 /dev/zero >>"$BAD/arm64"; chmod +x "$BAD/arm64"
 echo 'not a program' >"$BAD/text"; chmod +x "$BAD/text"
 cp "$TESTS/build/glibc/tls" "$BAD/noexec"; chmod -x "$BAD/noexec"
+# a dynamic program whose loader is missing (the same length of path, so it stays valid)
+sed 's|/lib64/ld-linux-x86-64.so.2|/nonexistent/ld-x86-64.so.2|' "$TESTS/build/dyn/tls" >"$BAD/noloader"
+chmod +x "$BAD/noloader"
 
 # expect NAME STATUS PATTERN CMD...: kvmse's status and one stderr line matching PATTERN.
 expect() {
@@ -27,7 +30,8 @@ expect "bad input: truncated header" 126 "truncated ELF" "$KVMSE" "$BAD/truncate
 expect "bad input: truncated segments" 126 "truncated ELF" "$KVMSE" "$BAD/truncated-seg"
 expect "bad input: other architecture" 126 "AArch64" "$KVMSE" "$BAD/arm64"
 expect "bad input: not executable" 126 "Permission denied" "$KVMSE" "$BAD/noexec"
-expect "bad input: dynamic executable" 126 "dynamically linked" "$KVMSE" /bin/true
+expect "bad input: missing dynamic loader" 127 "dynamic loader /nonexistent/ld-x86-64.so.2: No such file" \
+	"$KVMSE" "$BAD/noloader"
 expect "bad input: no program" 2 "no program to run" "$KVMSE"
 expect "bad input: bad option" 2 "unknown option --bogus" "$KVMSE" --bogus
 expect "bad input: option without value" 2 "needs an argument" "$KVMSE" --stats

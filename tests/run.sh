@@ -1,7 +1,8 @@
 #!/bin/bash
 # run.sh KVMSE - run every test natively and under KVMSE; stdout, stderr and the exit
 # status (or terminating signal) must match. kvmse's own "kvmse: " lines are not compared.
-# Each comparison is made once per syscall transport in $MODES (default: all three).
+# Each comparison is made once per syscall transport in $MODES (default: all three),
+# for each build of tests/progs in $VARIANTS (default: all four).
 # Ends with "N passed, N failed, N skipped".
 set -u
 ulimit -c 0
@@ -15,6 +16,7 @@ trap 'rm -rf "$WORK"' EXIT
 KV=(env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     "$KVMSE" -U ASAN_OPTIONS -U UBSAN_OPTIONS)
 read -ra MODES <<<"${MODES:-exit exitless auto}"
+read -ra VARIANTS <<<"${VARIANTS:-glibc pie musl dyn}"      # how tests/progs are built
 
 if [ ! -w /dev/kvm ] && [ ! -r /dev/kvm ]; then
 	echo "kvmse: /dev/kvm is not usable here: these tests need KVM" >&2
@@ -65,7 +67,7 @@ for src in progs/*.c; do
 	[ -n "$s" ] && stdin="$TESTS/data/$s"
 	mapfile -t runs < <(sed -n 's|^// run:\s*||p' "$src")
 	[ ${#runs[@]} = 0 ] && runs=("")
-	for v in glibc pie musl; do
+	for v in "${VARIANTS[@]}"; do
 		for args in "${runs[@]}"; do
 			# shellcheck disable=SC2086
 			compare "$v/$prog${args:+ $args}" "$stdin" "$TESTS/build/$v/$prog" $args

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define PROT_SEM 0x8            /* accepted by mprotect, without effect on x86 */
@@ -52,24 +53,23 @@ static long fill_from_file(struct proc *p, int fd, gva_t start, uint64_t len, of
 	return rc;
 }
 
-/* The checks a file mapping needs (fs and permissions), after the address is chosen. */
-static long check_file(struct proc *p, int fd, int type, int prot)
+#define DEV_ZERO makedev(1, 5)
+
+/* The checks a file mapping needs (fs and permissions), after the address is chosen, in
+ * do_mmap's order; 1 for /dev/zero, which maps anonymous memory. */
+static long check_file(int fd, int type, int prot)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return S_ISCHR(st.st_mode) ? -ENODEV : -EACCES;
 	int fl = fcntl(fd, F_GETFL);
 	if ((fl & O_ACCMODE) == O_WRONLY ||
 	    (type != MAP_PRIVATE && (prot & PROT_WRITE) && (fl & O_ACCMODE) != O_RDWR))
 		return -EACCES;
-	if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
-		if (!p->opt->quiet)
-			pr_warn("writable shared file mappings are not supported yet");
-		return -ENODEV;
-	}
-	return 0;
+	if (S_ISCHR(st.st_mode) && st.st_rdev == DEV_ZERO)
+		return 1;
+	/* Pipes, sockets, directories, other devices: no mmap of their own. */
+	return S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? 0 : -ENODEV;
 }
 
 /* A non-fixed address is a hint: page-aligned down, at least mmap_min_addr (64 KiB). */
@@ -114,16 +114,26 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	int fd = -1;
 	if (!(flags & MAP_ANONYMOUS)) {
 		fd = user_fd(a[4]);
-		long rc = check_file(p, fd, type, prot);
+		long rc = check_file(fd, type, prot);
 		if (rc < 0)
 			return rc;
+		if (rc == 1)
+			fd = -1;
 	}
 	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
-	unsigned vflags = (type == MAP_PRIVATE ? 0 : VMA_SHARED) | ((flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0);
-	long rc = mm_map(p, start, len, prot, vflags);
+	unsigned vflags = (flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0;
+	if (fd >= 0)
+		vflags |= mm_file(p, fd);
+	bool shared = type != MAP_PRIVATE;
+	/* A shared mapping of a file open read-only may never become writable. */
+	if (shared && fd >= 0 && (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR)
+		vflags |= VMA_NOWRITE;
+	long rc = shared ? mm_map_shared(p, start, len, prot, vflags, fd >= 0 ? off / PAGE_SIZE : start / PAGE_SIZE, fd) :
+		  fd >= 0 ? mm_map_at(p, start, len, prot, vflags, off / PAGE_SIZE) :
+		  mm_map(p, start, len, prot, vflags);
 	if (rc < 0)
 		return rc;
-	if (fd >= 0 && (rc = fill_from_file(p, fd, start, len, (off_t)off)) < 0) {
+	if (fd >= 0 && !shared && (rc = fill_from_file(p, fd, start, len, (off_t)off)) < 0) {
 		mm_unmap(p, start, len);
 		return rc;
 	}
@@ -189,21 +199,38 @@ long sys_mprotect(struct proc *p, const uint64_t a[6])
 	return mm_protect(p, start, end - start, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
 }
 
+/*
+ * Map [at, at+len) like 'v' with its page 'va' at 'at': anonymous memory, or for a
+ * shared file mapping the file's pages from there on, found again by the path kvmse
+ * recorded.
+ */
+static long extend(struct proc *p, struct vma v, gva_t va, gva_t at, uint64_t len)
+{
+	unsigned flags = v.flags & ~VMA_GROWSDOWN;
+	const struct mapped_file *f = mm_file_of(p, &v);
+	if (!(v.flags & VMA_SHARED) || !f)
+		return mm_map(p, at, len, v.prot, flags);
+	int fd = open(f->path, ((v.flags & VMA_NOWRITE) ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	long rc = mm_map_shared(p, at, len, v.prot, flags, v.pgoff + (va - v.start) / PAGE_SIZE, fd);
+	close(fd);
+	return rc;
+}
+
 /* Move [old, old+old_len) (inside one VMA) to 'to' as new_len bytes, the rest fresh. */
 static long move(struct proc *p, gva_t old, uint64_t old_len, gva_t to, uint64_t new_len, int flags)
 {
-	struct vma *v = mm_find(p, old);
-	int prot = v->prot;
-	unsigned vflags = v->flags & ~VMA_GROWSDOWN;
+	const struct vma v = *mm_find(p, old);
 	mm_move(p, old, to, old_len);
 	if (new_len > old_len) {
-		long rc = mm_map(p, to + old_len, new_len - old_len, prot, vflags);
+		long rc = extend(p, v, old + old_len, to + old_len, new_len - old_len);
 		if (rc < 0)
 			return rc;
 	}
 	/* MREMAP_DONTUNMAP leaves the old range mapped, its pages gone. */
 	if ((flags & MREMAP_DONTUNMAP) && old_len) {
-		long rc = mm_map(p, old, old_len, prot, vflags);
+		long rc = extend(p, v, old, old, old_len);
 		if (rc < 0)
 			return rc;
 	}
@@ -310,7 +337,7 @@ long sys_mremap(struct proc *p, const uint64_t a[6])
 	struct vma *v = mm_find(p, addr);
 	if (old_len == v->end - addr && addr + new_len <= TASK_SIZE &&
 	    mm_range_free(p, addr + old_len, new_len - old_len)) {
-		rc = mm_map(p, addr + old_len, new_len - old_len, v->prot, v->flags & ~VMA_GROWSDOWN);
+		rc = extend(p, *v, addr + old_len, addr + old_len, new_len - old_len);
 		return rc < 0 ? rc : (long)addr;
 	}
 	if (!(flags & MREMAP_MAYMOVE))
@@ -367,9 +394,15 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 			continue;
 		}
 		gva_t stop = MIN(v->end, end);
-		if (advice == MADV_REMOVE)
+		bool shared = v->flags & VMA_SHARED;
+		if (advice == MADV_REMOVE && !shared)
 			return -EINVAL;         /* anonymous memory has no file to punch */
-		if (advice == MADV_DONTNEED || advice == MADV_FREE)
+		if (advice == MADV_REMOVE && (v->flags & VMA_NOWRITE))
+			return -EACCES;
+		if (advice == MADV_REMOVE)
+			mm_host_call(p, va, stop, madvise, MADV_REMOVE);
+		/* Dropped pages of shared memory come back with what others see: no change. */
+		if ((advice == MADV_DONTNEED || advice == MADV_FREE) && !shared)
 			mm_zero(p, va, stop - va);
 		va = stop;
 	}
@@ -394,6 +427,10 @@ long sys_msync(struct proc *p, const uint64_t a[6])
 			va = next_vma(p, va, end);
 			continue;
 		}
+		/* A shared file mapping is the host's page cache: the host writes it back. */
+		if (v->flags & VMA_SHARED && mm_host_call(p, va, MIN(v->end, end), msync,
+							  flags & ~MS_INVALIDATE) < 0)
+			return -EIO;
 		va = v->end;
 	}
 	return rc;

@@ -29,16 +29,13 @@ static bool own_proc_file(const char *path, const char *file)
 }
 
 /* One line of /proc/<pid>/maps, as fs/proc/task_mmu.c prints it. */
-static void maps_line(FILE *f, struct proc *p, const struct vma *v, const struct stat *exe)
+static void maps_line(FILE *f, struct proc *p, const struct vma *v)
 {
+	const struct mapped_file *file = mm_file_of(p, v);
 	const char *name = NULL;
-	unsigned maj = 0, min = 0;
-	unsigned long ino = 0, off = 0;
-	if (v->flags & VMA_EXE) {
-		name = p->ps->exe;
-		maj = major(exe->st_dev);
-		min = minor(exe->st_dev);
-		ino = (unsigned long)exe->st_ino;
+	unsigned long off = 0;
+	if (file) {
+		name = file->path;
 		off = (unsigned long)(v->pgoff * PAGE_SIZE);
 	} else if (v->flags & VMA_HEAP) {
 		name = "[heap]";
@@ -48,8 +45,9 @@ static void maps_line(FILE *f, struct proc *p, const struct vma *v, const struct
 	int len = fprintf(f, "%08llx-%08llx %c%c%c%c %08lx %02x:%02x %lu ",
 			  (unsigned long long)v->start, (unsigned long long)v->end,
 			  v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
-			  v->prot & PROT_EXEC ? 'x' : '-', v->flags & VMA_SHARED ? 's' : 'p', off, maj,
-			  min, ino);
+			  v->prot & PROT_EXEC ? 'x' : '-', v->flags & VMA_SHARED ? 's' : 'p', off,
+			  file ? major(file->dev) : 0, file ? minor(file->dev) : 0,
+			  file ? (unsigned long)file->ino : 0);
 	if (name)
 		fprintf(f, "%*s%s", MAX(0, 73 - len), "", name);
 	fputc('\n', f);
@@ -62,9 +60,6 @@ long procfs_open(struct proc *p, const char *path, int flags)
 	int fd = memfd_create("maps", (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
 	if (fd < 0)
 		return -errno;
-	struct stat exe;
-	if (stat(p->ps->exe, &exe) < 0)
-		memset(&exe, 0, sizeof(exe));
 	FILE *f = fdopen(dup(fd), "w");
 	if (!f) {
 		close(fd);
@@ -72,7 +67,7 @@ long procfs_open(struct proc *p, const char *path, int flags)
 	}
 	mem_lock(p->mem);
 	for (size_t i = 0; i < p->ps->nvma; i++)
-		maps_line(f, p, &p->ps->vmas[i], &exe);
+		maps_line(f, p, &p->ps->vmas[i]);
 	mem_unlock(p->mem);
 	if (fclose(f) != 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		close(fd);

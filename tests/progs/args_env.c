@@ -4,6 +4,7 @@
 #include "common.h"
 #include <elf.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
@@ -40,6 +41,11 @@ int main(int argc, char **argv)
 	for (unsigned long i = 0; i < phnum; i++)
 		loads += ph[i].p_type == PT_LOAD;
 	printf("AT_PHDR has %d PT_LOAD of %lu\n", loads > 0, phnum > 0);
-	printf("AT_BASE=%lu\n", getauxval(AT_BASE));
+	/* AT_BASE: 0 for a static program, else the dynamic loader's ELF header. */
+	const unsigned char *base = (const unsigned char *)getauxval(AT_BASE);
+	printf("AT_BASE: %s\n", !base ? "none" : memcmp(base, ELFMAG, SELFMAG) ? "not ELF" : "ELF");
+	unsigned long entry = getauxval(AT_ENTRY);
+	extern char _start[];
+	printf("AT_ENTRY is _start: %d\n", entry == (unsigned long)_start);
 	return 0;
 }

@@ -10,8 +10,12 @@
 // run: exec-self
 // run: exec-signals
 // run: sigchld
+// run: system
+// run: exec-interp
 #include "common.h"
+#include <elf.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -43,6 +47,36 @@ static void on_chld(int sig, siginfo_t *si, void *ctx)
 	chld_code = si->si_code;
 	chld_status = si->si_status;
 	chld_from_child = si->si_pid > 0;
+}
+
+/* A tiny executable that asks for the dynamic loader 'interp'. */
+static void write_elf(const char *path, const char *interp)
+{
+	struct {
+		Elf64_Ehdr eh;
+		Elf64_Phdr ph[2];
+		char interp[4200];
+	} f = { 0 };
+	memcpy(f.eh.e_ident, ELFMAG, SELFMAG);
+	f.eh.e_ident[EI_CLASS] = ELFCLASS64;
+	f.eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	f.eh.e_ident[EI_VERSION] = EV_CURRENT;
+	f.eh.e_type = ET_EXEC;
+	f.eh.e_machine = EM_X86_64;
+	f.eh.e_version = EV_CURRENT;
+	f.eh.e_entry = 0x400000;
+	f.eh.e_phoff = sizeof(f.eh);
+	f.eh.e_ehsize = sizeof(f.eh);
+	f.eh.e_phentsize = sizeof(Elf64_Phdr);
+	f.eh.e_phnum = 2;
+	snprintf(f.interp, sizeof(f.interp), "%s", interp);
+	f.ph[0] = (Elf64_Phdr){ .p_type = PT_INTERP, .p_flags = PF_R, .p_offset = offsetof(typeof(f), interp),
+				.p_filesz = strlen(interp) + 1, .p_memsz = strlen(interp) + 1, .p_align = 1 };
+	f.ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_vaddr = 0x400000,
+				.p_filesz = sizeof(f), .p_memsz = sizeof(f), .p_align = 4096 };
+	FILE *out = fopen(path, "w");
+	CHECK(out && fwrite(&f, sizeof(f), 1, out) == 1 && fclose(out) == 0);
+	CHECK(chmod(path, 0755) == 0);
 }
 
 int main(int argc, char **argv)
@@ -141,6 +175,37 @@ int main(int argc, char **argv)
 		CHECK(waitpid(pid, &st, 0) == pid);
 		show_status("script", st);
 		unlink("script.tmp");
+	} else if (!strcmp(m, "system")) {
+		/* /bin/sh is dynamically linked on Debian: ld.so runs under kvmse too */
+		fflush(stdout);
+		show_status("system", system("echo from system; seq 100 | sort -rn | head -3; exit 3"));
+		FILE *f = popen("echo popen | tr a-z A-Z", "r");
+		CHECK(f);
+		char line[64];
+		while (fgets(line, sizeof(line), f))
+			printf("read: %s", line);
+		show_status("pclose", pclose(f));
+	} else if (!strcmp(m, "exec-interp")) {
+		char cwd[4096], interp[4200];
+		CHECK(getcwd(cwd, sizeof(cwd)));
+		char *args[] = { "x", NULL };
+		write_elf("no-loader.tmp", "/nonexistent/ld.so");
+		SHOW(execve("./no-loader.tmp", args, environ));
+		/* a loader that is no ELF file, then one too short for an ELF header */
+		snprintf(interp, sizeof(interp), "%s/loader.tmp", cwd);
+		write_elf("bad-loader.tmp", interp);
+		FILE *f = fopen("loader.tmp", "w");
+		CHECK(f);
+		fprintf(f, "%100s\n", "not an ELF file");
+		fclose(f);
+		CHECK(chmod("loader.tmp", 0755) == 0);
+		SHOW(execve("./bad-loader.tmp", args, environ));
+		CHECK(truncate("loader.tmp", 10) == 0);
+		SHOW(execve("./bad-loader.tmp", args, environ));
+		unlink("no-loader.tmp");
+		unlink("bad-loader.tmp");
+		unlink("loader.tmp");
+		printf("still here\n");
 	} else if (!strcmp(m, "exec-fail")) {
 		char *args[] = { "x", NULL };
 		SHOW(execve("/nonexistent/program", args, environ));
