@@ -127,6 +127,7 @@ struct process {
 	unsigned nfiles;
 	struct cpu_features features;   /* what the loader tells a new program (auxv) */
 	int vfork_done;                 /* a vfork child's end of its parent's pipe, or -1 */
+	uint64_t *vfork_pages;          /* ... and the parent's pages (bitmap by gpa) */
 	struct sighand sh;
 	bool exitless;                  /* each thread's CPU serves calls (cpu_ops.serve) */
 	unsigned serve_after;           /* ... from this many calls on */

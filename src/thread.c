@@ -46,6 +46,7 @@ static noreturn void finish(struct process *ps)
 static noreturn void process_end(struct proc *p)
 {
 	struct process *ps = p->ps;
+	vfork_release(p);
 	if (ps->opt->stats_file)
 		stats_write(p, ps->opt->stats_file, now_ns() - ps->start_ns);
 	pthread_mutex_lock(&ps->lock);

@@ -62,6 +62,7 @@ compare() {
 # "// stdin: FILE" feeds FILE (relative to tests/data) on standard input.
 for src in progs/*.c; do
 	prog=$(basename "$src" .c)
+	[ -n "${PROGS:-}" ] && [[ " $PROGS " != *" $prog "* ]] && continue    # (PROGS: only these)
 	stdin=/dev/null
 	s=$(sed -n 's|^// stdin: *||p' "$src")
 	[ -n "$s" ] && stdin="$TESTS/data/$s"

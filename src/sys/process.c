@@ -18,22 +18,10 @@
 #define HOST(...) sys_ret(syscall(__VA_ARGS__))
 
 /* What clone may ask of a new process here (CLONE_VM only with CLONE_VFORK, as
- * posix_spawn does: the child gets a copy, which it leaves by execve or exit at once). */
+ * posix_spawn does: the child gets a copy, whose writes the parent gets when the child
+ * leaves it by execve or exit: vfork.c). */
 #define PROCESS_FLAGS (CSIGNAL | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
 		       CLONE_CHILD_CLEARTID | CLONE_SETTLS)
-
-/* Block until the vfork child has left the program's image: its end of 'done' closes at
- * execve (replace_image) or exit. */
-static void wait_vfork_child(int done[2])
-{
-	char c;
-	fd_unhide(&done[1]);
-	close(done[1]);
-	while (read(done[0], &c, 1) < 0 && errno == EINTR)
-		;
-	fd_unhide(&done[0]);
-	close(done[0]);
-}
 
 /* In the child of a fork only the forking thread goes on. */
 static void only_thread(struct proc *p)
@@ -87,7 +75,7 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		if (flags & CLONE_VFORK)
-			wait_vfork_child(done);
+			vfork_wait(p, done);
 		return e;
 	}
 	if (pid == 0) {
@@ -102,6 +90,8 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 			fd_unhide(&done[1]);
 			p->ps->vfork_done = done[1];
 			fd_hide(&p->ps->vfork_done);
+			if (flags & CLONE_VM)
+				vfork_snapshot(p);
 		}
 		if (stack)
 			r->rsp = stack;
@@ -116,7 +106,7 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 	if (flags & CLONE_PARENT_SETTID)
 		mem_write(p->mem, ptid, &pid, 4);
 	if (flags & CLONE_VFORK)
-		wait_vfork_child(done);
+		vfork_wait(p, done);
 	return pid;
 }
 
@@ -210,6 +200,7 @@ static void close_on_exec(void)
  * state and the registers go; the pid, the mask, ignored signals and limits stay. */
 static void replace_image(struct proc *p, char *path, char **argv, char **envp)
 {
+	vfork_release(p);
 	mm_reset(p);
 	close_on_exec();
 	sig_exec(p);
@@ -223,11 +214,6 @@ static void replace_image(struct proc *p, char *path, char **argv, char **envp)
 	const char *base = strrchr(path, '/');
 	prctl(PR_SET_NAME, base ? base + 1 : path);
 	loader_script_free(&script);
-	if (p->ps->vfork_done >= 0) {
-		fd_unhide(&p->ps->vfork_done);
-		close(p->ps->vfork_done);
-		p->ps->vfork_done = -1;
-	}
 }
 
 /* execve: what the kernel checks first is checked first, so a call that must fail

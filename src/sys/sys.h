@@ -129,4 +129,9 @@ void strace_signal(struct proc *p, const struct ksiginfo *info);
 /* The guest terminates now: signal 0 means exit with 'status'. */
 void sys_terminate(struct proc *p, int status, int sig);
 
+/* vfork.c: a CLONE_VM|CLONE_VFORK child's writes reach its parent. */
+void vfork_snapshot(struct proc *p);
+void vfork_release(struct proc *p);
+void vfork_wait(struct proc *p, int done[2]);
+
 #endif

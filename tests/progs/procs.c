@@ -154,6 +154,23 @@ int main(int argc, char **argv)
 		CHECK(waitpid(pid, &st, 0) == pid);     /* (then print: the child prints too) */
 		printf("posix_spawn: %d\n", rc);
 		show_status("spawned", st);
+		/* the child's execve error reaches the parent (glibc: through shared memory) */
+		char *none[] = { "missing", NULL };
+		rc = posix_spawn(&pid, "/nonexistent/program", NULL, NULL, none, environ);
+		printf("posix_spawn of a missing file: %s\n", strerror(rc));
+		rc = posix_spawnp(&pid, "no-such-program-anywhere", NULL, NULL, none, environ);
+		printf("posix_spawnp of a missing file: %s\n", strerror(rc));
+		/* a vfork child's stores are the parent's (Linux shares the memory) */
+		static volatile int seen;
+		volatile int on_stack = 1;
+		pid = vfork();
+		if (pid == 0) {
+			seen = 42;
+			on_stack = 7;
+			_exit(0);
+		}
+		CHECK(waitpid(pid, &st, 0) == pid);
+		printf("after vfork: %d %d\n", seen, on_stack);
 	} else if (!strcmp(m, "script")) {
 		/* a script whose interpreter is this program, with one argument */
 		char self[4096];

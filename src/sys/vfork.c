@@ -1,0 +1,132 @@
+/* vfork.c - the memory a vfork child shares with its parent.
+ *
+ * A child made with CLONE_VM|CLONE_VFORK (vfork, posix_spawn) runs on its parent's memory
+ * until it execs or exits, and the parent sees what it wrote: glibc's posix_spawn child
+ * stores its execve error in the parent's stack. A kvmse child is a host fork with its own
+ * copy, so when it leaves, it sends the parent every page of the parent's it has written,
+ * and the parent, asleep until then, copies them in. The host tells which pages the child
+ * wrote: after the fork, a page is mapped by both processes until one writes it, and then
+ * the writer's copy is its own ("exclusively mapped" in /proc/self/pagemap). */
+#include "sys.h"
+#include "../util.h"
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define PM_PRESENT   (1ULL << 63)
+#define PM_EXCLUSIVE (1ULL << 56)
+#define BATCH 512
+
+static void set_bit(uint64_t *map, uint64_t n) { map[n / 64] |= 1ULL << (n % 64); }
+static bool bit(const uint64_t *map, uint64_t n) { return map[n / 64] >> (n % 64) & 1; }
+
+/* In the child: which guest-physical pages hold the parent's memory right now. */
+void vfork_snapshot(struct proc *p)
+{
+	struct process *ps = p->ps;
+	ps->vfork_pages = calloc((p->mem->size / PAGE_SIZE + 63) / 64, 8);
+	if (!ps->vfork_pages)
+		die("out of memory");
+	for (size_t i = 0; i < ps->nvma; i++) {
+		for (gva_t va = ps->vmas[i].start; va < ps->vmas[i].end; va += PAGE_SIZE) {
+			uint64_t *pte = mem_pte(p->mem, va, false);
+			if (!pte)       /* no page table: on to the next 2 MiB */
+				va = (va | ((2ULL << 20) - 1)) + 1 - PAGE_SIZE;
+			else if (*pte & PTE_ADDR)
+				set_bit(ps->vfork_pages, (*pte & PTE_ADDR) / PAGE_SIZE);
+		}
+	}
+}
+
+static void write_all(int fd, struct iovec *iov, int n)
+{
+	while (n) {
+		ssize_t w = writev(fd, iov, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			die_errno("vfork: cannot send memory to the parent");
+		while (n && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+}
+
+/* Each of the parent's pages the child has written: its gpa, then its contents. */
+static void send_written(struct proc *p, int fd)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pm < 0)
+		die_errno("vfork: /proc/self/pagemap");
+	uint64_t pages = p->mem->size / PAGE_SIZE, e[BATCH];
+	for (uint64_t n = 0; n < pages; n += BATCH) {
+		uint64_t k = MIN(BATCH, pages - n);
+		bool any = false;
+		for (uint64_t w = n / 64; w < (n + k + 63) / 64 && !any; w++)
+			any = p->ps->vfork_pages[w];
+		if (!any)
+			continue;
+		off_t at = (off_t)((uintptr_t)mem_hva(p->mem, n * PAGE_SIZE) / PAGE_SIZE * 8);
+		if (pread(pm, e, k * 8, at) != (ssize_t)(k * 8))
+			die_errno("vfork: /proc/self/pagemap");
+		for (uint64_t i = 0; i < k; i++) {
+			if (!bit(p->ps->vfork_pages, n + i) || (e[i] & (PM_PRESENT | PM_EXCLUSIVE)) !=
+			    (PM_PRESENT | PM_EXCLUSIVE))
+				continue;
+			uint64_t gpa = (n + i) * PAGE_SIZE;
+			struct iovec iov[2] = { { &gpa, 8 }, { mem_hva(p->mem, gpa), PAGE_SIZE } };
+			write_all(fd, iov, 2);
+		}
+	}
+	close(pm);
+}
+
+/* The vfork child leaves its parent's memory (execve or exit): the parent wakes. */
+void vfork_release(struct proc *p)
+{
+	struct process *ps = p->ps;
+	if (ps->vfork_done < 0)
+		return;
+	fd_unhide(&ps->vfork_done);
+	if (ps->vfork_pages)
+		send_written(p, ps->vfork_done);
+	free(ps->vfork_pages);
+	ps->vfork_pages = NULL;
+	close(ps->vfork_done);
+	ps->vfork_done = -1;
+}
+
+static bool read_all(int fd, void *buf, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t r = read(fd, (char *)buf + got, len - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+/* In the parent: sleep until the child has left, taking in the pages it wrote. */
+void vfork_wait(struct proc *p, int done[2])
+{
+	fd_unhide(&done[1]);
+	close(done[1]);
+	static _Thread_local uint8_t page[PAGE_SIZE];
+	uint64_t gpa;
+	while (read_all(done[0], &gpa, 8) && read_all(done[0], page, PAGE_SIZE))
+		if (gpa < p->mem->size && !(gpa % PAGE_SIZE))
+			memcpy(mem_hva(p->mem, gpa), page, PAGE_SIZE);
+	fd_unhide(&done[0]);
+	close(done[0]);
+}
