@@ -46,6 +46,11 @@ static noreturn void finish(struct process *ps)
 static noreturn void process_end(struct proc *p)
 {
 	struct process *ps = p->ps;
+	pthread_mutex_lock(&ps->lock);
+	for (int i = 0; i < ps->nthreads; i++)  /* each thread's, as each would at its exit */
+		futex_exit_robust(ps->threads[i]);
+	pthread_mutex_unlock(&ps->lock);
+	futex_exit_robust(p);
 	vfork_release(p);
 	if (ps->opt->stats_file)
 		stats_write(p, ps->opt->stats_file, now_ns() - ps->start_ns);
@@ -103,6 +108,7 @@ struct proc *thread_find(struct process *ps, pid_t tid)
  * woken (what pthread_join waits on), and the CPU waits for a next thread. */
 static void thread_end(struct proc *p)
 {
+	futex_exit_robust(p);
 	uint32_t zero = 0;
 	if (p->clear_child_tid && mem_write(p->mem, p->clear_child_tid, &zero, 4) == 0) {
 		void *w = mem_ptr(p->mem, p->clear_child_tid, 4, MEM_WRITE);

@@ -128,6 +128,8 @@ void strace_signal(struct proc *p, const struct ksiginfo *info);
 
 /* The guest terminates now: signal 0 means exit with 'status'. */
 void sys_terminate(struct proc *p, int status, int sig);
+/* The robust futexes a thread that ends still holds (set_robust_list). */
+void futex_exit_robust(struct proc *p);
 
 /* vfork.c: a CLONE_VM|CLONE_VFORK child's writes reach its parent. */
 void vfork_snapshot(struct proc *p);

@@ -1,7 +1,9 @@
 /* task.c - the process: exit, identity, limits, uname, arch_prctl, futex. */
 #include "sys.h"
+#include "../thread.h"
 #include "../util.h"
 #include <linux/futex.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -83,12 +85,70 @@ long sys_set_tid_address(struct proc *p, const uint64_t a[6])
 	return p->tid;
 }
 
+#define ROBUST_HEAD_SIZE 24             /* struct robust_list_head: next, futex_offset, pending */
+#define ROBUST_LIST_LIMIT 2048          /* as Linux: a loop in the list ends the walk */
+
 long sys_set_robust_list(struct proc *p, const uint64_t a[6])
 {
-	if (a[1] != 24)         /* sizeof(struct robust_list_head) */
+	if (a[1] != ROBUST_HEAD_SIZE)
 		return -EINVAL;
 	p->robust_list = a[0];
 	return 0;
+}
+
+long sys_get_robust_list(struct proc *p, const uint64_t a[6])
+{
+	struct proc *t = (pid_t)a[0] ? thread_find(p->ps, (pid_t)a[0]) : p;
+	if (!t)
+		return (pid_t)a[0] > 0 ? -ESRCH : -EINVAL;
+	uint64_t head = t->robust_list, size = ROBUST_HEAD_SIZE;
+	if (mem_write(p->mem, a[2], &size, 8) < 0 || mem_write(p->mem, a[1], &head, 8) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+/* Linux's handle_futex_death: a lock word still holding the dead thread's tid gets
+ * FUTEX_OWNER_DIED (and keeps FUTEX_WAITERS), and one waiter is woken to find it. */
+static void futex_death(struct proc *p, uint64_t va, bool pi, bool pending)
+{
+	_Atomic uint32_t *w = (va & 3) ? NULL : mem_ptr(p->mem, va, 4, MEM_WRITE);
+	if (!w)
+		return;
+	uint32_t old = atomic_load(w);
+	if (pending && !pi && !old) {   /* it died between unlocking and leaving the list */
+		syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+		return;
+	}
+	do {
+		if ((old & FUTEX_TID_MASK) != (uint32_t)p->tid)
+			return;
+	} while (!atomic_compare_exchange_weak(w, &old, (old & FUTEX_WAITERS) | FUTEX_OWNER_DIED));
+	if (!pi && (old & FUTEX_WAITERS))
+		syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/* Linux's exit_robust_list: the locks a dying thread holds (set_robust_list's list, of
+ * guest pointers whose low bit says PI) are marked for the next owner. */
+void futex_exit_robust(struct proc *p)
+{
+	uint64_t head[3], entry, pending;
+	if (!p->robust_list || mem_read(p->mem, head, p->robust_list, sizeof(head)) < 0)
+		return;
+	int64_t offset = (int64_t)head[1];
+	pending = head[2];
+	entry = head[0];
+	for (int n = 0; entry != p->robust_list && n < ROBUST_LIST_LIMIT; n++) {
+		uint64_t next;
+		bool ok = mem_read(p->mem, &next, entry & ~1ULL, 8) == 0;
+		if ((entry & ~1ULL) != (pending & ~1ULL))
+			futex_death(p, (entry & ~1ULL) + (uint64_t)offset, entry & 1, false);
+		if (!ok)
+			return;
+		entry = next;
+	}
+	if (pending)
+		futex_death(p, (pending & ~1ULL) + (uint64_t)offset, pending & 1, true);
+	p->robust_list = 0;
 }
 
 long sys_prctl(struct proc *p, const uint64_t a[6])

@@ -14,6 +14,7 @@
 // run: exit-main
 // run: ids
 // run: exec
+// run: robust
 #include "common.h"
 #include <pthread.h>
 #include <sched.h>
@@ -22,6 +23,7 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* <linux/futex.h>, which musl-gcc does not see */
@@ -469,6 +471,61 @@ static void exec_test(const char *argv0)
 		pause();
 }
 
+/* Robust mutexes: a holder that dies leaves EOWNERDEAD for the next locker, whether it
+ * was a thread (its exit walks its robust list) or a process (shared memory). */
+static void *die_holding(void *arg)
+{
+	CHECK(pthread_mutex_lock(arg) == 0);
+	return NULL;            /* ends without unlocking */
+}
+
+static pthread_mutex_t *robust_mutex(int pshared)
+{
+	pthread_mutex_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED);
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	pthread_mutexattr_setpshared(&a, pshared);
+	CHECK(pthread_mutex_init(m, &a) == 0);
+	return m;
+}
+
+static void robust(void)
+{
+	long head = 0;
+	size_t len = 0;
+	SHOW(syscall(SYS_get_robust_list, 0, &head, &len));
+	printf("robust list: registered %d, size %zu\n", head != 0, len);
+	SHOW(syscall(SYS_get_robust_list, 0, NULL, &len));
+	pthread_mutex_t *m = robust_mutex(PTHREAD_PROCESS_PRIVATE);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, die_holding, m) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
+	int rc = pthread_mutex_lock(m);
+	printf("lock after the holder thread died: %s\n", strerror(rc));
+	CHECK(pthread_mutex_consistent(m) == 0 && pthread_mutex_unlock(m) == 0);
+	printf("lock again: %s\n", strerror(pthread_mutex_lock(m)));
+	pthread_mutex_unlock(m);
+
+	/* a waiter asleep in the lock when the holder dies is woken */
+	pthread_mutex_t *s = robust_mutex(PTHREAD_PROCESS_SHARED);
+	int *go = (int *)(s + 1);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_mutex_lock(s);
+		__atomic_store_n(go, 1, __ATOMIC_SEQ_CST);
+		usleep(100 * 1000);
+		_exit(0);
+	}
+	while (!__atomic_load_n(go, __ATOMIC_SEQ_CST))
+		sched_yield();
+	rc = pthread_mutex_lock(s);
+	printf("lock after the holder process died: %s\n", strerror(rc));
+	CHECK(waitpid(pid, NULL, 0) == pid);
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
@@ -487,6 +544,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(w, "exit-main")) exit_main();
 	else if (!strcmp(w, "ids")) ids();
 	else if (!strcmp(w, "exec")) exec_test(argv[0]);
+	else if (!strcmp(w, "robust")) robust();
 	else CHECK(0);
 	return 0;
 }
