@@ -16,26 +16,39 @@ static _Atomic int nused;               /* entries [0, nused) may be set */
 static _Atomic int lowest = 1 << 30;    /* no hidden descriptor is below this */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* New home for a hidden descriptor: the highest free number below the soft limit, so
- * the guest's own (the lowest free ones) meet them last. */
+/*
+ * New home for a hidden descriptor: the highest free number below the soft limit, so
+ * the guest's own (the lowest free ones) meet them last. A guest that lowered its limit
+ * (RLIMIT_NOFILE is the host's) must not stop kvmse: then the soft limit is raised for
+ * the move (within the hard one) and set back.
+ */
 static int move_high(int fd)
 {
 	struct rlimit rl;
-	int top = 1024;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 64)
-		top = rl.rlim_cur == RLIM_INFINITY ? 100000 : (int)MIN(rl.rlim_cur, 100000);
-	for (int n = top - 1; n > 2; n--) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die_errno("getrlimit");
+	rlim_t top = rl.rlim_cur == RLIM_INFINITY ? 100000 : MIN(rl.rlim_cur, 100000);
+	if (top < 1024)
+		top = MIN(1024, rl.rlim_max);
+	struct rlimit raised = { top, rl.rlim_max };
+	bool raise = top > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0;
+	int n;
+	for (n = (int)top - 1; n > 2; n--) {
 		if (n == fd || fcntl(n, F_GETFD) >= 0 || errno != EBADF)
 			continue;
 		if (dup3(fd, n, O_CLOEXEC) < 0)
-			break;
-		if (close(fd) < 0)
-			die_errno("close");
-		if (n < atomic_load(&lowest))
-			atomic_store(&lowest, n);
-		return n;
+			n = 2;
+		break;
 	}
-	die_errno("cannot move kvmse's descriptor %d out of the guest's range", fd);
+	if (raise && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die_errno("setrlimit");
+	if (n <= 2)
+		die_errno("cannot move kvmse's descriptor %d out of the guest's range", fd);
+	if (close(fd) < 0)
+		die_errno("close");
+	if (n < atomic_load(&lowest))
+		atomic_store(&lowest, n);
+	return n;
 }
 
 /* A forked child has only the forking thread: the lock is free, whoever held it. */

@@ -45,12 +45,18 @@ bool sys_add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access
 	return false;
 }
 
-static long do_rw(int fd, const struct iovec *iov, int n, enum mem_access acc, bool positioned, off_t off)
+/* How a transfer is positioned: at the file position, at an offset, or as preadv2 says. */
+enum rw_at { RW_POS, RW_OFF, RW_V2 };
+
+static long do_rw(int fd, const struct iovec *iov, int n, enum mem_access acc, enum rw_at at,
+		  off_t off, int flags)
 {
 	/* The guest's reads write its memory; its writes read it. */
+	if (at == RW_V2)
+		return sys_ret(acc == MEM_WRITE ? preadv2(fd, iov, n, off, flags) : pwritev2(fd, iov, n, off, flags));
 	if (acc == MEM_WRITE)
-		return sys_ret(positioned ? preadv(fd, iov, n, off) : readv(fd, iov, n));
-	return sys_ret(positioned ? pwritev(fd, iov, n, off) : writev(fd, iov, n));
+		return sys_ret(at == RW_OFF ? preadv(fd, iov, n, off) : readv(fd, iov, n));
+	return sys_ret(at == RW_OFF ? pwritev(fd, iov, n, off) : writev(fd, iov, n));
 }
 
 /* read, write, pread64, pwrite64. */
@@ -61,7 +67,7 @@ static long rw(struct proc *p, const uint64_t a[6], enum mem_access acc, bool po
 	uint64_t len = MIN(a[2], (uint64_t)0x7ffff000);         /* MAX_RW_COUNT */
 	bool whole = sys_add_segments(p, a[1], len, acc, iov, &n, (int)ARRAY_SIZE(iov));
 	if (whole && n > 1)
-		return do_rw(FD(0), iov, n, acc, positioned, (off_t)a[3]);
+		return do_rw(FD(0), iov, n, acc, positioned ? RW_OFF : RW_POS, (off_t)a[3], 0);
 	/* One buffer: the host's own read/write, which some files treat apart, with the
 	 * guest's own count, which the kernel checks (access_ok) before it clamps it. */
 	void *buf = whole && n ? iov[0].iov_base : user_buf(p, a[1], len, acc);
@@ -84,35 +90,61 @@ long sys_write(struct proc *p, const uint64_t a[6]) { return epipe(p, rw(p, a, M
 long sys_pread64(struct proc *p, const uint64_t a[6]) { return rw(p, a, MEM_WRITE, true); }
 long sys_pwrite64(struct proc *p, const uint64_t a[6]) { return epipe(p, rw(p, a, MEM_READ, true)); }
 
-/* readv, writev, preadv, pwritev: the guest's iovec array, each buffer translated. */
-static long rwv(struct proc *p, const uint64_t a[6], enum mem_access acc, bool positioned)
+/* readv, writev, preadv, pwritev, preadv2, pwritev2: the guest's iovec array, each
+ * buffer translated. (On x86-64 the offset is a[3] whole; a[4] would be its high half.) */
+static long rwv(struct proc *p, const uint64_t a[6], enum mem_access acc, enum rw_at at)
 {
-	int cnt = (int)a[2];
+	int cnt = (int)a[2], flags = at == RW_V2 ? (int)a[5] : 0;
 	if (cnt < 0 || cnt > MAX_IOV)
-		return do_rw(FD(0), NULL, cnt, acc, positioned, (off_t)a[3]);
+		return do_rw(FD(0), NULL, cnt, acc, at, (off_t)a[3], flags);
 	struct iovec *giov = xmalloc(sizeof(*giov) * (size_t)(cnt ? cnt : 1));
 	struct iovec *hiov = xmalloc(sizeof(*hiov) * MAX_IOV);
 	int n = 0;
 	long rc;
 	if (mem_read(p->mem, giov, a[1], sizeof(*giov) * (uint64_t)cnt) < 0) {
 		/* The array itself is bad: the host kernel faults on it, in its own order. */
-		rc = do_rw(FD(0), user_in(p, a[1], sizeof(*giov) * (uint64_t)cnt), cnt, acc,
-			   positioned, (off_t)a[3]);
+		rc = do_rw(FD(0), user_in(p, a[1], sizeof(*giov) * (uint64_t)cnt), cnt, acc, at,
+			   (off_t)a[3], flags);
 	} else {
 		for (int i = 0; i < cnt && n < MAX_IOV; i++)
 			if (!sys_add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov, &n, MAX_IOV))
 				break;
-		rc = do_rw(FD(0), hiov, n, acc, positioned, (off_t)a[3]);
+		rc = do_rw(FD(0), hiov, n, acc, at, (off_t)a[3], flags);
 	}
 	free(giov);
 	free(hiov);
 	return rc;
 }
 
-long sys_readv(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_WRITE, false); }
-long sys_writev(struct proc *p, const uint64_t a[6]) { return epipe(p, rwv(p, a, MEM_READ, false)); }
-long sys_preadv(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_WRITE, true); }
-long sys_pwritev(struct proc *p, const uint64_t a[6]) { return epipe(p, rwv(p, a, MEM_READ, true)); }
+long sys_readv(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_WRITE, RW_POS); }
+long sys_writev(struct proc *p, const uint64_t a[6]) { return epipe(p, rwv(p, a, MEM_READ, RW_POS)); }
+long sys_preadv(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_WRITE, RW_OFF); }
+long sys_pwritev(struct proc *p, const uint64_t a[6]) { return epipe(p, rwv(p, a, MEM_READ, RW_OFF)); }
+long sys_preadv2(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_WRITE, RW_V2); }
+long sys_pwritev2(struct proc *p, const uint64_t a[6]) { return epipe(p, rwv(p, a, MEM_READ, RW_V2)); }
+
+/* creat is open with O_CREAT|O_WRONLY|O_TRUNC. */
+long sys_creat(struct proc *p, const uint64_t a[6])
+{
+	const uint64_t b[6] = { (uint64_t)AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1] };
+	return sys_openat(p, b);
+}
+
+/* splice and tee move data between descriptors in the host kernel; only the offsets
+ * (loff_t in and out, or NULL) are guest memory. */
+long sys_splice(struct proc *p, const uint64_t a[6])
+{
+	return epipe(p, HOST(SYS_splice, FD(0), user_out(p, a[1], sizeof(loff_t)), FD(2),
+			     user_out(p, a[3], sizeof(loff_t)), (size_t)a[4], (unsigned)a[5]));
+}
+long sys_tee(struct proc *p, const uint64_t a[6]) { (void)p; return epipe(p, HOST(SYS_tee, FD(0), FD(1), (size_t)a[2], (unsigned)a[3])); }
+long sys_sync_file_range(struct proc *p, const uint64_t a[6])
+{
+	(void)p;
+	return HOST(SYS_sync_file_range, FD(0), (off_t)a[1], (off_t)a[2], (unsigned)a[3]);
+}
+long sys_sync(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; sync(); return 0; }
+long sys_syncfs(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_syncfs, FD(0)); }
 
 long sys_openat(struct proc *p, const uint64_t a[6])
 {
@@ -193,6 +225,24 @@ static const struct { unsigned long req; unsigned in, out; } ioctls[] = {
 	{ FIONBIO, sizeof(int), 0 },
 	{ FIOASYNC, sizeof(int), 0 },
 	{ TIOCOUTQ, 0, sizeof(int) },
+	/* pseudo-terminals (openpty, grantpt, ptsname) and modem lines */
+	{ TIOCSPTLCK, sizeof(int), 0 },
+	{ TIOCGPTLCK, 0, sizeof(int) },
+	{ TIOCGPTN, 0, sizeof(unsigned) },
+	{ TIOCPKT, sizeof(int), 0 },
+	{ TIOCGPKT, 0, sizeof(int) },
+	{ TIOCGEXCL, 0, sizeof(int) },
+	{ TIOCGETD, 0, sizeof(int) },
+	{ TIOCSETD, sizeof(int), 0 },
+	{ TIOCSTI, sizeof(char), 0 },
+	{ TIOCMGET, 0, sizeof(int) },
+	{ TIOCMSET, sizeof(int), 0 },
+	{ TIOCMBIS, sizeof(int), 0 },
+	{ TIOCMBIC, sizeof(int), 0 },
+	{ TCGETA, 0, sizeof(struct termio) },
+	{ TCSETA, sizeof(struct termio), 0 },
+	{ TCSETAW, sizeof(struct termio), 0 },
+	{ TCSETAF, sizeof(struct termio), 0 },
 	/* the VFS's own, for any file (fs/ioctl.c) */
 	{ FIGETBSZ, 0, sizeof(int) },
 	{ FIBMAP, sizeof(int), sizeof(int) },
@@ -218,7 +268,8 @@ long sys_ioctl(struct proc *p, const uint64_t a[6])
 	unsigned long req = (unsigned)a[1];
 	/* Requests whose argument is a plain integer. */
 	if (req == FIOCLEX || req == FIONCLEX || req == TCFLSH || req == TCXONC || req == TCSBRK ||
-	    req == TIOCSCTTY || req == TIOCNOTTY)
+	    req == TIOCSCTTY || req == TIOCNOTTY || req == TIOCGPTPEER || req == TIOCEXCL ||
+	    req == TIOCNXCL || req == TCSBRKP || req == TIOCSBRK || req == TIOCCBRK || req == TIOCCONS)
 		return HOST(SYS_ioctl, FD(0), req, a[2]);
 	for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++)
 		if (ioctls[i].req == req)

@@ -97,6 +97,42 @@ long sys_fchownat(struct proc *p, const uint64_t a[6])
 {
 	return HOST(SYS_fchownat, FD(0), PATH(1, 0), (uid_t)a[2], (gid_t)a[3], (int)a[4]);
 }
+long sys_mknod(struct proc *p, const uint64_t a[6]) { return HOST(SYS_mknod, PATH(0, 0), (mode_t)a[1], (dev_t)a[2]); }
+long sys_mknodat(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_mknodat, FD(0), PATH(1, 0), (mode_t)a[2], (dev_t)a[3]);
+}
+long sys_chroot(struct proc *p, const uint64_t a[6])
+{
+	sys_keep_unwinder();
+	return HOST(SYS_chroot, PATH(0, 0));
+}
+
+/* Extended attributes: the name is a second string (slot 1); values are buffers. */
+#define OUTN(i, n) user_out(p, a[i], a[n])
+#define INN(i, n) user_in(p, a[i], a[n])
+long sys_setxattr(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_setxattr, PATH(0, 0), PATH(1, 1), INN(2, 3), a[3], (int)a[4]);
+}
+long sys_lsetxattr(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_lsetxattr, PATH(0, 0), PATH(1, 1), INN(2, 3), a[3], (int)a[4]);
+}
+long sys_fsetxattr(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_fsetxattr, FD(0), PATH(1, 1), INN(2, 3), a[3], (int)a[4]);
+}
+long sys_getxattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_getxattr, PATH(0, 0), PATH(1, 1), OUTN(2, 3), a[3]); }
+long sys_lgetxattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_lgetxattr, PATH(0, 0), PATH(1, 1), OUTN(2, 3), a[3]); }
+long sys_fgetxattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_fgetxattr, FD(0), PATH(1, 1), OUTN(2, 3), a[3]); }
+long sys_listxattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_listxattr, PATH(0, 0), OUTN(1, 2), a[2]); }
+long sys_llistxattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_llistxattr, PATH(0, 0), OUTN(1, 2), a[2]); }
+long sys_flistxattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_flistxattr, FD(0), OUTN(1, 2), a[2]); }
+long sys_removexattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_removexattr, PATH(0, 0), PATH(1, 1)); }
+long sys_lremovexattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_lremovexattr, PATH(0, 0), PATH(1, 1)); }
+long sys_fremovexattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_fremovexattr, FD(0), PATH(1, 1)); }
+
 long sys_truncate(struct proc *p, const uint64_t a[6]) { return HOST(SYS_truncate, PATH(0, 0), (off_t)a[1]); }
 long sys_chdir(struct proc *p, const uint64_t a[6]) { return HOST(SYS_chdir, PATH(0, 0)); }
 long sys_fchdir(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fchdir, FD(0)); }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -62,6 +63,7 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* Memory and the thread list as they are: no other thread is changing them. */
 	pthread_mutex_lock(&p->ps->lock);
+	bool other_threads = p->ps->nthreads > 1;
 	mem_lock(p->mem);
 	pid_t pid = p->cpu->ops->fork(p->cpu);
 	long e = pid < 0 ? -errno : 0;
@@ -91,7 +93,7 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 			p->ps->vfork_done = done[1];
 			fd_hide(&p->ps->vfork_done);
 			if (flags & CLONE_VM)
-				vfork_snapshot(p);
+				vfork_snapshot(p, other_threads, r->rsp);
 		}
 		if (stack)
 			r->rsp = stack;
@@ -233,9 +235,22 @@ static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 	if (!rc) {
 		thread_end_others(p);
 		p->tid = getpid();      /* the thread that execs takes the leader's place */
+		/* A descriptor named by path (fexecve) may be close-on-exec: the file is held
+		 * open by kvmse, as the kernel holds it, before those are closed. */
+		char held_path[64];
+		int held = -1;
+		if (!strncmp(path, "/proc/self/fd/", 14) && (held = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			fd_hide(&held);
+			snprintf(held_path, sizeof(held_path), "/proc/self/fd/%d", held);
+			path = held_path;
+		}
 		char *copy = xstrdup(path);
 		replace_image(p, copy, argv, envp);
 		free(copy);
+		if (held >= 0) {
+			fd_unhide(&held);
+			close(held);
+		}
 	}
 	free_strings(argv);
 	free_strings(envp);
@@ -255,10 +270,23 @@ long sys_execveat(struct proc *p, const uint64_t a[6])
 	const char *path = user_path(p, a[1], 0);
 	if (!path || !user_path_whole(path, 0))
 		return -EFAULT;
-	if ((int)a[0] == AT_FDCWD || path[0] == '/')
-		return exec(p, path, a[2], a[3]);
+	int flags = (int)a[4];
+	if (!path[0] && !(flags & AT_EMPTY_PATH))
+		return -ENOENT;         /* (the name is taken first) */
+	if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		return -EINVAL;
+	if ((int)a[0] != AT_FDCWD && path[0] != '/' && fcntl(user_fd(a[0]), F_GETFD) < 0)
+		return -EBADF;
 	char full[PATH_MAX];
-	snprintf(full, sizeof(full), "/proc/self/fd/%d/%s", user_fd(a[0]), path);
+	if (!path[0])           /* fexecve: the descriptor's own file */
+		snprintf(full, sizeof(full), "/proc/self/fd/%d", user_fd(a[0]));
+	else if ((int)a[0] == AT_FDCWD || path[0] == '/')
+		snprintf(full, sizeof(full), "%s", path);
+	else
+		snprintf(full, sizeof(full), "/proc/self/fd/%d/%s", user_fd(a[0]), path);
+	struct stat st;
+	if (path[0] && (flags & AT_SYMLINK_NOFOLLOW) && lstat(full, &st) == 0 && S_ISLNK(st.st_mode))
+		return -ELOOP;
 	return exec(p, full, a[2], a[3]);
 }
 

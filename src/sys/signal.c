@@ -506,6 +506,40 @@ long sys_rt_tgsigqueueinfo(struct proc *p, const uint64_t a[6])
 	return queueinfo(p, self, SYS_rt_tgsigqueueinfo, a, 2);
 }
 
+/* The process a pidfd stands for (its "Pid:" line in fdinfo), or -1. */
+static pid_t pidfd_pid(int fd)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	FILE *f = fopen(path, "re");
+	pid_t pid = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+long sys_pidfd_open(struct proc *p, const uint64_t a[6])
+{
+	(void)p;
+	return HOST(SYS_pidfd_open, (pid_t)a[0], (unsigned)a[1]);
+}
+
+/* To the guest itself through its own signal state, as kill; else the host's call. */
+long sys_pidfd_send_signal(struct proc *p, const uint64_t a[6])
+{
+	int fd = user_fd(a[0]);
+	if (pidfd_pid(fd) != getpid() || a[3])
+		return HOST(SYS_pidfd_send_signal, fd, (int)a[1], user_in(p, a[2], sizeof(struct ksiginfo)),
+			    (unsigned)a[3]);
+	if (!a[2])
+		return self_signal(p, (int)a[1], SI_USER);
+	const uint64_t b[6] = { (uint64_t)getpid(), a[1], a[2] };
+	return queueinfo(p, true, SYS_rt_sigqueueinfo, b, 1);
+}
+
 /*
  * Sleep until a signal may end the wait (sig_wakes) or 'deadline' (CLOCK_MONOTONIC, NULL:
  * none) passes; false then. Signals are blocked while it looks, and ppoll unblocks them

@@ -128,11 +128,13 @@ void strace_signal(struct proc *p, const struct ksiginfo *info);
 
 /* The guest terminates now: signal 0 means exit with 'status'. */
 void sys_terminate(struct proc *p, int status, int sig);
+/* Load what pthread_exit needs while the files are still reachable (set*id, chroot). */
+void sys_keep_unwinder(void);
 /* The robust futexes a thread that ends still holds (set_robust_list). */
 void futex_exit_robust(struct proc *p);
 
 /* vfork.c: a CLONE_VM|CLONE_VFORK child's writes reach its parent. */
-void vfork_snapshot(struct proc *p);
+void vfork_snapshot(struct proc *p, bool other_threads, gva_t sp);
 void vfork_release(struct proc *p);
 void vfork_wait(struct proc *p, int done[2]);
 

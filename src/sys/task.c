@@ -2,7 +2,11 @@
 #include "sys.h"
 #include "../thread.h"
 #include "../util.h"
+#include <dlfcn.h>
+#include <grp.h>
+#include <sys/fsuid.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <sched.h>
@@ -45,6 +49,101 @@ long sys_geteuid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return
 long sys_getgid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getgid(); }
 long sys_getegid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getegid(); }
 long sys_getpgrp(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return getpgrp(); }
+
+/*
+ * Credentials are per thread in the kernel, and the set*id calls a program makes through
+ * its libc reach each of its threads. kvmse's threads all act for the program (a syscall
+ * server opens files for its vCPU's thread), so the change is made through kvmse's own
+ * libc, which applies it to every thread of kvmse.
+ */
+static void load_unwinder(void)
+{
+	(void)dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE);
+}
+
+/* kvmse's threads end by pthread_exit, whose unwinder libc loads from libgcc_s when first
+ * needed: once the program has dropped its rights (or chrooted) it may no longer find it,
+ * so it is loaded before. */
+void sys_keep_unwinder(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, load_unwinder);
+}
+
+#define CRED(call) (sys_keep_unwinder(), sys_ret(call))
+long sys_setuid(struct proc *p, const uint64_t a[6]) { (void)p; return CRED(setuid((uid_t)a[0])); }
+long sys_setgid(struct proc *p, const uint64_t a[6]) { (void)p; return CRED(setgid((gid_t)a[0])); }
+long sys_setreuid(struct proc *p, const uint64_t a[6]) { (void)p; return CRED(setreuid((uid_t)a[0], (uid_t)a[1])); }
+long sys_setregid(struct proc *p, const uint64_t a[6]) { (void)p; return CRED(setregid((gid_t)a[0], (gid_t)a[1])); }
+long sys_setresuid(struct proc *p, const uint64_t a[6])
+{
+	(void)p;
+	return CRED(setresuid((uid_t)a[0], (uid_t)a[1], (uid_t)a[2]));
+}
+long sys_setresgid(struct proc *p, const uint64_t a[6])
+{
+	(void)p;
+	return CRED(setresgid((gid_t)a[0], (gid_t)a[1], (gid_t)a[2]));
+}
+long sys_setgroups(struct proc *p, const uint64_t a[6])
+{
+	if (a[0] > 65536)       /* NGROUPS_MAX */
+		return -EINVAL;
+	return CRED(setgroups((size_t)a[0], user_in(p, a[1], a[0] * sizeof(gid_t))));
+}
+/* setfsuid and setfsgid return the old id and report no error, as the raw calls do. */
+long sys_setfsuid(struct proc *p, const uint64_t a[6]) { (void)p; return setfsuid((uid_t)a[0]); }
+long sys_setfsgid(struct proc *p, const uint64_t a[6]) { (void)p; return setfsgid((gid_t)a[0]); }
+
+static long put_ids(struct proc *p, const uint64_t a[6], const uint32_t id[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (mem_write(p->mem, a[i], &id[i], 4) < 0)
+			return -EFAULT;
+	return 0;
+}
+long sys_getresuid(struct proc *p, const uint64_t a[6])
+{
+	uid_t id[3];
+	getresuid(&id[0], &id[1], &id[2]);
+	return put_ids(p, a, id);
+}
+long sys_getresgid(struct proc *p, const uint64_t a[6])
+{
+	gid_t id[3];
+	getresgid(&id[0], &id[1], &id[2]);
+	return put_ids(p, a, id);
+}
+
+/* Nice values and scheduling are per thread too: "0", the caller, is the guest thread. */
+long sys_getpriority(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_getpriority, (int)a[0], (int)a[0] == PRIO_PROCESS ? sys_pid(p, a[1]) : (pid_t)a[1]);
+}
+long sys_setpriority(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_setpriority, (int)a[0], (int)a[0] == PRIO_PROCESS ? sys_pid(p, a[1]) : (pid_t)a[1],
+		    (int)a[2]);
+}
+long sys_sched_getscheduler(struct proc *p, const uint64_t a[6]) { return HOST(SYS_sched_getscheduler, sys_pid(p, a[0])); }
+long sys_sched_setscheduler(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_sched_setscheduler, sys_pid(p, a[0]), (int)a[1], user_in(p, a[2], sizeof(struct sched_param)));
+}
+long sys_sched_getparam(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_sched_getparam, sys_pid(p, a[0]), user_out(p, a[1], sizeof(struct sched_param)));
+}
+long sys_sched_setparam(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_sched_setparam, sys_pid(p, a[0]), user_in(p, a[1], sizeof(struct sched_param)));
+}
+long sys_sched_get_priority_max(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_sched_get_priority_max, (int)a[0]); }
+long sys_sched_get_priority_min(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_sched_get_priority_min, (int)a[0]); }
+long sys_sched_rr_get_interval(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_sched_rr_get_interval, sys_pid(p, a[0]), user_out(p, a[1], sizeof(struct timespec)));
+}
 long sys_getpgid(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_getpgid, (pid_t)a[0]); }
 long sys_getsid(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_getsid, (pid_t)a[0]); }
 long sys_sched_yield(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return sched_yield(); }

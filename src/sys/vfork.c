@@ -22,15 +22,24 @@
 static void set_bit(uint64_t *map, uint64_t n) { map[n / 64] |= 1ULL << (n % 64); }
 static bool bit(const uint64_t *map, uint64_t n) { return map[n / 64] >> (n % 64) & 1; }
 
-/* In the child: which guest-physical pages hold the parent's memory right now. */
-void vfork_snapshot(struct proc *p)
+/*
+ * In the child: which guest-physical pages hold the parent's memory right now. If the
+ * parent has other threads, they go on writing its memory while the child runs, and a
+ * page sent back would undo their stores: then only the calling thread's stack (the VMA
+ * around 'sp') is taken, where glibc's posix_spawn child leaves its error and a vfork
+ * child its parent's locals.
+ */
+void vfork_snapshot(struct proc *p, bool other_threads, gva_t sp)
 {
 	struct process *ps = p->ps;
 	ps->vfork_pages = calloc((p->mem->size / PAGE_SIZE + 63) / 64, 8);
 	if (!ps->vfork_pages)
 		die("out of memory");
 	for (size_t i = 0; i < ps->nvma; i++) {
-		for (gva_t va = ps->vmas[i].start; va < ps->vmas[i].end; va += PAGE_SIZE) {
+		const struct vma *v = &ps->vmas[i];
+		if (other_threads && (sp < v->start || sp >= v->end))
+			continue;
+		for (gva_t va = v->start; va < v->end; va += PAGE_SIZE) {
 			uint64_t *pte = mem_pte(p->mem, va, false);
 			if (!pte)       /* no page table: on to the next 2 MiB */
 				va = (va | ((2ULL << 20) - 1)) + 1 - PAGE_SIZE;

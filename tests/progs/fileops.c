@@ -1,0 +1,177 @@
+/* fileops.c - file calls beyond open/read/write: creat, mknod, extended attributes,
+ * splice and tee, preadv2/pwritev2, sync calls, pseudo-terminals, fexecve. */
+// run: files
+// run: pipes
+// run: pty
+// run: fexecve
+#include "common.h"
+#include <fcntl.h>
+#include <pty.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#ifndef RWF_DSYNC
+#define RWF_DSYNC 2      /* (musl's headers lack it) */
+#endif
+
+extern char **environ;
+
+/* The raw calls (musl has no wrappers): on x86-64 the offset is one argument, then 0. */
+static long rv2(long nr, int fd, struct iovec *iov, int n, long off, int flags)
+{
+	return syscall(nr, fd, iov, n, off, 0, flags);
+}
+
+static void files(void)
+{
+	int fd = creat("made.tmp", 0640);
+	CHECK(fd >= 0);
+	SHOW(write(fd, "0123456789", 10));
+	SHOW(read(fd, (char[4]){ 0 }, 4));     /* write-only */
+	close(fd);
+	struct stat st;
+	CHECK(stat("made.tmp", &st) == 0);
+	printf("mode %o size %ld\n", st.st_mode & 0777, (long)st.st_size);
+	SHOW(mknod("fifo.tmp", S_IFIFO | 0600, 0));
+	CHECK(stat("fifo.tmp", &st) == 0);
+	printf("fifo %d\n", S_ISFIFO(st.st_mode));
+	SHOW(mknodat(AT_FDCWD, "fifo.tmp", S_IFIFO | 0600, 0));
+	SHOW(mknod("bad.tmp", 0777777, 0));
+	unlink("fifo.tmp");
+
+	/* extended attributes: where the file system has them, the same answers */
+	int rc = setxattr("made.tmp", "user.kvmse", "value", 5, 0);
+	printf("setxattr: %s\n", rc == 0 ? "ok" : strerror(errno));
+	if (rc == 0) {
+		char buf[64] = { 0 };
+		SHOW(getxattr("made.tmp", "user.kvmse", buf, sizeof(buf)));
+		printf("value %s\n", buf);
+		SHOW(getxattr("made.tmp", "user.kvmse", NULL, 0));
+		SHOW(getxattr("made.tmp", "user.kvmse", buf, 2));
+		SHOW(lgetxattr("made.tmp", "user.none", buf, sizeof(buf)));
+		ssize_t n = listxattr("made.tmp", buf, sizeof(buf));
+		printf("list has user.kvmse: %d\n", n > 0 && memmem(buf, (size_t)n, "user.kvmse", 10) != NULL);
+		SHOW(setxattr("made.tmp", "user.kvmse", "x", 1, XATTR_CREATE));
+		fd = open("made.tmp", O_RDWR);
+		SHOW(fsetxattr(fd, "user.other", "y", 1, 0));
+		SHOW(fgetxattr(fd, "user.other", buf, sizeof(buf)));
+		SHOW(flistxattr(fd, NULL, 0) > 0);
+		SHOW(fremovexattr(fd, "user.other"));
+		close(fd);
+		SHOW(removexattr("made.tmp", "user.kvmse"));
+		SHOW(removexattr("made.tmp", "user.kvmse"));
+	}
+	SHOW(getxattr("missing.tmp", "user.kvmse", NULL, 0));
+	SHOW(getxattr("made.tmp", "user.kvmse", (void *)16, 64));
+
+	/* preadv2/pwritev2 at an offset, and at the file position (-1) */
+	fd = open("made.tmp", O_RDWR);
+	char a[4] = { 0 }, b[4] = { 0 };
+	struct iovec iov[2] = { { a, 3 }, { b, 3 } };
+	SHOW(rv2(SYS_preadv2, fd, iov, 2, 2, 0));
+	printf("%.3s %.3s\n", a, b);
+	SHOW(rv2(SYS_preadv2, fd, iov, 2, -1, 0));
+	printf("%.3s %.3s\n", a, b);
+	struct iovec w = { "AB", 2 };
+	SHOW(rv2(SYS_pwritev2, fd, &w, 1, 8, RWF_DSYNC));
+	SHOW(rv2(SYS_preadv2, fd, iov, 2, 0, 0x1000));   /* an unknown flag */
+	SHOW(sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE));
+	SHOW(syncfs(fd));
+	sync();
+	close(fd);
+	CHECK(pread(open("made.tmp", O_RDONLY), a, 4, 7) == 3);
+	printf("tail %.3s\n", a);
+	unlink("made.tmp");
+}
+
+static void pipes(void)
+{
+	int p1[2], p2[2], p3[2];
+	CHECK(pipe(p1) == 0 && pipe(p2) == 0 && pipe(p3) == 0);
+	CHECK(write(p1[1], "spliced data", 12) == 12);
+	SHOW(tee(p1[0], p2[1], 100, 0));
+	SHOW(splice(p1[0], NULL, p3[1], NULL, 100, 0));
+	char buf[32] = { 0 };
+	SHOW(read(p2[0], buf, sizeof(buf)));
+	printf("tee: %s\n", buf);
+	memset(buf, 0, sizeof(buf));
+	SHOW(read(p3[0], buf, sizeof(buf)));
+	printf("splice: %s\n", buf);
+	/* from a file at an offset the call updates */
+	int fd = open("src.tmp", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(write(fd, "abcdefghij", 10) == 10);
+	loff_t off = 3;
+	SHOW(splice(fd, &off, p3[1], NULL, 4, 0));
+	printf("offset now %lld\n", (long long)off);
+	memset(buf, 0, sizeof(buf));
+	SHOW(read(p3[0], buf, sizeof(buf)));
+	printf("from the file: %s\n", buf);
+	SHOW(splice(fd, (loff_t *)8, p3[1], NULL, 4, 0));
+	SHOW(splice(fd, NULL, fd, NULL, 4, 0));
+	SHOW(tee(fd, p3[1], 4, 0));
+	close(fd);
+	unlink("src.tmp");
+}
+
+static void pty(void)
+{
+	int master, slave;
+	char name[64];
+	SHOW(openpty(&master, &slave, name, NULL, NULL));
+	printf("name is a pts: %d\n", !strncmp(name, "/dev/pts/", 9));
+	CHECK(write(slave, "to master\n", 10) == 10);
+	char buf[64] = { 0 };
+	SHOW(read(master, buf, sizeof(buf)) > 0);
+	printf("master read: %s", buf);
+	int m2 = posix_openpt(O_RDWR | O_NOCTTY);
+	CHECK(m2 >= 0);
+	SHOW(grantpt(m2));
+	SHOW(unlockpt(m2));
+	printf("ptsname: %d\n", ptsname(m2) != NULL && !strncmp(ptsname(m2), "/dev/pts/", 9));
+	int lock = 1;
+	SHOW(ioctl(m2, TIOCSPTLCK, &lock));
+	SHOW(ioctl(m2, TIOCGPTPEER, O_RDWR) >= 0 ? 0 : -1);
+	SHOW(ioctl(m2, TIOCGPTN, (void *)16));
+}
+
+static void fexec(char *self)
+{
+	int fd = open(self, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *args[] = { "fexecve", "files-child", NULL };
+		fexecve(fd, args, environ);
+		printf("fexecve: %s\n", strerror(errno));
+		_exit(1);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	printf("child exited %d\n", WEXITSTATUS(st));
+	char *args[] = { "x", NULL };
+	SHOW(syscall(SYS_execveat, fd, "", args, environ, 0));
+	SHOW(syscall(SYS_execveat, fd, "", args, environ, 0x8000));
+	SHOW(syscall(SYS_execveat, 9999, "", args, environ, AT_EMPTY_PATH));
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	CHECK(argc == 2);
+	if (!strcmp(argv[1], "files"))
+		files();
+	else if (!strcmp(argv[1], "pipes"))
+		pipes();
+	else if (!strcmp(argv[1], "pty"))
+		pty();
+	else if (!strcmp(argv[1], "fexecve"))
+		fexec(argv[0]);
+	else if (!strcmp(argv[1], "files-child"))
+		printf("run by fexecve\n");
+	return 0;
+}
