@@ -1,6 +1,7 @@
 /* time.c - clocks and sleeps: the host's own calls on translated arguments. */
 #include "sys.h"
 #include <sys/syscall.h>
+#include <sys/timex.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,22 @@ static clockid_t clock_id(const struct proc *p, uint64_t id)
 
 long sys_clock_gettime(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_gettime, clock_id(p, a[0]), TS(1)); }
 long sys_clock_getres(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_getres, clock_id(p, a[0]), TS(1)); }
+/* Setting the host's clocks is the host's business (root may, others get EPERM); CPU-time
+ * clocks cannot be set, whoever's they are. */
+long sys_clock_settime(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_clock_settime, (clockid_t)a[0], user_in(p, a[1], sizeof(struct timespec)));
+}
+long sys_settimeofday(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_settimeofday, user_in(p, a[0], sizeof(struct timeval)),
+		    user_in(p, a[1], sizeof(struct timezone)));
+}
+long sys_adjtimex(struct proc *p, const uint64_t a[6]) { return HOST(SYS_adjtimex, user_out(p, a[0], sizeof(struct timex))); }
+long sys_clock_adjtime(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_clock_adjtime, clock_id(p, a[0]), user_out(p, a[1], sizeof(struct timex)));
+}
 long sys_gettimeofday(struct proc *p, const uint64_t a[6])
 {
 	return HOST(SYS_gettimeofday, user_out(p, a[0], sizeof(struct timeval)),

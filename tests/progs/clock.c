@@ -1,6 +1,8 @@
 /* Clocks move forward and sleeps last at least as long as asked. */
 #include "common.h"
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,5 +30,16 @@ int main(void)
 	SHOW(clock_gettime(12345, &a));
 	struct timespec bad = { 0, 2000000000 };
 	SHOW(nanosleep(&bad, NULL));
+	/* setting clocks: only what fails the same way for root and others, never a change */
+	SHOW(clock_settime(CLOCK_MONOTONIC, &a));
+	SHOW(clock_settime(CLOCK_REALTIME, &bad));
+	SHOW(syscall(SYS_clock_settime, CLOCK_REALTIME, (struct timespec *)16));
+	SHOW(clock_settime(CLOCK_PROCESS_CPUTIME_ID, &a));
+	SHOW(settimeofday(&(struct timeval){ 0, 2000000 }, NULL));
+	struct timex tx = { 0 };
+	int state = adjtimex(&tx);
+	printf("adjtimex: %s, frequency read %d\n", state >= 0 ? "ok" : strerror(errno), tx.tick > 0);
+	SHOW(adjtimex((struct timex *)16));
+	SHOW(clock_adjtime(CLOCK_MONOTONIC, &(struct timex){ .modes = ADJ_FREQUENCY }));
 	return 0;
 }
