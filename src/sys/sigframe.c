@@ -239,7 +239,7 @@ static void stop_self(struct proc *p, int sig)
 		fprintf(stderr, "--- stopped by SIG%s ---\n", sigabbrev_np(sig));
 }
 
-static void default_action(struct proc *p, int sig, const struct ksiginfo *info)
+static void default_action(struct proc *p, const struct cpu_regs *r, int sig, const struct ksiginfo *info)
 {
 	if (SIG_DEFAULT_IGNORE & SIGBIT(sig))
 		return;
@@ -248,8 +248,9 @@ static void default_action(struct proc *p, int sig, const struct ksiginfo *info)
 		return;
 	}
 	if ((SIG_SYNCHRONOUS & SIGBIT(sig)) && info->code > 0)
-		fprintf(stderr, "kvmse: %s: killed by SIG%s (si_code %d, address %#llx)\n", p->ps->exe,
-			sigabbrev_np(sig), info->code, (unsigned long long)info->fault.addr);
+		fprintf(stderr, "kvmse: %s: killed by SIG%s (si_code %d, address %#llx, ip %#llx)\n",
+			p->ps->exe, sigabbrev_np(sig), info->code, (unsigned long long)info->fault.addr,
+			(unsigned long long)r->rip);
 	sys_terminate(p, 0, sig);
 }
 
@@ -277,7 +278,7 @@ void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr)
 		if (act.handler == SIG_IGN_V)
 			continue;
 		if (act.handler == SIG_DFL_V) {
-			default_action(p, sig, &info);
+			default_action(p, r, sig, &info);
 			continue;
 		}
 		if (act.flags & SA_RESETHAND) {
