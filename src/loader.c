@@ -33,6 +33,16 @@ struct image {
 	gva_t phdr;                     /* its program headers, once loaded */
 };
 
+/* -L: an absolute path that exists under the prefix is taken from there (as qemu's -L). */
+static const char *prefixed(const struct options *o, const char *path, char buf[PATH_MAX])
+{
+	struct stat st;
+	if (!o->prefix || path[0] != '/' ||
+	    snprintf(buf, PATH_MAX, "%s%s", o->prefix, path) >= PATH_MAX || lstat(buf, &st) < 0)
+		return path;
+	return buf;
+}
+
 static void bad(const struct image *im, const char *why)
 {
 	die_status(EXIT_NOEXEC, "%s: %s", im->path, why);
@@ -344,8 +354,9 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 	else if (im.eh.e_type == ET_DYN)
 		im.bias = mm_find_free(p, im.hi - im.lo) - im.lo;
 	load_image(p, &im);
+	char under[PATH_MAX];
 	if (interp)
-		load_interp(p, &in, interp, path);
+		load_interp(p, &in, prefixed(p->opt, interp, under), path);
 	p->ps->brk_start = p->ps->brk_end = im.eh.e_type == ET_DYN && !interp ? ELF_ET_DYN_BASE :
 					    im.hi + im.bias;
 
@@ -502,9 +513,9 @@ static long probe_interp(const char *path, const char *buf, long n, char *interp
 	return 0;
 }
 
-long loader_probe(const char *path)
+long loader_probe(const struct options *o, const char *path)
 {
-	char buf[4096], ipath[PATH_MAX];
+	char buf[4096], ipath[PATH_MAX], under[PATH_MAX];
 	long n = head(path, buf, sizeof(buf));
 	char *interp, *arg;
 	if (n < 0)
@@ -518,7 +529,7 @@ long loader_probe(const char *path)
 		return rc;
 	/* As Linux: a missing loader is the program's ENOENT, a loader too short for an ELF
 	 * header EIO, one not ELF ELIBBAD. */
-	n = head(ipath, buf, sizeof(buf));
+	n = head(prefixed(o, ipath, under), buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	if ((size_t)n < sizeof(Elf64_Ehdr))

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,6 +33,8 @@ static void usage(FILE *f)
 	      "  --syscalls MODE   how system calls reach kvmse: 'exit' (a VM exit each),\n"
 	      "                    'exitless' (a shared page and a polling thread), or 'auto'\n"
 	      "                    (exitless when a spare core exists; the default)\n"
+	      "  -L PREFIX         look up absolute paths under PREFIX first (the dynamic\n"
+	      "                    loader, libraries, every file the program names)\n"
 	      "  -0 ARGV0          the program's argv[0] (default: PROGRAM)\n"
 	      "  -E VAR=VALUE      set VAR in the program's environment\n"
 	      "  -U VAR            remove VAR from the program's environment\n"
@@ -39,6 +42,22 @@ static void usage(FILE *f)
 
 	      "  --help            this text\n"
 	      "  --version         kvmse's version\n", f);
+}
+
+/* -L: a directory, kept without a trailing slash ("/" itself means no prefix). */
+static const char *parse_prefix(const char *s)
+{
+	struct stat st;
+	if (stat(s, &st) < 0 || !S_ISDIR(st.st_mode))
+		die_status(2, "-L %s: not a directory", s);
+	char *abs = realpath(s, NULL);
+	if (!abs)
+		die_errno("-L %s", s);
+	if (!strcmp(abs, "/")) {
+		free(abs);
+		return NULL;
+	}
+	return abs;
 }
 
 static uint64_t parse_size(const char *s)
@@ -132,7 +151,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct env *env)
 	int c;
 	opterr = 0;
 	/* '+': options stop at PROGRAM; its own arguments are its business. */
-	while ((c = getopt_long(argc, argv, "+:0:E:U:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:0:E:L:U:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_STRACE: o->strace = true; break;
 		case OPT_STATS: o->stats_file = optarg; break;
@@ -140,6 +159,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct env *env)
 		case OPT_SYSCALLS: o->syscalls = parse_transport(optarg); break;
 		case OPT_QUIET: o->quiet = true; break;
 		case '0': o->argv0 = optarg; break;
+		case 'L': o->prefix = parse_prefix(optarg); break;
 		case 'E': env_set(env, optarg); break;
 		case 'U': env_unset(env, optarg); break;
 		case OPT_HELP: usage(stdout); exit(0);

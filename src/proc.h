@@ -99,6 +99,7 @@ struct options {
 	uint64_t memory;
 	enum transport syscalls;
 	const char *argv0;              /* -0: the program's argv[0] */
+	const char *prefix;             /* -L: absolute paths are looked up here first */
 };
 
 /* A host copy of guest memory for one system call (sys/user.c). */
@@ -209,7 +210,7 @@ struct script {
 int loader_script(char **path, char ***argv, struct script *s);
 void loader_script_free(struct script *s);
 /* Would execve of 'path' start here? 0, or the -errno it must fail with. */
-long loader_probe(const char *path);
+long loader_probe(const struct options *o, const char *path);
 int loader_exec(struct proc *p, const char *path, char *const argv[], char *const envp[],
 		const struct cpu_features *f, struct cpu_regs *regs);
 

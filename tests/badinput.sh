@@ -32,6 +32,15 @@ expect "bad input: other architecture" 126 "AArch64" "$KVMSE" "$BAD/arm64"
 expect "bad input: not executable" 126 "Permission denied" "$KVMSE" "$BAD/noexec"
 expect "bad input: missing dynamic loader" 127 "dynamic loader /nonexistent/ld-x86-64.so.2: No such file" \
 	"$KVMSE" "$BAD/noloader"
+# -L: the loader, and files the program names, are taken from under the prefix first.
+mkdir -p "$BAD/root/lib64" "$BAD/broken/lib64"
+cp /lib64/ld-linux-x86-64.so.2 "$BAD/root/lib64/"
+echo "found under the prefix" >"$BAD/root/kvmse-marker"
+echo 'not a loader' >"$BAD/broken/lib64/ld-linux-x86-64.so.2"; chmod +x "$BAD/broken/lib64/ld-linux-x86-64.so.2"
+expect "-L: files under the prefix" 0 "found under the prefix" "$KVMSE" -L "$BAD/root" /bin/cat /kvmse-marker
+expect "-L: other files as they are" 0 "root:" "$KVMSE" -L "$BAD/root" /bin/cat /etc/passwd
+expect "-L: the loader from the prefix" 126 "ld-linux-x86-64.so.2: not an ELF" "$KVMSE" -L "$BAD/broken" /bin/true
+expect "-L: not a directory" 2 "not a directory" "$KVMSE" -L "$BAD/missing" /bin/true
 expect "bad input: no program" 2 "no program to run" "$KVMSE"
 expect "bad input: bad option" 2 "unknown option --bogus" "$KVMSE" --bogus
 expect "bad input: option without value" 2 "needs an argument" "$KVMSE" --stats

@@ -231,7 +231,7 @@ static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 	if (!rc)
 		rc = rc2;
 	if (!rc)
-		rc = loader_probe(path);
+		rc = loader_probe(p->opt, path);
 	if (!rc) {
 		thread_end_others(p);
 		p->tid = getpid();      /* the thread that execs takes the leader's place */

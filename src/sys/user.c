@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 /* Path slots: PATH_MAX bytes, then a PROT_NONE page. Each thread that runs system calls
  * (a guest thread's, a syscall server) has its own, made at its first call. */
@@ -52,6 +53,16 @@ const char *user_path(struct proc *p, uint64_t va, int slot)
 	/* No NUL within PATH_MAX bytes: the kernel stops there with ENAMETOOLONG; a string
 	 * cut by unreadable memory: it reads up to the guard and faults. */
 	memcpy(guard - n, tmp, n);
+	/* -L: a whole absolute path that exists under the prefix is taken from there. */
+	const char *prefix = p->opt->prefix;
+	size_t plen = prefix ? strlen(prefix) : 0;
+	if (plen && nul && n > 1 && tmp[0] == '/' && n + plen <= PATH_MAX) {
+		char *under = (char *)guard - n - plen;
+		struct stat st;
+		memcpy(under, prefix, plen);
+		if (lstat(under, &st) == 0)
+			return under;
+	}
 	return (const char *)(guard - n);
 }
 
