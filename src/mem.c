@@ -32,7 +32,7 @@ void mem_destroy(struct mem *m)
 	if (munmap(m->host, m->size) < 0)
 		die_errno("munmap of guest memory");
 	free(m->free);
-	free(m->shared);
+	free(m->backed);
 	pthread_mutex_destroy(&m->lock);
 }
 
@@ -109,27 +109,28 @@ void mem_free(struct mem *m, gpa_t gpa, uint64_t pages)
 	}
 }
 
-int mem_share(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, bool writable)
+int mem_back(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, enum mem_backing how)
 {
-	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
-	int flags = MAP_SHARED | MAP_FIXED | (fd < 0 ? MAP_ANONYMOUS : 0);
+	int prot = PROT_READ | (how == MEM_SHARED_RO ? 0 : PROT_WRITE);
+	int flags = (how == MEM_FILE_PRIVATE ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED |
+		    (fd < 0 ? MAP_ANONYMOUS : 0);
 	if (mmap(m->host + gpa, pages * PAGE_SIZE, prot, flags, fd, fd < 0 ? 0 : (off_t)off) == MAP_FAILED) {
 		int e = errno;
 		make_private(m, gpa, pages);
 		return -e;
 	}
 	size_t i = 0;
-	while (i < m->nshared && m->shared[i].start < gpa)
+	while (i < m->nbacked && m->backed[i].start < gpa)
 		i++;
-	add_extent(&m->shared, &m->nshared, &m->capshared, i, (struct mem_extent){ gpa, pages });
+	add_extent(&m->backed, &m->nbacked, &m->capbacked, i, (struct mem_extent){ gpa, pages });
 	return 0;
 }
 
-/* Shared runs in [gpa, end) become private again. */
+/* Runs of [gpa, end) given to mem_back become private anonymous memory again. */
 static void private_again(struct mem *m, gpa_t gpa, gpa_t end)
 {
-	for (size_t i = 0; i < m->nshared;) {
-		struct mem_extent *e = &m->shared[i];
+	for (size_t i = 0; i < m->nbacked;) {
+		struct mem_extent *e = &m->backed[i];
 		gpa_t s = e->start, t = e->start + e->pages * PAGE_SIZE;
 		if (t <= gpa || s >= end) {
 			i++;
@@ -139,7 +140,7 @@ static void private_again(struct mem *m, gpa_t gpa, gpa_t end)
 		make_private(m, a, (b - a) / PAGE_SIZE);
 		if (s < a && b < t) {           /* the middle: the rest splits in two */
 			e->pages = (a - s) / PAGE_SIZE;
-			add_extent(&m->shared, &m->nshared, &m->capshared, i + 1,
+			add_extent(&m->backed, &m->nbacked, &m->capbacked, i + 1,
 				   (struct mem_extent){ b, (t - b) / PAGE_SIZE });
 			i += 2;
 		} else if (s < a) {
@@ -150,16 +151,17 @@ static void private_again(struct mem *m, gpa_t gpa, gpa_t end)
 			e->pages = (t - b) / PAGE_SIZE;
 			i++;
 		} else {
-			memmove(e, e + 1, (m->nshared - i - 1) * sizeof(*e));
-			m->nshared--;
+			memmove(e, e + 1, (m->nbacked - i - 1) * sizeof(*e));
+			m->nbacked--;
 		}
 	}
 }
 
 void mem_zero(struct mem *m, gpa_t gpa, uint64_t pages)
 {
-	/* Give the memory back to the host: it reads as zero again. Shared memory cannot
-	 * be dropped that way (others keep it): its pages get new private memory. */
+	/* Give the memory back to the host: it reads as zero again. Shared memory or a
+	 * file's cannot be dropped that way (it would read as what others or the file
+	 * hold): its pages get new private memory. */
 	private_again(m, gpa, gpa + pages * PAGE_SIZE);
 	if (madvise(m->host + gpa, pages * PAGE_SIZE, MADV_DONTNEED) < 0)
 		memset(m->host + gpa, 0, pages * PAGE_SIZE);

@@ -46,8 +46,8 @@ struct mem {
 	mem_grow_hook grow;
 	void *hook_ctx;
 	uint64_t visible;               /* gpa [0, visible) is known to the CPU model */
-	struct mem_extent *shared;      /* gpa runs backed by shared host memory, sorted */
-	size_t nshared, capshared;
+	struct mem_extent *backed;      /* gpa runs given to mem_back, sorted */
+	size_t nbacked, capbacked;
 	/* Held by whoever changes the page tables, the allocator or the memory map (the
 	 * SE layer's mm calls), and by a CPU model about to run a vCPU of a program with
 	 * threads, so none enters while another thread's edit is half done. Reads need not. */
@@ -67,12 +67,19 @@ static inline void *mem_hva(struct mem *m, gpa_t gpa) { return m->host + gpa; }
 uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa);
 /* Return pages to the allocator; their host memory is released (and reads back as zero). */
 void mem_free(struct mem *m, gpa_t gpa, uint64_t pages);
+/* Host memory behind guest pages other than kvmse's own private anonymous memory. */
+enum mem_backing {
+	MEM_SHARED,             /* shared: the file 'fd' from 'off', or anonymous if fd < 0 */
+	MEM_SHARED_RO,          /* ... of a file open read-only */
+	MEM_FILE_PRIVATE,       /* the file 'fd' copy-on-write (MAP_PRIVATE) */
+};
+
 /*
- * Back allocated pages with host memory a fork shares: the file 'fd' from byte 'off'
- * (MAP_SHARED), or new shared anonymous memory if fd < 0. When the pages are freed or
- * zeroed, they become private memory again. 0 or -errno.
+ * Back allocated pages with a host mapping of 'how': what a fork shares, or the file's
+ * own pages. When the pages are freed or zeroed, they become private anonymous memory
+ * again. 0 or -errno (the host's mmap: ENODEV for a file that cannot be mapped).
  */
-int mem_share(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, bool writable);
+int mem_back(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, enum mem_backing how);
 /* Zero pages (and release their host memory). */
 void mem_zero(struct mem *m, gpa_t gpa, uint64_t pages);
 /* One zeroed page for a page table or the shim, or dies (kvmse's own needs). */

@@ -183,13 +183,15 @@ int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags)
 }
 
 /*
- * The pages of a shared mapping get host memory a fork shares (or the file's pages), run
- * by run. They are populated even when PROT_NONE, so that no later populate gives one
- * private memory.
+ * The pages of a shared mapping get host memory a fork shares (or the file's pages), and
+ * those of a private file mapping the file's pages copy-on-write, run by run. They are
+ * populated even when PROT_NONE, so that no later populate gives one private memory.
  */
-static int share(struct proc *p, gva_t start, gva_t end, int prot, unsigned flags, int fd,
-		 uint64_t off)
+static int back(struct proc *p, gva_t start, gva_t end, int prot, unsigned flags, int fd,
+		uint64_t off)
 {
+	enum mem_backing how = !(flags & VMA_SHARED) ? MEM_FILE_PRIVATE :
+			       (flags & VMA_NOWRITE) ? MEM_SHARED_RO : MEM_SHARED;
 	int rc = populate(p, start, end, prot);
 	for (gva_t va = start; !rc && va < end;) {
 		gpa_t gpa = *mem_pte(p->mem, va, false) & PTE_ADDR;
@@ -197,7 +199,7 @@ static int share(struct proc *p, gva_t start, gva_t end, int prot, unsigned flag
 		while (va + n * PAGE_SIZE < end &&
 		       (*mem_pte(p->mem, va + n * PAGE_SIZE, false) & PTE_ADDR) == gpa + n * PAGE_SIZE)
 			n++;
-		rc = mem_share(p->mem, gpa, n, fd, off + (va - start), !(flags & VMA_NOWRITE));
+		rc = mem_back(p->mem, gpa, n, fd, off + (va - start), how);
 		va += n * PAGE_SIZE;
 	}
 	return rc;
@@ -229,8 +231,8 @@ static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned fla
 	size_t i = vma_index_after(p, start);
 	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, pgoff });
 	int rc = 0;
-	if (flags & VMA_SHARED)
-		rc = share(p, start, start + len, prot, flags, fd, pgoff * PAGE_SIZE);
+	if ((flags & VMA_SHARED) || fd >= 0)
+		rc = back(p, start, start + len, prot, flags, fd, pgoff * PAGE_SIZE);
 	else if (pte_flags(prot))
 		rc = populate(p, start, start + len, prot);
 	if (rc < 0) {
@@ -246,10 +248,10 @@ int mm_map_at(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flag
 	return map(p, start, len, prot, flags, pgoff, -1);
 }
 
-int mm_map_shared(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
+int mm_map_backed(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
 		  uint64_t pgoff, int fd)
 {
-	return map(p, start, len, prot, flags | VMA_SHARED, pgoff, fd);
+	return map(p, start, len, prot, flags, pgoff, fd);
 }
 
 /* Give [start, end), inside one VMA, protection 'prot'. */

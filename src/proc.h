@@ -173,7 +173,9 @@ int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags);
 /* The same with the page offset of a file mapping (what /proc/self/maps shows). */
 int mm_map_at(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags, uint64_t pgoff);
 int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_t, int), int arg);
-int mm_map_shared(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
+/* A mapping whose pages are the host's shared memory (VMA_SHARED: the file 'fd', or
+ * anonymous if fd < 0) or a file's pages copy-on-write (MAP_PRIVATE of 'fd'). */
+int mm_map_backed(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
 		  uint64_t pgoff, int fd);
 void mm_unmap(struct proc *p, gva_t start, uint64_t len);
 int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot);

@@ -500,9 +500,11 @@ struct cpu *kvm_cpu_clone(struct cpu *c)
 	*n->s = s;
 	n->s_dirty = false;
 	n->user = k->user;
-	/* A vCPU that ran before may hold anything in its TLB: it starts afresh. */
-	n->qhdr[QHDR_COUNT / 8] = 0;
-	n->qhdr[QHDR_FLAGS / 8] = n->stop != STOP_NONE ? QFLAG_RELOAD : 0;
+	/* A vCPU that ran before may hold anything in its TLB: it starts afresh. The edits
+	 * queued while it waited stay: on a shadow-paging host its shadow of them is stale
+	 * until its own ring 0 rewrites them (a CR3 reload alone does not refresh it). */
+	if (n->stop != STOP_NONE)
+		n->qhdr[QHDR_FLAGS / 8] |= QFLAG_RELOAD;
 	n->stop = STOP_NONE;
 	n->queued_pages = 0;
 	/* (a kick may have come after its last thread's last stop) */

@@ -128,15 +128,19 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	/* A shared mapping of a file open read-only may never become writable. */
 	if (shared && fd >= 0 && (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR)
 		vflags |= VMA_NOWRITE;
-	long rc = shared ? mm_map_shared(p, start, len, prot, vflags, fd >= 0 ? off / PAGE_SIZE : start / PAGE_SIZE, fd) :
-		  fd >= 0 ? mm_map_at(p, start, len, prot, vflags, off / PAGE_SIZE) :
+	if (shared)
+		vflags |= VMA_SHARED;
+	long rc = shared || fd >= 0 ?
+		  mm_map_backed(p, start, len, prot, vflags, fd >= 0 ? off / PAGE_SIZE : start / PAGE_SIZE, fd) :
 		  mm_map(p, start, len, prot, vflags);
+	/* A file the host cannot map (no mmap of its own there) is read into a private copy. */
+	if (rc == -ENODEV && !shared && fd >= 0) {
+		rc = mm_map_at(p, start, len, prot, vflags, off / PAGE_SIZE);
+		if (rc == 0 && (rc = fill_from_file(p, fd, start, len, (off_t)off)) < 0)
+			mm_unmap(p, start, len);
+	}
 	if (rc < 0)
 		return rc;
-	if (fd >= 0 && !shared && (rc = fill_from_file(p, fd, start, len, (off_t)off)) < 0) {
-		mm_unmap(p, start, len);
-		return rc;
-	}
 	struct stat st;
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		/* Whole pages past the end of the file: SIGBUS when touched, as Linux does. */
@@ -208,12 +212,15 @@ static long extend(struct proc *p, struct vma v, gva_t va, gva_t at, uint64_t le
 {
 	unsigned flags = v.flags & ~VMA_GROWSDOWN;
 	const struct mapped_file *f = mm_file_of(p, &v);
-	if (!(v.flags & VMA_SHARED) || !f)
+	if (!f && (v.flags & VMA_SHARED))
+		return mm_map_backed(p, at, len, v.prot, flags, at / PAGE_SIZE, -1);
+	if (!f)
 		return mm_map(p, at, len, v.prot, flags);
-	int fd = open(f->path, ((v.flags & VMA_NOWRITE) ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	bool rw = (v.flags & VMA_SHARED) && !(v.flags & VMA_NOWRITE);
+	int fd = open(f->path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	long rc = mm_map_shared(p, at, len, v.prot, flags, v.pgoff + (va - v.start) / PAGE_SIZE, fd);
+	long rc = mm_map_backed(p, at, len, v.prot, flags, v.pgoff + (va - v.start) / PAGE_SIZE, fd);
 	close(fd);
 	return rc;
 }
@@ -401,8 +408,12 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 			return -EACCES;
 		if (advice == MADV_REMOVE)
 			mm_host_call(p, va, stop, madvise, MADV_REMOVE);
-		/* Dropped pages of shared memory come back with what others see: no change. */
-		if ((advice == MADV_DONTNEED || advice == MADV_FREE) && !shared)
+		/* Dropped pages of shared memory come back with what others see: no change;
+		 * those of a private file mapping with the file's contents; others zeroed. */
+		bool file = mm_file_of(p, v) != NULL;
+		if ((advice == MADV_DONTNEED || advice == MADV_FREE) && !shared && file)
+			mm_host_call(p, va, stop, madvise, MADV_DONTNEED);
+		else if ((advice == MADV_DONTNEED || advice == MADV_FREE) && !shared)
 			mm_zero(p, va, stop - va);
 		va = stop;
 	}
