@@ -319,10 +319,8 @@ static void pte_hook(void *ctx, gpa_t pte, gva_t va)
 		kvm_self->cpu.stats.pte_replays++;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct kvm_cpu *k = vm->vcpus[i];
-		/* Not entered yet: nothing is cached. (Not "not stopped yet": a new thread's
-		 * vCPU runs guest code before its first stop.) */
-		if (!k || !k->ran)
-			continue;
+		if (!k || k->stop == STOP_NONE)
+			continue;       /* the guest has not run there: nothing of it is cached yet */
 		if (k != kvm_self && atomic_load(&k->in_guest))
 			kvm_evict(k);
 		queue_edit(k, DMAP_VA + pte, va);
@@ -505,7 +503,7 @@ struct cpu *kvm_cpu_clone(struct cpu *c)
 	/* A vCPU that ran before may hold anything in its TLB: it starts afresh. The edits
 	 * queued while it waited stay: on a shadow-paging host its shadow of them is stale
 	 * until its own ring 0 rewrites them (a CR3 reload alone does not refresh it). */
-	if (n->ran)
+	if (n->stop != STOP_NONE)
 		n->qhdr[QHDR_FLAGS / 8] |= QFLAG_RELOAD;
 	n->stop = STOP_NONE;
 	n->queued_pages = 0;

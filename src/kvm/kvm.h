@@ -66,7 +66,6 @@ struct kvm_cpu {
 	bool live;                      /* a thread runs it (else it is idle) */
 	pid_t host_tid;                 /* the host thread that runs it */
 	atomic_bool in_guest;           /* inside KVM_RUN, maybe running guest code */
-	bool ran;                       /* has entered the guest: its TLB may hold entries */
 };
 
 /* Fill the shim: code and IDT, and their page tables. */

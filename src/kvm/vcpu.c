@@ -129,11 +129,9 @@ static int enter_once(struct kvm_cpu *k, bool locked)
 		mem_lock(k->cpu.mem);
 		request_flush(k);
 		k->queued_pages = 0;
-		k->ran = true;
 		atomic_store(&k->in_guest, true);
 		mem_unlock(k->cpu.mem);
 	} else {
-		k->ran = true;
 		atomic_store(&k->in_guest, true);
 	}
 	int rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
