@@ -182,6 +182,21 @@ int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags)
 	return mm_map_at(p, start, len, prot, flags, start / PAGE_SIZE);
 }
 
+/* The pages from 'va' (below 'end') whose backing pages follow each other: how many, and
+ * the first backing page in *gpa (0: 'va' has none). */
+static uint64_t gpa_run(struct proc *p, gva_t va, gva_t end, gpa_t *gpa)
+{
+	uint64_t *pte = mem_pte(p->mem, va, false), n = 1;
+	*gpa = pte ? *pte & PTE_ADDR : 0;
+	while (*gpa && va + n * PAGE_SIZE < end) {
+		uint64_t *next = mem_pte(p->mem, va + n * PAGE_SIZE, false);
+		if (!next || (*next & PTE_ADDR) != *gpa + n * PAGE_SIZE)
+			break;
+		n++;
+	}
+	return n;
+}
+
 /*
  * The pages of a shared mapping get host memory a fork shares (or the file's pages), and
  * those of a private file mapping the file's pages copy-on-write, run by run. They are
@@ -194,11 +209,8 @@ static int back(struct proc *p, gva_t start, gva_t end, int prot, unsigned flags
 			       (flags & VMA_NOWRITE) ? MEM_SHARED_RO : MEM_SHARED;
 	int rc = populate(p, start, end, prot);
 	for (gva_t va = start; !rc && va < end;) {
-		gpa_t gpa = *mem_pte(p->mem, va, false) & PTE_ADDR;
-		uint64_t n = 1;
-		while (va + n * PAGE_SIZE < end &&
-		       (*mem_pte(p->mem, va + n * PAGE_SIZE, false) & PTE_ADDR) == gpa + n * PAGE_SIZE)
-			n++;
+		gpa_t gpa;
+		uint64_t n = gpa_run(p, va, end, &gpa);
 		rc = mem_back(p->mem, gpa, n, fd, off + (va - start), how);
 		va += n * PAGE_SIZE;
 	}
@@ -211,12 +223,8 @@ int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_
 {
 	int rc = 0;
 	for (gva_t va = start; va < end;) {
-		uint64_t *pte = mem_pte(p->mem, va, false);
-		gpa_t gpa = pte ? *pte & PTE_ADDR : 0;
-		uint64_t n = 1;
-		while (gpa && va + n * PAGE_SIZE < end &&
-		       (*mem_pte(p->mem, va + n * PAGE_SIZE, false) & PTE_ADDR) == gpa + n * PAGE_SIZE)
-			n++;
+		gpa_t gpa;
+		uint64_t n = gpa_run(p, va, end, &gpa);
 		if (gpa && fn(mem_hva(p->mem, gpa), n * PAGE_SIZE, arg) < 0)
 			rc = -errno;
 		va += n * PAGE_SIZE;
