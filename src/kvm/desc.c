@@ -38,11 +38,12 @@ static void setup_tss(uint8_t *tss, uint64_t *gdt, uint64_t area)
 	gdt[(SEL_TSS >> 3) + 1] = base >> 32;
 }
 
-static void set_gate(uint8_t *idt, int vec, uint64_t handler, int dpl)
+/* A 64-bit interrupt gate. From ring 3 both IST1 and RSP0 lead to the top of the vCPU's
+ * own stack; without IST, an entry from ring 0 pushes below the frame it interrupts. */
+static void set_gate(uint8_t *idt, int vec, uint64_t handler, int dpl, int ist)
 {
 	uint64_t *e = (uint64_t *)(idt + vec * 16);
-	/* 64-bit interrupt gate, IST1, so every entry runs on the shim's own stack. */
-	e[0] = (handler & 0xffff) | ((uint64_t)SEL_KERNEL_CS << 16) | (1ULL << 32) |
+	e[0] = (handler & 0xffff) | ((uint64_t)SEL_KERNEL_CS << 16) | ((uint64_t)ist << 32) |
 	       ((uint64_t)(0x8e | dpl << 5) << 40) | ((handler >> 16 & 0xffff) << 48);
 	e[1] = handler >> 32;
 }
@@ -52,10 +53,13 @@ static void setup_idt(uint8_t *idt)
 	for (int v = 0; v < 32; v++) {
 		/* #BP and #OF come from INT3/INTO in ring 3, so their gates allow DPL 3 as Linux's do. */
 		int dpl = (v == 3 || v == 4) ? 3 : 0;
-		set_gate(idt, v, SHIM_VA + SHIM_TEXT_OFF + v * EXC_STUB_SIZE, dpl);
+		set_gate(idt, v, SHIM_VA + SHIM_TEXT_OFF + v * EXC_STUB_SIZE, dpl, 1);
 	}
-	set_gate(idt, VEC_FLUSH, SHIM_VA + SHIM_FLUSH_OFF, 0);
-	set_gate(idt, VEC_FLUSH_SYNC, SHIM_VA + SHIM_FLUSH_SYNC_OFF, 0);
+	/* No IST for the flushes: kvm_pvm has been seen to deliver one pending flush at the
+	 * IRETQ of another, in ring 0 with IF clear; on an IST stack it would overwrite
+	 * the frame that IRETQ was about to take. */
+	set_gate(idt, VEC_FLUSH, SHIM_VA + SHIM_FLUSH_OFF, 0, 0);
+	set_gate(idt, VEC_FLUSH_SYNC, SHIM_VA + SHIM_FLUSH_SYNC_OFF, 0, 0);
 }
 
 void kvm_shim_setup(struct kvm_vm *vm)

@@ -264,7 +264,7 @@ static int qent_cmp(const void *x, const void *y)
 
 static bool compact_queue(struct kvm_cpu *k)
 {
-	uint64_t n = k->qhdr[QHDR_COUNT / 8], out = 0;
+	uint64_t n = kvm_qcount(k), out = 0;
 	qsort(k->qent, n, sizeof(*k->qent), qent_cmp);
 	for (uint64_t i = 0; i < n; i++) {
 		struct kvm_qent *q = out ? &k->qent[out - 1] : NULL, *e = &k->qent[i];
@@ -277,33 +277,32 @@ static bool compact_queue(struct kvm_cpu *k)
 			k->qent[out++] = *e;
 		}
 	}
-	k->qhdr[QHDR_COUNT / 8] = out;
+	kvm_qset(k, out, kvm_qreload(k));
 	return out < n;
 }
 
 /* Queue an edited entry for vCPU k's shim, extending the last run when it continues it. */
 static void queue_edit(struct kvm_cpu *k, uint64_t dmap, gva_t va)
 {
-	uint64_t n = k->qhdr[QHDR_COUNT / 8];
+	uint64_t n = kvm_qcount(k);
 	/* Past a few dozen pages one CR3 reload flushes more cheaply than INVLPG each. */
-	if (++k->queued_pages > 64)
-		k->qhdr[QHDR_FLAGS / 8] |= QFLAG_RELOAD;
-	if (n) {
-		struct kvm_qent *q = &k->qent[n - 1];
-		if (q->pte + q->count * 8 == dmap && q->va + q->count * PAGE_SIZE == va) {
-			q->count++;
-			return;
-		}
+	bool reload = kvm_qreload(k) || ++k->queued_pages > 64;
+	struct kvm_qent *q = n ? &k->qent[n - 1] : NULL;
+	if (q && q->pte + q->count * 8 == dmap && q->va + q->count * PAGE_SIZE == va) {
+		q->count++;
+		kvm_qset(k, n, reload);
+		return;
 	}
 	if (n == QUEUE_MAX) {
 		if (k == kvm_self)
 			kvm_flush_now(k);
 		else if (!compact_queue(k))
 			die("the page-table edit queue of a waiting thread's vCPU is full");
-		n = k->qhdr[QHDR_COUNT / 8];
+		n = kvm_qcount(k);
+		reload = kvm_qreload(k) || k->queued_pages > 64;
 	}
 	k->qent[n] = (struct kvm_qent){ dmap, va, 1 };
-	k->qhdr[QHDR_COUNT / 8] = n + 1;
+	kvm_qset(k, n + 1, reload);
 }
 
 /*
@@ -319,8 +318,10 @@ static void pte_hook(void *ctx, gpa_t pte, gva_t va)
 		kvm_self->cpu.stats.pte_replays++;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct kvm_cpu *k = vm->vcpus[i];
-		if (!k || k->stop == STOP_NONE)
-			continue;       /* the guest has not run there: nothing of it is cached yet */
+		/* Not entered yet: nothing is cached. (Not "not stopped yet": a new thread's
+		 * vCPU runs guest code before its first stop.) */
+		if (!k || !k->ran)
+			continue;
 		if (k != kvm_self && atomic_load(&k->in_guest))
 			kvm_evict(k);
 		queue_edit(k, DMAP_VA + pte, va);
@@ -503,8 +504,8 @@ struct cpu *kvm_cpu_clone(struct cpu *c)
 	/* A vCPU that ran before may hold anything in its TLB: it starts afresh. The edits
 	 * queued while it waited stay: on a shadow-paging host its shadow of them is stale
 	 * until its own ring 0 rewrites them (a CR3 reload alone does not refresh it). */
-	if (n->stop != STOP_NONE)
-		n->qhdr[QHDR_FLAGS / 8] |= QFLAG_RELOAD;
+	if (n->ran)
+		kvm_qset(n, kvm_qcount(n), true);
 	n->stop = STOP_NONE;
 	n->queued_pages = 0;
 	/* (a kick may have come after its last thread's last stop) */

@@ -66,7 +66,26 @@ struct kvm_cpu {
 	bool live;                      /* a thread runs it (else it is idle) */
 	pid_t host_tid;                 /* the host thread that runs it */
 	atomic_bool in_guest;           /* inside KVM_RUN, maybe running guest code */
+	bool ran;                       /* has entered the guest: its TLB may hold entries */
 };
+
+/* The edit queue's header (layout.h: QHDR_*). kvmse changes it only while the vCPU is
+ * out of KVM_RUN; each change is a new generation, which tells a paused shim to start over. */
+static inline uint64_t kvm_qcount(const struct kvm_cpu *k)
+{
+	return *k->qhdr & QHDR_COUNT_MASK;
+}
+
+static inline bool kvm_qreload(const struct kvm_cpu *k)
+{
+	return *k->qhdr >> QHDR_RELOAD_BIT & 1;
+}
+
+static inline void kvm_qset(struct kvm_cpu *k, uint64_t count, bool reload)
+{
+	uint64_t gen = (*k->qhdr >> QHDR_GEN_SHIFT) + 1;
+	*k->qhdr = gen << QHDR_GEN_SHIFT | (uint64_t)reload << QHDR_RELOAD_BIT | count;
+}
 
 /* Fill the shim: code and IDT, and their page tables. */
 void kvm_shim_setup(struct kvm_vm *vm);

@@ -5,8 +5,7 @@
 #include "../layout.h"
 
 	/* the edit queue, relative to this vCPU's area (RSP & -PCPU_SIZE on the IST stack) */
-	.set qcount, PCPU_QHDR_OFF + QHDR_COUNT
-	.set qflags, PCPU_QHDR_OFF + QHDR_FLAGS
+	.set qhdr, PCPU_QHDR_OFF
 
 	.text
 	.code64
@@ -151,10 +150,17 @@ exc_common:
 	addq $8, %rsp
 	iretq
 
-/* Re-write each queued run of page-table entries (struct kvm_qent: pte, va, count) with
+/*
+ * Re-write each queued run of page-table entries (struct kvm_qent: pte, va, count) with
  * the value it holds now, and INVLPG what it maps. On a shadow-paging host only writes
  * made by guest code are seen, so kvmse's own edits to present entries are redone here.
- * The queue is this vCPU's: it runs on its own IST stack, in its own area. */
+ * The re-write is a CMPXCHG: kvmse may fill an empty entry meanwhile (that needs no
+ * replay, so this vCPU is not stopped for it), and a plain load and store would undo it.
+ * The queue is this vCPU's: the code runs on its own stack, in its own area. It may be
+ * paused anywhere (a host signal) while kvmse adds to the queue, so the header is
+ * retired only if it is still the one read (else all again: a re-write is harmless).
+ * Reentrant: the flush gates use no IST, so a nested flush pushes below this frame.
+ */
 apply_queue:
 	pushq %rax
 	pushq %rcx
@@ -163,19 +169,22 @@ apply_queue:
 	pushq %rdi
 	pushq %r8
 	pushq %r9
+	pushq %r10
 	movq %rsp, %r9
 	andq $-PCPU_SIZE, %r9
-	movq qcount(%r9), %rcx
-	testq %rcx, %rcx
+0:	movq qhdr(%r9), %r10
+	movl %r10d, %ecx
+	andl $QHDR_COUNT_MASK, %ecx
 	jz 4f
 	leaq PCPU_QENT_OFF(%r9), %rsi
 1:	movq (%rsi), %rdx
 	movq 8(%rsi), %rdi
 	movq 16(%rsi), %r8
 2:	movq (%rdx), %rax
-	movq %rax, (%rdx)
-	testq $QFLAG_RELOAD, qflags(%r9)
-	jnz 3f
+	lock cmpxchgq %rax, (%rdx)
+	jnz 2b
+	btq $QHDR_RELOAD_BIT, %r10
+	jc 3f
 	invlpg (%rdi)
 3:	addq $8, %rdx
 	addq $4096, %rdi
@@ -184,12 +193,17 @@ apply_queue:
 	addq $QENT_SIZE, %rsi
 	decq %rcx
 	jnz 1b
-	movq $0, qcount(%r9)
-4:	testq $QFLAG_RELOAD, qflags(%r9)
-	jz 5f
+4:	btq $QHDR_RELOAD_BIT, %r10
+	jnc 5f
 	movq %cr3, %rax
 	movq %rax, %cr3
-5:	movq $0, qflags(%r9)
+5:	movq %r10, %rax
+	movq %r10, %rdx
+	shrq $QHDR_GEN_SHIFT, %rdx
+	shlq $QHDR_GEN_SHIFT, %rdx      /* the same generation, nothing queued */
+	lock cmpxchgq %rdx, qhdr(%r9)
+	jnz 0b
+	popq %r10
 	popq %r9
 	popq %r8
 	popq %rdi

@@ -60,8 +60,7 @@ static void put_user_state(struct kvm_cpu *k)
 		/* a new address space (execve): a new tree, so no edit queued for the old counts */
 		k->s->cr3 = k->cpu.mem->root;
 		k->s_dirty = true;
-		k->qhdr[QHDR_COUNT / 8] = 0;
-		k->qhdr[QHDR_FLAGS / 8] = 0;
+		kvm_qset(k, 0, false);
 	}
 	if (k->s->cs.dpl == 0) {
 		/* In the shim (an exception stub; on VMX/SVM also the entry page): resume by
@@ -91,7 +90,7 @@ static void put_user_state(struct kvm_cpu *k)
  * not be waited for. */
 static void request_flush(struct kvm_cpu *k)
 {
-	if (!(k->qhdr[QHDR_COUNT / 8] | k->qhdr[QHDR_FLAGS / 8]) || k->s->cs.dpl == 0)
+	if (!(kvm_qcount(k) || kvm_qreload(k)) || k->s->cs.dpl == 0)
 		return;
 	struct kvm_interrupt irq = { .irq = VEC_FLUSH };
 	/* EEXIST: one not taken yet (say, after MOV SS; SYSCALL) will apply the queue. */
@@ -117,21 +116,24 @@ static void sync_dirty(struct kvm_cpu *k)
 }
 
 /*
- * One KVM_RUN: 0, or -1 with errno EINTR or EAGAIN (a host signal). With other threads,
- * the entry first takes the memory lock (unless 'locked': the caller holds it), so no
- * other thread's page-table edit is half done, and what they queued for this vCPU is
- * applied as it enters; a thread that edits later finds it in_guest and evicts it.
+ * One KVM_RUN: 0, or -1 with errno EINTR or EAGAIN (a host signal). With other threads
+ * or a syscall server (both may edit page tables), the entry first takes the memory lock
+ * (unless 'locked': the caller holds it), so no other thread's page-table edit is half
+ * done, and what they queued for this vCPU is applied as it enters; a thread that edits
+ * later finds it in_guest and evicts it.
  */
 static int enter_once(struct kvm_cpu *k, bool locked)
 {
 	sync_dirty(k);
-	if (!locked && atomic_load(&k->vm->nlive) > 1) {
+	if (!locked && (atomic_load(&k->vm->nlive) > 1 || k->server)) {
 		mem_lock(k->cpu.mem);
 		request_flush(k);
 		k->queued_pages = 0;
+		k->ran = true;
 		atomic_store(&k->in_guest, true);
 		mem_unlock(k->cpu.mem);
 	} else {
+		k->ran = true;
 		atomic_store(&k->in_guest, true);
 	}
 	int rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
