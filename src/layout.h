@@ -73,14 +73,15 @@
 #define CH_STACK        0x100           /* top of an 8-byte stack for POPFQ in ring 3 */
 
 /*
- * Queue header: one word, so that the shim retires what it applied with one CMPXCHG and
- * notices anything kvmse queued while it was paused halfway (kvmse changes the queue only
- * while the vCPU is out of KVM_RUN, but that may be in the middle of apply_queue).
- * Must match apply_queue in shim.S.
+ * Queue header: one word, which the shim updates only with CMPXCHG, so that it notices
+ * anything kvmse queued while it was paused halfway (kvmse changes the queue only while
+ * the vCPU is out of KVM_RUN, but that may be in the middle of apply_queue). 'done'
+ * counts the entries applied so far; the shim works on entry 'done'. Must match
+ * apply_queue in shim.S.
  */
-#define QHDR_COUNT_MASK 0xffffff        /* entries queued */
+#define QHDR_COUNT_MASK 0xffffff        /* entries queued (also the mask of 'done') */
 #define QHDR_RELOAD_BIT 24              /* reload CR3 instead of INVLPG per entry */
-#define QHDR_GEN_SHIFT  32              /* bumped at every change of the queue */
+#define QHDR_DONE_SHIFT 32              /* entries applied */
 
 /* Exit ports (OUT imm8). Only the entry page's three are open to ring 3 (TSS I/O bitmap). */
 #define PORT_SYSCALL    0x10

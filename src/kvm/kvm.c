@@ -264,10 +264,18 @@ static int qent_cmp(const void *x, const void *y)
 
 static bool compact_queue(struct kvm_cpu *k)
 {
-	uint64_t n = kvm_qcount(k), out = 0;
-	qsort(k->qent, n, sizeof(*k->qent), qent_cmp);
-	for (uint64_t i = 0; i < n; i++) {
-		struct kvm_qent *q = out ? &k->qent[out - 1] : NULL, *e = &k->qent[i];
+	/* The runs the shim applied go; the one it may be half way through stays first, as
+	 * it is (its registers hold it), and is applied again from the start. */
+	uint64_t n = kvm_qcount(k), done = kvm_qdone(k), out = 1;
+	if (done == n) {
+		kvm_qset(k, 0, 0, kvm_qreload(k));
+		return n > 0;
+	}
+	memmove(k->qent, k->qent + done, (n - done) * sizeof(*k->qent));
+	n -= done;
+	qsort(k->qent + 1, n - 1, sizeof(*k->qent), qent_cmp);
+	for (uint64_t i = 1; i < n; i++) {
+		struct kvm_qent *q = out > 1 ? &k->qent[out - 1] : NULL, *e = &k->qent[i];
 		uint64_t q_end = q ? q->pte + q->count * 8 : 0;
 		/* the same table and the same addresses (a run never crosses a table) */
 		if (q && e->pte >= q->pte && e->pte <= q_end && e->va - q->va == (e->pte - q->pte) * 512) {
@@ -277,20 +285,21 @@ static bool compact_queue(struct kvm_cpu *k)
 			k->qent[out++] = *e;
 		}
 	}
-	kvm_qset(k, out, kvm_qreload(k));
-	return out < n;
+	kvm_qset(k, out, 0, kvm_qreload(k));
+	return out < n + done;
 }
 
-/* Queue an edited entry for vCPU k's shim, extending the last run when it continues it. */
+/* Queue an edited entry for vCPU k's shim, extending the last run when it continues it
+ * (and the shim has not reached that run: it may be paused in the middle of one). */
 static void queue_edit(struct kvm_cpu *k, uint64_t dmap, gva_t va)
 {
 	uint64_t n = kvm_qcount(k);
 	/* Past a few dozen pages one CR3 reload flushes more cheaply than INVLPG each. */
 	bool reload = kvm_qreload(k) || ++k->queued_pages > 64;
-	struct kvm_qent *q = n ? &k->qent[n - 1] : NULL;
+	struct kvm_qent *q = n > kvm_qdone(k) + 1 ? &k->qent[n - 1] : NULL;
 	if (q && q->pte + q->count * 8 == dmap && q->va + q->count * PAGE_SIZE == va) {
 		q->count++;
-		kvm_qset(k, n, reload);
+		kvm_qset(k, n, kvm_qdone(k), reload);
 		return;
 	}
 	if (n == QUEUE_MAX) {
@@ -302,7 +311,7 @@ static void queue_edit(struct kvm_cpu *k, uint64_t dmap, gva_t va)
 		reload = kvm_qreload(k) || k->queued_pages > 64;
 	}
 	k->qent[n] = (struct kvm_qent){ dmap, va, 1 };
-	kvm_qset(k, n + 1, reload);
+	kvm_qset(k, n + 1, kvm_qdone(k), reload);
 }
 
 /*
@@ -505,7 +514,7 @@ struct cpu *kvm_cpu_clone(struct cpu *c)
 	 * queued while it waited stay: on a shadow-paging host its shadow of them is stale
 	 * until its own ring 0 rewrites them (a CR3 reload alone does not refresh it). */
 	if (n->ran)
-		kvm_qset(n, kvm_qcount(n), true);
+		kvm_qset(n, kvm_qcount(n), kvm_qdone(n), true);
 	n->stop = STOP_NONE;
 	n->queued_pages = 0;
 	/* (a kick may have come after its last thread's last stop) */

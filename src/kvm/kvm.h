@@ -69,11 +69,16 @@ struct kvm_cpu {
 	bool ran;                       /* has entered the guest: its TLB may hold entries */
 };
 
-/* The edit queue's header (layout.h: QHDR_*). kvmse changes it only while the vCPU is
- * out of KVM_RUN; each change is a new generation, which tells a paused shim to start over. */
+/* The edit queue's header (layout.h: QHDR_*), which kvmse changes only while the vCPU
+ * is out of KVM_RUN. Runs below 'done' are applied; run 'done' may be half applied. */
 static inline uint64_t kvm_qcount(const struct kvm_cpu *k)
 {
 	return *k->qhdr & QHDR_COUNT_MASK;
+}
+
+static inline uint64_t kvm_qdone(const struct kvm_cpu *k)
+{
+	return *k->qhdr >> QHDR_DONE_SHIFT & QHDR_COUNT_MASK;
 }
 
 static inline bool kvm_qreload(const struct kvm_cpu *k)
@@ -81,10 +86,9 @@ static inline bool kvm_qreload(const struct kvm_cpu *k)
 	return *k->qhdr >> QHDR_RELOAD_BIT & 1;
 }
 
-static inline void kvm_qset(struct kvm_cpu *k, uint64_t count, bool reload)
+static inline void kvm_qset(struct kvm_cpu *k, uint64_t count, uint64_t done, bool reload)
 {
-	uint64_t gen = (*k->qhdr >> QHDR_GEN_SHIFT) + 1;
-	*k->qhdr = gen << QHDR_GEN_SHIFT | (uint64_t)reload << QHDR_RELOAD_BIT | count;
+	*k->qhdr = done << QHDR_DONE_SHIFT | (uint64_t)reload << QHDR_RELOAD_BIT | count;
 }
 
 /* Fill the shim: code and IDT, and their page tables. */

@@ -157,9 +157,9 @@ exc_common:
  * The re-write is a CMPXCHG: kvmse may fill an empty entry meanwhile (that needs no
  * replay, so this vCPU is not stopped for it), and a plain load and store would undo it.
  * The queue is this vCPU's: the code runs on its own stack, in its own area. It may be
- * paused anywhere (a host signal) while kvmse adds to the queue, so the header is
- * retired only if it is still the one read (else all again: a re-write is harmless).
- * Reentrant: the flush gates use no IST, so a nested flush pushes below this frame.
+ * paused anywhere (a host signal) while kvmse adds to the queue or compacts it, so the
+ * header (layout.h) is read again after each run and changed only by CMPXCHG; applying
+ * a run twice is harmless. Reentrant: the flush gates use no IST.
  */
 apply_queue:
 	pushq %rax
@@ -173,11 +173,16 @@ apply_queue:
 	movq %rsp, %r9
 	andq $-PCPU_SIZE, %r9
 0:	movq qhdr(%r9), %r10
-	movl %r10d, %ecx
-	andl $QHDR_COUNT_MASK, %ecx
-	jz 4f
-	leaq PCPU_QENT_OFF(%r9), %rsi
-1:	movq (%rsi), %rdx
+	movq %r10, %rcx
+	shrq $QHDR_DONE_SHIFT, %rcx
+	andl $QHDR_COUNT_MASK, %ecx     /* done */
+	movl %r10d, %eax
+	andl $QHDR_COUNT_MASK, %eax     /* count */
+	cmpl %eax, %ecx
+	jae 4f
+	imulq $QENT_SIZE, %rcx, %rsi
+	leaq PCPU_QENT_OFF(%r9, %rsi), %rsi
+	movq (%rsi), %rdx
 	movq 8(%rsi), %rdi
 	movq 16(%rsi), %r8
 2:	movq (%rdx), %rax
@@ -190,17 +195,23 @@ apply_queue:
 	addq $4096, %rdi
 	decq %r8
 	jnz 2b
-	addq $QENT_SIZE, %rsi
-	decq %rcx
-	jnz 1b
+	movq %r10, %rax
+6:	movq %rax, %rdx                 /* one more done, if the run is still number 'done' */
+	shrq $QHDR_DONE_SHIFT, %rdx
+	andl $QHDR_COUNT_MASK, %edx
+	cmpl %ecx, %edx
+	jne 0b
+	movabsq $(1 << QHDR_DONE_SHIFT), %rdx
+	addq %rax, %rdx
+	lock cmpxchgq %rdx, qhdr(%r9)
+	jnz 6b
+	jmp 0b
 4:	btq $QHDR_RELOAD_BIT, %r10
 	jnc 5f
 	movq %cr3, %rax
 	movq %rax, %cr3
 5:	movq %r10, %rax
-	movq %r10, %rdx
-	shrq $QHDR_GEN_SHIFT, %rdx
-	shlq $QHDR_GEN_SHIFT, %rdx      /* the same generation, nothing queued */
+	xorl %edx, %edx
 	lock cmpxchgq %rdx, qhdr(%r9)
 	jnz 0b
 	popq %r10

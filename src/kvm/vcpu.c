@@ -60,7 +60,7 @@ static void put_user_state(struct kvm_cpu *k)
 		/* a new address space (execve): a new tree, so no edit queued for the old counts */
 		k->s->cr3 = k->cpu.mem->root;
 		k->s_dirty = true;
-		kvm_qset(k, 0, false);
+		kvm_qset(k, 0, 0, false);
 	}
 	if (k->s->cs.dpl == 0) {
 		/* In the shim (an exception stub; on VMX/SVM also the entry page): resume by
