@@ -266,6 +266,15 @@ struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *
 	return s;
 }
 
+bool kvm_server_has_served(struct kvm_server *s, uint64_t seq)
+{
+	if (atomic_load(&s->served) != seq)
+		return false;
+	/* (serve() stores the answer just after 'served': the same value) */
+	ch_store(s, CH_RESP, seq, __ATOMIC_RELEASE);
+	return true;
+}
+
 uint64_t kvm_server_answered(struct kvm_server *s)
 {
 	return atomic_load(&s->answered);

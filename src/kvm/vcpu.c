@@ -324,6 +324,10 @@ static int wait_exit(struct kvm_cpu *k, struct cpu_event *ev)
 		ev->kind = CPU_STOP;
 		return 0;
 	}
+	/* The entry code waits for the answer to request RCX. If the server never had that
+	 * request, the program scribbled on its channel and would wait (and exit) forever. */
+	if (!kvm_server_has_served(k->server, k->r->rcx))
+		return forged_exit(k, ev);
 	return atomic_load(&k->kicked) ? posted_exit(k, ENTRY_WAIT_OFF, ev) : 1;
 }
 
