@@ -67,18 +67,26 @@ for seed in 1 2 3 4 5; do
 done
 
 # The transports do what they say (so the runs above in each mode are not the same run):
-# with exit no call goes through the channel; with exitless some do (the server polls
-# from the start; how many depends on how busy the host is).
-for mode in exit exitless; do
+# with exit no call goes through the channel; with exitless some do. How many depends on
+# how busy the host is (the server stands down while its answers come late), so the
+# exitless run is tried up to three times for one that used the channel.
+channel_calls() {
 	rm -rf "$WORK/stats.txt" "$WORK/cwd"; mkdir -p "$WORK/cwd"
-	(cd "$WORK/cwd" && "${KV[@]}" --syscalls $mode --stats "$WORK/stats.txt" "$TESTS/build/glibc/files" >/dev/null 2>&1)
-	n=$(awk '$1 == "cpu.syscalls.exitless" || $1 == "cpu.syscalls.waited" { n += $2; seen = 1 }
-		END { if (seen) print n }' "$WORK/stats.txt" 2>/dev/null)
+	(cd "$WORK/cwd" && "${KV[@]}" --syscalls "$1" --stats "$WORK/stats.txt" "$TESTS/build/glibc/files" >/dev/null 2>&1)
+	awk '$1 == "cpu.syscalls.exitless" || $1 == "cpu.syscalls.waited" { n += $2; seen = 1 }
+		END { if (seen) print n }' "$WORK/stats.txt" 2>/dev/null
+}
+for mode in exit exitless; do
 	: >"$WORK/why"
 	if [ $mode = exit ]; then
+		n=$(channel_calls exit)
 		[ "${n:-x}" = 0 ] || echo "${n:-no stats:} calls went through the channel" >>"$WORK/why"
 	else
-		[ "${n:-0}" -gt 0 ] || echo "no call went through the channel" >>"$WORK/why"
+		for _ in 1 2 3; do
+			n=$(channel_calls exitless)
+			[ "${n:-0}" -gt 0 ] && break
+		done
+		[ "${n:-0}" -gt 0 ] || echo "no call went through the channel in 3 runs" >>"$WORK/why"
 	fi
 	[ -s "$WORK/why" ] && result "transport $mode: calls through the channel" bad ||
 		result "transport $mode: calls through the channel" ok
