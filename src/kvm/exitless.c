@@ -266,7 +266,7 @@ struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *
 	return s;
 }
 
-bool kvm_server_has_served(struct kvm_server *s, uint64_t seq)
+bool kvm_server_reanswer(struct kvm_server *s, uint64_t seq)
 {
 	if (atomic_load(&s->served) != seq)
 		return false;

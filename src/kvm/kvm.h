@@ -124,9 +124,9 @@ void kvm_server_kick(struct kvm_server *s);
 void kvm_server_stop(struct kvm_server *s);
 /* Requests it has run so far (stats.served gets them when it stops). */
 uint64_t kvm_server_answered(struct kvm_server *s);
-/* Was request 'seq' the last one answered? (Its answer is then in the channel, unless
- * the program overwrote it.) */
-bool kvm_server_has_served(struct kvm_server *s, uint64_t seq);
+/* Mark request 'seq' answered in the channel again (the program may have overwritten
+ * that): false if it is not the last request the server answered. */
+bool kvm_server_reanswer(struct kvm_server *s, uint64_t seq);
 pid_t kvm_cpu_fork(struct cpu *c);
 
 /* Apply the page-table edit queue now, in the middle of a system call (vcpu.c). */

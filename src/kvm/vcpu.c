@@ -326,7 +326,7 @@ static int wait_exit(struct kvm_cpu *k, struct cpu_event *ev)
 	}
 	/* The entry code waits for the answer to request RCX. If the server never had that
 	 * request, the program scribbled on its channel and would wait (and exit) forever. */
-	if (!kvm_server_has_served(k->server, k->r->rcx))
+	if (!kvm_server_reanswer(k->server, k->r->rcx))
 		return forged_exit(k, ev);
 	return atomic_load(&k->kicked) ? posted_exit(k, ENTRY_WAIT_OFF, ev) : 1;
 }

@@ -3,6 +3,9 @@
 #include "../thread.h"
 #include "../util.h"
 #include <dlfcn.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 #include <grp.h>
 #include <sys/fsuid.h>
 #include <linux/futex.h>
@@ -73,9 +76,6 @@ void sys_keep_unwinder(void)
 /* After a change of uid LeakSanitizer can no longer read /proc/self at exit (on the
  * test host not even '/'), so the ASan build (make check's second pass) checks for leaks
  * once before the first change instead. */
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/lsan_interface.h>
-#endif
 static void before_cred_change(void)
 {
 #ifdef __SANITIZE_ADDRESS__
