@@ -143,36 +143,53 @@ static int seg_prot(uint32_t f)
 	return (f & PF_R ? PROT_READ : 0) | (f & PF_W ? PROT_WRITE : 0) | (f & PF_X ? PROT_EXEC : 0);
 }
 
+/* Copy 'len' bytes of the file from 'off' to guest address 'va'. */
+static void copy_file(struct proc *p, struct image *im, uint64_t off, gva_t va, uint64_t len)
+{
+	uint8_t *buf = len ? xmalloc(1 << 20) : NULL;
+	for (uint64_t done = 0; done < len;) {
+		size_t n = (size_t)MIN(len - done, 1 << 20);
+		if (pread(im->fd, buf, n, (off_t)(off + done)) != (ssize_t)n)
+			bad(im, "cannot read an ELF segment");
+		mm_poke(p, va + done, buf, n);
+		done += n;
+	}
+	free(buf);
+}
+
 static void load_segment(struct proc *p, struct image *im, Elf64_Phdr *ph, unsigned file,
 			 uint64_t *mapped_end)
 {
 	uint64_t bias = im->bias;
 	gva_t start = PAGE_ALIGN_DOWN(ph->p_vaddr + bias);
 	gva_t end = PAGE_ALIGN_UP(ph->p_vaddr + bias + ph->p_memsz);
-	/* A page shared with the previous segment keeps its contents, as MAP_FIXED of the
-	 * same file page would. */
+	/* A first page shared with the previous segment stays (its bytes come below). */
 	gva_t from = MAX(start, *mapped_end);
 	/* The file's pages, then the bss beyond them, anonymous, as Linux maps them. */
 	gva_t file_end = MAX(from, MIN(end, PAGE_ALIGN_UP(ph->p_vaddr + bias + ph->p_filesz)));
 	uint64_t pgoff = (PAGE_ALIGN_DOWN(ph->p_offset) + (from - start)) / PAGE_SIZE;
-	if ((from < file_end && mm_map_at(p, from, file_end - from, PROT_READ | PROT_WRITE, file, pgoff) < 0) ||
-	    (file_end < end && mm_map(p, file_end, end - file_end, PROT_READ | PROT_WRITE, 0) < 0))
+	/* The file's own pages, copy-on-write (no copy made, the page cache shared), unless
+	 * the host cannot map the file: then they are read in. */
+	int rc = from < file_end ? mm_map_backed(p, from, file_end - from, PROT_READ | PROT_WRITE,
+						 file, pgoff, im->fd) : 0;
+	gva_t copied = from;
+	if (rc == -ENODEV) {
+		rc = mm_map_at(p, from, file_end - from, PROT_READ | PROT_WRITE, file, pgoff);
+		copied = file_end;
+	}
+	if (rc < 0 || (file_end < end && mm_map(p, file_end, end - file_end, PROT_READ | PROT_WRITE, 0) < 0))
 		die("%s: not enough guest memory to load it (--memory)", im->path);
 	*mapped_end = MAX(*mapped_end, end);
-	uint8_t *buf = xmalloc(1 << 20);
-	for (uint64_t off = 0; off < ph->p_filesz;) {
-		size_t n = (size_t)MIN(ph->p_filesz - off, 1 << 20);
-		if (pread(im->fd, buf, n, (off_t)(ph->p_offset + off)) != (ssize_t)n)
-			bad(im, "cannot read an ELF segment");
-		mm_poke(p, ph->p_vaddr + bias + off, buf, n);
-		off += n;
-	}
-	free(buf);
-	/* Zero the rest of the last file page (Linux's padzero). */
-	gva_t z = ph->p_vaddr + bias + ph->p_filesz;
-	uint64_t zlen = MIN(PAGE_ALIGN_UP(z), ph->p_vaddr + bias + ph->p_memsz) - z;
+	/* What is not mapped from the file is copied: a first page shared with the previous
+	 * segment gets this segment's bytes, as MAP_FIXED of its file page would give. */
+	gva_t va = ph->p_vaddr + bias;
+	copy_file(p, im, ph->p_offset, va, copied > va ? MIN(ph->p_filesz, copied - va) : 0);
+	/* With a bss, the rest of the last file page is zeroed, to the page's end (Linux's
+	 * padzero: ld.so's first allocations use it as zeroed memory). */
+	gva_t z = va + ph->p_filesz;
 	static const uint8_t zeros[PAGE_SIZE];
-	mm_poke(p, z, zeros, zlen);
+	if (ph->p_memsz > ph->p_filesz)
+		mm_poke(p, z, zeros, PAGE_ALIGN_UP(z) - z);
 	mm_protect(p, start, end - start, seg_prot(ph->p_flags));
 }
 
