@@ -219,12 +219,21 @@ void mem_map_large(struct mem *m, gva_t va, gpa_t gpa, uint64_t flags)
 	*walk(m, va, 2, true) = gpa | flags | PTE_PS | PTE_P | PTE_A | PTE_D;
 }
 
+/*
+ * A CPU (or a shadow-paging host) caches a translation only after setting the entry's
+ * accessed bit with a locked write; leaf entries are made without it. So an entry whose
+ * bit is still clear when it is swapped, atomically, is cached nowhere, and its change
+ * needs no flush (Linux's pte_needs_flush relies on the same rule). A present entry
+ * that may be cached keeps the bit through later changes, so each of them is flushed.
+ */
 int mem_set_pte(struct mem *m, gva_t va, uint64_t val)
 {
 	uint64_t *e = walk(m, va, 1, true);
-	uint64_t old = *e;
-	*e = val;
-	if ((old & PTE_P) && old != val && m->hook)
+	uint64_t old = __atomic_load_n(e, __ATOMIC_RELAXED), new;
+	do
+		new = (val & PTE_P) ? val | (old & PTE_A) : val;
+	while (!__atomic_compare_exchange_n(e, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+	if ((old & (PTE_P | PTE_A)) == (PTE_P | PTE_A) && old != new && m->hook)
 		m->hook(m->hook_ctx, (gpa_t)((uint8_t *)e - m->host), va);
 	return 0;
 }

@@ -32,7 +32,8 @@ static uint64_t pte_flags(int prot)
 {
 	if (!(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
 		return 0;
-	uint64_t f = PTE_P | PTE_U | PTE_A | PTE_D;
+	/* Not accessed (mem_set_pte), but dirty: a write then costs no extra fault. */
+	uint64_t f = PTE_P | PTE_U | PTE_D;
 	if (prot & PROT_WRITE)
 		f |= PTE_W;
 	if (!(prot & PROT_EXEC))
