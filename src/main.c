@@ -199,6 +199,7 @@ static uint64_t host_auxv(uint64_t type)
 int main(int argc, char **argv)
 {
 	uint64_t t0 = now_ns();
+	report_crashes();
 	struct options opt = { 0 };
 	struct env env;
 	env_init(&env);

@@ -19,6 +19,9 @@ noreturn void die_status(int status, const char *fmt, ...) __attribute__((format
 noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* kvmse's own faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE) print one line before they kill it. */
+void report_crashes(void);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

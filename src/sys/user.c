@@ -68,6 +68,9 @@ const char *user_path(struct proc *p, uint64_t va, int slot)
 
 bool user_path_whole(const char *host, int slot)
 {
+	/* (a thread whose first path was NULL or kernel space has no slots yet) */
+	if (!slots)
+		return false;
 	const uint8_t *guard = slots + (size_t)slot * SLOT_STRIDE + PATH_MAX;
 	const uint8_t *h = (const uint8_t *)host;
 	/* A copy in the slot ends at the guard: with its NUL if the string was whole. */

@@ -15,6 +15,7 @@
 // run: ids
 // run: exec
 // run: robust
+// run: badpath
 #include "common.h"
 #include <pthread.h>
 #include <sched.h>
@@ -453,6 +454,25 @@ static void ids(void)
 	printf("tgkill of a finished thread: %ld (%s)\n", rc, strerror(errno));
 }
 
+/* A thread whose first path is no string at all (kvmse keeps path buffers per thread). */
+static void *bad_path(void *arg)
+{
+	char buf[16];
+	long rc = syscall(SYS_readlink, arg, buf, sizeof(buf));
+	printf("readlink(%p): %ld (%s)\n", arg, rc, strerror(errno));
+	return NULL;
+}
+
+static void badpath(void)
+{
+	void *bad[] = { NULL, (void *)0xffffffff80000000UL, (void *)0x8000000000000000UL };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pthread_t t;
+		CHECK(pthread_create(&t, NULL, bad_path, bad[i]) == 0);
+		pthread_join(t, NULL);
+	}
+}
+
 static void *execer(void *arg)
 {
 	usleep(10000);
@@ -545,6 +565,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(w, "ids")) ids();
 	else if (!strcmp(w, "exec")) exec_test(argv[0]);
 	else if (!strcmp(w, "robust")) robust();
+	else if (!strcmp(w, "badpath")) badpath();
 	else CHECK(0);
 	return 0;
 }
