@@ -39,6 +39,9 @@ bool user_path_whole(const char *host, int slot);
 void *user_buf(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc);
 #define user_in(p, va, len) user_buf(p, va, len, MEM_READ)
 #define user_out(p, va, len) user_buf(p, va, len, MEM_WRITE)
+/* 'len' bytes (at most PATH_MAX) of kvmse's that a faulting page follows: for a copy
+ * that must end where the guest's readable memory does. Path slot USER_PATH_SLOTS - 1. */
+void *user_scratch(size_t len);
 /* An address that faults in the host kernel (a PROT_NONE page of kvmse's). */
 void *user_buf_poison(void);
 /* After the host call: copy bounce buffers back, free them. */

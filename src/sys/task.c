@@ -399,3 +399,61 @@ long sys_futex(struct proc *p, const uint64_t a[6])
 		return -ENOSYS;
 	}
 }
+
+#ifndef SYS_futex_wake          /* (C library headers older than Linux 6.7) */
+#define SYS_futex_wake 454
+#define SYS_futex_wait 455
+#define SYS_futex_requeue 456
+#endif
+
+/* futex2 (Linux 6.7): the word is given with its size in the flags, the mask apart. */
+long sys_futex_wake(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_futex_wake, futex_word(p, a[0], MEM_READ), a[1], (int)a[2], (unsigned)a[3]);
+}
+
+long sys_futex_wait(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_futex_wait, futex_word(p, a[0], MEM_READ), a[1], a[2], (unsigned)a[3],
+		    user_in(p, a[4], sizeof(struct timespec)), (clockid_t)a[5]);
+}
+
+#define WAITV_MAX 128           /* FUTEX_WAITV_MAX */
+
+struct waitv {                  /* struct futex_waitv */
+	uint64_t val, uaddr;
+	uint32_t flags, reserved;
+};
+
+/*
+ * A guest futex_waitv array for the host: its words' host addresses in place of theirs.
+ * The kernel reads and checks entry by entry, so the copy holds the entries the guest
+ * can read and then ends at a page that faults (NULL stays NULL).
+ */
+static struct waitv *waitv_in(struct proc *p, uint64_t va, unsigned n)
+{
+	if (!va)
+		return NULL;
+	n = MIN(n, WAITV_MAX);
+	struct waitv v[WAITV_MAX];
+	unsigned got = 0;
+	while (got < n && mem_read(p->mem, &v[got], va + got * sizeof(*v), sizeof(*v)) == 0) {
+		v[got].uaddr = (uint64_t)(uintptr_t)futex_word(p, v[got].uaddr, MEM_READ);
+		got++;
+	}
+	struct waitv *h = user_scratch(got * sizeof(*v));
+	memcpy(h, v, got * sizeof(*v));
+	return h;
+}
+
+long sys_futex_waitv(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_futex_waitv, waitv_in(p, a[0], (unsigned)a[1]), (unsigned)a[1], (unsigned)a[2],
+		    user_in(p, a[3], sizeof(struct timespec)), (clockid_t)a[4]);
+}
+
+/* Two entries: the words to wake from and to requeue onto. */
+long sys_futex_requeue(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_futex_requeue, waitv_in(p, a[0], 2), (unsigned)a[1], (int)a[2], (int)a[3]);
+}

@@ -66,6 +66,13 @@ const char *user_path(struct proc *p, uint64_t va, int slot)
 	return (const char *)(guard - n);
 }
 
+void *user_scratch(size_t len)
+{
+	if (!slots)
+		user_init();
+	return slots + (USER_PATH_SLOTS - 1) * SLOT_STRIDE + PATH_MAX - len;
+}
+
 bool user_path_whole(const char *host, int slot)
 {
 	/* (a thread whose first path was NULL or kernel space has no slots yet) */
