@@ -200,6 +200,7 @@ static enum restart restart_kind(int64_t nr, const struct cpu_regs *r)
 	case 0: case 1: case 2: case 16: case 17: case 18: case 19: case 20: case 40: case 42:
 	case 43: case 44: case 45: case 46: case 47: case 61: case 72: case 73: case 247:
 	case 257: case 288: case 295: case 296: case 318: case 326:
+	case 449: case 455:     /* futex_waitv, futex_wait: absolute timeouts */
 		return RESTART_SYS;
 	case 202:       /* futex: a wait with a timeout ends as nanosleep does */
 		return r->r10 && ((r->rsi & 127) == 0 || (r->rsi & 127) == 9) ? RESTART_NOHAND : RESTART_SYS;
