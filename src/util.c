@@ -55,6 +55,8 @@ void pr_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* (AddressSanitizer's own handler reports better) */
+#ifndef __SANITIZE_ADDRESS__
 /* "0x" and 'v' in hex at 'out' (async-signal-safe); returns the end. */
 static char *hex(char *out, uint64_t v)
 {
@@ -99,15 +101,17 @@ static void on_crash(int sig, siginfo_t *si, void *ctx)
 
 void report_crashes(void)
 {
-	/* (AddressSanitizer's own handler reports better) */
-#ifndef __SANITIZE_ADDRESS__
 	struct sigaction sa = { .sa_sigaction = on_crash, .sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER };
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		if (sigaction(sigs[i], &sa, NULL) < 0)
 			die_errno("sigaction");
-#endif
 }
+#else
+void report_crashes(void)
+{
+}
+#endif
 
 void *xmalloc(size_t n)
 {
