@@ -221,10 +221,11 @@ void mem_map_large(struct mem *m, gva_t va, gpa_t gpa, uint64_t flags)
 
 /*
  * A CPU (or a shadow-paging host) caches a translation only after setting the entry's
- * accessed bit with a locked write; leaf entries are made without it. So an entry whose
- * bit is still clear when it is swapped, atomically, is cached nowhere, and its change
- * needs no flush (Linux's pte_needs_flush relies on the same rule). A present entry
- * that may be cached keeps the bit through later changes, so each of them is flushed.
+ * accessed bit with a locked write, and some leaf entries are made without it (mm.c's
+ * pte_flags). So an entry whose bit is still clear when it is swapped, atomically, is
+ * cached nowhere, and its change needs no flush (Linux's pte_needs_flush relies on the
+ * same rule). A present entry that may be cached keeps the bit through later changes,
+ * so each of them is flushed.
  */
 int mem_set_pte(struct mem *m, gva_t va, uint64_t val)
 {
