@@ -27,11 +27,29 @@ long sys_epoll_wait(struct proc *p, const uint64_t a[6])
 {
 	return HOST(SYS_epoll_wait, FD(0), events(p, a[1], a[2]), (int)a[2], (int)a[3]);
 }
-long sys_epoll_pwait(struct proc *p, const uint64_t a[6])
+/* epoll_pwait ('two': epoll_pwait2, its timeout a timespec). A signal the wait's mask
+ * lets through, pending already, ends a wait that would block with EINTR unless events
+ * are ready (the host does not know of it: it only looks). */
+static long pwait(struct proc *p, const uint64_t a[6], bool two)
 {
-	/* The signal mask waits for signal delivery; until then it is not applied. */
-	return HOST(SYS_epoll_wait, FD(0), events(p, a[1], a[2]), (int)a[2], (int)a[3]);
+	static const struct timespec no_wait;
+	struct timespec ts = { 1, 0 };
+	long rc = two ? user_timeout_check(p, a[3]) : 0;
+	if (rc || (rc = sig_wait_mask(p, a[4], a[5])))
+		return rc;
+	if (two && a[3])
+		mem_read(p->mem, &ts, a[3], sizeof(ts));
+	bool now = sig_deliverable(p) && (two ? ts.tv_sec || ts.tv_nsec : (int)a[3] != 0);
+	if (two)
+		rc = HOST(SYS_epoll_pwait2, FD(0), events(p, a[1], a[2]), (int)a[2],
+			  now ? &no_wait : user_in(p, a[3], sizeof(ts)), NULL, 8);
+	else
+		rc = HOST(SYS_epoll_wait, FD(0), events(p, a[1], a[2]), (int)a[2], now ? 0 : (int)a[3]);
+	return sig_wait_done(p, now && rc == 0 ? -EINTR : rc);
 }
+
+long sys_epoll_pwait(struct proc *p, const uint64_t a[6]) { return pwait(p, a, false); }
+long sys_epoll_pwait2(struct proc *p, const uint64_t a[6]) { return pwait(p, a, true); }
 
 long sys_eventfd2(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_eventfd2, (unsigned)a[0], (int)a[1]); }
 long sys_eventfd(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_eventfd2, (unsigned)a[0], 0); }

@@ -43,9 +43,21 @@ long sys_poll(struct proc *p, const uint64_t a[6])
 	return do_poll(p, a[0], a[1], ms < 0 ? NULL : &ts);
 }
 
+/*
+ * A signal the wait's mask lets through, pending already, ends it at once with EINTR
+ * unless something is ready (the host does not know of it: it is kvmse's). So the host
+ * only looks (a zero timeout) and the call is interrupted if it found nothing.
+ */
+static const struct timespec no_wait;
+
 long sys_ppoll(struct proc *p, const uint64_t a[6])
 {
-	return do_poll(p, a[0], a[1], user_out(p, a[2], sizeof(struct timespec)));
+	long rc = user_timeout_check(p, a[2]);
+	if (rc || (rc = sig_wait_mask(p, a[3], a[4])))
+		return rc;
+	bool now = sig_deliverable(p);
+	rc = do_poll(p, a[0], a[1], now ? (void *)&no_wait : user_out(p, a[2], sizeof(struct timespec)));
+	return sig_wait_done(p, now && rc == 0 ? -EINTR : rc);
 }
 
 /* Does any of the guest's three sets name one of kvmse's descriptors? */
@@ -78,11 +90,20 @@ long sys_select(struct proc *p, const uint64_t a[6])
 		    user_out(p, a[4], sizeof(struct timeval)));
 }
 
+/* The sixth argument: { const sigset_t *mask; size_t size; }, or NULL. */
 long sys_pselect6(struct proc *p, const uint64_t a[6])
 {
 	if (names_hidden(p, a))
 		return -EBADF;
+	uint64_t pack[2] = { 0, 0 };
+	long rc = user_timeout_check(p, a[4]);
+	if (!rc && a[5] && mem_read(p->mem, pack, a[5], sizeof(pack)) < 0)
+		rc = -EFAULT;
+	if (rc || (rc = sig_wait_mask(p, pack[0], pack[1])))
+		return rc;
+	bool now = sig_deliverable(p);
 	uint64_t n = set_bytes(a[0]);
-	return HOST(SYS_pselect6, (int)a[0], user_out(p, a[1], n), user_out(p, a[2], n), user_out(p, a[3], n),
-		    user_out(p, a[4], sizeof(struct timespec)), NULL);
+	rc = HOST(SYS_pselect6, (int)a[0], user_out(p, a[1], n), user_out(p, a[2], n), user_out(p, a[3], n),
+		  now ? (void *)&no_wait : user_out(p, a[4], sizeof(struct timespec)), NULL);
+	return sig_wait_done(p, now && rc == 0 ? -EINTR : rc);
 }

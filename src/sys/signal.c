@@ -590,6 +590,30 @@ long sys_rt_sigsuspend(struct proc *p, const uint64_t a[6])
 	return sys_pause(p, a);
 }
 
+long sig_wait_mask(struct proc *p, uint64_t va, uint64_t size)
+{
+	uint64_t mask;
+	if (!va)
+		return 0;
+	if (size != 8)
+		return -EINVAL;
+	if (mem_read(p->mem, &mask, va, 8) < 0)
+		return -EFAULT;
+	p->sig.saved_mask = atomic_load(&p->sig.mask);
+	p->sig.restore_mask = true;
+	sig_set_mask(p, mask);
+	return 0;
+}
+
+long sig_wait_done(struct proc *p, long rc)
+{
+	if (rc != -EINTR && p->sig.restore_mask) {
+		p->sig.restore_mask = false;
+		sig_set_mask(p, p->sig.saved_mask);
+	}
+	return rc;
+}
+
 long sys_rt_sigtimedwait(struct proc *p, const uint64_t a[6])
 {
 	uint64_t set;

@@ -42,6 +42,8 @@ void *user_buf(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc);
 /* 'len' bytes (at most PATH_MAX) of kvmse's that a faulting page follows: for a copy
  * that must end where the guest's readable memory does. Path slot USER_PATH_SLOTS - 1. */
 void *user_scratch(size_t len);
+/* A wait's timeout at 'va' (NULL: none) as Linux checks it first: 0, -EFAULT, -EINVAL. */
+long user_timeout_check(struct proc *p, uint64_t va);
 /* An address that faults in the host kernel (a PROT_NONE page of kvmse's). */
 void *user_buf_poison(void);
 /* After the host call: copy bounce buffers back, free them. */
@@ -113,6 +115,12 @@ bool sig_on_altstack(const struct sigstate *s, uint64_t sp);
 /* sigaltstack's change for a program at 'sp' (also rt_sigreturn's, from uc_stack): 0 or
  * -EPERM (on the alternate stack), -EINVAL, -ENOMEM. */
 long sig_set_altstack(struct sigstate *s, uint64_t sp, uint64_t ss_sp, int flags, uint64_t size);
+/* The mask a wait takes for its duration (ppoll, pselect6, epoll_pwait, at 'va', NULL
+ * for none), as Linux's set_user_sigmask: 0, -EINVAL (size) or -EFAULT. After the wait,
+ * sig_wait_done gives the caller's mask back, unless the wait ended with EINTR: then the
+ * handler's frame gets it (sig_deliver). Returns 'rc'. */
+long sig_wait_mask(struct proc *p, uint64_t va, uint64_t size);
+long sig_wait_done(struct proc *p, long rc);
 /* A signal the guest gets from itself or from its own system call (SIGPIPE). */
 long sys_self_signal(struct proc *p, int sig);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* Path slots: PATH_MAX bytes, then a PROT_NONE page. Each thread that runs system calls
  * (a guest thread's, a syscall server) has its own, made at its first call. */
@@ -71,6 +72,16 @@ void *user_scratch(size_t len)
 	if (!slots)
 		user_init();
 	return slots + (USER_PATH_SLOTS - 1) * SLOT_STRIDE + PATH_MAX - len;
+}
+
+long user_timeout_check(struct proc *p, uint64_t va)
+{
+	struct timespec ts;
+	if (!va)
+		return 0;
+	if (mem_read(p->mem, &ts, va, sizeof(ts)) < 0)
+		return -EFAULT;
+	return ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000 ? -EINVAL : 0;
 }
 
 bool user_path_whole(const char *host, int slot)
