@@ -34,11 +34,9 @@ static long pwait(struct proc *p, const uint64_t a[6], bool two)
 {
 	static const struct timespec no_wait;
 	struct timespec ts = { 1, 0 };
-	long rc = two ? user_timeout_check(p, a[3]) : 0;
+	long rc = two ? user_timeout_check(p, a[3], &ts) : 0;
 	if (rc || (rc = sig_wait_mask(p, a[4], a[5])))
 		return rc;
-	if (two && a[3])
-		mem_read(p->mem, &ts, a[3], sizeof(ts));
 	bool now = sig_deliverable(p) && (two ? ts.tv_sec || ts.tv_nsec : (int)a[3] != 0);
 	if (two)
 		rc = HOST(SYS_epoll_pwait2, FD(0), events(p, a[1], a[2]), (int)a[2],

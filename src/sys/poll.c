@@ -52,7 +52,7 @@ static const struct timespec no_wait;
 
 long sys_ppoll(struct proc *p, const uint64_t a[6])
 {
-	long rc = user_timeout_check(p, a[2]);
+	long rc = user_timeout_check(p, a[2], NULL);
 	if (rc || (rc = sig_wait_mask(p, a[3], a[4])))
 		return rc;
 	bool now = sig_deliverable(p);
@@ -96,7 +96,7 @@ long sys_pselect6(struct proc *p, const uint64_t a[6])
 	if (names_hidden(p, a))
 		return -EBADF;
 	uint64_t pack[2] = { 0, 0 };
-	long rc = user_timeout_check(p, a[4]);
+	long rc = user_timeout_check(p, a[4], NULL);
 	if (!rc && a[5] && mem_read(p->mem, pack, a[5], sizeof(pack)) < 0)
 		rc = -EFAULT;
 	if (rc || (rc = sig_wait_mask(p, pack[0], pack[1])))

@@ -578,16 +578,12 @@ long sys_pause(struct proc *p, const uint64_t a[6])
 
 long sys_rt_sigsuspend(struct proc *p, const uint64_t a[6])
 {
-	uint64_t mask;
-	if (a[1] != 8)
-		return -EINVAL;
-	if (mem_read(p->mem, &mask, a[0], 8) < 0)
-		return -EFAULT;
+	/* (a mask it must have: NULL is a bad address here) */
+	if (!a[0])
+		return a[1] != 8 ? -EINVAL : -EFAULT;
 	/* The caller's mask comes back once a handler is set up (sig_deliver). */
-	p->sig.saved_mask = atomic_load(&p->sig.mask);
-	p->sig.restore_mask = true;
-	sig_set_mask(p, mask);
-	return sys_pause(p, a);
+	long rc = sig_wait_mask(p, a[0], a[1]);
+	return rc ? rc : sys_pause(p, a);
 }
 
 long sig_wait_mask(struct proc *p, uint64_t va, uint64_t size)

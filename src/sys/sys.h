@@ -42,8 +42,10 @@ void *user_buf(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc);
 /* 'len' bytes (at most PATH_MAX) of kvmse's that a faulting page follows: for a copy
  * that must end where the guest's readable memory does. Path slot USER_PATH_SLOTS - 1. */
 void *user_scratch(size_t len);
-/* A wait's timeout at 'va' (NULL: none) as Linux checks it first: 0, -EFAULT, -EINVAL. */
-long user_timeout_check(struct proc *p, uint64_t va);
+/* A wait's timeout at 'va' (NULL: none) as Linux checks it first: 0, -EFAULT, -EINVAL;
+ * what was read goes to *out (if 'out'). */
+struct timespec;
+long user_timeout_check(struct proc *p, uint64_t va, struct timespec *out);
 /* An address that faults in the host kernel (a PROT_NONE page of kvmse's). */
 void *user_buf_poison(void);
 /* After the host call: copy bounce buffers back, free them. */

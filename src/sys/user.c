@@ -74,13 +74,15 @@ void *user_scratch(size_t len)
 	return slots + (USER_PATH_SLOTS - 1) * SLOT_STRIDE + PATH_MAX - len;
 }
 
-long user_timeout_check(struct proc *p, uint64_t va)
+long user_timeout_check(struct proc *p, uint64_t va, struct timespec *out)
 {
 	struct timespec ts;
 	if (!va)
 		return 0;
 	if (mem_read(p->mem, &ts, va, sizeof(ts)) < 0)
 		return -EFAULT;
+	if (out)
+		*out = ts;
 	return ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000 ? -EINVAL : 0;
 }
 
