@@ -255,24 +255,37 @@ static void setup_msrs(struct kvm_cpu *k)
 }
 
 /* Make room in a queue: runs of the same entries (a page mapped and unmapped again and
- * again) are one. True if that freed some. */
+ * again) are one. With 'whole', each run first grows to its whole table (rewriting an
+ * entry that did not change is harmless), so there are at most as many runs as tables
+ * with a change. True if that freed some. */
 static int qent_cmp(const void *x, const void *y)
 {
 	const struct kvm_qent *a = x, *b = y;
 	return a->pte < b->pte ? -1 : a->pte > b->pte;
 }
 
-static bool compact_queue(struct kvm_cpu *k)
+static void whole_table(struct kvm_qent *e)
+{
+	uint64_t first = (e->pte & (PAGE_SIZE - 1)) / 8;
+	e->pte -= first * 8;
+	e->va -= first * PAGE_SIZE;
+	e->count = PAGE_SIZE / 8;
+}
+
+static bool compact_queue(struct kvm_cpu *k, bool whole)
 {
 	/* The runs the shim applied go; the one it may be half way through stays first, as
 	 * it is (its registers hold it), and is applied again from the start. */
 	uint64_t n = kvm_qcount(k), done = kvm_qdone(k), out = 1;
+	bool reload = kvm_qreload(k) || whole;
 	if (done == n) {
-		kvm_qset(k, 0, 0, kvm_qreload(k));
+		kvm_qset(k, 0, 0, reload);
 		return n > 0;
 	}
 	memmove(k->qent, k->qent + done, (n - done) * sizeof(*k->qent));
 	n -= done;
+	for (uint64_t i = 1; whole && i < n; i++)
+		whole_table(&k->qent[i]);
 	qsort(k->qent + 1, n - 1, sizeof(*k->qent), qent_cmp);
 	for (uint64_t i = 1; i < n; i++) {
 		struct kvm_qent *q = out > 1 ? &k->qent[out - 1] : NULL, *e = &k->qent[i];
@@ -285,7 +298,7 @@ static bool compact_queue(struct kvm_cpu *k)
 			k->qent[out++] = *e;
 		}
 	}
-	kvm_qset(k, out, 0, kvm_qreload(k));
+	kvm_qset(k, out, 0, reload);
 	return out < n + done;
 }
 
@@ -305,8 +318,9 @@ static void queue_edit(struct kvm_cpu *k, uint64_t dmap, gva_t va)
 	if (n == QUEUE_MAX) {
 		if (k == kvm_self)
 			kvm_flush_now(k);
-		else if (!compact_queue(k))
-			die("the page-table edit queue of a waiting thread's vCPU is full");
+		else if (!compact_queue(k, false) && !compact_queue(k, true))
+			die("the page-table edit queue of a waiting thread's vCPU is full: "
+			    "more than %d page tables changed", QUEUE_MAX);
 		n = kvm_qcount(k);
 		reload = kvm_qreload(k) || k->queued_pages > 64;
 	}

@@ -1,6 +1,7 @@
 /* threads.c - POSIX threads: shared counters, condition variables, barriers, TLS,
  * detached threads, cancellation, unmapping under another thread, futex wake-ups,
- * per-thread signals, and exit_group from a secondary thread. */
+ * per-thread signals, exit_group from a secondary thread, and thousands of unmaps while
+ * another thread waits. */
 // run: counters
 // run: condvar
 // run: barrier
@@ -16,10 +17,12 @@
 // run: exec
 // run: robust
 // run: badpath
+// run: many-edits
 #include "common.h"
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -546,6 +549,100 @@ static void robust(void)
 	CHECK(waitpid(pid, NULL, 0) == pid);
 }
 
+/*
+ * Thousands of separate unmaps and remaps while two threads that touched the pages wait:
+ * one blocked in a futex, one ended (its vCPU waits for the next thread, which checks).
+ * Each unmap changes an entry the waiting vCPUs may have cached, far from the others.
+ * Afterwards every page reads as it should in both, and the unmapped ones fault.
+ */
+#define EDIT_PAGES 8500
+static char *edit_base;
+static uint32_t edit_word;
+static atomic_int edit_touched;
+
+static void *edit_touch_all(void *arg)
+{
+	(void)arg;
+	for (long i = 0; i < 2 * EDIT_PAGES; i++)
+		(void)*(volatile char *)(edit_base + i * 4096);
+	atomic_fetch_add(&edit_touched, 1);
+	return NULL;
+}
+
+static void on_edit_segv(int sig)
+{
+	(void)sig;
+	siglongjmp(segv_jmp, 1);
+}
+
+/* 1 if reading *p faults (its own frame: no local of the caller lives across the jump) */
+static __attribute__((noinline)) int faults(volatile char *p)
+{
+	if (sigsetjmp(segv_jmp, 1))
+		return 1;
+	(void)*p;
+	return 0;
+}
+
+static void *edit_checker(void *arg)
+{
+	long kept = 0, remapped = 0, wrong = 0, faulted = 0, probed = 0;
+	for (long i = 0; i < 2 * EDIT_PAGES; i++) {
+		unsigned char *v = (unsigned char *)edit_base + i * 4096 + 1;
+		if (i % 2 == 1)
+			*v == (unsigned char)i ? kept++ : wrong++;
+		else if (i % 8 == 0)
+			*v == (unsigned char)(i + 100) ? remapped++ : wrong++;
+	}
+	signal(SIGSEGV, on_edit_segv);
+	for (long i = 2; i < 2 * EDIT_PAGES; i += 2 * 97) {
+		if (i % 8 == 0)
+			continue;
+		probed++;
+		faulted += faults(edit_base + i * 4096);
+	}
+	printf("%s: kept %ld, remapped %ld, wrong %ld, unmapped pages that faulted %ld of %ld\n",
+	       (char *)arg, kept, remapped, wrong, faulted, probed);
+	return NULL;
+}
+
+static void *edit_waiter(void *arg)
+{
+	edit_touch_all(NULL);
+	while (__atomic_load_n(&edit_word, __ATOMIC_ACQUIRE) == 0)
+		futex(&edit_word, FUTEX_WAIT_PRIVATE, 0);
+	return edit_checker(arg);
+}
+
+static void many_edits(void)
+{
+	edit_base = mmap(NULL, 2 * EDIT_PAGES * 4096L, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(edit_base != MAP_FAILED);
+	for (long i = 0; i < 2 * EDIT_PAGES; i++)
+		edit_base[i * 4096 + 1] = (char)i;
+	pthread_t ended, waiter, next;
+	CHECK(pthread_create(&waiter, NULL, edit_waiter, "blocked thread") == 0);
+	while (atomic_load(&edit_touched) < 1)
+		usleep(1000);
+	CHECK(pthread_create(&ended, NULL, edit_touch_all, NULL) == 0);
+	CHECK(pthread_join(ended, NULL) == 0);
+	/* every other page goes; every fourth of those comes back with new contents */
+	for (long i = 0; i < 2 * EDIT_PAGES; i += 2)
+		CHECK(munmap(edit_base + i * 4096, 4096) == 0);
+	for (long i = 0; i < 2 * EDIT_PAGES; i += 8) {
+		char *p = mmap(edit_base + i * 4096, 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		CHECK(p == edit_base + i * 4096);
+		p[1] = (char)(i + 100);
+	}
+	CHECK(pthread_create(&next, NULL, edit_checker, "new thread") == 0);
+	CHECK(pthread_join(next, NULL) == 0);
+	__atomic_store_n(&edit_word, 1, __ATOMIC_RELEASE);
+	futex(&edit_word, FUTEX_WAKE_PRIVATE, 1);
+	CHECK(pthread_join(waiter, NULL) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
@@ -566,6 +663,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(w, "exec")) exec_test(argv[0]);
 	else if (!strcmp(w, "robust")) robust();
 	else if (!strcmp(w, "badpath")) badpath();
+	else if (!strcmp(w, "many-edits")) many_edits();
 	else CHECK(0);
 	return 0;
 }
