@@ -91,6 +91,9 @@ struct cpu_ops {
 	void (*stats)(struct cpu *c, struct cpu_stats *sum);
 	/* Every CPU of the program goes (no thread runs one). */
 	void (*destroy)(struct cpu *c);
+	/* The process is about to exit (no thread runs a CPU): leave what is left to free
+	 * to be freed after the exit, off a waiting parent's path. False: free it now. */
+	bool (*leave)(struct cpu *c);
 };
 
 struct cpu {

@@ -4,6 +4,13 @@
 #include "../fd.h"
 #include "../util.h"
 #include <cpuid.h>
+#include <linux/close_range.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -457,12 +464,16 @@ static void on_kick(int sig)
 	(void)sig;
 }
 
+/* This kvmse, or one it was forked from, is the init of its PID namespace (kvm_cpu_leave). */
+static bool init_above;
+
 struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 {
 	static const struct sigaction kick = { .sa_handler = on_kick };
 	if (sigaction(SIG_KICK, &kick, NULL) < 0)
 		die_errno("sigaction");
 	struct kvm_vm *vm = xcalloc(1, sizeof(*vm));
+	init_above = getpid() == 1;
 	vm->mem = mem;
 	new_vm(vm);
 	mem->hook_ctx = vm;
@@ -610,6 +621,7 @@ pid_t kvm_cpu_fork(struct cpu *c)
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	init_above |= getpid() == 1;    /* (a new PID namespace) */
 	k->chan[CH_STOP / 8] = 0;
 	atomic_store(&k->kicked, false);
 	drop_other_vcpus(k);
@@ -632,6 +644,61 @@ pid_t kvm_cpu_fork(struct cpu *c)
 	k->r_dirty = k->s_dirty = true;
 	close_kvm(vm);
 	return 0;
+}
+
+/*
+ * The process ends (from its last thread). Tearing the VM down (its shadow pages and
+ * memory slots) takes a few hundred µs on a nested host, and a parent waiting for this
+ * process would wait for that too. So a helper process that shares this memory is left
+ * to do it: the vCPUs' kvm_run mappings hold their descriptors' files, and those the VM,
+ * so our exit drops no last reference; the helper's parent-death signal kills it once
+ * we are gone, and its exit does the rest.
+ * - It starts with our descriptor table shared and leaves it empty-handed
+ *   (CLOSE_RANGE_UNSHARE copies nothing), so the program's descriptors (a pipe's write
+ *   end) still close with our exit.
+ * - It makes its own session, out of the program's process group and terminal.
+ * - It runs on a small stack with the caller's TLS, so it makes raw calls only.
+ * Orphaned, it goes to init (or a subreaper). So none is made below a kvmse that is
+ * the init of its PID namespace (its program would wait for them), or where a limit on
+ * processes could make the program's next fork fail while one lingers.
+ */
+struct leaver {
+	pid_t creator;
+	_Atomic uint32_t ready;
+};
+
+static int leave_helper(void *arg)
+{
+	struct leaver *l = arg;
+	uint64_t all = ~0ULL;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all));
+	syscall(SYS_close_range, 0, ~0U, CLOSE_RANGE_UNSHARE);
+	syscall(SYS_setsid);
+	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+	bool orphan = syscall(SYS_getppid) != l->creator;
+	atomic_store(&l->ready, 1);
+	syscall(SYS_futex, &l->ready, FUTEX_WAKE, 1, NULL, NULL, 0);
+	while (!orphan)
+		syscall(SYS_pause);
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+bool kvm_cpu_leave(struct cpu *c)
+{
+	static struct leaver l;
+	static uint64_t stack[512];
+	struct rlimit nproc;
+	(void)c;
+	if (init_above || getrlimit(RLIMIT_NPROC, &nproc) < 0 ||
+	    (nproc.rlim_cur != RLIM_INFINITY && geteuid() != 0))
+		return false;
+	l = (struct leaver){ .creator = getpid() };
+	if (clone(leave_helper, stack + 512, CLONE_VM | CLONE_FILES | SIGCHLD, &l) < 0)
+		return false;
+	while (!atomic_load(&l.ready))
+		syscall(SYS_futex, &l.ready, FUTEX_WAIT, 0, NULL, NULL, 0);
+	return true;
 }
 
 void kvm_cpu_destroy(struct cpu *c)

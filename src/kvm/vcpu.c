@@ -577,6 +577,7 @@ static void kvm_stats(struct cpu *c, struct cpu_stats *sum)
 }
 
 void kvm_cpu_destroy(struct cpu *c);
+bool kvm_cpu_leave(struct cpu *c);
 
 const struct cpu_ops kvm_cpu_ops = {
 	.name = "kvm",
@@ -592,4 +593,5 @@ const struct cpu_ops kvm_cpu_ops = {
 	.retire = kvm_cpu_retire,
 	.stats = kvm_stats,
 	.destroy = kvm_cpu_destroy,
+	.leave = kvm_cpu_leave,
 };

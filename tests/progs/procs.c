@@ -1,5 +1,6 @@
 /* Processes: fork with pipes and exit statuses, a bounded fork bomb, vfork + execve,
- * posix_spawn, execve of a #! script and of a missing file, death by a signal. */
+ * posix_spawn, execve of a #! script and of a missing file, death by a signal, and
+ * nothing of a child left once it has been waited for. */
 // run: fork
 // run: bomb
 // run: vfork-exec
@@ -12,6 +13,7 @@
 // run: sigchld
 // run: system
 // run: exec-interp
+// run: exit-gone
 #include "common.h"
 #include <elf.h>
 #include <fcntl.h>
@@ -276,6 +278,29 @@ int main(int argc, char **argv)
 		       chld_code == CLD_EXITED, chld_status, chld_from_child);
 		CHECK(waitpid(pid, &st, 0) == pid);
 		show_status("child", st);
+	} else if (!strcmp(m, "exit-gone")) {
+		/* Once waited for, nothing of a child is left: its process group is empty, and
+		 * a pipe it held reads as closed even without blocking. */
+		int in_group = 0, not_eof = 0;
+		for (int i = 0; i < 20; i++) {
+			int fds[2];
+			CHECK(pipe(fds) == 0);
+			pid_t pid = fork();
+			CHECK(pid >= 0);
+			if (pid == 0) {
+				setpgid(0, 0);
+				_exit(0);
+			}
+			setpgid(pid, pid);
+			close(fds[1]);
+			CHECK(fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0);
+			CHECK(waitpid(pid, &st, 0) == pid);
+			char c;
+			not_eof += read(fds[0], &c, 1) != 0;
+			in_group += kill(-pid, 0) == 0 || errno != ESRCH;
+			close(fds[0]);
+		}
+		printf("20 children: process group still there %d, pipe still open %d\n", in_group, not_eof);
 	} else if (!strcmp(m, "exec-self")) {
 		fflush(stdout);
 		char *args[] = { "again", "child", "execve", NULL };
