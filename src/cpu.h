@@ -53,6 +53,9 @@ struct cpu_stats {
 struct cpu_server {
 	/* May 'call' run system call 'nr' (it needs nothing of the CPU's state)? */
 	bool (*may_serve)(unsigned nr);
+	/* Must this one be made by the program's own thread after all? (The host kernel
+	 * takes the caller of a PI futex call for the lock's owner.) */
+	bool (*caller_only)(uint64_t nr, const uint64_t a[6]);
 	/* Run it and return the result; set *stop if the program has ended. */
 	long (*call)(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop);
 	void *ctx;

@@ -185,8 +185,8 @@ void thread_serve(struct proc *p)
 {
 	if (!p->ps->exitless)
 		return;
-	struct cpu_server srv = { .may_serve = sys_may_serve, .call = sys_serve, .ctx = p,
-				  .start_after = p->ps->serve_after };
+	struct cpu_server srv = { .may_serve = sys_may_serve, .caller_only = sys_caller_only,
+				  .call = sys_serve, .ctx = p, .start_after = p->ps->serve_after };
 	p->cpu->ops->serve(p->cpu, &srv);
 }
 

@@ -47,6 +47,8 @@ struct kvm_server {
 	uint8_t map[ENTRY_MAP_BITS / 8];        /* what may be served: kvmse's own copy */
 	pthread_t thread;
 	_Atomic uint64_t served;                /* sequence number last answered */
+	_Atomic uint64_t handed;                /* ... last left to the vCPU thread */
+	uint64_t handed_nr, handed_args[6];     /* (as read by the server) */
 	_Atomic uint64_t backoff_until;         /* no polling before this (now_ns) */
 	uint64_t backoff_ns;                    /* the next pause (the vCPU thread's) */
 	_Atomic uint64_t answered;              /* requests run (stats.served at the end) */
@@ -94,15 +96,9 @@ static bool may_serve(const struct kvm_server *s, uint64_t nr)
 	return nr < ENTRY_MAP_BITS && (s->map[nr / 8] >> (nr % 8) & 1);
 }
 
-/* Run request 'seq'. Its fields are read once: the guest may change them meanwhile. */
-static void serve(struct kvm_server *s, uint64_t seq)
+/* Publish the result of request 'seq' (or, if the call ended the program, only that). */
+static void answer(struct kvm_server *s, uint64_t seq, long ret, bool stop)
 {
-	uint64_t nr = ch_load(s, CH_NR, __ATOMIC_RELAXED), a[6];
-	for (int i = 0; i < 6; i++)
-		a[i] = ch_load(s, CH_ARGS + 8 * i, __ATOMIC_RELAXED);
-	bool stop = false;
-	/* The entry code sends only what the map allows; anything else was forged. */
-	long ret = may_serve(s, nr) ? s->srv.call(s->srv.ctx, nr, a, &stop) : -ENOSYS;
 	/* 'served' before the answer: once the program sees the answer and stops, the vCPU
 	 * thread finds the request done (and the result in place) without waiting. */
 	if (stop) {
@@ -121,6 +117,41 @@ static void serve(struct kvm_server *s, uint64_t seq)
 		futex_wake(&s->done_word);
 }
 
+/* A request is there for the server: neither answered nor handed to the vCPU thread. */
+static bool pending(const struct kvm_server *s, uint64_t seq)
+{
+	return seq != atomic_load(&s->served) && seq != atomic_load(&s->handed);
+}
+
+/*
+ * Run request 'seq'. Its fields are read once: the guest may change them meanwhile. A
+ * call the program's own thread must make is left unanswered, for the vCPU thread: the
+ * program gives up spinning and exits to wait, and wait_answered runs it.
+ */
+static void serve(struct kvm_server *s, uint64_t seq)
+{
+	uint64_t nr = ch_load(s, CH_NR, __ATOMIC_RELAXED), a[6];
+	for (int i = 0; i < 6; i++)
+		a[i] = ch_load(s, CH_ARGS + 8 * i, __ATOMIC_RELAXED);
+	/* The entry code sends only what the map allows; anything else was forged. */
+	if (!may_serve(s, nr)) {
+		answer(s, seq, -ENOSYS, false);
+		return;
+	}
+	if (s->srv.caller_only && s->srv.caller_only(nr, a)) {
+		s->handed_nr = nr;
+		memcpy(s->handed_args, a, sizeof(a));
+		atomic_store_explicit(&s->handed, seq, memory_order_release);
+		atomic_fetch_add(&s->done_word, 1);
+		if (atomic_load(&s->waiting))
+			futex_wake(&s->done_word);
+		return;
+	}
+	bool stop = false;
+	long ret = s->srv.call(s->srv.ctx, nr, a, &stop);
+	answer(s, seq, ret, stop);
+}
+
 /* Stop polling until kicked. The entry code sees CH_AWAKE clear and exits instead; a
  * request posted just before that is caught by the second look (or by its PORT_WAIT). */
 static void nap(struct kvm_server *s)
@@ -129,7 +160,7 @@ static void nap(struct kvm_server *s)
 	ch_store(s, CH_AWAKE, 0, __ATOMIC_SEQ_CST);
 	atomic_store(&s->sleeping, true);
 	if (!atomic_load(&s->quit) && (atomic_load(&s->stopped) ||
-	    ch_load(s, CH_REQ, __ATOMIC_SEQ_CST) == atomic_load(&s->served))) {
+	    !pending(s, ch_load(s, CH_REQ, __ATOMIC_SEQ_CST)))) {
 		s->k->cpu.stats.server_sleeps++;
 		futex_wait(&s->wake_word, w);
 	}
@@ -145,7 +176,7 @@ static void *server_main(void *arg)
 	uint64_t idle_since = now_ns();
 	for (unsigned n = 1; !atomic_load(&s->quit); n++) {
 		uint64_t seq = ch_load(s, CH_REQ, __ATOMIC_ACQUIRE);
-		if (seq != atomic_load(&s->served) && !atomic_load(&s->stopped)) {
+		if (pending(s, seq) && !atomic_load(&s->stopped)) {
 			st->server_spin_ns += now_ns() - idle_since;
 			serve(s, seq);
 			idle_since = now_ns();
@@ -183,9 +214,15 @@ static void wait_answered(struct kvm_server *s)
 	wake(s);
 	for (;;) {
 		uint32_t d = atomic_load(&s->done_word);
-		if (atomic_load(&s->stopped) ||
-		    ch_load(s, CH_REQ, __ATOMIC_ACQUIRE) == atomic_load(&s->served))
+		uint64_t seq = ch_load(s, CH_REQ, __ATOMIC_ACQUIRE);
+		if (atomic_load(&s->stopped) || seq == atomic_load(&s->served))
 			break;
+		if (seq == atomic_load_explicit(&s->handed, memory_order_acquire)) {
+			bool stop = false;
+			long ret = s->srv.call(s->srv.ctx, s->handed_nr, s->handed_args, &stop);
+			answer(s, seq, ret, stop);
+			continue;
+		}
 		if (atomic_load(&s->k->kicked)) {
 			int rc = pthread_kill(s->thread, SIG_KICK);
 			if (rc)

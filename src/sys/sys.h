@@ -21,6 +21,7 @@ const char *sys_name(unsigned nr);
  * and one call with no registers at hand ('ctx' is the proc). */
 bool sys_may_serve(unsigned nr);
 long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop);
+bool sys_caller_only(uint64_t nr, const uint64_t a[6]);
 
 /* Host syscall result -> -errno convention. */
 static inline long sys_ret(long rc)

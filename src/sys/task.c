@@ -395,8 +395,31 @@ long sys_futex(struct proc *p, const uint64_t a[6])
 	case FUTEX_WAKE_OP:
 		return HOST(SYS_futex, futex_word(p, a[0], MEM_READ), (int)a[1], (int)a[2], a[3],
 			    futex_word(p, a[4], MEM_WRITE), (uint32_t)a[5]);
+	case FUTEX_LOCK_PI: case FUTEX_LOCK_PI2: case FUTEX_TRYLOCK_PI: case FUTEX_UNLOCK_PI:
+	case FUTEX_WAIT_REQUEUE_PI: case FUTEX_CMP_REQUEUE_PI:
+		/* The kernel takes the caller for the lock's owner (or waiter): only the
+		 * guest thread's own host thread may make these (sys_caller_only). After an
+		 * execve by a thread other than the leader, its tid is not its host thread's. */
+		if (syscall(SYS_gettid) != p->tid)
+			return -ENOSYS;
+		return HOST(SYS_futex, futex_word(p, a[0], MEM_WRITE), (int)a[1], (uint32_t)a[2],
+			    op == FUTEX_CMP_REQUEUE_PI ? (void *)(uintptr_t)a[3] :
+			    user_in(p, a[3], sizeof(struct timespec)),
+			    op == FUTEX_WAIT_REQUEUE_PI || op == FUTEX_CMP_REQUEUE_PI ?
+			    futex_word(p, a[4], MEM_WRITE) : NULL, (uint32_t)a[5]);
 	default:
 		return -ENOSYS;
+	}
+}
+
+bool sys_caller_only(uint64_t nr, const uint64_t a[6])
+{
+	switch ((int)a[1] & FUTEX_CMD_MASK) {
+	case FUTEX_LOCK_PI: case FUTEX_LOCK_PI2: case FUTEX_TRYLOCK_PI: case FUTEX_UNLOCK_PI:
+	case FUTEX_WAIT_REQUEUE_PI: case FUTEX_CMP_REQUEUE_PI:
+		return nr == SYS_futex;
+	default:
+		return false;
 	}
 }
 
