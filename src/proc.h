@@ -164,6 +164,10 @@ struct proc {
 	int exit_code;                  /* exit's status */
 	struct bounce bounce[6];
 	int nbounce;
+	/* Capabilities are each thread's: capset runs on the vCPU thread, and the syscall
+	 * server takes the same set before its next call (sys_serve). */
+	uint32_t caps[6];               /* struct __user_cap_data_struct[2], after capset */
+	_Atomic unsigned caps_gen;      /* capsets so far */
 };
 
 #define STAT_INC(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)

@@ -162,6 +162,39 @@ long sys_getpgid(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS
 long sys_getsid(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_getsid, (pid_t)a[0]); }
 long sys_sched_yield(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return sched_yield(); }
 
+/* The header is read and written (the preferred version, on EINVAL); the data is one or
+ * two structs of three words, by version: the host kernel decides, in its own order. */
+#define CAP_DATA_MAX 24
+long sys_capget(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_capget, user_out(p, a[0], 8), user_out(p, a[1], CAP_DATA_MAX));
+}
+
+#define CAP_V3 0x20080522
+
+/* On the vCPU thread (sys_caller_only: the header's pid must be the caller's tid or 0). */
+long sys_capset(struct proc *p, const uint64_t a[6])
+{
+	long ret = CRED(syscall(SYS_capset, user_in(p, a[0], 8), user_in(p, a[1], CAP_DATA_MAX)));
+	uint32_t h[2] = { CAP_V3, 0 };
+	if (ret == 0 && syscall(SYS_capget, h, p->caps) == 0)
+		atomic_fetch_add(&p->caps_gen, 1);
+	return ret;
+}
+
+/* A server thread takes its guest thread's capabilities, if they changed since it last
+ * did (the vCPU thread, running a call handed back, has them already). */
+void sys_caps_follow(struct proc *p)
+{
+	static __thread unsigned seen;
+	unsigned gen = atomic_load(&p->caps_gen);
+	if (gen == seen)
+		return;
+	uint32_t h[2] = { CAP_V3, 0 };
+	if (syscall(SYS_gettid) == p->tid || syscall(SYS_capset, h, p->caps) == 0)
+		seen = gen;
+}
+
 long sys_getgroups(struct proc *p, const uint64_t a[6])
 {
 	return HOST(SYS_getgroups, (int)a[0], user_out(p, a[1], (uint64_t)(int)a[0] * sizeof(gid_t)));
@@ -414,6 +447,8 @@ long sys_futex(struct proc *p, const uint64_t a[6])
 
 bool sys_caller_only(uint64_t nr, const uint64_t a[6])
 {
+	if (nr == SYS_capset)
+		return true;
 	switch ((int)a[1] & FUTEX_CMD_MASK) {
 	case FUTEX_LOCK_PI: case FUTEX_LOCK_PI2: case FUTEX_TRYLOCK_PI: case FUTEX_UNLOCK_PI:
 	case FUTEX_WAIT_REQUEUE_PI: case FUTEX_CMP_REQUEUE_PI:
