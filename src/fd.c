@@ -32,18 +32,20 @@ static int move_high(int fd)
 		top = MIN(1024, rl.rlim_max);
 	struct rlimit raised = { top, rl.rlim_max };
 	bool raise = top > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0;
+	/* Only upwards: with every number above it taken (a program that opened all it may,
+	 * then forked: the child's new VM gets the old one's number), it stays. */
 	int n;
-	for (n = (int)top - 1; n > 2; n--) {
-		if (n == fd || fcntl(n, F_GETFD) >= 0 || errno != EBADF)
+	for (n = (int)top - 1; n > fd; n--) {
+		if (fcntl(n, F_GETFD) >= 0 || errno != EBADF)
 			continue;
 		if (dup3(fd, n, O_CLOEXEC) < 0)
-			n = 2;
+			die_errno("cannot move kvmse's descriptor %d out of the guest's range", fd);
 		break;
 	}
 	if (raise && setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		die_errno("setrlimit");
-	if (n <= 2)
-		die_errno("cannot move kvmse's descriptor %d out of the guest's range", fd);
+	if (n == fd)
+		return fd;
 	if (close(fd) < 0)
 		die_errno("close");
 	if (n < atomic_load(&lowest))

@@ -629,11 +629,23 @@ pid_t kvm_cpu_fork(struct cpu *c)
 	release_vm(vm);
 	struct mem *m = c->mem;
 	uint64_t visible = m->visible;
+	/* A program that lowered its descriptor limit and used it up leaves kvmse none for
+	 * the child's VM: the limit goes up to the hard one meanwhile. */
+	struct rlimit nofile, raised;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0)
+		die_errno("getrlimit");
+	raised = (struct rlimit){ nofile.rlim_max, nofile.rlim_max };
+	bool raise = nofile.rlim_cur < nofile.rlim_max && setrlimit(RLIMIT_NOFILE, &raised) == 0;
 	new_vm(vm);
+	/* Closed at once: a program that opened all it may has left the child the two
+	 * numbers of the parent's VM and vCPU, no third. */
+	close_kvm(vm);
 	m->visible = 0;
 	vm->nslots = 0;
 	grow_hook(vm, visible);
 	new_vcpu_fd(k);
+	if (raise && setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+		die_errno("setrlimit");
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, vm->cpuid);
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_SREGS, &sregs);
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_XCRS, &xcrs);
@@ -642,7 +654,6 @@ pid_t kvm_cpu_fork(struct cpu *c)
 	*k->r = regs;
 	*k->s = sregs;
 	k->r_dirty = k->s_dirty = true;
-	close_kvm(vm);
 	return 0;
 }
 

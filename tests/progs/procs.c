@@ -14,12 +14,14 @@
 // run: system
 // run: exec-interp
 // run: exit-gone
+// run: fork-full
 #include "common.h"
 #include <elf.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -301,6 +303,35 @@ int main(int argc, char **argv)
 			close(fds[0]);
 		}
 		printf("20 children: process group still there %d, pipe still open %d\n", in_group, not_eof);
+	} else if (!strcmp(m, "fork-full")) {
+		/* A program that opened every descriptor it may forks (LTP's fork09), with the
+		 * limit as it is and lowered: the child closes them all. */
+		for (int round = 0; round < 2; round++) {
+			struct rlimit rl;
+			CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+			if (round == 1) {
+				rl.rlim_cur = 64;
+				CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+			}
+			int n = 0, fd;
+			while ((fd = open("/dev/null", O_RDONLY)) >= 0)
+				n++;
+			int err = errno;
+			fflush(stdout);
+			pid_t pid = fork();
+			CHECK(pid >= 0);
+			if (pid == 0) {
+				int closed = 0;
+				for (fd = 3; fd < (int)rl.rlim_cur; fd++)
+					closed += close(fd) == 0;
+				_exit(closed >= n ? 0 : 1);
+			}
+			CHECK(waitpid(pid, &st, 0) == pid);
+			printf("opened until %s; ", strerror(err));
+			show_status("the child that closed them", st);
+			for (fd = 3; fd < (int)rl.rlim_cur; fd++)
+				close(fd);
+		}
 	} else if (!strcmp(m, "exec-self")) {
 		fflush(stdout);
 		char *args[] = { "again", "child", "execve", NULL };
