@@ -5,6 +5,7 @@
 #include "../util.h"
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,7 +23,30 @@
  * posix_spawn does: the child gets a copy, whose writes the parent gets when the child
  * leaves it by execve or exit: vfork.c). */
 #define PROCESS_FLAGS (CSIGNAL | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
-		       CLONE_CHILD_CLEARTID | CLONE_SETTLS)
+		       CLONE_CHILD_CLEARTID | CLONE_SETTLS | CLONE_PIDFD)
+
+/* Does the calling thread have capability 'cap' in its effective set? */
+static bool has_cap(unsigned cap)
+{
+	uint32_t h[2] = { 0x20080522, 0 }, d[6];
+	return syscall(SYS_capget, h, d) == 0 && (d[cap / 32 * 3] >> (cap % 32) & 1);
+}
+
+/* What Linux's copy_process refuses first, in its order, whatever kvmse supports. */
+static long clone_flags_check(uint64_t flags)
+{
+	if ((flags & CLONE_FS) && (flags & (CLONE_NEWNS | CLONE_NEWUSER)))
+		return -EINVAL;
+	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+		return -EINVAL;
+	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+		return -EINVAL;
+	if ((flags & CLONE_THREAD) && (flags & (CLONE_NEWUSER | CLONE_NEWPID)))
+		return -EINVAL;
+	if ((flags & CLONE_PIDFD) && (flags & CLONE_DETACHED))
+		return -EINVAL;
+	return 0;
+}
 
 /* In the child of a fork only the forking thread goes on. */
 static void only_thread(struct proc *p)
@@ -40,10 +64,23 @@ static void only_thread(struct proc *p)
 	pthread_cond_init(&ps->changed, NULL);
 }
 
-static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t ctid, uint64_t tls)
+/* 'pidfd': where CLONE_PIDFD's descriptor goes (clone3's field; clone's parent_tid). */
+static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t ctid,
+			uint64_t tls, gva_t pidfd)
 {
+	long e = clone_flags_check(flags);
+	if (e < 0)
+		return e;
 	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
 		return thread_clone(p, flags, stack, ptid, ctid, tls);
+	/* (the kernel stores the descriptor before the child exists: a bad address fails) */
+	if ((flags & CLONE_PIDFD) && !mem_ptr(p->mem, pidfd, 4, MEM_WRITE))
+		return -EFAULT;
+	/* New namespaces are not made here; but without CAP_SYS_ADMIN the answer is EPERM. */
+	uint64_t ns = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID |
+		      CLONE_NEWNET;
+	if ((flags & ns) && !has_cap(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (flags & ~(uint64_t)PROCESS_FLAGS & ~(uint64_t)CLONE_VM) {
 		if (!p->opt->quiet)
 			pr_warn("clone with flags %#llx is not supported: ENOSYS", (unsigned long long)flags);
@@ -66,7 +103,7 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 	bool other_threads = p->ps->nthreads > 1;
 	mem_lock(p->mem);
 	pid_t pid = p->cpu->ops->fork(p->cpu);
-	long e = pid < 0 ? -errno : 0;
+	e = pid < 0 ? -errno : 0;
 	mem_unlock(p->mem);
 	if (pid == 0) {
 		only_thread(p);
@@ -105,42 +142,96 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 			p->clear_child_tid = ctid;
 		return 0;
 	}
-	if (flags & CLONE_PARENT_SETTID)
-		mem_write(p->mem, ptid, &pid, 4);
+	int fd = (flags & CLONE_PIDFD) ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		die_errno("fcntl");
+	/* After a vfork child has given back the pages it wrote, which would undo these. */
 	if (flags & CLONE_VFORK)
 		vfork_wait(p, done);
+	if (flags & CLONE_PARENT_SETTID)
+		mem_write(p->mem, ptid, &pid, 4);
+	if (flags & CLONE_PIDFD)
+		mem_write(p->mem, pidfd, &fd, 4);
 	return pid;
 }
 
 long sys_fork(struct proc *p, const uint64_t a[6])
 {
 	(void)a;
-	return new_process(p, SIGCHLD, 0, 0, 0, 0);
+	return new_process(p, SIGCHLD, 0, 0, 0, 0, 0);
 }
 
 long sys_vfork(struct proc *p, const uint64_t a[6])
 {
 	(void)a;
-	return new_process(p, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+	return new_process(p, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0, 0);
 }
 
 /* x86-64's order: flags, stack, parent_tid, child_tid, tls. */
 long sys_clone(struct proc *p, const uint64_t a[6])
 {
-	return new_process(p, a[0], a[1], a[2], a[3], a[4]);
+	/* CLONE_PIDFD's descriptor goes where the parent's tid would */
+	if ((a[0] & CLONE_PIDFD) && (a[0] & CLONE_PARENT_SETTID))
+		return -EINVAL;
+	return new_process(p, a[0], a[1], a[2], a[3], a[4], a[2]);
+}
+
+#define CLONE_CLEAR_SIGHAND_ 0x100000000ULL     /* (newer than some headers) */
+#define CLONE_INTO_CGROUP_ 0x200000000ULL
+#define CLONE_ARGS_SIZE_VER0 64
+#define CLONE_ARGS_SIZE_VER2 88
+
+/* Linux's copy_clone_args_from_user and clone3_args_valid, in their order. */
+static long clone3_args(struct proc *p, gva_t va, uint64_t size, struct clone_args *ca)
+{
+	if (size > PAGE_SIZE)
+		return -E2BIG;
+	if (size < CLONE_ARGS_SIZE_VER0)
+		return -EINVAL;
+	if (size > sizeof(*ca)) {       /* a newer struct: what this one lacks must be 0 */
+		uint8_t tail[PAGE_SIZE];
+		uint64_t n = size - sizeof(*ca);
+		if (mem_read(p->mem, tail, va + sizeof(*ca), n) < 0)
+			return -EFAULT;
+		for (uint64_t i = 0; i < n; i++)
+			if (tail[i])
+				return -E2BIG;
+	}
+	if (mem_read(p->mem, ca, va, MIN(size, sizeof(*ca))) < 0)
+		return -EFAULT;
+	if (ca->set_tid_size > 32 || (!ca->set_tid && ca->set_tid_size) || (ca->set_tid && !ca->set_tid_size))
+		return -EINVAL;
+	if ((ca->exit_signal & ~(uint64_t)CSIGNAL) || ca->exit_signal > 64)
+		return -EINVAL;
+	if ((ca->flags & CLONE_INTO_CGROUP_) && (ca->cgroup > INT_MAX || size < CLONE_ARGS_SIZE_VER2))
+		return -EINVAL;
+	if (ca->flags & ~(0xffffffffULL | CLONE_CLEAR_SIGHAND_ | CLONE_INTO_CGROUP_))
+		return -EINVAL;
+	if (ca->flags & (CLONE_DETACHED | (CSIGNAL & ~(uint64_t)CLONE_NEWTIME)))
+		return -EINVAL;
+	if ((ca->flags & (CLONE_THREAD | CLONE_PARENT)) && ca->exit_signal)
+		return -EINVAL;
+	if ((ca->flags & CLONE_SIGHAND) && (ca->flags & CLONE_CLEAR_SIGHAND_))
+		return -EINVAL;
+	if (!ca->stack != !ca->stack_size)
+		return -EINVAL;
+	return 0;
 }
 
 long sys_clone3(struct proc *p, const uint64_t a[6])
 {
 	struct clone_args ca = { 0 };
-	if (a[1] < 64 || a[1] > 4096)       /* CLONE_ARGS_SIZE_VER0 */
-		return -EINVAL;
-	if (mem_read(p->mem, &ca, a[0], MIN(a[1], sizeof(ca))) < 0)
-		return -EFAULT;
-	if (ca.exit_signal > 64 || (ca.flags & 0xff))
-		return -EINVAL;
+	long e = clone3_args(p, a[0], a[1], &ca);
+	if (e < 0)
+		return e;
+	if (ca.set_tid) {
+		if (!p->opt->quiet)
+			pr_warn("clone3 with set_tid is not supported: ENOSYS");
+		return -ENOSYS;
+	}
 	gva_t stack = ca.stack ? ca.stack + ca.stack_size : 0;
-	return new_process(p, ca.flags | ca.exit_signal, stack, ca.parent_tid, ca.child_tid, ca.tls);
+	return new_process(p, ca.flags | ca.exit_signal, stack, ca.parent_tid, ca.child_tid, ca.tls,
+			   ca.pidfd);
 }
 
 /* The guest's NULL-terminated array of strings at 'va', copied. */

@@ -15,14 +15,17 @@
 // run: exec-interp
 // run: exit-gone
 // run: fork-full
+// run: clone3
 #include "common.h"
 #include <elf.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +84,96 @@ static void write_elf(const char *path, const char *interp)
 	FILE *out = fopen(path, "w");
 	CHECK(out && fwrite(&f, sizeof(f), 1, out) == 1 && fclose(out) == 0);
 	CHECK(chmod(path, 0755) == 0);
+}
+
+/* struct clone_args (Linux 5.5), raw: musl has no clone3 */
+struct cargs {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+		 set_tid, set_tid_size, cgroup;
+};
+#define CLONE_PIDFD_ 0x1000
+#define P_PIDFD_ 3
+
+/* clone3 as a fork: the child exits at once with 'code'. */
+static long clone3_run(struct cargs *ca, size_t size, int code)
+{
+	fflush(stdout);
+	long pid = syscall(435, ca, size);
+	if (pid == 0)
+		syscall(SYS_exit_group, code);
+	return pid;
+}
+
+static void reap(long pid)
+{
+	int st;
+	if (pid > 0) {
+		CHECK(waitpid((pid_t)pid, &st, 0) == pid);
+		show_status("  clone3 child", st);
+	}
+}
+
+/* clone3's argument checks in the kernel's order, CLONE_PIDFD, and namespaces without
+ * CAP_SYS_ADMIN. */
+static void clone3_checks(void)
+{
+	struct { struct cargs a; uint64_t more; } big = { { .exit_signal = SIGCHLD }, 0 };
+	struct cargs ca = { .exit_signal = SIGCHLD };
+	SHOW(clone3_run(&ca, 0, 1));
+	SHOW(clone3_run(&ca, 63, 1));
+	SHOW(clone3_run(&ca, 4097, 1));
+	SHOW(clone3_run((struct cargs *)8, sizeof(ca), 1));
+	big.more = 1;
+	SHOW(clone3_run(&big.a, sizeof(big), 1));
+	big.more = 0;
+	reap(clone3_run(&big.a, sizeof(big), 3));
+	reap(clone3_run(&ca, 64, 4));
+	ca.exit_signal = 65;
+	SHOW(clone3_run(&ca, sizeof(ca), 1));
+	ca.exit_signal = SIGCHLD;
+	ca.flags = CLONE_SIGHAND;
+	SHOW(clone3_run(&ca, sizeof(ca), 1));
+	ca.flags = CLONE_THREAD;
+	SHOW(clone3_run(&ca, sizeof(ca), 1));
+	ca.flags = CLONE_FS | CLONE_NEWNS;
+	SHOW(clone3_run(&ca, sizeof(ca), 1));
+	ca.flags = 0;
+	ca.stack = 4096;
+	SHOW(clone3_run(&ca, sizeof(ca), 1));
+	ca.stack = 0;
+	ca.stack_size = 4096;
+	SHOW(clone3_run(&ca, sizeof(ca), 1));
+	ca.stack_size = 0;
+	ca.flags = CLONE_PIDFD_;
+	ca.pidfd = 8;
+	SHOW(clone3_run(&ca, sizeof(ca), 1));
+	int pidfd = -1;
+	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	long pid = clone3_run(&ca, sizeof(ca), 5);
+	CHECK(pid > 0);
+	printf("pidfd is a descriptor: %d, close-on-exec: %d\n", pidfd > 2,
+	       fcntl(pidfd, F_GETFD) == FD_CLOEXEC);
+	siginfo_t si;
+	SHOW(waitid(P_PIDFD_, (id_t)pidfd, &si, WEXITED));
+	printf("  status %d, pid matches %d\n", si.si_status, si.si_pid == pid);
+	close(pidfd);
+	SHOW(syscall(SYS_clone, CLONE_PIDFD_ | CLONE_PARENT_SETTID | SIGCHLD, 0, &pidfd, NULL, 0));
+	/* without CAP_SYS_ADMIN (dropped in a child), a new namespace is EPERM */
+	fflush(stdout);
+	pid_t c = fork();
+	CHECK(c >= 0);
+	if (c == 0) {
+		uint32_t h[2] = { 0x20080522, 0 }, d[6];
+		CHECK(syscall(SYS_capget, h, d) == 0);
+		d[0] &= ~(1u << 21);
+		CHECK(syscall(SYS_capset, h, d) == 0);
+		SHOW(syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, NULL, NULL, 0));
+		SHOW(syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, NULL, NULL, 0));
+		fflush(stdout);
+		_exit(0);
+	}
+	int st;
+	CHECK(waitpid(c, &st, 0) == c);
 }
 
 int main(int argc, char **argv)
@@ -332,6 +425,8 @@ int main(int argc, char **argv)
 			for (fd = 3; fd < (int)rl.rlim_cur; fd++)
 				close(fd);
 		}
+	} else if (!strcmp(m, "clone3")) {
+		clone3_checks();
 	} else if (!strcmp(m, "exec-self")) {
 		fflush(stdout);
 		char *args[] = { "again", "child", "execve", NULL };
