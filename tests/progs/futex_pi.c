@@ -34,6 +34,7 @@ static pid_t tid(void)
 
 static uint32_t mine, held, step;
 static atomic_int holder_tid;
+static long holder_unlock;      /* (printed by main: the order of two threads' lines would vary) */
 
 static void step_to(uint32_t n)
 {
@@ -57,7 +58,7 @@ static void *holder(void *arg)
 	step_to(1);
 	wait_step(2);
 	usleep(20000);          /* (main is blocked in LOCK_PI by now, most likely) */
-	SHOW(fx(&held, FUTEX_UNLOCK_PI, NULL));
+	holder_unlock = fx(&held, FUTEX_UNLOCK_PI, NULL);
 	return NULL;
 }
 
@@ -95,6 +96,7 @@ static void raw(void)
 	SHOW(fx(&held, FUTEX_LOCK_PI, NULL));
 	printf("the word holds my tid: %d\n", (held & FUTEX_TID_MASK) == (uint32_t)tid());
 	CHECK(pthread_join(t, NULL) == 0);
+	printf("the holder's unlock: %ld\n", holder_unlock);
 	SHOW(fx(&held, FUTEX_UNLOCK_PI, NULL));
 	SHOW(fx((uint32_t *)8, FUTEX_LOCK_PI, NULL));
 	SHOW(fx((uint32_t *)8, FUTEX_UNLOCK_PI, NULL));
