@@ -449,6 +449,16 @@ bool sys_caller_only(uint64_t nr, const uint64_t a[6])
 {
 	if (nr == SYS_capset)
 		return true;
+	if (nr == SYS_prctl) {          /* the thread's own attributes */
+		switch ((int)a[0]) {
+		case PR_SET_NAME: case PR_GET_NAME: case PR_SET_PDEATHSIG: case PR_GET_PDEATHSIG:
+		case PR_SET_TIMERSLACK: case PR_GET_TIMERSLACK: case PR_SET_NO_NEW_PRIVS:
+		case PR_GET_NO_NEW_PRIVS:
+			return true;
+		default:
+			return false;
+		}
+	}
 	switch ((int)a[1] & FUTEX_CMD_MASK) {
 	case FUTEX_LOCK_PI: case FUTEX_LOCK_PI2: case FUTEX_TRYLOCK_PI: case FUTEX_UNLOCK_PI:
 	case FUTEX_WAIT_REQUEUE_PI: case FUTEX_CMP_REQUEUE_PI:

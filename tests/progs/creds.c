@@ -1,16 +1,18 @@
 /* creds.c - identity and scheduling: set*id reach every thread of kvmse (a file a
  * dropped uid may not open stays closed, whichever thread opens it), getres*id, groups,
- * nice values, scheduling policies, pidfds, capabilities. */
+ * nice values, scheduling policies, pidfds, capabilities, each thread's prctl attributes. */
 // run: ids
 // run: sched
 // run: pidfd
 // run: caps
+// run: attrs
 #include "common.h"
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -176,6 +178,92 @@ static void caps(void)
 	unlink(path);
 }
 
+/* A /proc file's first line, as a string. */
+static const char *proc_line(const char *fmt, long id)
+{
+	static char buf[128];
+	char path[64];
+	snprintf(path, sizeof(path), fmt, id);
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		snprintf(buf, sizeof(buf), "(%s)\n", strerror(errno));
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+static void *named_thread(void *arg)
+{
+	(void)arg;
+	char name[16] = "";
+	SHOW(prctl(PR_SET_NAME, "worker-x"));
+	SHOW(prctl(PR_GET_NAME, name));
+	printf("thread's name %s, its comm %s", name,
+	       proc_line("/proc/self/task/%ld/comm", syscall(SYS_gettid)));
+	SHOW(prctl(PR_SET_TIMERSLACK, 90000));
+	SHOW(prctl(PR_GET_TIMERSLACK));
+	return NULL;
+}
+
+static int death_fd;
+
+static void on_usr1_write(int sig)
+{
+	(void)sig;
+	CHECK(write(death_fd, "d", 1) == 1);
+	_exit(0);
+}
+
+/* Names, timer slack and the parent-death signal are each thread's own (under kvmse:
+ * whichever host thread runs the call). */
+static void attrs(void)
+{
+	char name[16] = "";
+	SHOW(prctl(PR_SET_NAME, "main-y"));
+	SHOW(prctl(PR_GET_NAME, name));
+	printf("name %s, comm %s", name, proc_line("/proc/self/comm", 0));
+	SHOW(prctl(PR_SET_TIMERSLACK, 70000));
+	SHOW(prctl(PR_GET_TIMERSLACK));
+	printf("timerslack_ns %s", proc_line("/proc/self/timerslack_ns", 0));
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, named_thread, NULL) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
+	printf("main's name after the thread's: %s", proc_line("/proc/self/comm", 0));
+	SHOW(prctl(PR_GET_TIMERSLACK));
+
+	/* A grandchild asks for SIGUSR1 when its parent dies, and tells through a pipe. */
+	int pfd[2];
+	CHECK(pipe(pfd) == 0);
+	death_fd = pfd[1];
+	fflush(stdout);
+	pid_t a = fork();
+	CHECK(a >= 0);
+	if (a == 0) {
+		int ready[2];
+		CHECK(pipe(ready) == 0);
+		pid_t b = fork();
+		CHECK(b >= 0);
+		if (b == 0) {
+			signal(SIGUSR1, on_usr1_write);
+			int sig = 0;
+			CHECK(prctl(PR_SET_PDEATHSIG, SIGUSR1) == 0);
+			CHECK(prctl(PR_GET_PDEATHSIG, &sig) == 0 && sig == SIGUSR1);
+			CHECK(write(ready[1], "r", 1) == 1);
+			for (int i = 0; i < 500; i++)   /* (5 s at most) */
+				usleep(10000);
+			_exit(0);
+		}
+		char c;
+		CHECK(read(ready[0], &c, 1) == 1);
+		_exit(0);
+	}
+	close(pfd[1]);
+	int st;
+	CHECK(waitpid(a, &st, 0) == a);
+	char c = 0;
+	printf("the grandchild got its parent-death signal: %d\n", read(pfd[0], &c, 1) == 1 && c == 'd');
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -188,5 +276,7 @@ int main(int argc, char **argv)
 		pidfd();
 	else if (!strcmp(argv[1], "caps"))
 		caps();
+	else if (!strcmp(argv[1], "attrs"))
+		attrs();
 	return 0;
 }
