@@ -214,9 +214,6 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&p->ps->lock, NULL);
 	pthread_cond_init(&p->ps->changed, NULL);
 	sig_init(p);
-	/* A write to a closed pipe must give the guest EPIPE, not kill kvmse. */
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		die_errno("signal");
 	p->opt = p->ps->opt = &opt;
 	p->tid = (pid_t)syscall(SYS_gettid);
 	if (pthread_getcpuclockid(pthread_self(), &p->cpu_clock))

@@ -36,6 +36,13 @@ void mem_destroy(struct mem *m)
 	pthread_mutex_destroy(&m->lock);
 }
 
+/* Guest memory stays out of a core dump of kvmse (best effort: the process is ending). */
+void mem_no_dump(struct mem *m)
+{
+	if (m->host)
+		madvise(m->host, m->size, MADV_DONTDUMP);
+}
+
 /* Private, zeroed and uncommitted again, as mem_init made it. */
 static void make_private(struct mem *m, gpa_t gpa, uint64_t pages)
 {

@@ -94,6 +94,7 @@ uint64_t *mem_pte(struct mem *m, gva_t va, bool create);
  * are: no stale shadow of one can come back).
  */
 void mem_new_root(struct mem *m);
+void mem_no_dump(struct mem *m);
 /* Map a 2 MiB page (used for the direct map). */
 void mem_map_large(struct mem *m, gva_t va, gpa_t gpa, uint64_t flags);
 /* Set the leaf entry for 'va'; a change to a present entry goes through the hook. */

@@ -16,6 +16,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* The signals whose default action dumps core (signal(7)). */
+static bool dumps_core(int sig)
+{
+	switch (sig) {
+	case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE:
+	case SIGSEGV: case SIGXCPU: case SIGXFSZ: case SIGSYS:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* End kvmse the way the guest ended, so a waiting parent sees the same status. */
 static noreturn void finish(struct process *ps)
 {
@@ -29,12 +41,21 @@ static noreturn void finish(struct process *ps)
 	fflush(stderr);
 	if (!ps->exit_signal)
 		exit(ps->exit_status);
-	/* Our own core would be of kvmse, not of the program. */
-	struct rlimit none = { 0, 0 };
+	/*
+	 * Under a core limit the kernel dumps, and the status says so (WCOREDUMP), as for the
+	 * program natively. The core is kvmse's own, with guest memory left out (so it is
+	 * small and quick): a core file of the program itself is not written yet. Without a
+	 * limit nothing is dumped.
+	 */
+	struct rlimit core, none = { 0, 0 };
+	if (getrlimit(RLIMIT_CORE, &core) == 0 && core.rlim_cur > 0 && dumps_core(ps->exit_signal))
+		mem_no_dump(&ps->mem);
+	else if (setrlimit(RLIMIT_CORE, &none) < 0)
+		pr_warn("cannot set RLIMIT_CORE");
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, ps->exit_signal);
-	if (setrlimit(RLIMIT_CORE, &none) < 0 || signal(ps->exit_signal, SIG_DFL) == SIG_ERR ||
+	if ((ps->exit_signal != SIGKILL && signal(ps->exit_signal, SIG_DFL) == SIG_ERR) ||
 	    sigprocmask(SIG_UNBLOCK, &set, NULL) < 0 || raise(ps->exit_signal) != 0)
 		pr_warn("cannot end by %s as the program did", sigabbrev_np(ps->exit_signal));
 	/* A signal whose default is to continue (none reaches here today) or a failure. */

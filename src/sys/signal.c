@@ -17,8 +17,8 @@
 static struct process *host_ps;         /* the guest the host handler queues for */
 
 /* Signals kvmse's own process takes for the guest. Faults stay kvmse's own (a crash of
- * kvmse must not pass for the program's); SIGPIPE kvmse always ignores and turns into the
- * guest's (fs.c); 32 and 33 are the host C library's, 64 (SIGRTMAX) kicks the syscall
+ * kvmse must not pass for the program's); SIGPIPE is always kvmse's handler (pipe_handler);
+ * 32 and 33 are the host C library's, 64 (SIGRTMAX) kicks the syscall
  * server. */
 static bool mirrored(int sig)
 {
@@ -312,6 +312,20 @@ void sig_forget_pending(struct proc *p)
 	unlock(sh, &old);
 }
 
+/*
+ * SIGPIPE: the kernel sends kvmse one for each write to a pipe nobody reads, as if from
+ * itself (SI_USER, kvmse's pid). Those are dropped: a guest's write gets its SIGPIPE
+ * from fs.c with EPIPE, and kvmse's own must not kill it. One from another process
+ * (kill) is the guest's, unless it ignores SIGPIPE.
+ */
+static void pipe_handler(int sig, siginfo_t *si, void *uc)
+{
+	if ((si->si_code == SI_USER && si->si_pid == getpid()) ||
+	    (atomic_load(&host_ps->sh.ignored) & SIGBIT(SIGPIPE)))
+		return;
+	host_handler(sig, si, uc);
+}
+
 void sig_init(struct proc *p)
 {
 	struct sighand *sh = &p->ps->sh;
@@ -325,6 +339,10 @@ void sig_init(struct proc *p)
 		if (ignored_by(&sh->act[sig], sig))
 			atomic_fetch_or(&sh->ignored, SIGBIT(sig));
 	}
+	struct sigaction pipe = { .sa_sigaction = pipe_handler, .sa_flags = SA_SIGINFO };
+	sigfillset(&pipe.sa_mask);
+	if (sigaction(SIGPIPE, &pipe, NULL) < 0)
+		die_errno("sigaction");
 }
 
 long sys_rt_sigaction(struct proc *p, const uint64_t a[6])

@@ -16,6 +16,7 @@
 // run: exit-gone
 // run: fork-full
 // run: clone3
+// run: deaths
 #include "common.h"
 #include <elf.h>
 #include <fcntl.h>
@@ -174,6 +175,63 @@ static void clone3_checks(void)
 	}
 	int st;
 	CHECK(waitpid(c, &st, 0) == c);
+}
+
+/* A child that ends as 'how' says, with a core limit of 'core' bytes; its status. */
+static void death(const char *what, int how, rlim_t core)
+{
+	int ready[2];
+	CHECK(pipe(ready) == 0);
+	fflush(stdout);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { core, core };
+		CHECK(setrlimit(RLIMIT_CORE, &rl) == 0);
+		if (how == 1)
+			signal(SIGPIPE, SIG_IGN);
+		CHECK(write(ready[1], "r", 1) == 1);
+		if (how == 2)
+			abort();
+		if (how == 3)
+			kill(getpid(), SIGKILL);
+		if (how == 4)
+			raise(SIGSEGV);
+		for (;;)
+			pause();
+	}
+	char c;
+	CHECK(read(ready[0], &c, 1) == 1);
+	close(ready[0]);
+	close(ready[1]);
+	if (how == 0 || how == 1) {
+		kill(pid, SIGPIPE);
+		usleep(20000);
+		kill(pid, SIGTERM);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	printf("%s: signaled %d, signal %d, core dumped %d\n", what, WIFSIGNALED(st),
+	       WIFSIGNALED(st) ? WTERMSIG(st) : 0, WIFSIGNALED(st) && WCOREDUMP(st));
+	/* (where this host's core_pattern puts it, or in the working directory) */
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/core.%d", pid);
+	unlink(path);
+	snprintf(path, sizeof(path), "core.%d", pid);
+	unlink(path);
+	unlink("core");
+}
+
+/* Deaths by signals: SIGPIPE from another process (or ignored), SIGKILL to itself, and
+ * the core-dump bit of the status, which a core limit decides. */
+static void deaths(void)
+{
+	death("SIGPIPE from the parent", 0, 0);
+	death("SIGPIPE ignored, then SIGTERM", 1, 0);
+	death("abort, no core limit", 2, 0);
+	death("abort, a core limit", 2, 4096);
+	death("SIGKILL to itself", 3, 4096);
+	death("SIGSEGV raised, a core limit", 4, 4096);
 }
 
 int main(int argc, char **argv)
@@ -427,6 +485,8 @@ int main(int argc, char **argv)
 		}
 	} else if (!strcmp(m, "clone3")) {
 		clone3_checks();
+	} else if (!strcmp(m, "deaths")) {
+		deaths();
 	} else if (!strcmp(m, "exec-self")) {
 		fflush(stdout);
 		char *args[] = { "again", "child", "execve", NULL };
