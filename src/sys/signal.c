@@ -16,8 +16,9 @@
 
 static struct process *host_ps;         /* the guest the host handler queues for */
 
-/* Signals kvmse's own process takes for the guest. Faults stay kvmse's own (a crash of
- * kvmse must not pass for the program's); SIGPIPE is always kvmse's handler (pipe_handler);
+/* Signals kvmse's own process takes for the guest. Faults have kvmse's handler for good
+ * (fault_handler: a crash of kvmse must not pass for the program's); so has SIGPIPE
+ * (pipe_handler);
  * 32 and 33 are the host C library's, 64 (SIGRTMAX) kicks the syscall
  * server. */
 static bool mirrored(int sig)
@@ -326,6 +327,25 @@ static void pipe_handler(int sig, siginfo_t *si, void *uc)
 	host_handler(sig, si, uc);
 }
 
+/*
+ * The fault signals are kvmse's own when the CPU raised them (si_code > 0: kvmse
+ * crashed) and the guest's when a process sent one (kill, tgkill, sigqueue: LTP's kill12
+ * sends SIGSEGV to a child that ignores it). A crash puts back kvmse's own handling
+ * (util.c's report, or AddressSanitizer's) and returns: the instruction faults again.
+ */
+static const int fault_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
+static struct sigaction fault_prev[32];
+
+static void fault_handler(int sig, siginfo_t *si, void *uc)
+{
+	if (si->si_code > 0) {
+		sigaction(sig, &fault_prev[sig], NULL);
+		return;
+	}
+	if (!(atomic_load(&host_ps->sh.ignored) & SIGBIT(sig)))
+		host_handler(sig, si, uc);
+}
+
 void sig_init(struct proc *p)
 {
 	struct sighand *sh = &p->ps->sh;
@@ -343,6 +363,11 @@ void sig_init(struct proc *p)
 	sigfillset(&pipe.sa_mask);
 	if (sigaction(SIGPIPE, &pipe, NULL) < 0)
 		die_errno("sigaction");
+	struct sigaction fault = { .sa_sigaction = fault_handler, .sa_flags = SA_SIGINFO };
+	sigfillset(&fault.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(fault_sigs); i++)
+		if (sigaction(fault_sigs[i], &fault, &fault_prev[fault_sigs[i]]) < 0)
+			die_errno("sigaction");
 }
 
 long sys_rt_sigaction(struct proc *p, const uint64_t a[6])

@@ -177,8 +177,10 @@ static void clone3_checks(void)
 	CHECK(waitpid(c, &st, 0) == c);
 }
 
-/* A child that ends as 'how' says, with a core limit of 'core' bytes; its status. */
-static void death(const char *what, int how, rlim_t core)
+/* A child that ignores 'ignore' (if not 0), has a core limit of 'core' bytes and ends
+ * by 'how' (1 abort, 2 SIGKILL to itself, 3 raise(SIGSEGV)); or, with 'how' 0, waits
+ * for the parent's 'send', then SIGTERM. Its status. */
+static void death(const char *what, int ignore, rlim_t core, int how, int send)
 {
 	int ready[2];
 	CHECK(pipe(ready) == 0);
@@ -188,14 +190,14 @@ static void death(const char *what, int how, rlim_t core)
 	if (pid == 0) {
 		struct rlimit rl = { core, core };
 		CHECK(setrlimit(RLIMIT_CORE, &rl) == 0);
-		if (how == 1)
-			signal(SIGPIPE, SIG_IGN);
+		if (ignore)
+			signal(ignore, SIG_IGN);
 		CHECK(write(ready[1], "r", 1) == 1);
-		if (how == 2)
+		if (how == 1)
 			abort();
-		if (how == 3)
+		if (how == 2)
 			kill(getpid(), SIGKILL);
-		if (how == 4)
+		if (how == 3)
 			raise(SIGSEGV);
 		for (;;)
 			pause();
@@ -204,8 +206,8 @@ static void death(const char *what, int how, rlim_t core)
 	CHECK(read(ready[0], &c, 1) == 1);
 	close(ready[0]);
 	close(ready[1]);
-	if (how == 0 || how == 1) {
-		kill(pid, SIGPIPE);
+	if (!how) {
+		kill(pid, send);
 		usleep(20000);
 		kill(pid, SIGTERM);
 	}
@@ -222,16 +224,21 @@ static void death(const char *what, int how, rlim_t core)
 	unlink("core");
 }
 
-/* Deaths by signals: SIGPIPE from another process (or ignored), SIGKILL to itself, and
- * the core-dump bit of the status, which a core limit decides. */
+/* Deaths by signals: SIGPIPE and fault signals from another process (kvmse takes both
+ * for itself too), SIGKILL to itself, and the core-dump bit of the status, which a core
+ * limit decides. */
 static void deaths(void)
 {
-	death("SIGPIPE from the parent", 0, 0);
-	death("SIGPIPE ignored, then SIGTERM", 1, 0);
-	death("abort, no core limit", 2, 0);
-	death("abort, a core limit", 2, 4096);
-	death("SIGKILL to itself", 3, 4096);
-	death("SIGSEGV raised, a core limit", 4, 4096);
+	death("SIGPIPE from the parent", 0, 0, 0, SIGPIPE);
+	death("SIGPIPE ignored, then SIGTERM", SIGPIPE, 0, 0, SIGPIPE);
+	death("SIGSEGV from the parent", 0, 0, 0, SIGSEGV);
+	death("SIGSEGV ignored, then SIGTERM", SIGSEGV, 0, 0, SIGSEGV);
+	death("SIGBUS from the parent, a core limit", 0, 4096, 0, SIGBUS);
+	death("SIGILL ignored, then SIGTERM", SIGILL, 0, 0, SIGILL);
+	death("abort, no core limit", 0, 0, 1, 0);
+	death("abort, a core limit", 0, 4096, 1, 0);
+	death("SIGKILL to itself", 0, 4096, 2, 0);
+	death("SIGSEGV raised, a core limit", 0, 4096, 3, 0);
 }
 
 int main(int argc, char **argv)
