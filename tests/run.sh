@@ -5,7 +5,7 @@
 # for each build of tests/progs in $VARIANTS (default: all four).
 # Ends with "N passed, N failed, N skipped".
 set -u
-ulimit -c 0
+ulimit -S -c 0      # (soft: a test may raise its own, as procs.c deaths does)
 KVMSE=$(realpath "$1")
 cd "$(dirname "$0")"
 TESTS=$PWD

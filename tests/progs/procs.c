@@ -188,7 +188,9 @@ static void death(const char *what, int ignore, rlim_t core, int how, int send)
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		struct rlimit rl = { core, core };
+		struct rlimit rl;               /* (within the hard limit: not all may raise it) */
+		CHECK(getrlimit(RLIMIT_CORE, &rl) == 0);
+		rl.rlim_cur = core < rl.rlim_max ? core : rl.rlim_max;
 		CHECK(setrlimit(RLIMIT_CORE, &rl) == 0);
 		if (ignore)
 			signal(ignore, SIG_IGN);
@@ -203,9 +205,9 @@ static void death(const char *what, int ignore, rlim_t core, int how, int send)
 			pause();
 	}
 	char c;
+	close(ready[1]);
 	CHECK(read(ready[0], &c, 1) == 1);
 	close(ready[0]);
-	close(ready[1]);
 	if (!how) {
 		kill(pid, send);
 		usleep(20000);
