@@ -385,11 +385,9 @@ static void grow_hook(void *ctx, uint64_t top)
 	}
 }
 
-/* A VM (and /dev/kvm, open until the vCPU is set up), its descriptors out of the guest's reach. */
+/* A VM, made through the open /dev/kvm, its descriptor out of the guest's reach. */
 static void new_vm(struct kvm_vm *vm)
 {
-	vm->sys_fd = open_kvm();
-	fd_hide(&vm->sys_fd);
 	vm->vm_fd = KVM_IOCTL(vm->sys_fd, KVM_CREATE_VM, 0);
 	fd_hide(&vm->vm_fd);
 	vm->run_size = (size_t)KVM_IOCTL(vm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -475,6 +473,8 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 	struct kvm_vm *vm = xcalloc(1, sizeof(*vm));
 	init_above = getpid() == 1;
 	vm->mem = mem;
+	vm->sys_fd = open_kvm();
+	fd_hide(&vm->sys_fd);
 	new_vm(vm);
 	mem->hook_ctx = vm;
 	kvm_shim_setup(vm);
@@ -495,7 +495,6 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 	f->xsave_size = xsave_size(xcr0);
 	if (f->xsave_size > sizeof(((struct kvm_xsave *)0)->region))
 		die("this CPU's XSAVE state (%u bytes) needs KVM_GET_XSAVE2", f->xsave_size);
-	close_kvm(vm);
 	k->live = true;
 	vm->nlive = 1;
 	return &k->cpu;
@@ -637,9 +636,6 @@ pid_t kvm_cpu_fork(struct cpu *c)
 	raised = (struct rlimit){ nofile.rlim_max, nofile.rlim_max };
 	bool raise = nofile.rlim_cur < nofile.rlim_max && setrlimit(RLIMIT_NOFILE, &raised) == 0;
 	new_vm(vm);
-	/* Closed at once: a program that opened all it may has left the child the two
-	 * numbers of the parent's VM and vCPU, no third. */
-	close_kvm(vm);
 	m->visible = 0;
 	vm->nslots = 0;
 	grow_hook(vm, visible);
@@ -725,6 +721,7 @@ void kvm_cpu_destroy(struct cpu *c)
 		free(k);
 	}
 	release_vm(vm);
+	close_kvm(vm);
 	free(vm->cpuid);
 	free(vm);
 }

@@ -26,7 +26,10 @@ enum kvm_stop {
 
 /* What the vCPUs of one guest process share: the VM, its memory slots, the shim. */
 struct kvm_vm {
-	int sys_fd;             /* /dev/kvm, while the VM is set up */
+	/* /dev/kvm, open for good: a forked child makes its VM through it (a program that
+	 * dropped its rights may not open it again; one that used up its descriptors left
+	 * the child only the numbers of the parent's VM and vCPU). */
+	int sys_fd;
 	int vm_fd;
 	struct mem *mem;
 	uint8_t *shim;          /* host address of the shim (gpa 0) */

@@ -17,6 +17,7 @@
 // run: fork-full
 // run: clone3
 // run: deaths
+// run: fork-unprivileged
 #include "common.h"
 #include <elf.h>
 #include <fcntl.h>
@@ -496,6 +497,30 @@ int main(int argc, char **argv)
 		clone3_checks();
 	} else if (!strcmp(m, "deaths")) {
 		deaths();
+	} else if (!strcmp(m, "fork-unprivileged")) {
+		/* A process that gave up root forks (LTP's setuid04): under kvmse the child's
+		 * VM must not need /dev/kvm opened again, which nobody may not. */
+		fflush(stdout);
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			SHOW(setgid(65534));
+			SHOW(setuid(65534));
+			fflush(stdout);
+			pid_t g = fork();
+			CHECK(g >= 0);
+			if (g == 0) {
+				printf("grandchild euid %d\n", (int)geteuid());
+				fflush(stdout);
+				_exit(3);
+			}
+			CHECK(waitpid(g, &st, 0) == g);
+			show_status("grandchild", st);
+			fflush(stdout);
+			_exit(0);
+		}
+		CHECK(waitpid(pid, &st, 0) == pid);
+		show_status("child", st);
 	} else if (!strcmp(m, "exec-self")) {
 		fflush(stdout);
 		char *args[] = { "again", "child", "execve", NULL };
