@@ -178,10 +178,12 @@ static void host_handler(int sig, siginfo_t *si, void *uc)
 /*
  * The host's disposition of 'sig' follows the guest's: ignored stays ignored, so it
  * interrupts nothing; the default stays the host kernel's, which ends or stops kvmse at
- * once as it would the program; anything else (a handler, or a default the guest holds
- * blocked) is kvmse's handler, which queues it. 'mask_only': the mask changed, not the
- * action; then the handler is only ever installed (blocking and unblocking often must
- * not cost a sigaction each time).
+ * once as it would the program; anything else (a handler, or a signal the guest holds
+ * blocked, which Linux keeps pending even if ignored: sigwaitinfo may take it) is
+ * kvmse's handler, which queues it. 'mask_only': the mask changed, not the action; then
+ * the handler is only ever installed for a default action (blocking and unblocking often
+ * must not cost a sigaction each time), and taken back for an ignored signal (arriving
+ * unblocked, it must be lost).
  */
 static int host_follow(struct proc *p, int sig, bool mask_only)
 {
@@ -190,10 +192,12 @@ static int host_follow(struct proc *p, int sig, bool mask_only)
 	if (!mirrored(sig))
 		return 0;
 	struct sigaction sa = { .sa_handler = SIG_DFL };
-	bool ours = h != SIG_IGN_V && (h != SIG_DFL_V || (atomic_load(&p->sig.mask) & b));
-	if ((ours && (sh->host_handled & b)) || (mask_only && !ours))
+	bool ours = (atomic_load(&p->sig.mask) & b) || (h != SIG_IGN_V && h != SIG_DFL_V);
+	if (ours && (sh->host_handled & b))
 		return 0;
-	if (h == SIG_IGN_V) {
+	if (!ours && mask_only && (h != SIG_IGN_V || !(sh->host_handled & b)))
+		return 0;
+	if (h == SIG_IGN_V && !ours) {
 		sa.sa_handler = SIG_IGN;
 	} else if (ours) {
 		/* No SA_RESTART: a host call of the program's returns EINTR, and the SE layer
@@ -213,14 +217,20 @@ void sig_set_mask(struct proc *p, uint64_t mask)
 	struct sigstate *s = &p->sig;
 	struct sighand *sh = &p->ps->sh;
 	mask &= ~SIG_UNBLOCKABLE;
-	uint64_t added = mask & ~atomic_load(&s->mask);
-	/* kvmse's handler first, so a signal now blocked never meets the host's default */
-	for (int sig = 1; added; sig++, added >>= 1)
-		if ((added & 1) && sh->act[sig].handler == SIG_DFL_V && !(sh->host_handled & SIGBIT(sig))) {
+	uint64_t old = atomic_load(&s->mask), added = mask & ~old, removed = old & ~mask;
+	/* kvmse's handler first, so a signal now blocked never meets the host's default
+	 * (nor is lost to its SIG_IGN) */
+	for (int sig = 1; added; sig++, added >>= 1) {
+		uint64_t h = sh->act[sig].handler;
+		if ((added & 1) && (h == SIG_DFL_V || h == SIG_IGN_V) && !(sh->host_handled & SIGBIT(sig))) {
 			atomic_fetch_or(&s->mask, SIGBIT(sig));
 			host_follow(p, sig, true);
 		}
+	}
 	atomic_store(&s->mask, mask);
+	for (int sig = 1; removed; sig++, removed >>= 1)
+		if ((removed & 1) && sh->act[sig].handler == SIG_IGN_V && (sh->host_handled & SIGBIT(sig)))
+			host_follow(p, sig, true);
 }
 
 void sig_set_action(struct proc *p, int sig, const struct ksigaction *act)

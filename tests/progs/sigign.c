@@ -1,14 +1,51 @@
-/* Ignored signals: inherited ones stay ignored, and one the program ignores, sent from
- * outside (tests/badinput.sh sends SIGTERM), does nothing. */
+/* Ignored signals: inherited ones stay ignored, one the program ignores, sent from
+ * outside (tests/badinput.sh sends SIGTERM), does nothing; blocked, an ignored signal
+ * from another process stays pending for sigwaitinfo, unblocked it is lost. */
 // run: query
+// run: blocked-wait
 #include "common.h"
 #include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* SIGUSR2 from a child, which the program ignores. */
+static void blocked_wait(void)
+{
+	sigset_t s, none;
+	sigemptyset(&s);
+	sigemptyset(&none);
+	sigaddset(&s, SIGUSR2);
+	signal(SIGUSR2, SIG_IGN);
+	for (int round = 0; round < 2; round++) {
+		/* round 0: blocked, so it waits; round 1: unblocked, so it is lost */
+		sigprocmask(round ? SIG_UNBLOCK : SIG_BLOCK, &s, NULL);
+		pid_t c = fork();
+		CHECK(c >= 0);
+		if (c == 0) {
+			kill(getppid(), SIGUSR2);
+			_exit(0);
+		}
+		CHECK(waitpid(c, NULL, 0) == c);
+		usleep(20000);
+		sigset_t p;
+		sigpending(&p);
+		printf("round %d: pending %d\n", round, sigismember(&p, SIGUSR2));
+		if (!round) {
+			siginfo_t si;
+			int r = sigwaitinfo(&s, &si);
+			printf("sigwaitinfo %d, from the child %d\n", r, si.si_pid == c);
+		}
+	}
+}
 
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
+	if (!strcmp(argv[1], "blocked-wait")) {
+		blocked_wait();
+		return 0;
+	}
 	if (!strcmp(argv[1], "query")) {
 		for (int sig = 1; sig < 32; sig++) {
 			struct sigaction sa;
