@@ -168,6 +168,9 @@ struct proc {
 	 * server takes the same set before its next call (sys_serve). */
 	uint32_t caps[6];               /* struct __user_cap_data_struct[2], after capset */
 	_Atomic unsigned caps_gen;      /* capsets so far */
+	/* The same for the personality (uname answers by it). */
+	unsigned long persona;
+	_Atomic unsigned persona_gen;
 };
 
 #define STAT_INC(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)

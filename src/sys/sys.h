@@ -22,7 +22,7 @@ const char *sys_name(unsigned nr);
 bool sys_may_serve(unsigned nr);
 long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop);
 bool sys_caller_only(uint64_t nr, const uint64_t a[6]);
-void sys_caps_follow(struct proc *p);
+void sys_thread_follow(struct proc *p);
 
 /* Host syscall result -> -errno convention. */
 static inline long sys_ret(long rc)

@@ -124,7 +124,7 @@ bool sys_may_serve(unsigned nr)
 long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop)
 {
 	struct proc *p = ctx;
-	sys_caps_follow(p);
+	sys_thread_follow(p);
 	long ret = call(p, nr, a);
 	*stop = p->exited;
 	/* A signal to deliver before the program sees the result: stop it with the answer. */

@@ -182,17 +182,32 @@ long sys_capset(struct proc *p, const uint64_t a[6])
 	return ret;
 }
 
-/* A server thread takes its guest thread's capabilities, if they changed since it last
- * did (the vCPU thread, running a call handed back, has them already). */
-void sys_caps_follow(struct proc *p)
+/* personality is each thread's too (uname answers by it): set on the vCPU thread
+ * (sys_caller_only), then taken by the server. */
+long sys_personality(struct proc *p, const uint64_t a[6])
 {
-	static __thread unsigned seen;
-	unsigned gen = atomic_load(&p->caps_gen);
-	if (gen == seen)
+	long ret = syscall(SYS_personality, (unsigned long)(unsigned)a[0]);
+	if ((unsigned)a[0] != 0xffffffffu && ret != -1) {
+		p->persona = (unsigned)a[0];
+		atomic_fetch_add(&p->persona_gen, 1);
+	}
+	return ret == -1 ? -errno : ret;
+}
+
+/* A server thread takes its guest thread's capabilities and personality, if they changed
+ * since it last did (the vCPU thread, running a call handed back, has them already). */
+void sys_thread_follow(struct proc *p)
+{
+	static __thread unsigned caps_seen, persona_seen;
+	unsigned caps = atomic_load(&p->caps_gen), persona = atomic_load(&p->persona_gen);
+	if (caps == caps_seen && persona == persona_seen)
 		return;
+	bool self = syscall(SYS_gettid) == p->tid;
 	uint32_t h[2] = { CAP_V3, 0 };
-	if (syscall(SYS_gettid) == p->tid || syscall(SYS_capset, h, p->caps) == 0)
-		seen = gen;
+	if (caps != caps_seen && (self || syscall(SYS_capset, h, p->caps) == 0))
+		caps_seen = caps;
+	if (persona != persona_seen && (self || syscall(SYS_personality, p->persona) != -1))
+		persona_seen = persona;
 }
 
 long sys_getgroups(struct proc *p, const uint64_t a[6])
@@ -447,7 +462,7 @@ long sys_futex(struct proc *p, const uint64_t a[6])
 
 bool sys_caller_only(uint64_t nr, const uint64_t a[6])
 {
-	if (nr == SYS_capset)
+	if (nr == SYS_capset || nr == SYS_personality)
 		return true;
 	if (nr == SYS_prctl) {          /* the thread's own attributes */
 		switch ((int)a[0]) {

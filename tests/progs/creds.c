@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -230,6 +231,21 @@ static void attrs(void)
 	CHECK(pthread_join(t, NULL) == 0);
 	printf("main's name after the thread's: %s", proc_line("/proc/self/comm", 0));
 	SHOW(prctl(PR_GET_TIMERSLACK));
+
+	/* The personality too: UNAME26 makes uname report a 2.6 kernel. */
+	SHOW(syscall(SYS_personality, 0xffffffffUL));
+	SHOW(syscall(SYS_personality, 0x0020000UL));    /* UNAME26 */
+	for (int i = 0; i < 5000; i++)  /* (under kvmse: the syscall server is back at work) */
+		getppid();
+	struct utsname u;
+	CHECK(uname(&u) == 0);
+	printf("release under UNAME26 starts with 2.6.: %d\n", !strncmp(u.release, "2.6.", 4));
+	SHOW(syscall(SYS_personality, 0xffffffffUL));
+	SHOW(syscall(SYS_personality, 0UL));
+	for (int i = 0; i < 5000; i++)
+		getppid();
+	CHECK(uname(&u) == 0);
+	printf("and after: %d\n", !strncmp(u.release, "2.6.", 4));
 
 	/* A grandchild asks for SIGUSR1 when its parent dies, and tells through a pipe. */
 	int pfd[2];
