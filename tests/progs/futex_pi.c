@@ -27,6 +27,19 @@ static long fx(uint32_t *w, int op, struct timespec *t)
 	return syscall(SYS_futex, w, op | PRIVATE, 0, t, NULL, 0);
 }
 
+/* An absolute time 5 ms from now on 'clock'. */
+static struct timespec in_5ms(clockid_t clock)
+{
+	struct timespec t;
+	clock_gettime(clock, &t);
+	t.tv_nsec += 5000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
 static pid_t tid(void)
 {
 	return (pid_t)syscall(SYS_gettid);
@@ -84,13 +97,7 @@ static void raw(void)
 	clock_gettime(CLOCK_REALTIME, &past);
 	past.tv_sec -= 1;
 	SHOW(fx(&held, FUTEX_LOCK_PI, &past));
-	struct timespec soon;
-	clock_gettime(CLOCK_MONOTONIC, &soon);
-	soon.tv_nsec += 5000000;
-	if (soon.tv_nsec >= 1000000000) {
-		soon.tv_sec++;
-		soon.tv_nsec -= 1000000000;
-	}
+	struct timespec soon = in_5ms(CLOCK_MONOTONIC);
 	SHOW(fx(&held, FUTEX_LOCK_PI2, &soon));
 	step_to(2);
 	SHOW(fx(&held, FUTEX_LOCK_PI, NULL));
@@ -154,13 +161,7 @@ static void mutex(void)
 	pthread_t h;
 	CHECK(pthread_create(&h, NULL, hold_a_while, NULL) == 0);
 	wait_step(1);
-	struct timespec soon;
-	clock_gettime(CLOCK_REALTIME, &soon);
-	soon.tv_nsec += 5000000;
-	if (soon.tv_nsec >= 1000000000) {
-		soon.tv_sec++;
-		soon.tv_nsec -= 1000000000;
-	}
+	struct timespec soon = in_5ms(CLOCK_REALTIME);
 	printf("timed lock while held: %s\n", strerror(pthread_mutex_timedlock(&pi_mutex, &soon)));
 	printf("trylock while held: %s\n", strerror(pthread_mutex_trylock(&pi_mutex)));
 	step_to(2);
