@@ -580,6 +580,59 @@ long sys_pidfd_open(struct proc *p, const uint64_t a[6])
 	return HOST(SYS_pidfd_open, (pid_t)a[0], (unsigned)a[1]);
 }
 
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* Is host descriptor 'fd' a KVM one (the VM, a vCPU, /dev/kvm)? */
+static bool kvm_file(int fd)
+{
+	char path[64], target[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = 0;
+	return !strncmp(target, "anon_inode:kvm-", 15) || !strcmp(target, "/dev/kvm");
+}
+
+/*
+ * A copy of a descriptor of another process, or of this one. kvmse's own are not the
+ * program's: here they are never open (user_fd); in another kvmse their numbers are
+ * unknown, so a KVM descriptor taken from there is given back, as if not open.
+ */
+long sys_pidfd_getfd(struct proc *p, const uint64_t a[6])
+{
+	(void)p;
+	int pidfd = user_fd(a[0]), target = (int)a[1];
+	if (pidfd_pid(pidfd) == getpid())
+		target = user_fd(a[1]);
+	long fd = syscall(SYS_pidfd_getfd, pidfd, target, (unsigned)a[2]);
+	if (fd < 0)
+		return -errno;
+	if (kvm_file((int)fd)) {
+		close((int)fd);
+		return -EBADF;
+	}
+	return fd;
+}
+
+/* kcmp: descriptors are compared by number, so this process's own hidden ones count as
+ * never open (KCMP_FILE, KCMP_EPOLL_TFD's epoll descriptor). */
+long sys_kcmp(struct proc *p, const uint64_t a[6])
+{
+	pid_t self = getpid();
+	int type = (int)a[2];
+	uint64_t i1 = a[3], i2 = a[4];
+	if ((type == 0 || type == 7) && (pid_t)a[0] == self)     /* KCMP_FILE, KCMP_EPOLL_TFD */
+		i1 = (uint64_t)(unsigned)user_fd(i1);
+	if (type == 0 && (pid_t)a[1] == self)
+		i2 = (uint64_t)(unsigned)user_fd(i2);
+	if (type == 7)                  /* a struct kcmp_epoll_slot (fd, target fd, offset) */
+		i2 = (uint64_t)(uintptr_t)user_in(p, i2, 12);
+	return HOST(SYS_kcmp, (pid_t)a[0], (pid_t)a[1], type, i1, i2);
+}
+
 /* To the guest itself through its own signal state, as kill; else the host's call. */
 long sys_pidfd_send_signal(struct proc *p, const uint64_t a[6])
 {

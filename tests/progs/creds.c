@@ -102,13 +102,34 @@ static void pidfd(void)
 	SHOW(syscall(SYS_pidfd_send_signal, self, 0, NULL, 0));
 	SHOW(syscall(SYS_pidfd_send_signal, 12345, SIGUSR1, NULL, 0));
 	fflush(stdout);
+	int ready[2];
+	CHECK(pipe(ready) == 0);
 	pid_t pid = fork();
 	if (pid == 0) {
+		int n = open("/dev/null", O_RDONLY);
+		CHECK(write(ready[1], &n, sizeof(n)) == sizeof(n));
 		pause();
 		_exit(1);
 	}
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	CHECK(fd >= 0);
+	/* a copy of the child's descriptor: the same file (kcmp), close-on-exec */
+	int theirs;
+	CHECK(read(ready[0], &theirs, sizeof(theirs)) == sizeof(theirs));
+	int copy = (int)syscall(438, fd, theirs, 0);        /* pidfd_getfd */
+	printf("pidfd_getfd: a descriptor %d, close-on-exec %d\n", copy >= 0,
+	       copy >= 0 && fcntl(copy, F_GETFD) == FD_CLOEXEC);
+	SHOW(syscall(SYS_kcmp, getpid(), pid, 0, copy, theirs));     /* KCMP_FILE */
+	printf("kcmp of different files is not 0: %d\n", syscall(SYS_kcmp, getpid(), pid, 0, 0, theirs) > 0);
+	SHOW(syscall(438, fd, 999, 0));
+	SHOW(syscall(438, fd, theirs, 1));
+	/* the highest numbers, where kvmse keeps its own: never open for the program */
+	struct rlimit rl;
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	int got_high = 0;
+	for (int i = 1; i <= 4; i++)
+		got_high += syscall(438, self, (int)rl.rlim_cur - i, 0) >= 0;
+	printf("copies of the top four numbers: %d\n", got_high);
 	SHOW(syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0));
 	int st;
 	CHECK(waitpid(pid, &st, 0) == pid);
