@@ -96,6 +96,15 @@ static bool may_serve(const struct kvm_server *s, uint64_t nr)
 	return nr < ENTRY_MAP_BITS && (s->map[nr / 8] >> (nr % 8) & 1);
 }
 
+/* Wake the vCPU thread if it waits for the server ('served' or 'handed' moved). */
+static void done(struct kvm_server *s)
+{
+	/* (a full barrier: the change is visible before 'waiting' is read) */
+	atomic_fetch_add(&s->done_word, 1);
+	if (atomic_load(&s->waiting))
+		futex_wake(&s->done_word);
+}
+
 /* Publish the result of request 'seq' (or, if the call ended the program, only that). */
 static void answer(struct kvm_server *s, uint64_t seq, long ret, bool stop)
 {
@@ -111,10 +120,7 @@ static void answer(struct kvm_server *s, uint64_t seq, long ret, bool stop)
 	}
 	atomic_store_explicit(&s->answered, atomic_load_explicit(&s->answered, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
-	/* (a full barrier: 'served' is visible before 'waiting' is read) */
-	atomic_fetch_add(&s->done_word, 1);
-	if (atomic_load(&s->waiting))
-		futex_wake(&s->done_word);
+	done(s);
 }
 
 /* A request is there for the server: neither answered nor handed to the vCPU thread. */
@@ -142,9 +148,7 @@ static void serve(struct kvm_server *s, uint64_t seq)
 		s->handed_nr = nr;
 		memcpy(s->handed_args, a, sizeof(a));
 		atomic_store_explicit(&s->handed, seq, memory_order_release);
-		atomic_fetch_add(&s->done_word, 1);
-		if (atomic_load(&s->waiting))
-			futex_wake(&s->done_word);
+		done(s);
 		return;
 	}
 	bool stop = false;
