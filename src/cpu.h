@@ -59,8 +59,9 @@ struct cpu_server {
 	/* Run it and return the result; set *stop if the program has ended. */
 	long (*call)(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop);
 	void *ctx;
-	/* Start serving once the program has made this many calls the slow way: a short
-	 * program is over before a server thread would pay for itself (0: at once). */
+	/* Start serving once the program has made this many more calls the slow way (a
+	 * forked child counts them afresh): a short program is over before a server thread
+	 * would pay for itself (0: at once). */
 	unsigned start_after;
 };
 

@@ -611,8 +611,9 @@ pid_t kvm_cpu_fork(struct cpu *c)
 	KVM_IOCTL(k->vcpu_fd, KVM_GET_XSAVE, &xsave);
 	KVM_IOCTL(k->vcpu_fd, KVM_GET_XCRS, &xcrs);
 	/* kvmse forks with one thread: the server stops (the next exit-path call starts it
-	 * again, in each process), so no lock is held across the fork by a thread the child
-	 * will not have. */
+	 * again in the parent; the child counts its calls afresh, as most children run a
+	 * short program), so no lock is held across the fork by a thread the child will
+	 * not have. */
 	if (k->server) {
 		kvm_server_stop(k->server);
 		k->server = NULL;
@@ -622,6 +623,7 @@ pid_t kvm_cpu_fork(struct cpu *c)
 		return pid;
 	init_above |= getpid() == 1;    /* (a new PID namespace) */
 	k->chan[CH_STOP / 8] = 0;
+	k->serve_from = k->cpu.stats.exits_syscall + k->serve_with.start_after;
 	atomic_store(&k->kicked, false);
 	drop_other_vcpus(k);
 	release_vcpu(k);

@@ -65,6 +65,7 @@ struct kvm_cpu {
 	uint64_t *chan;         /* host address of its syscall channel page */
 	struct kvm_server *server;      /* the exitless transport, once started */
 	struct cpu_server serve_with;   /* ... and what it will serve with (no 'call': none) */
+	uint64_t serve_from;            /* ... once exits_syscall reaches this */
 	atomic_bool kicked;             /* cpu_ops.kick: stop at the next whole user state */
 	bool live;                      /* a thread runs it (else it is idle) */
 	pid_t host_tid;                 /* the host thread that runs it */

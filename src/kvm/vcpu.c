@@ -189,7 +189,7 @@ static int syscall_exit(struct kvm_cpu *k, struct cpu_event *ev)
 	k->cpu.stats.exits_syscall++;
 	if (k->server)
 		kvm_server_kick(k->server);
-	else if (k->serve_with.call && k->cpu.stats.exits_syscall >= k->serve_with.start_after)
+	else if (k->serve_with.call && k->cpu.stats.exits_syscall >= k->serve_from)
 		k->server = kvm_server_start(k, &k->serve_with);
 	return 0;
 }
@@ -552,6 +552,7 @@ static void kvm_serve(struct cpu *c, const struct cpu_server *s)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
 	k->serve_with = s ? *s : (struct cpu_server){ 0 };
+	k->serve_from = k->cpu.stats.exits_syscall + k->serve_with.start_after;
 	if (s && !s->start_after && !k->server)
 		k->server = kvm_server_start(k, s);
 	if (!s && k->server) {
