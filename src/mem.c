@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 
 void mem_init(struct mem *m, uint64_t size, uint64_t reserved)
 {
@@ -116,6 +117,14 @@ void mem_free(struct mem *m, gpa_t gpa, uint64_t pages)
 	}
 }
 
+static void note_backed(struct mem *m, gpa_t gpa, uint64_t pages)
+{
+	size_t i = 0;
+	while (i < m->nbacked && m->backed[i].start < gpa)
+		i++;
+	add_extent(&m->backed, &m->nbacked, &m->capbacked, i, (struct mem_extent){ gpa, pages });
+}
+
 int mem_back(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, enum mem_backing how)
 {
 	int prot = PROT_READ | (how == MEM_SHARED_RO ? 0 : PROT_WRITE);
@@ -126,10 +135,16 @@ int mem_back(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, enu
 		make_private(m, gpa, pages);
 		return -e;
 	}
-	size_t i = 0;
-	while (i < m->nbacked && m->backed[i].start < gpa)
-		i++;
-	add_extent(&m->backed, &m->nbacked, &m->capbacked, i, (struct mem_extent){ gpa, pages });
+	note_backed(m, gpa, pages);
+	return 0;
+}
+
+int mem_back_shm(struct mem *m, gpa_t gpa, uint64_t pages, int shmid, int shmflg)
+{
+	/* (a failed attach leaves the memory as it was) */
+	if (shmat(shmid, m->host + gpa, SHM_REMAP | (shmflg & (SHM_RDONLY | SHM_EXEC))) == (void *)-1)
+		return -errno;
+	note_backed(m, gpa, pages);
 	return 0;
 }
 

@@ -80,6 +80,9 @@ enum mem_backing {
  * again. 0 or -errno (the host's mmap: ENODEV for a file that cannot be mapped).
  */
 int mem_back(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, enum mem_backing how);
+/* The same with System V shared memory segment 'shmid', attached whole at 'gpa' (with
+ * shmat's SHM_RDONLY and SHM_EXEC from 'shmflg', checked by the host as for the program). */
+int mem_back_shm(struct mem *m, gpa_t gpa, uint64_t pages, int shmid, int shmflg);
 /* Zero pages (and release their host memory). */
 void mem_zero(struct mem *m, gpa_t gpa, uint64_t pages);
 /* One zeroed page for a page table or the shim, or dies (kvmse's own needs). */

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define STACK_GUARD_GAP (256 * PAGE_SIZE)       /* Linux's stack_guard_gap */
@@ -378,25 +380,107 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 
 #define FILES_MAX (1u << 20)
 
+/* The VMA flags that name file (dev, ino), known as 'path' if not met before. */
+static unsigned file_named(struct process *ps, dev_t dev, ino_t ino, const char *path)
+{
+	for (unsigned i = 0; i < ps->nfiles; i++)
+		if (ps->files[i].dev == dev && ps->files[i].ino == ino)
+			return (i + 1) << VMA_FILE_SHIFT;
+	if (ps->nfiles == FILES_MAX)
+		return 0;
+	ps->files = xrealloc(ps->files, (ps->nfiles + 1) * sizeof(*ps->files));
+	ps->files[ps->nfiles++] = (struct mapped_file){ dev, ino, xstrdup(path) };
+	return ps->nfiles << VMA_FILE_SHIFT;
+}
+
 /* The VMA flags that name the file open on host descriptor 'fd' (0 if it has no name). */
 unsigned mm_file(struct proc *p, int fd)
 {
-	struct process *ps = p->ps;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return 0;
-	for (unsigned i = 0; i < ps->nfiles; i++)
-		if (ps->files[i].dev == st.st_dev && ps->files[i].ino == st.st_ino)
-			return (i + 1) << VMA_FILE_SHIFT;
 	char link[64], path[PATH_MAX];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	ssize_t n = readlink(link, path, sizeof(path) - 1);
-	if (n <= 0 || ps->nfiles == FILES_MAX)
+	if (n <= 0)
 		return 0;
 	path[n] = 0;
-	ps->files = xrealloc(ps->files, (ps->nfiles + 1) * sizeof(*ps->files));
-	ps->files[ps->nfiles++] = (struct mapped_file){ st.st_dev, st.st_ino, xstrdup(path) };
-	return ps->nfiles << VMA_FILE_SHIFT;
+	return file_named(p->ps, st.st_dev, st.st_ino, path);
+}
+
+/*
+ * System V shared memory segment 'shmid' (key 'key') attached at [start, start+len),
+ * replacing what was there. The host attaches a segment whole, so its pages are one
+ * run of guest-physical memory. Named as Linux names it: its inode is the id, on the
+ * kernel's internal shm mount (device 0:1 on a usual boot).
+ */
+int mm_map_shm(struct proc *p, gva_t start, uint64_t len, int prot, int shmid, int shmflg, key_t key)
+{
+	struct mem *m = p->mem;
+	uint64_t pages = len / PAGE_SIZE;
+	gpa_t gpa;
+	if (m->used_pages + pages + 8 > m->size / PAGE_SIZE)
+		return -ENOMEM;
+	uint64_t got = mem_alloc(m, pages, &gpa);
+	if (got < pages) {
+		if (got)
+			mem_free(m, gpa, got);
+		return -ENOMEM;
+	}
+	int rc = mem_back_shm(m, gpa, pages, shmid, shmflg);
+	if (rc < 0) {
+		mem_free(m, gpa, pages);
+		return rc;
+	}
+	char name[32];
+	snprintf(name, sizeof(name), "/SYSV%08x (deleted)", (unsigned)key);
+	unsigned flags = VMA_SHARED | VMA_SHM | ((shmflg & SHM_RDONLY) ? VMA_NOWRITE : 0) |
+			 file_named(p->ps, makedev(0, 1), (ino_t)shmid, name);
+	mm_unmap(p, start, len);
+	size_t i = vma_index_after(p, start);
+	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, 0 });
+	uint64_t f = pte_flags(prot) | PTE_A;
+	for (uint64_t n = 0; n < pages; n++)
+		mem_set_pte(m, start + n * PAGE_SIZE, (gpa + n * PAGE_SIZE) | f);
+	return 0;
+}
+
+/*
+ * shmdt: the first VMA of a segment attached at 'addr' (Linux: one whose page offset
+ * is its distance from addr, so what munmap or mprotect left of an attach counts), and
+ * those of the same segment that follow it the same way. 0, or -EINVAL if none.
+ */
+int mm_shm_detach(struct proc *p, gva_t addr)
+{
+	struct process *ps = p->ps;
+	size_t i = vma_index_after(p, addr);
+	while (i < ps->nvma && !((ps->vmas[i].flags & VMA_SHM) &&
+				 ps->vmas[i].start - addr == ps->vmas[i].pgoff * PAGE_SIZE))
+		i++;
+	if (i == ps->nvma)
+		return -EINVAL;
+	unsigned file = ps->vmas[i].flags >> VMA_FILE_SHIFT;
+	while (i < ps->nvma && (ps->vmas[i].flags & VMA_SHM) &&
+	       ps->vmas[i].flags >> VMA_FILE_SHIFT == file &&
+	       ps->vmas[i].start - addr == ps->vmas[i].pgoff * PAGE_SIZE) {
+		depopulate(p, ps->vmas[i].start, ps->vmas[i].end);
+		vma_remove(p, i);
+	}
+	return 0;
+}
+
+/* Every segment attached goes (a process that ends: kvmse's memory may outlive it). */
+void mm_shm_detach_all(struct proc *p)
+{
+	struct process *ps = p->ps;
+	for (size_t i = 0; i < ps->nvma;) {
+		if (ps->vmas[i].flags & VMA_SHM) {
+			depopulate(p, ps->vmas[i].start, ps->vmas[i].end);
+			vma_remove(p, i);
+		} else {
+			i++;
+		}
+	}
 }
 
 const struct mapped_file *mm_file_of(const struct proc *p, const struct vma *v)

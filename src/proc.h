@@ -14,6 +14,7 @@
 #define VMA_HEAP      2u                /* the program break's area */
 #define VMA_SHARED    4u                /* MAP_SHARED: host memory a fork shares, or the file */
 #define VMA_NOWRITE   8u                /* shared, of a file not open for writing */
+#define VMA_SHM       16u               /* a System V shared memory segment (shmat) */
 /* Bits from VMA_FILE_SHIFT up: the mapped file, 1 + its index in process.files (0: none). */
 #define VMA_FILE_SHIFT 8
 
@@ -198,6 +199,11 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec);
 void mm_reset(struct proc *p);
 void mm_free(struct process *ps);
 unsigned mm_file(struct proc *p, int fd);
+/* System V shared memory (sys/ipc.c): attach, detach at 'addr' (-EINVAL: none there),
+ * detach all. */
+int mm_map_shm(struct proc *p, gva_t start, uint64_t len, int prot, int shmid, int shmflg, key_t key);
+int mm_shm_detach(struct proc *p, gva_t addr);
+void mm_shm_detach_all(struct proc *p);
 const struct mapped_file *mm_file_of(const struct proc *p, const struct vma *v);
 /* Pages [start, start+len) of a file mapping lie past the end of the file: access is SIGBUS. */
 void mm_past_eof(struct proc *p, gva_t start, uint64_t len);

@@ -90,6 +90,13 @@ static noreturn void process_end(struct proc *p)
 	pthread_mutex_lock(&ps->lock);
 	bool alone = ps->nthreads <= 1 && !ps->ending;
 	pthread_mutex_unlock(&ps->lock);
+	if (alone) {
+		/* (the segments' attach counts drop before a parent learns of the exit,
+		 * although kvmse's memory may outlive it: leave_early) */
+		mem_lock(p->mem);
+		mm_shm_detach_all(p);
+		mem_unlock(p->mem);
+	}
 	if (alone && !leave_early(p)) {
 		p->cpu->ops->destroy(p->cpu);
 		mem_destroy(p->mem);

@@ -25,13 +25,6 @@
 #define PROCESS_FLAGS (CSIGNAL | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
 		       CLONE_CHILD_CLEARTID | CLONE_SETTLS | CLONE_PIDFD)
 
-/* Does the calling thread have capability 'cap' in its effective set? */
-static bool has_cap(unsigned cap)
-{
-	uint32_t h[2] = { 0x20080522, 0 }, d[6];
-	return syscall(SYS_capget, h, d) == 0 && (d[cap / 32 * 3] >> (cap % 32) & 1);
-}
-
 /* What Linux's copy_process refuses first, in its order, whatever kvmse supports. */
 static long clone_flags_check(uint64_t flags)
 {
@@ -79,7 +72,7 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 	/* New namespaces are not made here; but without CAP_SYS_ADMIN the answer is EPERM. */
 	uint64_t ns = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID |
 		      CLONE_NEWNET;
-	if ((flags & ns) && !has_cap(CAP_SYS_ADMIN))
+	if ((flags & ns) && !sys_has_cap(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (flags & ~(uint64_t)PROCESS_FLAGS & ~(uint64_t)CLONE_VM) {
 		if (!p->opt->quiet)

@@ -204,7 +204,7 @@ static enum restart restart_kind(int64_t nr, const struct cpu_regs *r)
 		return RESTART_SYS;
 	case 202:       /* futex: a wait with a timeout ends as nanosleep does */
 		return r->r10 && ((r->rsi & 127) == 0 || (r->rsi & 127) == 9) ? RESTART_NOHAND : RESTART_SYS;
-	case 7: case 23: case 34: case 35: case 130: case 230: case 270: case 271:
+	case 7: case 23: case 34: case 35: case 69: case 70: case 130: case 230: case 270: case 271:
 		return RESTART_NOHAND;
 	default:
 		return NEVER;

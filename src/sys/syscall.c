@@ -19,9 +19,8 @@ static const struct sys_entry table[] = {
 
 /* Names of the calls kvmse does not emulate yet, for the warning and strace. */
 static const char *const other_names[] = {
-	[29] = "shmget", [30] = "shmat", [31] = "shmctl", [64] = "semget",
-	[78] = "getdents", [101] = "ptrace", [103] = "syslog", [105] = "setuid", [106] = "setgid",
-	[161] = "chroot", [165] = "mount", [253] = "inotify_init",
+	[78] = "getdents", [101] = "ptrace", [103] = "syslog", [161] = "chroot", [165] = "mount",
+	[253] = "inotify_init",
 };
 
 const char *sys_name(unsigned nr)
@@ -61,8 +60,8 @@ static long unknown(struct proc *p, unsigned nr)
 static bool uses_mm(unsigned nr)
 {
 	switch (nr) {
-	case 9: case 10: case 11: case 12: case 25: case 26: case 27: case 28:
-		return true;    /* mmap mprotect munmap brk mremap msync mincore madvise */
+	case 9: case 10: case 11: case 12: case 25: case 26: case 27: case 28: case 30: case 67:
+		return true;    /* mmap mprotect munmap brk mremap msync mincore madvise shmat shmdt */
 	default:
 		return false;
 	}
@@ -106,8 +105,8 @@ void sys_dispatch(struct proc *p, struct cpu_regs *r)
  * not see half done): they always stop the CPU. */
 static const unsigned need_cpu[] = {
 	9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 15 /* rt_sigreturn */,
-	25 /* mremap */, 56 /* clone */, 57 /* fork */, 58 /* vfork */, 59 /* execve */,
-	60 /* exit */, 131 /* sigaltstack */, 158 /* arch_prctl */, 231 /* exit_group */,
+	25 /* mremap */, 30 /* shmat */, 56 /* clone */, 57 /* fork */, 58 /* vfork */, 59 /* execve */,
+	60 /* exit */, 67 /* shmdt */, 131 /* sigaltstack */, 158 /* arch_prctl */, 231 /* exit_group */,
 	322 /* execveat */, 435 /* clone3 */,
 };
 

@@ -172,6 +172,12 @@ long sys_capget(struct proc *p, const uint64_t a[6])
 
 #define CAP_V3 0x20080522
 
+bool sys_has_cap(unsigned cap)
+{
+	uint32_t h[2] = { CAP_V3, 0 }, d[6];
+	return syscall(SYS_capget, h, d) == 0 && (d[cap / 32 * 3] >> (cap % 32) & 1);
+}
+
 /* On the vCPU thread (sys_caller_only: the header's pid must be the caller's tid or 0). */
 long sys_capset(struct proc *p, const uint64_t a[6])
 {
