@@ -236,6 +236,7 @@ int main(int argc, char **argv)
 	p->sig.xsave_size = f->xsave_size;
 	p->sig.xfeatures = f->xfeatures;
 	p->ps->vfork_done = -1;
+	p->ps->reaper_above = getpid() == 1;
 	struct cpu_regs regs;
 	static struct script script;
 	char *path = argv[first], **gargv = argv + first;

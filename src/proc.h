@@ -128,6 +128,9 @@ struct process {
 	struct mapped_file *files;      /* every file mapped since the last execve */
 	unsigned nfiles;
 	struct cpu_features features;   /* what the loader tells a new program (auxv) */
+	/* An ancestor (or this process) is the init of its PID namespace or a child
+	 * subreaper: an orphan would be its program's to wait for (thread.c leave_early). */
+	bool reaper_above;
 	int vfork_done;                 /* a vfork child's end of its parent's pipe, or -1 */
 	uint64_t *vfork_pages;          /* ... and the parent's pages (bitmap by gpa) */
 	struct sighand sh;

@@ -62,15 +62,17 @@ static noreturn void finish(struct process *ps)
 	exit(128 + ps->exit_signal);
 }
 
-/* The CPU model may leave its teardown, and guest memory's, until after the exit. Not
- * with AddressSanitizer, whose leak check wants everything given back. */
+/* The CPU model may leave its teardown, and guest memory's, until after the exit, to a
+ * helper process that would be orphaned. Not where a program above would have to wait
+ * for that orphan, nor with AddressSanitizer, whose leak check wants everything given
+ * back. */
 static bool leave_early(struct proc *p)
 {
 #ifdef __SANITIZE_ADDRESS__
 	(void)p;
 	return false;
 #else
-	return p->cpu->ops->leave && p->cpu->ops->leave(p->cpu);
+	return !p->ps->reaper_above && p->cpu->ops->leave && p->cpu->ops->leave(p->cpu);
 #endif
 }
 

@@ -462,16 +462,12 @@ static void on_kick(int sig)
 	(void)sig;
 }
 
-/* This kvmse, or one it was forked from, is the init of its PID namespace (kvm_cpu_leave). */
-static bool init_above;
-
 struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 {
 	static const struct sigaction kick = { .sa_handler = on_kick };
 	if (sigaction(SIG_KICK, &kick, NULL) < 0)
 		die_errno("sigaction");
 	struct kvm_vm *vm = xcalloc(1, sizeof(*vm));
-	init_above = getpid() == 1;
 	vm->mem = mem;
 	vm->sys_fd = open_kvm();
 	fd_hide(&vm->sys_fd);
@@ -621,7 +617,6 @@ pid_t kvm_cpu_fork(struct cpu *c)
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	init_above |= getpid() == 1;    /* (a new PID namespace) */
 	k->chan[CH_STOP / 8] = 0;
 	k->serve_from = k->cpu.stats.exits_syscall + k->serve_with.start_after;
 	atomic_store(&k->kicked, false);
@@ -667,9 +662,9 @@ pid_t kvm_cpu_fork(struct cpu *c)
  *   end) still close with our exit.
  * - It makes its own session, out of the program's process group and terminal.
  * - It runs on a small stack with the caller's TLS, so it makes raw calls only.
- * Orphaned, it goes to init (or a subreaper). So none is made below a kvmse that is
- * the init of its PID namespace (its program would wait for them), or where a limit on
- * processes could make the program's next fork fail while one lingers.
+ * Orphaned, it goes to init (or a subreaper): the SE layer asks for none where that is
+ * a program of its own (thread.c leave_early). None is made where a limit on processes
+ * could make the program's next fork fail while one lingers.
  */
 struct leaver {
 	pid_t creator;
@@ -699,7 +694,7 @@ bool kvm_cpu_leave(struct cpu *c)
 	static uint64_t stack[512];
 	struct rlimit nproc;
 	(void)c;
-	if (init_above || getrlimit(RLIMIT_NPROC, &nproc) < 0 ||
+	if (getrlimit(RLIMIT_NPROC, &nproc) < 0 ||
 	    (nproc.rlim_cur != RLIM_INFINITY && geteuid() != 0))
 		return false;
 	l = (struct leaver){ .creator = getpid() };

@@ -113,6 +113,7 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 	if (pid == 0) {
 		struct cpu_regs *r = p->regs;
 		p->tid = (pid_t)syscall(SYS_gettid);
+		p->ps->reaper_above |= p->tid == 1;     /* (a new PID namespace) */
 		if (pthread_getcpuclockid(pthread_self(), &p->cpu_clock))
 			die("cannot find kvmse's CPU-time clock");
 		if (flags & CLONE_VFORK) {

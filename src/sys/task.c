@@ -318,10 +318,41 @@ void futex_exit_robust(struct proc *p)
 	p->robust_list = 0;
 }
 
+/* prctl options with values for arguments, which the host applies to kvmse as Linux to
+ * the program (those that are each thread's: sys_caller_only). */
+static bool plain_option(int op)
+{
+	switch (op) {
+	case PR_GET_DUMPABLE: case PR_SET_DUMPABLE: case PR_SET_PDEATHSIG:
+	case PR_GET_NO_NEW_PRIVS: case PR_SET_NO_NEW_PRIVS: case PR_GET_TIMERSLACK:
+	case PR_SET_TIMERSLACK: case PR_GET_KEEPCAPS: case PR_SET_KEEPCAPS:
+	case PR_GET_SECUREBITS: case PR_SET_SECUREBITS: case PR_CAPBSET_READ:
+	case PR_CAPBSET_DROP: case PR_CAP_AMBIENT: case PR_GET_THP_DISABLE:
+	case PR_SET_THP_DISABLE: case PR_GET_TIMING: case PR_SET_TIMING:
+	case PR_GET_SPECULATION_CTRL: case PR_SET_SPECULATION_CTRL: case PR_MCE_KILL:
+	case PR_MCE_KILL_GET: case PR_GET_IO_FLUSHER: case PR_SET_IO_FLUSHER:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* An int the host reports through a pointer, written to the guest's. */
+static long int_out(struct proc *p, gva_t va, int op)
+{
+	int v;
+	if (prctl(op, &v) < 0)
+		return -errno;
+	return mem_write(p->mem, va, &v, sizeof(v)) < 0 ? -EFAULT : 0;
+}
+
 long sys_prctl(struct proc *p, const uint64_t a[6])
 {
 	char name[16];
-	switch ((int)a[0]) {
+	int op = (int)a[0];
+	if (plain_option(op))
+		return sys_ret(prctl(op, a[1], a[2], a[3], a[4]));
+	switch (op) {
 	case PR_SET_NAME:
 		if (mem_read(p->mem, name, a[1], sizeof(name)) < 0)
 			return -EFAULT;
@@ -331,17 +362,16 @@ long sys_prctl(struct proc *p, const uint64_t a[6])
 		if (prctl(PR_GET_NAME, name) < 0)
 			return -errno;
 		return mem_write(p->mem, a[1], name, sizeof(name)) < 0 ? -EFAULT : 0;
-	case PR_GET_DUMPABLE: case PR_SET_DUMPABLE: case PR_GET_PDEATHSIG: case PR_SET_PDEATHSIG:
-	case PR_GET_NO_NEW_PRIVS: case PR_SET_NO_NEW_PRIVS: case PR_GET_TIMERSLACK:
-	case PR_SET_TIMERSLACK:
-		if ((int)a[0] == PR_GET_PDEATHSIG) {
-			int sig;
-			if (prctl(PR_GET_PDEATHSIG, &sig) < 0)
-				return -errno;
-			return mem_write(p->mem, a[1], &sig, sizeof(sig)) < 0 ? -EFAULT : 0;
-		}
-		return sys_ret(prctl((int)a[0], a[1], a[2], a[3], a[4]));
-	default:
+	case PR_GET_PDEATHSIG: case PR_GET_CHILD_SUBREAPER:
+		return int_out(p, a[1], op);
+	case PR_SET_CHILD_SUBREAPER:
+		if (prctl(op, a[1]) < 0)
+			return -errno;
+		p->ps->reaper_above |= a[1] != 0;
+		return 0;
+	case PR_GET_TID_ADDRESS:
+		return mem_write(p->mem, a[1], &p->clear_child_tid, 8) < 0 ? -EFAULT : 0;
+	default:                /* (seccomp among them: as a kernel built without it) */
 		return -EINVAL;
 	}
 }
@@ -468,13 +498,17 @@ long sys_futex(struct proc *p, const uint64_t a[6])
 
 bool sys_caller_only(uint64_t nr, const uint64_t a[6])
 {
-	if (nr == SYS_capset || nr == SYS_personality)
+	if (nr == SYS_capset || nr == SYS_capget || nr == SYS_personality)
 		return true;
 	if (nr == SYS_prctl) {          /* the thread's own attributes */
 		switch ((int)a[0]) {
 		case PR_SET_NAME: case PR_GET_NAME: case PR_SET_PDEATHSIG: case PR_GET_PDEATHSIG:
 		case PR_SET_TIMERSLACK: case PR_GET_TIMERSLACK: case PR_SET_NO_NEW_PRIVS:
-		case PR_GET_NO_NEW_PRIVS:
+		case PR_GET_NO_NEW_PRIVS: case PR_GET_KEEPCAPS: case PR_SET_KEEPCAPS:
+		case PR_GET_SECUREBITS: case PR_SET_SECUREBITS: case PR_CAPBSET_READ:
+		case PR_CAPBSET_DROP: case PR_CAP_AMBIENT: case PR_GET_SPECULATION_CTRL:
+		case PR_SET_SPECULATION_CTRL: case PR_MCE_KILL: case PR_MCE_KILL_GET:
+		case PR_GET_IO_FLUSHER: case PR_SET_IO_FLUSHER:
 			return true;
 		default:
 			return false;

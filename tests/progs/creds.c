@@ -6,6 +6,7 @@
 // run: pidfd
 // run: caps
 // run: attrs
+// run: reaper
 #include "common.h"
 #include <fcntl.h>
 #include <grp.h>
@@ -299,6 +300,69 @@ static void attrs(void)
 	CHECK(waitpid(a, &st, 0) == a);
 	char c = 0;
 	printf("the grandchild got its parent-death signal: %d\n", read(pfd[0], &c, 1) == 1 && c == 'd');
+
+	/* Options whose arguments are values, and where the kernel keeps the TID to clear. */
+	int *tid_addr = NULL;
+	SHOW(prctl(PR_GET_TID_ADDRESS, &tid_addr));
+	printf("it holds my tid: %d\n", tid_addr && *tid_addr == gettid());
+	SHOW(prctl(PR_GET_TID_ADDRESS, (void *)1));
+	SHOW(prctl(PR_GET_KEEPCAPS));
+	SHOW(prctl(PR_SET_KEEPCAPS, 1));
+	SHOW(prctl(PR_GET_KEEPCAPS));
+	SHOW(prctl(PR_SET_KEEPCAPS, 2));
+	SHOW(prctl(PR_SET_KEEPCAPS, 0));
+	SHOW(prctl(PR_GET_SECUREBITS));
+	SHOW(prctl(PR_GET_THP_DISABLE));
+	SHOW(prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0));
+	SHOW(prctl(PR_GET_THP_DISABLE));
+	SHOW(prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0));
+	SHOW(prctl(PR_CAPBSET_READ, 0 /* CAP_CHOWN */));
+	SHOW(prctl(PR_CAPBSET_READ, 1000));
+	SHOW(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 0 /* CAP_CHOWN */, 0, 0));
+	SHOW(prctl(PR_CAP_AMBIENT, 99, 0, 0, 0));
+	SHOW(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0));
+	SHOW(prctl(PR_SET_TIMING, 1));
+	SHOW(prctl(0x7fff, 0));
+}
+
+/* A child subreaper waits for its orphaned grandchild; nothing else of kvmse's shows. */
+static void reaper(void)
+{
+	int v = -1;
+	SHOW(prctl(PR_GET_CHILD_SUBREAPER, &v));
+	printf("subreaper: %d\n", v);
+	SHOW(prctl(PR_SET_CHILD_SUBREAPER, 1));
+	SHOW(prctl(PR_GET_CHILD_SUBREAPER, &v));
+	printf("subreaper: %d\n", v);
+	pid_t me = getpid();
+	int pfd[2];
+	CHECK(pipe(pfd) == 0);
+	fflush(stdout);
+	pid_t a = fork();
+	CHECK(a >= 0);
+	if (a == 0) {
+		pid_t b = fork();
+		CHECK(b >= 0);
+		if (b == 0) {
+			while (getppid() != me)         /* (until its parent has gone) */
+				usleep(1000);
+			_exit(7);
+		}
+		CHECK(write(pfd[1], &b, sizeof(b)) == sizeof(b));
+		_exit(3);
+	}
+	pid_t b;
+	CHECK(read(pfd[0], &b, sizeof(b)) == sizeof(b));
+	int st, n = 0;
+	pid_t w;
+	while ((w = wait(&st)) > 0) {
+		n++;
+		printf("waited for the %s: %s %d\n", w == a ? "child" : w == b ? "grandchild" : "other",
+		       WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		if (w != a && w != b)
+			break;
+	}
+	printf("%d waited for, then %s\n", n, strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -315,5 +379,7 @@ int main(int argc, char **argv)
 		caps();
 	else if (!strcmp(argv[1], "attrs"))
 		attrs();
+	else if (!strcmp(argv[1], "reaper"))
+		reaper();
 	return 0;
 }
