@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -477,6 +478,36 @@ long sys_sigaltstack(struct proc *p, const uint64_t a[6])
 	return 0;
 }
 
+/*
+ * Past RLIMIT_SIGPENDING signals queued for the user, Linux still queues a signal below
+ * 32 sent by a user with kill (si_code >= 0), refuses (EAGAIN) a real-time one sent by
+ * other means (tkill, sigqueue), and sends the rest without their siginfo. The count
+ * here is this process's (the host counts the others'). True if the send is refused;
+ * *info loses its details if they are.
+ */
+static bool over_sigpending(struct proc *p, struct ksiginfo *info)
+{
+	struct rlimit lim;
+	if ((info->signo < 32 && info->code >= 0) || getrlimit(RLIMIT_SIGPENDING, &lim) < 0 ||
+	    lim.rlim_cur == RLIM_INFINITY)
+		return false;
+	struct process *ps = p->ps;
+	sigset_t old;
+	pthread_mutex_lock(&ps->lock);
+	lock(&ps->sh, &old);
+	uint64_t n = (uint64_t)ps->sh.shared.nq;
+	for (int i = 0; i < ps->nthreads; i++)
+		n += (uint64_t)ps->threads[i]->sig.own.nq;
+	unlock(&ps->sh, &old);
+	pthread_mutex_unlock(&ps->lock);
+	if (n < lim.rlim_cur)
+		return false;
+	if (info->signo >= 32 && info->code != SI_USER)
+		return true;
+	*info = (struct ksiginfo){ .signo = info->signo, .code = SI_USER };
+	return false;
+}
+
 /* A signal the guest sends itself: to thread t alone ('own': tkill, tgkill) or to its
  * process (kill; SIGPIPE from a write). */
 static long send_self(struct proc *t, int sig, int code, bool own)
@@ -488,6 +519,8 @@ static long send_self(struct proc *t, int sig, int code, bool own)
 	struct ksiginfo info = { .signo = sig, .code = code };
 	info.kill.pid = getpid();
 	info.kill.uid = getuid();
+	if (over_sigpending(t, &info))
+		return -EAGAIN;
 	return queue(t, &info, own) ? 0 : -EAGAIN;
 }
 
@@ -545,6 +578,8 @@ static long queueinfo(struct proc *p, bool self, long host_nr, const uint64_t *a
 	if (sig == 0)
 		return 0;
 	info.signo = sig;
+	if (over_sigpending(p, &info))
+		return -EAGAIN;
 	return sig_queue(p, &info) ? 0 : -EAGAIN;
 }
 

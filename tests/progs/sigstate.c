@@ -5,12 +5,14 @@
 // run: resethand
 // run: timedwait
 // run: queue
+// run: queue-limit
 // run: raise-all
 // run: sigpipe
 // run: sigpipe-default
 // run: actions
 #include "common.h"
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,6 +134,23 @@ int main(int argc, char **argv)
 		sigprocmask(SIG_UNBLOCK, &set, NULL);     /* three, in order */
 		SHOW(kill(getpid(), 0));
 		SHOW(kill(getpid(), 99));
+	} else if (!strcmp(m, "queue-limit")) {
+		/* With RLIMIT_SIGPENDING 0, a real-time signal is queued only if sent by kill. */
+		struct rlimit none = { 0, 0 };
+		CHECK(setrlimit(RLIMIT_SIGPENDING, &none) == 0);
+		sigaddset(&set, SIGRTMIN + 2);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		union sigval v = { .sival_int = 5 };
+		SHOW(sigqueue(getpid(), SIGRTMIN + 2, v));
+		SHOW(syscall(SYS_tgkill, getpid(), gettid(), SIGRTMIN + 2));
+		SHOW(syscall(SYS_tgkill, getpid(), gettid(), SIGUSR1));
+		SHOW(kill(getpid(), SIGRTMIN + 2));
+		siginfo_t si;
+		struct timespec zero = { 0, 0 };
+		int sig;
+		while ((sig = sigtimedwait(&set, &si, &zero)) > 0)
+			printf("got %s code %d\n", sig == SIGUSR1 ? "USR1" : "RTMIN+2", si.si_code);
 	} else if (!strcmp(m, "raise-all")) {
 		int n = 0;
 		for (int sig = 1; sig < NSIG; sig++) {
