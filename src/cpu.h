@@ -77,6 +77,10 @@ struct cpu_ops {
 	 * hold it); returns its size. set_xsave: false if the CPU refuses the image. */
 	size_t (*get_xsave)(struct cpu *c, void *buf, size_t size);
 	bool (*set_xsave)(struct cpu *c, const void *buf, size_t size);
+	/* While on, RDTSC and RDTSCP fault in user mode as a general protection fault
+	 * (PR_SET_TSC); a new thread or process keeps the setting. 'on' < 0 only asks.
+	 * Returns the setting, or -1 if the model cannot make them fault. */
+	int (*tsc_trap)(struct cpu *c, int on);
 	/* Run system calls through 's' from now on where the model can; NULL: stop that. */
 	void (*serve)(struct cpu *c, const struct cpu_server *s);
 	/* Make 'run' return CPU_INTERRUPT soon, at a point where the user state is whole

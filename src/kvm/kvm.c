@@ -434,7 +434,8 @@ static uint64_t set_cpuid(struct kvm_cpu *k, uint64_t *cr4)
 	struct kvm_cpuid2 *cpuid = supported_cpuid(vm->sys_fd);
 	uint64_t xcr0 = guest_xcr0(cpuid);
 	*cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-	if (is_pvm())
+	vm->pvm = is_pvm();
+	if (vm->pvm)
 		pvm_restore_isa(cpuid, xcr0);
 	struct kvm_cpuid_entry2 *leaf7 = cpuid_find(cpuid, 7, 0);
 	if (leaf7 && (leaf7->ebx & 1))

@@ -36,6 +36,7 @@ struct kvm_vm {
 	uint32_t nslots;        /* memory slots registered so far */
 	size_t run_size;        /* of each vCPU's kvm_run */
 	bool sync_regs;         /* KVM_CAP_SYNC_REGS: registers travel in kvm_run */
+	bool pvm;               /* kvm_pvm (its user mode ignores CR4.TSD, for one) */
 	struct kvm_cpuid2 *cpuid;       /* as set, for later vCPUs and a forked child's */
 	uint64_t xcr0;
 	/* Every vCPU made, by slot (KVM cannot destroy one alone: those of threads that

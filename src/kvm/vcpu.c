@@ -536,6 +536,21 @@ static bool kvm_set_xsave(struct cpu *c, const void *buf, size_t size)
 	return false;
 }
 
+#define CR4_TSD (1ULL << 2)     /* RDTSC is privileged (SDM Vol. 3A, 2.5) */
+
+/* kvm_pvm runs user mode with the host's CR4: RDTSC never faults there (seen). */
+static int kvm_tsc_trap(struct cpu *c, int on)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	if (on > 0 && k->vm->pvm)
+		return -1;
+	if (on >= 0) {
+		k->s->cr4 = on ? k->s->cr4 | CR4_TSD : k->s->cr4 & ~CR4_TSD;
+		k->s_dirty = true;
+	}
+	return (k->s->cr4 & CR4_TSD) != 0;
+}
+
 /* Async-signal-safe: plain stores, which the vCPU thread looks at before and after
  * KVM_RUN (immediate_exit covers a kick just before entering; one during the run comes
  * with a host signal, which ends KVM_RUN with EINTR). */
@@ -587,6 +602,7 @@ const struct cpu_ops kvm_cpu_ops = {
 	.set_regs = kvm_set_regs,
 	.get_xsave = kvm_get_xsave,
 	.set_xsave = kvm_set_xsave,
+	.tsc_trap = kvm_tsc_trap,
 	.serve = kvm_serve,
 	.kick = kvm_kick,
 	.fork = kvm_cpu_fork,

@@ -371,6 +371,18 @@ long sys_prctl(struct proc *p, const uint64_t a[6])
 		return 0;
 	case PR_GET_TID_ADDRESS:
 		return mem_write(p->mem, a[1], &p->clear_child_tid, 8) < 0 ? -EFAULT : 0;
+	case PR_GET_TSC: {
+		int mode = p->cpu->ops->tsc_trap(p->cpu, -1) ? PR_TSC_SIGSEGV : PR_TSC_ENABLE;
+		return mem_write(p->mem, a[1], &mode, sizeof(mode)) < 0 ? -EFAULT : 0;
+	}
+	case PR_SET_TSC:
+		if (a[1] != PR_TSC_ENABLE && a[1] != PR_TSC_SIGSEGV)
+			return -EINVAL;
+		if (p->cpu->ops->tsc_trap(p->cpu, a[1] == PR_TSC_SIGSEGV) < 0) {
+			pr_warn("prctl PR_SET_TSC: RDTSC cannot be made to fault on this host: EINVAL");
+			return -EINVAL;
+		}
+		return 0;
 	default:                /* (seccomp among them: as a kernel built without it) */
 		return -EINVAL;
 	}
@@ -508,7 +520,7 @@ bool sys_caller_only(uint64_t nr, const uint64_t a[6])
 		case PR_GET_SECUREBITS: case PR_SET_SECUREBITS: case PR_CAPBSET_READ:
 		case PR_CAPBSET_DROP: case PR_CAP_AMBIENT: case PR_GET_SPECULATION_CTRL:
 		case PR_SET_SPECULATION_CTRL: case PR_MCE_KILL: case PR_MCE_KILL_GET:
-		case PR_GET_IO_FLUSHER: case PR_SET_IO_FLUSHER:
+		case PR_GET_IO_FLUSHER: case PR_SET_IO_FLUSHER: case PR_GET_TSC: case PR_SET_TSC:
 			return true;
 		default:
 			return false;

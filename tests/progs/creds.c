@@ -322,6 +322,12 @@ static void attrs(void)
 	SHOW(prctl(PR_CAP_AMBIENT, 99, 0, 0, 0));
 	SHOW(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0));
 	SHOW(prctl(PR_SET_TIMING, 1));
+	int tsc = 0;
+	SHOW(prctl(PR_GET_TSC, &tsc));
+	printf("tsc mode %d\n", tsc);
+	SHOW(prctl(PR_SET_TSC, PR_TSC_ENABLE));
+	SHOW(prctl(PR_SET_TSC, 7));
+	SHOW(prctl(PR_GET_TSC, (void *)1));
 	SHOW(prctl(0x7fff, 0));
 }
 
