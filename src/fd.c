@@ -3,6 +3,7 @@
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
  * 'lock'; read by every thread's descriptor calls without it. */
 #define HIDDEN_MAX 1100
 static int *_Atomic hidden[HIDDEN_MAX];
+static bool grew[HIDDEN_MAX];           /* hiding it raised the soft limit by one */
 static _Atomic int nused;               /* entries [0, nused) may be set */
 static _Atomic int lowest = 1 << 30;    /* no hidden descriptor is below this */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -34,13 +36,13 @@ static int move_high(int fd)
 	bool raise = top > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0;
 	/* Only upwards: with every number above it taken (a program that opened all it may,
 	 * then forked: the child's new VM gets the old one's number), it stays. */
-	int n;
-	for (n = (int)top - 1; n > fd; n--) {
-		if (fcntl(n, F_GETFD) >= 0 || errno != EBADF)
+	int n = fd;
+	for (int to = (int)top - 1; to > fd && n == fd; to--) {
+		if (fcntl(to, F_GETFD) >= 0 || errno != EBADF)
 			continue;
-		if (dup3(fd, n, O_CLOEXEC) < 0)
+		if (dup3(fd, to, O_CLOEXEC) < 0)
 			die_errno("cannot move kvmse's descriptor %d out of the guest's range", fd);
-		break;
+		n = to;
 	}
 	if (raise && setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		die_errno("setrlimit");
@@ -65,6 +67,23 @@ static void register_forked(void)
 		die("pthread_atfork failed");
 }
 
+/*
+ * The program sees RLIMIT_NOFILE less the hidden descriptors under it (fd_limit_guest),
+ * which is what it can open. So that this stays what it set, each hidden descriptor
+ * raises the soft limit by one where the hard one allows (and move_high puts it under
+ * that limit), and gives that back when it goes.
+ */
+static bool grow_soft_limit(int by)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    (by > 0 && (rl.rlim_cur < 1024 || rl.rlim_cur >= MIN(rl.rlim_max, 100000))) ||
+	    (by < 0 && !rl.rlim_cur))
+		return false;
+	rl.rlim_cur += (rlim_t)by;
+	return setrlimit(RLIMIT_NOFILE, &rl) == 0;
+}
+
 void fd_hide(int *fdp)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -72,6 +91,7 @@ void fd_hide(int *fdp)
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < HIDDEN_MAX; i++) {
 		if (!atomic_load(&hidden[i])) {
+			grew[i] = grow_soft_limit(1);
 			*fdp = move_high(*fdp);
 			atomic_store(&hidden[i], fdp);
 			if (i >= atomic_load(&nused))
@@ -86,10 +106,46 @@ void fd_hide(int *fdp)
 void fd_unhide(int *fdp)
 {
 	pthread_mutex_lock(&lock);
-	for (int i = 0; i < atomic_load(&nused); i++)
-		if (atomic_load(&hidden[i]) == fdp)
+	for (int i = 0; i < atomic_load(&nused); i++) {
+		if (atomic_load(&hidden[i]) == fdp) {
 			atomic_store(&hidden[i], NULL);
+			if (grew[i])
+				grow_soft_limit(-1);
+		}
+	}
 	pthread_mutex_unlock(&lock);
+}
+
+/* Hidden descriptors below 'limit'. */
+static uint64_t hidden_below(uint64_t limit)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < atomic_load(&nused); i++) {
+		int *h = atomic_load(&hidden[i]);
+		if (h && (uint64_t)*h < limit)
+			n++;
+	}
+	return n;
+}
+
+uint64_t fd_limit_guest(uint64_t host)
+{
+	return host == RLIM_INFINITY ? host : host - hidden_below(host);
+}
+
+/* The highest host limit the guest's stands for (hidden descriptors just under it do not
+ * count), but not past the hard limit 'max' unless the guest asks for more than that:
+ * a hard limit read before kvmse hid more descriptors must still be one to keep. */
+uint64_t fd_limit_host(uint64_t guest, uint64_t max)
+{
+	if (guest == RLIM_INFINITY)
+		return guest;
+	uint64_t h = guest;
+	while (h - hidden_below(h) < guest)
+		h++;
+	while (h < INT_MAX && fd_hidden((int)h))
+		h++;
+	return guest <= max ? MIN(h, max) : h;
 }
 
 bool fd_hidden(int fd)

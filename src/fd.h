@@ -2,6 +2,7 @@
 #ifndef KVMSE_FD_H
 #define KVMSE_FD_H
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Move *fdp above the guest's usual range, close-on-exec, and remember where it lives
  * so it can be moved again if the guest dup2()s onto it. */
@@ -11,5 +12,9 @@ bool fd_hidden(int fd);
 void fd_evict(int fd);
 /* Forget *fdp (before closing it). */
 void fd_unhide(int *fdp);
+/* RLIMIT_NOFILE as the guest sees it (what it can open: the host's less the hidden
+ * descriptors under it), and back. */
+uint64_t fd_limit_guest(uint64_t host);
+uint64_t fd_limit_host(uint64_t guest, uint64_t max);
 
 #endif

@@ -266,9 +266,16 @@ long sys_set_robust_list(struct proc *p, const uint64_t a[6])
 long sys_get_robust_list(struct proc *p, const uint64_t a[6])
 {
 	struct proc *t = (pid_t)a[0] ? thread_find(p->ps, (pid_t)a[0]) : p;
-	if (!t)
-		return (pid_t)a[0] > 0 ? -ESRCH : -EINVAL;
-	uint64_t head = t->robust_list, size = ROBUST_HEAD_SIZE;
+	uint64_t head, size = ROBUST_HEAD_SIZE;
+	if (t) {
+		head = t->robust_list;
+	} else {
+		/* Another process's: the host checks the pid and the right to look (as for
+		 * ptrace) and answers for it; for a program under another kvmse, that is
+		 * kvmse's own list, not the program's. */
+		if (syscall(SYS_get_robust_list, (pid_t)a[0], &head, &size) < 0)
+			return -errno;
+	}
 	if (mem_write(p->mem, a[2], &size, 8) < 0 || mem_write(p->mem, a[1], &head, 8) < 0)
 		return -EFAULT;
 	return 0;
@@ -418,8 +425,13 @@ long sys_prlimit64(struct proc *p, const uint64_t a[6])
 		return -EFAULT;
 	if (a[2] && nw.rlim_cur > nw.rlim_max)
 		return -EINVAL;
+	if (a[2] && res == RLIMIT_NOFILE && getrlimit(RLIMIT_NOFILE, &old) == 0)
+		nw = (struct rlimit){ fd_limit_host(nw.rlim_cur, old.rlim_max),
+				      fd_limit_host(nw.rlim_max, old.rlim_max) };
 	if (prlimit(0, res, a[2] ? &nw : NULL, &old) < 0)
 		return -errno;
+	if (res == RLIMIT_NOFILE)
+		old = (struct rlimit){ fd_limit_guest(old.rlim_cur), fd_limit_guest(old.rlim_max) };
 	uint64_t *own = own_limit(p, res);
 	if (own) {
 		old.rlim_cur = *own;

@@ -521,6 +521,11 @@ static void robust(void)
 	SHOW(syscall(SYS_get_robust_list, 0, &head, &len));
 	printf("robust list: registered %d, size %zu\n", head != 0, len);
 	SHOW(syscall(SYS_get_robust_list, 0, NULL, &len));
+	/* Another process's: the parent's (a native one here), a pid that does not exist. */
+	len = 0;
+	SHOW(syscall(SYS_get_robust_list, getppid(), &head, &len));
+	printf("the parent's: size %zu\n", len);
+	SHOW(syscall(SYS_get_robust_list, 0x7fffffff, &head, &len));
 	pthread_mutex_t *m = robust_mutex(PTHREAD_PROCESS_PRIVATE);
 	pthread_t t;
 	CHECK(pthread_create(&t, NULL, die_holding, m) == 0);
