@@ -210,74 +210,6 @@ long sys_dup2(struct proc *p, const uint64_t a[6])
 long sys_pipe2(struct proc *p, const uint64_t a[6]) { return HOST(SYS_pipe2, user_out(p, a[0], 2 * sizeof(int)), (int)a[1]); }
 long sys_pipe(struct proc *p, const uint64_t a[6]) { return HOST(SYS_pipe2, user_out(p, a[0], 2 * sizeof(int)), 0); }
 
-/* The terminal and file ioctls kvmse knows, with the size of what they read and write. */
-static const struct { unsigned long req; unsigned in, out; } ioctls[] = {
-	{ TCGETS, 0, sizeof(struct termios) },
-	{ TCSETS, sizeof(struct termios), 0 },
-	{ TCSETSW, sizeof(struct termios), 0 },
-	{ TCSETSF, sizeof(struct termios), 0 },
-	{ TIOCGWINSZ, 0, sizeof(struct winsize) },
-	{ TIOCSWINSZ, sizeof(struct winsize), 0 },
-	{ FIONREAD, 0, sizeof(int) },
-	{ TIOCGPGRP, 0, sizeof(pid_t) },
-	{ TIOCSPGRP, sizeof(pid_t), 0 },
-	{ TIOCGSID, 0, sizeof(pid_t) },
-	{ FIONBIO, sizeof(int), 0 },
-	{ FIOASYNC, sizeof(int), 0 },
-	{ TIOCOUTQ, 0, sizeof(int) },
-	/* pseudo-terminals (openpty, grantpt, ptsname) and modem lines */
-	{ TIOCSPTLCK, sizeof(int), 0 },
-	{ TIOCGPTLCK, 0, sizeof(int) },
-	{ TIOCGPTN, 0, sizeof(unsigned) },
-	{ TIOCPKT, sizeof(int), 0 },
-	{ TIOCGPKT, 0, sizeof(int) },
-	{ TIOCGEXCL, 0, sizeof(int) },
-	{ TIOCGETD, 0, sizeof(int) },
-	{ TIOCSETD, sizeof(int), 0 },
-	{ TIOCSTI, sizeof(char), 0 },
-	{ TIOCMGET, 0, sizeof(int) },
-	{ TIOCMSET, sizeof(int), 0 },
-	{ TIOCMBIS, sizeof(int), 0 },
-	{ TIOCMBIC, sizeof(int), 0 },
-	{ TCGETA, 0, sizeof(struct termio) },
-	{ TCSETA, sizeof(struct termio), 0 },
-	{ TCSETAW, sizeof(struct termio), 0 },
-	{ TCSETAF, sizeof(struct termio), 0 },
-	/* the VFS's own, for any file (fs/ioctl.c) */
-	{ FIGETBSZ, 0, sizeof(int) },
-	{ FIBMAP, sizeof(int), sizeof(int) },
-	{ FIOQSIZE, 0, sizeof(long long) },
-	{ FS_IOC_GETFLAGS, 0, sizeof(long) },
-	{ FS_IOC_SETFLAGS, sizeof(long), 0 },
-	{ FS_IOC_GETVERSION, 0, sizeof(long) },
-};
-
-/*
- * The argument of a request kvmse does not know: an integer or a pointer, it cannot
- * tell. Small values (below the host's mmap_min_addr, where nothing of kvmse is mapped)
- * go as they are; others become an address that faults, so a request that would
- * dereference it gets EFAULT and never reaches kvmse's memory.
- */
-static uint64_t opaque(uint64_t v)
-{
-	return v < 65536 ? v : (uint64_t)(uintptr_t)user_buf_poison();
-}
-
-long sys_ioctl(struct proc *p, const uint64_t a[6])
-{
-	unsigned long req = (unsigned)a[1];
-	/* Requests whose argument is a plain integer. */
-	if (req == FIOCLEX || req == FIONCLEX || req == TCFLSH || req == TCXONC || req == TCSBRK ||
-	    req == TIOCSCTTY || req == TIOCNOTTY || req == TIOCGPTPEER || req == TIOCEXCL ||
-	    req == TIOCNXCL || req == TCSBRKP || req == TIOCSBRK || req == TIOCCBRK || req == TIOCCONS)
-		return HOST(SYS_ioctl, FD(0), req, a[2]);
-	for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++)
-		if (ioctls[i].req == req)
-			return HOST(SYS_ioctl, FD(0), req,
-				    ioctls[i].out ? user_out(p, a[2], ioctls[i].out) : user_in(p, a[2], ioctls[i].in));
-	return HOST(SYS_ioctl, FD(0), req, opaque(a[2]));
-}
-
 long sys_fcntl(struct proc *p, const uint64_t a[6])
 {
 	int cmd = (int)a[1];
@@ -296,7 +228,7 @@ long sys_fcntl(struct proc *p, const uint64_t a[6])
 	case F_GET_RW_HINT: case F_SET_RW_HINT: case F_GET_FILE_RW_HINT: case F_SET_FILE_RW_HINT:
 		return HOST(SYS_fcntl, FD(0), cmd, user_out(p, a[2], sizeof(uint64_t)));
 	default:
-		return HOST(SYS_fcntl, FD(0), cmd, opaque(a[2]));
+		return HOST(SYS_fcntl, FD(0), cmd, user_opaque(a[2]));
 	}
 }
 

@@ -108,6 +108,22 @@ long sys_chroot(struct proc *p, const uint64_t a[6])
 	return HOST(SYS_chroot, PATH(0, 0));
 }
 
+/* mount and umount2 are the host's (the program's mounts are in kvmse's namespace, as a
+ * native run's would be). The file system type is a third string; the data is read as
+ * the kernel copies it: a page, or up to where the memory ends. */
+long sys_mount(struct proc *p, const uint64_t a[6])
+{
+	char type[PATH_MAX];
+	bool nul = true;
+	if (a[2])
+		mem_read_prefix(p->mem, type, a[2], sizeof(type), &nul);
+	if (!nul)
+		return -EFAULT;
+	return HOST(SYS_mount, PATH(0, 0), PATH(1, 1), a[2] ? type : NULL, (unsigned long)a[3],
+		    user_in(p, a[4], PAGE_SIZE));
+}
+long sys_umount2(struct proc *p, const uint64_t a[6]) { return HOST(SYS_umount2, PATH(0, 0), (int)a[1]); }
+
 /* Extended attributes: the name is a second string (slot 1); values are buffers. */
 #define OUTN(i, n) user_out(p, a[i], a[n])
 #define INN(i, n) user_in(p, a[i], a[n])

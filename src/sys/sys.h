@@ -59,6 +59,16 @@ static inline int user_fd(uint64_t fd)
 {
 	return fd_hidden((int)fd) ? INT_MAX : (int)fd;
 }
+/*
+ * An argument kvmse does not know the meaning of: an integer or a pointer, it cannot
+ * tell. Small values (below the host's mmap_min_addr, where nothing of kvmse is mapped)
+ * go as they are; others become an address that faults, so a call that would
+ * dereference it gets EFAULT and never reaches kvmse's memory.
+ */
+static inline uint64_t user_opaque(uint64_t v)
+{
+	return v < 65536 ? v : (uint64_t)(uintptr_t)user_buf_poison();
+}
 
 /* strace.c: one strace line for call 'nr' with strace format 'fmt' (see syscalls.def). */
 void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt, const uint64_t a[6],
