@@ -694,7 +694,15 @@ bool kvm_cpu_leave(struct cpu *c)
 	static struct leaver l;
 	static uint64_t stack[512];
 	struct rlimit nproc;
-	(void)c;
+	/* A server thread ends faster asked than killed by the exit (a waiting parent saw
+	 * 0.3 ms of it in fork+exec+wait). */
+	struct kvm_vm *vm = ((struct kvm_cpu *)c)->vm;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		if (vm->vcpus[i] && vm->vcpus[i]->server) {
+			kvm_server_stop(vm->vcpus[i]->server);
+			vm->vcpus[i]->server = NULL;
+		}
+	}
 	if (getrlimit(RLIMIT_NPROC, &nproc) < 0 ||
 	    (nproc.rlim_cur != RLIM_INFINITY && geteuid() != 0))
 		return false;
