@@ -249,15 +249,18 @@ static bool is_own_fd_dir(int fd)
 }
 
 /* Drop kvmse's own descriptors from a listing of /proc/self/fd. */
-static long hide_own_fds(uint8_t *buf, long len)
+static long hide_own_fds(uint8_t *buf, long len, size_t name_off)
 {
 	long out = 0;
 	for (long off = 0; off < len;) {
-		struct { uint64_t ino; int64_t off; uint16_t reclen; uint8_t type; char name[]; } *d = (void *)(buf + off);
-		uint16_t reclen = d->reclen;
+		/* Both formats: inode, offset, then the record's length (16); the name at
+		 * name_off (getdents64 has the type before it, getdents after). */
+		uint16_t reclen;
+		memcpy(&reclen, buf + off + 16, sizeof(reclen));
+		const char *name = (const char *)buf + off + name_off;
 		char *end;
-		long fd = strtol(d->name, &end, 10);
-		if (!(*end == 0 && end != d->name && fd_hidden((int)fd))) {
+		long fd = strtol(name, &end, 10);
+		if (!(*end == 0 && end != name && fd_hidden((int)fd))) {
 			memmove(buf + out, buf + off, reclen);
 			out += reclen;
 		}
@@ -266,14 +269,17 @@ static long hide_own_fds(uint8_t *buf, long len)
 	return out;
 }
 
-long sys_getdents64(struct proc *p, const uint64_t a[6])
+static long dents(struct proc *p, const uint64_t a[6], long nr, size_t name_off)
 {
 	void *buf = user_out(p, a[1], (unsigned)a[2]);
-	long rc = HOST(SYS_getdents64, FD(0), buf, (unsigned)a[2]);
+	long rc = HOST(nr, FD(0), buf, (unsigned)a[2]);
 	if (rc > 0 && is_own_fd_dir(FD(0)))
-		rc = hide_own_fds(buf, rc);
+		rc = hide_own_fds(buf, rc, name_off);
 	return rc;
 }
+
+long sys_getdents64(struct proc *p, const uint64_t a[6]) { return dents(p, a, SYS_getdents64, 19); }
+long sys_getdents(struct proc *p, const uint64_t a[6]) { return dents(p, a, SYS_getdents, 18); }
 
 long sys_sendfile(struct proc *p, const uint64_t a[6])
 {
