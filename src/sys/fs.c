@@ -214,9 +214,21 @@ long sys_fcntl(struct proc *p, const uint64_t a[6])
 {
 	int cmd = (int)a[1];
 	switch (cmd) {
-	case F_GETLK: case F_SETLK: case F_SETLKW:
-	case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
-		return HOST(SYS_fcntl, FD(0), cmd, user_out(p, a[2], sizeof(struct flock)));
+	case F_GETLK: case F_OFD_GETLK: {
+		/* The descriptor, then the struct read, checked and written: one in read-only
+		 * memory fails late. */
+		struct flock fl;
+		if (fcntl(FD(0), F_GETFD) < 0)
+			return -errno;
+		if (mem_read(p->mem, &fl, a[2], sizeof(fl)) < 0)
+			return -EFAULT;
+		long rc = HOST(SYS_fcntl, FD(0), cmd, &fl);
+		if (rc == 0 && mem_write(p->mem, a[2], &fl, sizeof(fl)) < 0)
+			return -EFAULT;
+		return rc;
+	}
+	case F_SETLK: case F_SETLKW: case F_OFD_SETLK: case F_OFD_SETLKW:     /* (only read) */
+		return HOST(SYS_fcntl, FD(0), cmd, user_in(p, a[2], sizeof(struct flock)));
 	case F_DUPFD: case F_DUPFD_CLOEXEC: case F_GETFD: case F_SETFD: case F_GETFL:
 	case F_SETFL: case F_GETPIPE_SZ: case F_SETPIPE_SZ: case F_ADD_SEALS: case F_GET_SEALS:
 	case F_GETOWN: case F_SETOWN: case F_GETSIG: case F_SETSIG: case F_NOTIFY:

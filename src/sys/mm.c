@@ -86,6 +86,9 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	uint64_t off = a[5];
 	if (PAGE_OFF(off))
 		return -EINVAL;
+	/* The descriptor is looked up before anything else (ksys_mmap_pgoff). */
+	if (!(flags & MAP_ANONYMOUS) && fcntl(user_fd(a[4]), F_GETFD) < 0)
+		return -EBADF;
 	if (!len)
 		return -EINVAL;
 	len = KPAGE_ALIGN(len);

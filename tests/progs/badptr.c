@@ -61,6 +61,12 @@ int main(void)
 	SHOW(mprotect(BAD, 4096, PROT_READ));
 	SHOW(munmap(BAD, 4096));
 	SHOW(getdents64(0, BAD, 100) < 0);
+	/* mmap looks the descriptor up before it checks the length */
+	SHOW(mmap(NULL, 0, PROT_WRITE, MAP_SHARED, 999, 0) == MAP_FAILED ? -1 : 0);
+	/* F_SETLK only reads its struct: one in read-only memory will do */
+	static const struct flock unlock_all = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+	SHOW(fcntl(0, F_SETLK, &unlock_all));
+	SHOW(fcntl(0, F_GETLK, &unlock_all));
 	SHOW(syscall(SYS_prlimit64, 0, 9999, NULL, buf));
 	/* kvmse's own descriptors are invisible, in /proc/self/fd too. */
 	DIR *dir = opendir("/proc/self/fd");
