@@ -4,8 +4,11 @@
 #include "sys.h"
 #include "../util.h"
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -448,4 +451,63 @@ long sys_msync(struct proc *p, const uint64_t a[6])
 		va = v->end;
 	}
 	return rc;
+}
+
+/* mlock and its kin lock the host memory behind guest pages: the host's RLIMIT_MEMLOCK
+ * and CAP_IPC_LOCK apply, and /proc/self/status counts them. mlockall must not lock
+ * kvmse's whole reservation of guest memory, so it goes VMA by VMA; MCL_FUTURE is not
+ * kept (later mappings are not locked). */
+static int host_mlock(void *a, size_t n, int flags) { return (int)syscall(SYS_mlock2, a, n, flags); }
+static int host_munlock(void *a, size_t n, int flags) { (void)flags; return munlock(a, n); }
+
+static long lock_range(struct proc *p, gva_t start, uint64_t len, int (*fn)(void *, size_t, int), int flags)
+{
+	uint64_t end = KPAGE_ALIGN(start + len);
+	start &= ~(PAGE_SIZE - 1);
+	if (end < start || (len && end == start))
+		return -ENOMEM;
+	/* Every page of the range must be mapped (Linux: ENOMEM before it locks any). */
+	for (gva_t va = start; va < end;) {
+		struct vma *v = mm_find(p, va);
+		if (!v)
+			return -ENOMEM;
+		va = v->end;
+	}
+	return mm_host_call(p, start, end, fn, flags);
+}
+
+long sys_mlock(struct proc *p, const uint64_t a[6]) { return lock_range(p, a[0], a[1], host_mlock, 0); }
+long sys_munlock(struct proc *p, const uint64_t a[6]) { return lock_range(p, a[0], a[1], host_munlock, 0); }
+
+long sys_mlock2(struct proc *p, const uint64_t a[6])
+{
+	if (a[2] & ~(uint64_t)MLOCK_ONFAULT)
+		return -EINVAL;
+	return lock_range(p, a[0], a[1], host_mlock, (int)a[2]);
+}
+
+long sys_mlockall(struct proc *p, const uint64_t a[6])
+{
+	int flags = (int)a[0];
+	if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
+		return -EINVAL;
+	struct rlimit lim;
+	if (getrlimit(RLIMIT_MEMLOCK, &lim) == 0 && !lim.rlim_cur && !sys_has_cap(CAP_IPC_LOCK))
+		return -EPERM;
+	if (!(flags & MCL_CURRENT))
+		return 0;
+	for (size_t i = 0; i < p->ps->nvma; i++) {
+		long rc = mm_host_call(p, p->ps->vmas[i].start, p->ps->vmas[i].end, host_mlock,
+				       (flags & MCL_ONFAULT) ? MLOCK_ONFAULT : 0);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+long sys_munlockall(struct proc *p, const uint64_t a[6])
+{
+	(void)p;
+	(void)a;
+	return munlockall() < 0 ? -errno : 0;
 }
