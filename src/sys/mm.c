@@ -457,8 +457,9 @@ long sys_msync(struct proc *p, const uint64_t a[6])
  * and CAP_IPC_LOCK apply, and /proc/self/status counts them. mlockall must not lock
  * kvmse's whole reservation of guest memory, so it goes VMA by VMA; MCL_FUTURE is not
  * kept (later mappings are not locked). */
+/* (raw calls: a sanitizer's libc wrappers of these do nothing) */
 static int host_mlock(void *a, size_t n, int flags) { return (int)syscall(SYS_mlock2, a, n, flags); }
-static int host_munlock(void *a, size_t n, int flags) { (void)flags; return munlock(a, n); }
+static int host_munlock(void *a, size_t n, int flags) { (void)flags; return (int)syscall(SYS_munlock, a, n); }
 
 static long lock_range(struct proc *p, gva_t start, uint64_t len, int (*fn)(void *, size_t, int), int flags)
 {
@@ -509,5 +510,5 @@ long sys_munlockall(struct proc *p, const uint64_t a[6])
 {
 	(void)p;
 	(void)a;
-	return munlockall() < 0 ? -errno : 0;
+	return syscall(SYS_munlockall) < 0 ? -errno : 0;
 }
