@@ -87,8 +87,9 @@ struct cpu_ops {
 	 * (a signal is waiting). Safe in a signal handler and from the server's thread. */
 	void (*kick)(struct cpu *c);
 	/* fork() of kvmse with the program: in the child, the model goes on with a copy of
-	 * itself in the state it stopped in. Returns as fork() does. */
-	pid_t (*fork)(struct cpu *c);
+	 * itself in the state it stopped in. 'host_fork(arg)' makes the host process, as
+	 * fork() would (one thread of the model's runs meanwhile). Returns as fork() does. */
+	pid_t (*fork)(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg);
 	/* A CPU for a new thread of the program, with c's state (the caller's, stopped in
 	 * a system call; the memory lock held); NULL if the model has no more. Its 'run'
 	 * is called on the new thread. */

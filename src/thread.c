@@ -4,6 +4,7 @@
 #include "stats.h"
 #include "sys/sys.h"
 #include "util.h"
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <linux/sched.h>
@@ -62,17 +63,42 @@ static noreturn void finish(struct process *ps)
 	exit(128 + ps->exit_signal);
 }
 
+/* The cgroups of process 'pid' (0: this one) as /proc says, into 'buf' ("" if
+ * unreadable: in another PID namespace than /proc's, say). */
+static void read_cgroups(pid_t pid, char *buf, size_t size)
+{
+	char path[64] = "/proc/self/cgroup";
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	buf[n < 0 ? 0 : n] = 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Whether this process is in its parent's cgroups: a helper left in another would keep
+ * that one busy after the parent has waited for us (and could not remove it). */
+static bool parent_cgroups(void)
+{
+	char mine[4096], parent[4096];
+	read_cgroups(0, mine, sizeof(mine));
+	read_cgroups(getppid(), parent, sizeof(parent));
+	return *mine && !strcmp(mine, parent);
+}
+
 /* The CPU model may leave its teardown, and guest memory's, until after the exit, to a
  * helper process that would be orphaned. Not where a program above would have to wait
- * for that orphan, nor with AddressSanitizer, whose leak check wants everything given
- * back. */
+ * for that orphan or would see it in a cgroup, nor with AddressSanitizer, whose leak
+ * check wants everything given back. */
 static bool leave_early(struct proc *p)
 {
 #ifdef __SANITIZE_ADDRESS__
 	(void)p;
 	return false;
 #else
-	return !p->ps->reaper_above && p->cpu->ops->leave && p->cpu->ops->leave(p->cpu);
+	return !p->ps->reaper_above && p->cpu->ops->leave && parent_cgroups() &&
+	       p->cpu->ops->leave(p->cpu);
 #endif
 }
 

@@ -597,7 +597,7 @@ static void drop_other_vcpus(struct kvm_cpu *k)
  * makes its own over its (copy-on-write) copy of guest memory, whose page tables, shim
  * and channel pages come along, and gives its vCPU the state the parent's has now.
  */
-pid_t kvm_cpu_fork(struct cpu *c)
+pid_t kvm_cpu_fork(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
 	struct kvm_vm *vm = k->vm;
@@ -615,7 +615,7 @@ pid_t kvm_cpu_fork(struct cpu *c)
 		kvm_server_stop(k->server);
 		k->server = NULL;
 	}
-	pid_t pid = fork();
+	pid_t pid = host_fork(arg);
 	if (pid != 0)
 		return pid;
 	k->chan[CH_STOP / 8] = 0;

@@ -132,7 +132,7 @@ uint64_t kvm_server_answered(struct kvm_server *s);
 /* Mark request 'seq' answered in the channel again (the program may have overwritten
  * that): false if it is not the last request the server answered. */
 bool kvm_server_reanswer(struct kvm_server *s, uint64_t seq);
-pid_t kvm_cpu_fork(struct cpu *c);
+pid_t kvm_cpu_fork(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg);
 
 /* Apply the page-table edit queue now, in the middle of a system call (vcpu.c). */
 void kvm_flush_now(struct kvm_cpu *k);

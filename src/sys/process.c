@@ -19,11 +19,21 @@
 
 #define HOST(...) sys_ret(syscall(__VA_ARGS__))
 
+#define CLONE_CLEAR_SIGHAND_ 0x100000000ULL     /* (newer than some headers) */
+#define CLONE_INTO_CGROUP_ 0x200000000ULL
+#define CLONE_ARGS_SIZE_VER0 64
+#define CLONE_ARGS_SIZE_VER2 88
+
 /* What clone may ask of a new process here (CLONE_VM only with CLONE_VFORK, as
  * posix_spawn does: the child gets a copy, whose writes the parent gets when the child
  * leaves it by execve or exit: vfork.c). */
-#define PROCESS_FLAGS (CSIGNAL | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
-		       CLONE_CHILD_CLEARTID | CLONE_SETTLS | CLONE_PIDFD)
+#define PROCESS_FLAGS (CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
+		       CLONE_CHILD_CLEARTID | CLONE_SETTLS | CLONE_PIDFD | HOST_FLAGS)
+/* ... and of those, what the host's clone does: the new process's parent, namespaces,
+ * cgroup, its semaphore undo list, working directory (kvmse keeps none of its own). */
+#define HOST_FLAGS (CLONE_PARENT | CLONE_FS | CLONE_SYSVSEM | CLONE_IO | CLONE_NEWNS | CLONE_NEWCGROUP | \
+		    CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
+		    CLONE_NEWTIME | CLONE_INTO_CGROUP_)
 
 /* What Linux's copy_process refuses first, in its order, whatever kvmse supports. */
 static long clone_flags_check(uint64_t flags)
@@ -57,28 +67,62 @@ static void only_thread(struct proc *p)
 	pthread_cond_init(&ps->changed, NULL);
 }
 
-/* 'pidfd': where CLONE_PIDFD's descriptor goes (clone3's field; clone's parent_tid). */
-static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t ctid,
-			uint64_t tls, gva_t pidfd)
+/*
+ * The host process of a new guest process (cpu_ops.fork calls it). glibc's fork takes
+ * no flags, so for any a raw clone3 does what glibc's own would: the child's tid goes
+ * to glibc's thread descriptor (the word its set_tid_address gave the kernel), and its
+ * robust list is set again. new_process makes sure kvmse has one thread then, so no
+ * lock of the C library's is held by a thread the child will not have.
+ */
+static pid_t host_fork(void *arg)
 {
+	const struct clone_args *ca = arg;
+	uint64_t flags = ca->flags & HOST_FLAGS;
+	if (!flags && ca->exit_signal == SIGCHLD)
+		return fork();
+	pid_t *tid;
+	void *head;
+	size_t len;
+	if (prctl(PR_GET_TID_ADDRESS, &tid) < 0 || syscall(SYS_get_robust_list, 0, &head, &len) < 0)
+		return -1;
+	struct clone_args h = { .flags = flags | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID,
+				.child_tid = (uintptr_t)tid,
+				/* (CLONE_PARENT's child ends with its parent's signal) */
+				.exit_signal = flags & CLONE_PARENT ? 0 : ca->exit_signal,
+				.cgroup = (uint64_t)user_fd(ca->cgroup) };
+	pid_t pid = (pid_t)syscall(SYS_clone3, &h, sizeof(h));
+	if (pid == 0)
+		syscall(SYS_set_robust_list, head, len);
+	return pid;
+}
+
+static long process_flags_check(struct proc *p, const struct clone_args *ca)
+{
+	uint64_t flags = ca->flags;
+	/* (the kernel stores the descriptor before the child exists: a bad address fails) */
+	if ((flags & CLONE_PIDFD) && !mem_ptr(p->mem, ca->pidfd, 4, MEM_WRITE))
+		return -EFAULT;
+	const char *why = flags & ~(uint64_t)PROCESS_FLAGS & ~(uint64_t)CLONE_VM ?
+			  "is not supported" : NULL;
+	if (!why && ((flags & HOST_FLAGS) || ca->exit_signal != SIGCHLD) && p->ps->nthreads > 1)
+		why = "is supported in a program of one thread only";
+	if (why && !p->opt->quiet)
+		pr_warn("clone with flags %#llx and exit signal %llu %s: ENOSYS",
+			(unsigned long long)flags, (unsigned long long)ca->exit_signal, why);
+	return why ? -ENOSYS : 0;
+}
+
+static long new_process(struct proc *p, const struct clone_args *ca)
+{
+	uint64_t flags = ca->flags;
 	long e = clone_flags_check(flags);
 	if (e < 0)
 		return e;
 	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
-		return thread_clone(p, flags, stack, ptid, ctid, tls);
-	/* (the kernel stores the descriptor before the child exists: a bad address fails) */
-	if ((flags & CLONE_PIDFD) && !mem_ptr(p->mem, pidfd, 4, MEM_WRITE))
-		return -EFAULT;
-	/* New namespaces are not made here; but without CAP_SYS_ADMIN the answer is EPERM. */
-	uint64_t ns = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID |
-		      CLONE_NEWNET;
-	if ((flags & ns) && !sys_has_cap(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (flags & ~(uint64_t)PROCESS_FLAGS & ~(uint64_t)CLONE_VM) {
-		if (!p->opt->quiet)
-			pr_warn("clone with flags %#llx is not supported: ENOSYS", (unsigned long long)flags);
-		return -ENOSYS;
-	}
+		return thread_clone(p, flags | ca->exit_signal, ca->stack, ca->parent_tid, ca->child_tid,
+				    ca->tls);
+	if ((e = process_flags_check(p, ca)) < 0)
+		return e;
 	int done[2] = { -1, -1 };
 	if ((flags & CLONE_VFORK) && pipe2(done, O_CLOEXEC) < 0)
 		return -errno;
@@ -95,7 +139,7 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 	pthread_mutex_lock(&p->ps->lock);
 	bool other_threads = p->ps->nthreads > 1;
 	mem_lock(p->mem);
-	pid_t pid = p->cpu->ops->fork(p->cpu);
+	pid_t pid = p->cpu->ops->fork(p->cpu, host_fork, (void *)ca);
 	e = pid < 0 ? -errno : 0;
 	mem_unlock(p->mem);
 	if (pid == 0) {
@@ -126,14 +170,14 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 			if (flags & CLONE_VM)
 				vfork_snapshot(p, other_threads, r->rsp);
 		}
-		if (stack)
-			r->rsp = stack;
+		if (ca->stack)
+			r->rsp = ca->stack;
 		if (flags & CLONE_SETTLS)
-			r->fs_base = tls;
-		if ((flags & CLONE_CHILD_SETTID) && mem_write(p->mem, ctid, &p->tid, 4) < 0)
+			r->fs_base = ca->tls;
+		if ((flags & CLONE_CHILD_SETTID) && mem_write(p->mem, ca->child_tid, &p->tid, 4) < 0)
 			pr_warn("clone: cannot store the child's tid");
 		if (flags & CLONE_CHILD_CLEARTID)
-			p->clear_child_tid = ctid;
+			p->clear_child_tid = ca->child_tid;
 		return 0;
 	}
 	int fd = (flags & CLONE_PIDFD) ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
@@ -143,22 +187,23 @@ static long new_process(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid,
 	if (flags & CLONE_VFORK)
 		vfork_wait(p, done);
 	if (flags & CLONE_PARENT_SETTID)
-		mem_write(p->mem, ptid, &pid, 4);
+		mem_write(p->mem, ca->parent_tid, &pid, 4);
 	if (flags & CLONE_PIDFD)
-		mem_write(p->mem, pidfd, &fd, 4);
+		mem_write(p->mem, ca->pidfd, &fd, 4);
 	return pid;
 }
 
 long sys_fork(struct proc *p, const uint64_t a[6])
 {
 	(void)a;
-	return new_process(p, SIGCHLD, 0, 0, 0, 0, 0);
+	return new_process(p, &(struct clone_args){ .exit_signal = SIGCHLD });
 }
 
 long sys_vfork(struct proc *p, const uint64_t a[6])
 {
 	(void)a;
-	return new_process(p, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0, 0);
+	return new_process(p, &(struct clone_args){ .flags = CLONE_VM | CLONE_VFORK,
+						    .exit_signal = SIGCHLD });
 }
 
 /* x86-64's order: flags, stack, parent_tid, child_tid, tls. */
@@ -167,13 +212,12 @@ long sys_clone(struct proc *p, const uint64_t a[6])
 	/* CLONE_PIDFD's descriptor goes where the parent's tid would */
 	if ((a[0] & CLONE_PIDFD) && (a[0] & CLONE_PARENT_SETTID))
 		return -EINVAL;
-	return new_process(p, a[0], a[1], a[2], a[3], a[4], a[2]);
+	/* (in clone's flags, CLONE_NEWTIME's bit is the exit signal's) */
+	struct clone_args ca = { .flags = (uint32_t)a[0] & ~(uint64_t)CSIGNAL,
+				 .exit_signal = a[0] & CSIGNAL, .stack = a[1], .parent_tid = a[2],
+				 .child_tid = a[3], .tls = a[4], .pidfd = a[2] };
+	return new_process(p, &ca);
 }
-
-#define CLONE_CLEAR_SIGHAND_ 0x100000000ULL     /* (newer than some headers) */
-#define CLONE_INTO_CGROUP_ 0x200000000ULL
-#define CLONE_ARGS_SIZE_VER0 64
-#define CLONE_ARGS_SIZE_VER2 88
 
 /* Linux's copy_clone_args_from_user and clone3_args_valid, in their order. */
 static long clone3_args(struct proc *p, gva_t va, uint64_t size, struct clone_args *ca)
@@ -223,9 +267,8 @@ long sys_clone3(struct proc *p, const uint64_t a[6])
 			pr_warn("clone3 with set_tid is not supported: ENOSYS");
 		return -ENOSYS;
 	}
-	gva_t stack = ca.stack ? ca.stack + ca.stack_size : 0;
-	return new_process(p, ca.flags | ca.exit_signal, stack, ca.parent_tid, ca.child_tid, ca.tls,
-			   ca.pidfd);
+	ca.stack = ca.stack ? ca.stack + ca.stack_size : 0;
+	return new_process(p, &ca);
 }
 
 /* The guest's NULL-terminated array of strings at 'va', copied. */

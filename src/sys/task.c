@@ -223,6 +223,17 @@ long sys_getgroups(struct proc *p, const uint64_t a[6])
 
 long sys_uname(struct proc *p, const uint64_t a[6]) { return HOST(SYS_uname, user_out(p, a[0], sizeof(struct utsname))); }
 
+/* (a length past the field's is refused before the name is read) */
+long sys_sethostname(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_sethostname, user_in(p, a[0], MIN(a[1], 64)), (int)a[1]);
+}
+
+long sys_setdomainname(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_setdomainname, user_in(p, a[0], MIN(a[1], 64)), (int)a[1]);
+}
+
 long sys_arch_prctl(struct proc *p, const uint64_t a[6])
 {
 	struct cpu_regs *r = p->regs;

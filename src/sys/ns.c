@@ -1,0 +1,75 @@
+/* ns.c - namespaces and what else a thread can stop sharing: unshare and setns.
+ *
+ * Both are the host's, made by the guest thread's own host thread (they always stop the
+ * CPU: syscall.c), as each changes the calling thread only. Its syscall server, another
+ * host thread, still shares the old ones: it is replaced by one started afresh, which
+ * shares the new. */
+#include "sys.h"
+#include "../thread.h"
+#include "../util.h"
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x80
+#endif
+
+#define UNSHARE_FLAGS (CLONE_THREAD | CLONE_FS | CLONE_NEWNS | CLONE_SIGHAND | CLONE_VM | \
+		       CLONE_FILES | CLONE_SYSVSEM | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | \
+		       CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWTIME)
+/* What only a process of one thread may unshare, and then it is already its own. */
+#define ONE_THREAD (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)
+
+/* Run the host call 'nr' on this thread, with a new server for the new state. In a new
+ * user namespace the thread has new capabilities, which the server takes too. */
+static long renew(struct proc *p, long nr, uint64_t a0, uint64_t a1, bool user)
+{
+	p->cpu->ops->serve(p->cpu, NULL);
+	long ret = syscall(nr, a0, a1) < 0 ? -errno : 0;
+	/* (Linux 6.13 and later run KVM's NX huge page recovery as a thread of the VM's
+	 * process, and a process of several threads cannot change its user namespace) */
+	if (ret == -EINVAL && user && p->ps->nthreads == 1 && !p->opt->quiet)
+		pr_warn("%s: the host refuses a new user namespace to kvmse's process, which has "
+			"threads of KVM's: EINVAL", nr == SYS_unshare ? "unshare" : "setns");
+	uint32_t h[2] = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	if (ret == 0 && user && syscall(SYS_capget, h, p->caps) == 0)
+		atomic_fetch_add(&p->caps_gen, 1);
+	thread_serve(p);
+	return ret;
+}
+
+long sys_unshare(struct proc *p, const uint64_t a[6])
+{
+	uint64_t f = a[0];
+	if (f & ~(uint64_t)UNSHARE_FLAGS)
+		return -EINVAL;
+	/* (Linux's ksys_unshare: what each flag implies) */
+	if (f & CLONE_NEWUSER)
+		f |= CLONE_THREAD | CLONE_FS;
+	if (f & CLONE_VM)
+		f |= CLONE_SIGHAND;
+	if (f & CLONE_SIGHAND)
+		f |= CLONE_THREAD;
+	if (f & CLONE_NEWNS)
+		f |= CLONE_FS;
+	int threads = p->ps->nthreads;
+	if ((f & ONE_THREAD) && threads > 1)
+		return -EINVAL;
+	/* kvmse's own descriptors are kept per process, not per descriptor table. */
+	if ((f & CLONE_FILES) && threads > 1) {
+		if (!p->opt->quiet)
+			pr_warn("unshare of CLONE_FILES by one of several threads is not supported: ENOSYS");
+		return -ENOSYS;
+	}
+	return renew(p, SYS_unshare, f & ~(uint64_t)ONE_THREAD, 0, f & CLONE_NEWUSER);
+}
+
+long sys_setns(struct proc *p, const uint64_t a[6])
+{
+	int type = (int)a[1];
+	/* a pidfd (any type mask) may bring the user namespace too */
+	bool user = type == 0 || type == CLONE_NEWUSER || (type & CLONE_NEWUSER);
+	return renew(p, SYS_setns, (uint64_t)user_fd(a[0]), (uint64_t)type, user);
+}

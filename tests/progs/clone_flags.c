@@ -1,0 +1,235 @@
+/* clone_flags.c - what clone asks of a new process beyond a fork (its exit signal, its
+ * parent, a shared working directory, new namespaces), and unshare and setns.
+ * Without the rights, both runs say so alike. */
+// run: exit-signal
+// run: parent
+// run: fs
+// run: uts
+// run: pid
+// run: time
+// run: unshare-args
+#include "common.h"
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x80
+#endif
+#ifndef __WALL
+#define __WALL 0x40000000
+#define __WCLONE 0x80000000
+#endif
+
+/* A fork with these flags (the child on a copy of this stack). */
+static pid_t clone_flags(unsigned long flags)
+{
+	return (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+}
+
+static volatile sig_atomic_t got;
+static void on_signal(int sig) { got = sig; }
+
+static void exit_signal(void)
+{
+	signal(SIGUSR1, on_signal);
+	signal(SIGCHLD, on_signal);
+	pid_t pid = clone_flags(SIGUSR1);
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(5);
+	int st;
+	/* a child that does not end with SIGCHLD is waited for with __WCLONE or __WALL */
+	while (!got)
+		pause();
+	printf("parent got %s\n", got == SIGUSR1 ? "SIGUSR1" : "another signal");
+	SHOW(waitpid(pid, &st, WNOHANG));
+	CHECK(waitpid(pid, &st, __WCLONE) == pid);
+	printf("__WCLONE: status %d\n", WEXITSTATUS(st));
+
+	got = 0;
+	pid = clone_flags(0);           /* no signal at all */
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(6);
+	CHECK(waitpid(pid, &st, __WALL) == pid);
+	printf("__WALL: status %d, signal %s\n", WEXITSTATUS(st), got ? "yes" : "none");
+}
+
+static void parent(void)
+{
+	pid_t me = getpid();
+	int fds[2];
+	CHECK(pipe(fds) == 0);
+	pid_t mid = fork();
+	CHECK(mid >= 0);
+	if (mid == 0) {
+		/* the grandchild is this process's sibling: the test's child */
+		pid_t pid = clone_flags(CLONE_PARENT | SIGCHLD);
+		if (pid == 0) {
+			char ok = getppid() == me ? 'y' : 'n';
+			CHECK(write(fds[1], &ok, 1) == 1);
+			_exit(7);
+		}
+		CHECK(pid > 0 && write(fds[1], &pid, sizeof(pid)) == sizeof(pid));
+		/* (the middle process has no child to wait for) */
+		printf("middle: wait %s\n", wait(NULL) < 0 && errno == ECHILD ? "ECHILD" : "found one");
+		_exit(0);
+	}
+	pid_t pid;
+	char ok;
+	int st;
+	CHECK(read(fds[0], &pid, sizeof(pid)) == sizeof(pid) && read(fds[0], &ok, 1) == 1);
+	printf("child's parent is the test: %c\n", ok);
+	CHECK(waitpid(mid, &st, 0) == mid);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	printf("the test waited for its grandchild: status %d\n", WEXITSTATUS(st));
+}
+
+static void fs(void)
+{
+	CHECK(chdir("/") == 0);
+	pid_t pid = clone_flags(CLONE_FS | SIGCHLD);
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		umask(027);
+		_exit(chdir("/tmp") == 0 ? 0 : 1);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 0);
+	char cwd[64];
+	CHECK(getcwd(cwd, sizeof(cwd)));
+	printf("after the child's chdir: %s, umask %03o\n", cwd, umask(0));
+}
+
+static void hostname(const char *who)
+{
+	struct utsname u;
+	CHECK(uname(&u) == 0);
+	printf("%s: %s\n", who, !strcmp(u.nodename, "kvmse-ns") ? "kvmse-ns" : "the host's");
+}
+
+static void uts(void)
+{
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		int old = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+		CHECK(old >= 0);
+		if (unshare(CLONE_NEWUTS) < 0) {
+			printf("unshare: %s\n", strerror(errno));
+			_exit(0);
+		}
+		SHOW(sethostname("kvmse-ns", 8));
+		SHOW(sethostname("x", 65));     /* longer than a name can be */
+		SHOW(sethostname(NULL, 8));
+		SHOW(setdomainname("kvmse", 5));
+		hostname("child, in its namespace");
+		SHOW(setns(old, CLONE_NEWUTS));
+		hostname("child, back");
+		SHOW(setns(old, CLONE_NEWNET)); /* not that kind */
+		SHOW(setns(-1, 0));
+		_exit(0);
+	}
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	hostname("parent");
+}
+
+static void pidns(void)
+{
+	fflush(stdout);
+	pid_t pid = clone_flags(CLONE_NEWPID | SIGCHLD);
+	if (pid < 0) {
+		printf("clone: %s\n", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		printf("child: pid %d, parent %d\n", getpid(), getppid());
+		fflush(stdout);
+		_exit(3);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	printf("parent: pid > 1: %d, status %d\n", pid > 1, WEXITSTATUS(st));
+}
+
+static void timens(void)
+{
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWTIME) < 0) {
+			printf("unshare: %s\n", strerror(errno));
+			_exit(0);
+		}
+		/* ten days on: takes effect in the children */
+		int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		CHECK(fd >= 0);
+		const char *off = "monotonic 864000 0";
+		SHOW(write(fd, off, strlen(off)));
+		struct timespec t;
+		CHECK(clock_gettime(CLOCK_MONOTONIC, &t) == 0);
+		printf("this process, ten days on: %d\n", t.tv_sec >= 864000);
+		fflush(stdout);
+		pid_t c = fork();
+		if (c == 0) {
+			CHECK(clock_gettime(CLOCK_MONOTONIC, &t) == 0);
+			printf("its child, ten days on: %d\n", t.tv_sec >= 864000);
+			_exit(0);
+		}
+		CHECK(c > 0 && waitpid(c, NULL, 0) == c);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, NULL, 0) == pid);
+}
+
+static void *idle(void *arg)
+{
+	pause();
+	return arg;
+}
+
+static void unshare_args(void)
+{
+	SHOW(unshare(0x1));             /* not a flag unshare knows */
+	SHOW(unshare(CLONE_VM | CLONE_SIGHAND | CLONE_THREAD));
+	SHOW(unshare(CLONE_FILES | CLONE_FS | CLONE_SYSVSEM));
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, idle, NULL) == 0);
+	SHOW(unshare(CLONE_VM));
+	SHOW(unshare(CLONE_SIGHAND));
+	SHOW(unshare(CLONE_FS));
+	SHOW(chdir("/tmp"));
+	char cwd[64];
+	CHECK(getcwd(cwd, sizeof(cwd)));
+	printf("cwd: %s\n", cwd);
+}
+
+int main(int argc, char **argv)
+{
+	CHECK(argc == 2);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[1], "exit-signal"))
+		exit_signal();
+	else if (!strcmp(argv[1], "parent"))
+		parent();
+	else if (!strcmp(argv[1], "fs"))
+		fs();
+	else if (!strcmp(argv[1], "uts"))
+		uts();
+	else if (!strcmp(argv[1], "pid"))
+		pidns();
+	else if (!strcmp(argv[1], "time"))
+		timens();
+	else if (!strcmp(argv[1], "unshare-args"))
+		unshare_args();
+	else
+		CHECK(0);
+	return 0;
+}
