@@ -168,10 +168,13 @@ struct proc {
 	int exit_code;                  /* exit's status */
 	struct bounce bounce[6];
 	int nbounce;
-	/* Capabilities are each thread's: capset runs on the vCPU thread, and the syscall
-	 * server takes the same set before its next call (sys_serve). */
-	uint32_t caps[6];               /* struct __user_cap_data_struct[2], after capset */
-	_Atomic unsigned caps_gen;      /* capsets so far */
+	/* Capabilities are each thread's: capset (and prctl's securebits, keepcaps among
+	 * them) runs on the vCPU thread, and the syscall server takes the same before its
+	 * next call (sys_serve). (The bounding and ambient sets matter at a host execve
+	 * only, which a server never makes.) */
+	uint32_t caps[6];               /* struct __user_cap_data_struct[2], after a change */
+	unsigned secbits;
+	_Atomic unsigned caps_gen;      /* changes so far */
 	/* The same for the personality (uname answers by it). */
 	unsigned long persona;
 	_Atomic unsigned persona_gen;

@@ -7,7 +7,6 @@
 #include "sys.h"
 #include "../thread.h"
 #include "../util.h"
-#include <linux/capability.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -33,9 +32,8 @@ static long renew(struct proc *p, long nr, uint64_t a0, uint64_t a1, bool user)
 	if (ret == -EINVAL && user && p->ps->nthreads == 1 && !p->opt->quiet)
 		pr_warn("%s: the host refuses a new user namespace to kvmse's process, which has "
 			"threads of KVM's: EINVAL", nr == SYS_unshare ? "unshare" : "setns");
-	uint32_t h[2] = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	if (ret == 0 && user && syscall(SYS_capget, h, p->caps) == 0)
-		atomic_fetch_add(&p->caps_gen, 1);
+	if (ret == 0 && user)
+		sys_caps_note(p);
 	thread_serve(p);
 	return ret;
 }

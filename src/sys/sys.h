@@ -23,6 +23,8 @@ bool sys_may_serve(unsigned nr);
 long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop);
 bool sys_caller_only(uint64_t nr, const uint64_t a[6]);
 void sys_thread_follow(struct proc *p);
+/* On the vCPU thread, after a change of its capabilities: its server will take them. */
+void sys_caps_note(struct proc *p);
 /* Does the calling thread have capability 'cap' in its effective set? */
 bool sys_has_cap(unsigned cap);
 

@@ -178,13 +178,32 @@ bool sys_has_cap(unsigned cap)
 	return syscall(SYS_capget, h, d) == 0 && (d[cap / 32 * 3] >> (cap % 32) & 1);
 }
 
+/* On the vCPU thread, after it changed its capabilities: note them for its server. */
+void sys_caps_note(struct proc *p)
+{
+	uint32_t h[2] = { CAP_V3, 0 };
+	if (syscall(SYS_capget, h, p->caps) < 0)
+		return;
+	p->secbits = (unsigned)prctl(PR_GET_SECUREBITS);
+	atomic_fetch_add(&p->caps_gen, 1);
+}
+
+/* On another host thread: take what sys_caps_note noted. Securebits first: setting
+ * them wants CAP_SETPCAP, which capset may drop. */
+static bool caps_take(const struct proc *p)
+{
+	if (prctl(PR_GET_SECUREBITS) != (int)p->secbits)
+		prctl(PR_SET_SECUREBITS, p->secbits);
+	uint32_t h[2] = { CAP_V3, 0 };
+	return syscall(SYS_capset, h, p->caps) == 0;
+}
+
 /* On the vCPU thread (sys_caller_only: the header's pid must be the caller's tid or 0). */
 long sys_capset(struct proc *p, const uint64_t a[6])
 {
 	long ret = CRED(syscall(SYS_capset, user_in(p, a[0], 8), user_in(p, a[1], CAP_DATA_MAX)));
-	uint32_t h[2] = { CAP_V3, 0 };
-	if (ret == 0 && syscall(SYS_capget, h, p->caps) == 0)
-		atomic_fetch_add(&p->caps_gen, 1);
+	if (ret == 0)
+		sys_caps_note(p);
 	return ret;
 }
 
@@ -209,8 +228,7 @@ void sys_thread_follow(struct proc *p)
 	if (caps == caps_seen && persona == persona_seen)
 		return;
 	bool self = syscall(SYS_gettid) == p->tid;
-	uint32_t h[2] = { CAP_V3, 0 };
-	if (caps != caps_seen && (self || syscall(SYS_capset, h, p->caps) == 0))
+	if (caps != caps_seen && (self || caps_take(p)))
 		caps_seen = caps;
 	if (persona != persona_seen && (self || syscall(SYS_personality, p->persona) != -1))
 		persona_seen = persona;
@@ -343,9 +361,8 @@ static bool plain_option(int op)
 	switch (op) {
 	case PR_GET_DUMPABLE: case PR_SET_DUMPABLE: case PR_SET_PDEATHSIG:
 	case PR_GET_NO_NEW_PRIVS: case PR_SET_NO_NEW_PRIVS: case PR_GET_TIMERSLACK:
-	case PR_SET_TIMERSLACK: case PR_GET_KEEPCAPS: case PR_SET_KEEPCAPS:
-	case PR_GET_SECUREBITS: case PR_SET_SECUREBITS: case PR_CAPBSET_READ:
-	case PR_CAPBSET_DROP: case PR_CAP_AMBIENT: case PR_GET_THP_DISABLE:
+	case PR_SET_TIMERSLACK: case PR_GET_KEEPCAPS: case PR_GET_SECUREBITS:
+	case PR_CAPBSET_READ: case PR_CAPBSET_DROP: case PR_CAP_AMBIENT: case PR_GET_THP_DISABLE:
 	case PR_SET_THP_DISABLE: case PR_GET_TIMING: case PR_SET_TIMING:
 	case PR_GET_SPECULATION_CTRL: case PR_SET_SPECULATION_CTRL: case PR_MCE_KILL:
 	case PR_MCE_KILL_GET: case PR_GET_IO_FLUSHER: case PR_SET_IO_FLUSHER:
@@ -382,6 +399,11 @@ long sys_prctl(struct proc *p, const uint64_t a[6])
 		return mem_write(p->mem, a[1], name, sizeof(name)) < 0 ? -EFAULT : 0;
 	case PR_GET_PDEATHSIG: case PR_GET_CHILD_SUBREAPER:
 		return int_out(p, a[1], op);
+	case PR_SET_KEEPCAPS: case PR_SET_SECUREBITS:
+		if (prctl(op, a[1], a[2], a[3], a[4]) < 0)
+			return -errno;
+		sys_caps_note(p);
+		return 0;
 	case PR_SET_CHILD_SUBREAPER:
 		if (prctl(op, a[1]) < 0)
 			return -errno;

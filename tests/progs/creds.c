@@ -5,6 +5,7 @@
 // run: sched
 // run: pidfd
 // run: caps
+// run: keepcaps
 // run: attrs
 // run: reaper
 #include "common.h"
@@ -201,6 +202,41 @@ static void caps(void)
 	unlink(path);
 }
 
+/* With PR_SET_KEEPCAPS, a setuid away from root keeps the permitted set, and the
+ * effective one can be raised from it again: for whichever host thread of kvmse makes the
+ * calls that need it. */
+static void keepcaps(void)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/creds-keep-%d", getpid());
+	int fd = open(path, O_CREAT | O_WRONLY | O_EXCL, 0);
+	CHECK(fd >= 0);
+	close(fd);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		SHOW(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
+		SHOW(prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
+		for (int i = 0; i < 5000; i++)  /* (under kvmse: a syscall server at work) */
+			getppid();
+		SHOW(setresuid(65534, 65534, 65534));
+		struct cap_header h = { 0x20080522, 0 };
+		struct cap_data d[2];
+		CHECK(syscall(SYS_capget, &h, d) == 0);
+		printf("CAP_DAC_OVERRIDE permitted %d, effective %d\n", d[0].permitted >> 1 & 1,
+		       d[0].effective >> 1 & 1);
+		d[0].effective = d[0].permitted;
+		SHOW(syscall(SYS_capset, &h, d));
+		for (int i = 0; i < 5000; i++)
+			getppid();
+		fd = open(path, O_RDONLY);
+		printf("open of a file of mode 000: %s\n", fd < 0 ? strerror(errno) : "opened");
+		_exit(0);
+	}
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	unlink(path);
+}
+
 /* A /proc file's first line, as a string. */
 static const char *proc_line(const char *fmt, long id)
 {
@@ -383,6 +419,8 @@ int main(int argc, char **argv)
 		pidfd();
 	else if (!strcmp(argv[1], "caps"))
 		caps();
+	else if (!strcmp(argv[1], "keepcaps"))
+		keepcaps();
 	else if (!strcmp(argv[1], "attrs"))
 		attrs();
 	else if (!strcmp(argv[1], "reaper"))
