@@ -67,6 +67,8 @@ struct cpu_server {
 
 struct cpu;
 
+enum cpu_trap { CPU_TRAP_TSC, CPU_TRAP_CPUID };
+
 struct cpu_ops {
 	const char *name;
 	/* Run the user program until it makes a syscall or faults. 0, or -1 on a model error. */
@@ -77,10 +79,11 @@ struct cpu_ops {
 	 * hold it); returns its size. set_xsave: false if the CPU refuses the image. */
 	size_t (*get_xsave)(struct cpu *c, void *buf, size_t size);
 	bool (*set_xsave)(struct cpu *c, const void *buf, size_t size);
-	/* While on, RDTSC and RDTSCP fault in user mode as a general protection fault
-	 * (PR_SET_TSC); a new thread or process keeps the setting. 'on' < 0 only asks.
-	 * Returns the setting, or -1 if the model cannot make them fault. */
-	int (*tsc_trap)(struct cpu *c, int on);
+	/* While on, the instruction faults in user mode as a general protection fault
+	 * (RDTSC and RDTSCP: PR_SET_TSC; CPUID: ARCH_SET_CPUID); a new thread or process
+	 * keeps the setting. 'on' < 0 only asks. Returns the setting, or -1 if the model
+	 * cannot make it fault. */
+	int (*trap)(struct cpu *c, enum cpu_trap insn, int on);
 	/* Run system calls through 's' from now on where the model can; NULL: stop that. */
 	void (*serve)(struct cpu *c, const struct cpu_server *s);
 	/* Make 'run' return CPU_INTERRUPT soon, at a point where the user state is whole

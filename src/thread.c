@@ -246,6 +246,12 @@ void thread_serve(struct proc *p)
 	p->cpu->ops->serve(p->cpu, &srv);
 }
 
+void thread_renew_server(struct proc *p)
+{
+	p->cpu->ops->serve(p->cpu, NULL);
+	thread_serve(p);
+}
+
 /* What a new thread needs from its creator until it runs. */
 struct start {
 	struct proc *t;

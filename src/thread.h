@@ -12,6 +12,9 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 struct proc *thread_find(struct process *ps, pid_t tid);
 /* Start p's CPU serving system calls without stopping, if the process does (--syscalls). */
 void thread_serve(struct proc *p);
+/* p's server, if any, ends and a new one starts later, sharing what p's host thread has
+ * now (namespaces, credentials). Not from a call the server handed back. */
+void thread_renew_server(struct proc *p);
 /* execve: every other thread ends (as Linux's de_thread); returns once they have. */
 void thread_end_others(struct proc *p);
 /* Put p on its process's thread list. */

@@ -261,6 +261,20 @@ static void setup_msrs(struct kvm_cpu *k)
 		die("KVM_SET_MSRS: could not set the SYSCALL MSRs");
 }
 
+#define MSR_MISC_FEATURES_ENABLES 0x140     /* bit 0: CPUID faults outside ring 0 */
+
+bool kvm_cpuid_fault(struct kvm_cpu *k, bool on)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e = { .index = MSR_MISC_FEATURES_ENABLES, .data = on } };
+	if (ioctl(k->vcpu_fd, KVM_SET_MSRS, &m) != 1)
+		return false;
+	k->cpuid_fault = on;
+	return true;
+}
+
 /* Make room in a queue: runs of the same entries (a page mapped and unmapped again and
  * again) are one. With 'whole', each run first grows to its whole table (rewriting an
  * entry that did not change is harmless), so there are at most as many runs as tables
@@ -521,6 +535,8 @@ struct cpu *kvm_cpu_clone(struct cpu *c)
 	static struct kvm_xsave xsave;
 	KVM_IOCTL(k->vcpu_fd, KVM_GET_XSAVE, &xsave);
 	KVM_IOCTL(n->vcpu_fd, KVM_SET_XSAVE, &xsave);
+	if (n->cpuid_fault != k->cpuid_fault && !kvm_cpuid_fault(n, k->cpuid_fault))
+		die("KVM_SET_MSRS: CPUID faulting");
 	struct kvm_sregs s = *k->s;
 	/* (the caller may be stopped in the shim's ring 0) */
 	user_segment(&s.cs, SEL_USER_CS, true);
@@ -645,6 +661,8 @@ pid_t kvm_cpu_fork(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg)
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_XCRS, &xcrs);
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_XSAVE, &xsave);
 	setup_msrs(k);
+	if (k->cpuid_fault && !kvm_cpuid_fault(k, true))
+		die("KVM_SET_MSRS: CPUID faulting");
 	*k->r = regs;
 	*k->s = sregs;
 	k->r_dirty = k->s_dirty = true;

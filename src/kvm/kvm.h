@@ -72,6 +72,7 @@ struct kvm_cpu {
 	pid_t host_tid;                 /* the host thread that runs it */
 	atomic_bool in_guest;           /* inside KVM_RUN, maybe running guest code */
 	bool ran;                       /* has entered the guest: its TLB may hold entries */
+	bool cpuid_fault;               /* CPUID faults in ring 3 (ARCH_SET_CPUID) */
 };
 
 /* The edit queue's header (layout.h: QHDR_*), which kvmse changes only while the vCPU
@@ -133,6 +134,8 @@ uint64_t kvm_server_answered(struct kvm_server *s);
  * that): false if it is not the last request the server answered. */
 bool kvm_server_reanswer(struct kvm_server *s, uint64_t seq);
 pid_t kvm_cpu_fork(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg);
+/* CPUID faults in user mode from now on, or not; false if KVM cannot do that. */
+bool kvm_cpuid_fault(struct kvm_cpu *k, bool on);
 
 /* Apply the page-table edit queue now, in the middle of a system call (vcpu.c). */
 void kvm_flush_now(struct kvm_cpu *k);

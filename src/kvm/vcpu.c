@@ -538,12 +538,19 @@ static bool kvm_set_xsave(struct cpu *c, const void *buf, size_t size)
 
 #define CR4_TSD (1ULL << 2)     /* RDTSC is privileged (SDM Vol. 3A, 2.5) */
 
-/* kvm_pvm runs user mode with the host's CR4: RDTSC never faults there (seen). */
-static int kvm_tsc_trap(struct cpu *c, int on)
+/* kvm_pvm runs user mode with the host's CR4, and CPUID there never reaches KVM: neither
+ * RDTSC nor CPUID faults (seen, though KVM takes the MSR). Elsewhere CPUID exits to KVM,
+ * which emulates CPUID faulting (an MSR of Intel's). */
+static int kvm_trap(struct cpu *c, enum cpu_trap insn, int on)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
 	if (on > 0 && k->vm->pvm)
 		return -1;
+	if (insn == CPU_TRAP_CPUID) {
+		if (on >= 0 && !kvm_cpuid_fault(k, on))
+			return -1;
+		return k->cpuid_fault;
+	}
 	if (on >= 0) {
 		k->s->cr4 = on ? k->s->cr4 | CR4_TSD : k->s->cr4 & ~CR4_TSD;
 		k->s_dirty = true;
@@ -602,7 +609,7 @@ const struct cpu_ops kvm_cpu_ops = {
 	.set_regs = kvm_set_regs,
 	.get_xsave = kvm_get_xsave,
 	.set_xsave = kvm_set_xsave,
-	.tsc_trap = kvm_tsc_trap,
+	.trap = kvm_trap,
 	.serve = kvm_serve,
 	.kick = kvm_kick,
 	.fork = kvm_cpu_fork,

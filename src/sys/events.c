@@ -63,6 +63,7 @@ long sys_timerfd_gettime(struct proc *p, const uint64_t a[6])
 	return HOST(SYS_timerfd_gettime, FD(0), user_out(p, a[1], sizeof(struct itimerspec)));
 }
 
+long sys_inotify_init(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return HOST(SYS_inotify_init); }
 long sys_inotify_init1(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_inotify_init1, (int)a[0]); }
 long sys_inotify_add_watch(struct proc *p, const uint64_t a[6])
 {
@@ -100,4 +101,11 @@ long sys_mincore(struct proc *p, const uint64_t a[6])
 			return -EFAULT;
 	}
 	return 0;
+}
+
+/* fanotify's events carry descriptors the host opens for the reader: the program's. */
+long sys_fanotify_init(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fanotify_init, (unsigned)a[0], (unsigned)a[1]); }
+long sys_fanotify_mark(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_fanotify_mark, FD(0), (unsigned)a[1], a[2], FD(3), user_path(p, a[4], 0));
 }

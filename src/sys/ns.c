@@ -25,7 +25,6 @@
  * user namespace the thread has new capabilities, which the server takes too. */
 static long renew(struct proc *p, long nr, uint64_t a0, uint64_t a1, bool user)
 {
-	p->cpu->ops->serve(p->cpu, NULL);
 	long ret = syscall(nr, a0, a1) < 0 ? -errno : 0;
 	/* (Linux 6.13 and later run KVM's NX huge page recovery as a thread of the VM's
 	 * process, and a process of several threads cannot change its user namespace) */
@@ -34,7 +33,7 @@ static long renew(struct proc *p, long nr, uint64_t a0, uint64_t a1, bool user)
 			"threads of KVM's: EINVAL", nr == SYS_unshare ? "unshare" : "setns");
 	if (ret == 0 && user)
 		sys_caps_note(p);
-	thread_serve(p);
+	thread_renew_server(p);
 	return ret;
 }
 

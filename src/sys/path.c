@@ -90,6 +90,13 @@ long sys_symlinkat(struct proc *p, const uint64_t a[6]) { return HOST(SYS_symlin
 long sys_chmod(struct proc *p, const uint64_t a[6]) { return HOST(SYS_chmod, PATH(0, 0), (mode_t)a[1]); }
 long sys_fchmod(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fchmod, FD(0), (mode_t)a[1]); }
 long sys_fchmodat(struct proc *p, const uint64_t a[6]) { return HOST(SYS_fchmodat, FD(0), PATH(1, 0), (mode_t)a[2]); }
+#ifndef SYS_fchmodat2            /* (C library headers older than Linux 6.6) */
+#define SYS_fchmodat2 452
+#endif
+long sys_fchmodat2(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_fchmodat2, FD(0), PATH(1, 0), (mode_t)a[2], (unsigned)a[3]);
+}
 long sys_chown(struct proc *p, const uint64_t a[6]) { return HOST(SYS_chown, PATH(0, 0), (uid_t)a[1], (gid_t)a[2]); }
 long sys_lchown(struct proc *p, const uint64_t a[6]) { return HOST(SYS_lchown, PATH(0, 0), (uid_t)a[1], (gid_t)a[2]); }
 long sys_fchown(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fchown, FD(0), (uid_t)a[1], (gid_t)a[2]); }
@@ -162,3 +169,9 @@ long sys_utimes(struct proc *p, const uint64_t a[6])
 {
 	return HOST(SYS_utimes, PATH(0, 0), user_in(p, a[1], 2 * sizeof(struct timeval)));
 }
+long sys_futimesat(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_futimesat, FD(0), PATH(1, 0), user_in(p, a[2], 2 * sizeof(struct timeval)));
+}
+/* (NULL turns accounting off) */
+long sys_acct(struct proc *p, const uint64_t a[6]) { return HOST(SYS_acct, PATH(0, 0)); }

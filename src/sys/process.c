@@ -335,6 +335,8 @@ static void replace_image(struct proc *p, char *path, char **argv, char **envp)
 	close_on_exec();
 	sig_exec(p);
 	p->clear_child_tid = p->robust_list = 0;
+	if (p->cpu->ops->trap(p->cpu, CPU_TRAP_CPUID, -1) == 1)       /* (as Linux's exec) */
+		p->cpu->ops->trap(p->cpu, CPU_TRAP_CPUID, 0);
 	free(p->ps->exe);
 	struct script script;
 	if (loader_script(&path, &argv, &script) < 0)

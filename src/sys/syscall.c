@@ -19,7 +19,7 @@ static const struct sys_entry table[] = {
 
 /* Names of the calls kvmse does not emulate yet, for the warning and strace. */
 static const char *const other_names[] = {
-	[101] = "ptrace", [103] = "syslog", [253] = "inotify_init",
+	[101] = "ptrace", [103] = "syslog",
 };
 
 const char *sys_name(unsigned nr)

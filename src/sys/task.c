@@ -29,6 +29,8 @@
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
 #define ARCH_GET_GS 0x1004
+#define ARCH_GET_CPUID 0x1011
+#define ARCH_SET_CPUID 0x1012
 
 long sys_exit_group(struct proc *p, const uint64_t a[6])
 {
@@ -84,19 +86,28 @@ static void before_cred_change(void)
 	sys_keep_unwinder();
 }
 
-#define CRED(call) (before_cred_change(), sys_ret(call))
-long sys_setuid(struct proc *p, const uint64_t a[6]) { (void)p; return CRED(setuid((uid_t)a[0])); }
-long sys_setgid(struct proc *p, const uint64_t a[6]) { (void)p; return CRED(setgid((gid_t)a[0])); }
-long sys_setreuid(struct proc *p, const uint64_t a[6]) { (void)p; return CRED(setreuid((uid_t)a[0], (uid_t)a[1])); }
-long sys_setregid(struct proc *p, const uint64_t a[6]) { (void)p; return CRED(setregid((gid_t)a[0], (gid_t)a[1])); }
+/* The C library makes every host thread take a new uid; what each keeps of its
+ * capabilities then depends on its keepcaps bit. The server takes the guest thread's
+ * bits before each call it makes, so one made by the guest thread itself (the exit
+ * path) may find a server that has not yet: it is replaced by one that has them. */
+static long after_cred_change(struct proc *p, long ret)
+{
+	if (atomic_load(&p->caps_gen) && syscall(SYS_gettid) == p->tid)
+		thread_renew_server(p);
+	return ret;
+}
+
+#define CRED(call) (before_cred_change(), after_cred_change(p, sys_ret(call)))
+long sys_setuid(struct proc *p, const uint64_t a[6]) { return CRED(setuid((uid_t)a[0])); }
+long sys_setgid(struct proc *p, const uint64_t a[6]) { return CRED(setgid((gid_t)a[0])); }
+long sys_setreuid(struct proc *p, const uint64_t a[6]) { return CRED(setreuid((uid_t)a[0], (uid_t)a[1])); }
+long sys_setregid(struct proc *p, const uint64_t a[6]) { return CRED(setregid((gid_t)a[0], (gid_t)a[1])); }
 long sys_setresuid(struct proc *p, const uint64_t a[6])
 {
-	(void)p;
 	return CRED(setresuid((uid_t)a[0], (uid_t)a[1], (uid_t)a[2]));
 }
 long sys_setresgid(struct proc *p, const uint64_t a[6])
 {
-	(void)p;
 	return CRED(setresgid((gid_t)a[0], (gid_t)a[1], (gid_t)a[2]));
 }
 long sys_setgroups(struct proc *p, const uint64_t a[6])
@@ -201,7 +212,8 @@ static bool caps_take(const struct proc *p)
 /* On the vCPU thread (sys_caller_only: the header's pid must be the caller's tid or 0). */
 long sys_capset(struct proc *p, const uint64_t a[6])
 {
-	long ret = CRED(syscall(SYS_capset, user_in(p, a[0], 8), user_in(p, a[1], CAP_DATA_MAX)));
+	before_cred_change();   /* (a call handed back by the server, which must go on) */
+	long ret = sys_ret(syscall(SYS_capset, user_in(p, a[0], 8), user_in(p, a[1], CAP_DATA_MAX)));
 	if (ret == 0)
 		sys_caps_note(p);
 	return ret;
@@ -270,6 +282,14 @@ long sys_arch_prctl(struct proc *p, const uint64_t a[6])
 		uint64_t v = a[0] == ARCH_GET_FS ? r->fs_base : r->gs_base;
 		return mem_write(p->mem, a[1], &v, 8) < 0 ? -EFAULT : 0;
 	}
+	case ARCH_GET_CPUID:            /* 1: CPUID works (does not fault) */
+		return p->cpu->ops->trap(p->cpu, CPU_TRAP_CPUID, -1) != 1;
+	case ARCH_SET_CPUID:
+		/* Only where the host's CPU can, as its /proc/cpuinfo says (kvmse's own thread
+		 * asks to keep CPUID, which it has, to learn that). */
+		if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 1) < 0)
+			return -errno;
+		return p->cpu->ops->trap(p->cpu, CPU_TRAP_CPUID, !a[1]) < 0 ? -ENODEV : 0;
 	default:
 		return -EINVAL;
 	}
@@ -412,13 +432,13 @@ long sys_prctl(struct proc *p, const uint64_t a[6])
 	case PR_GET_TID_ADDRESS:
 		return mem_write(p->mem, a[1], &p->clear_child_tid, 8) < 0 ? -EFAULT : 0;
 	case PR_GET_TSC: {
-		int mode = p->cpu->ops->tsc_trap(p->cpu, -1) ? PR_TSC_SIGSEGV : PR_TSC_ENABLE;
+		int mode = p->cpu->ops->trap(p->cpu, CPU_TRAP_TSC, -1) ? PR_TSC_SIGSEGV : PR_TSC_ENABLE;
 		return mem_write(p->mem, a[1], &mode, sizeof(mode)) < 0 ? -EFAULT : 0;
 	}
 	case PR_SET_TSC:
 		if (a[1] != PR_TSC_ENABLE && a[1] != PR_TSC_SIGSEGV)
 			return -EINVAL;
-		if (p->cpu->ops->tsc_trap(p->cpu, a[1] == PR_TSC_SIGSEGV) < 0) {
+		if (p->cpu->ops->trap(p->cpu, CPU_TRAP_TSC, a[1] == PR_TSC_SIGSEGV) < 0) {
 			pr_warn("prctl PR_SET_TSC: RDTSC cannot be made to fault on this host: EINVAL");
 			return -EINVAL;
 		}

@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -275,6 +276,15 @@ static void on_usr1_write(int sig)
 
 /* Names, timer slack and the parent-death signal are each thread's own (under kvmse:
  * whichever host thread runs the call). */
+static sigjmp_buf segv_jump;
+static volatile sig_atomic_t segv_seen;
+static void on_segv(int sig)
+{
+	(void)sig;
+	segv_seen = 1;
+	siglongjmp(segv_jump, 1);
+}
+
 static void attrs(void)
 {
 	char name[16] = "";
@@ -365,6 +375,20 @@ static void attrs(void)
 	SHOW(prctl(PR_SET_TSC, 7));
 	SHOW(prctl(PR_GET_TSC, (void *)1));
 	SHOW(prctl(0x7fff, 0));
+	/* CPUID faulting, each thread's: where the CPU has it, CPUID raises SIGSEGV */
+	SHOW(syscall(SYS_arch_prctl, 0x1011 /* ARCH_GET_CPUID */, 0));
+	if (syscall(SYS_arch_prctl, 0x1012 /* ARCH_SET_CPUID */, 0) == 0) {
+		signal(SIGSEGV, on_segv);
+		unsigned eax = 0, ebx, ecx = 0, edx;
+		if (!sigsetjmp(segv_jump, 1))
+			__asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
+		printf("CPUID faulted: %d\n", segv_seen);
+		SHOW(syscall(SYS_arch_prctl, 0x1011, 0));
+		SHOW(syscall(SYS_arch_prctl, 0x1012, 1));
+	} else {
+		printf("ARCH_SET_CPUID: %s\n", strerror(errno));
+	}
+	SHOW(syscall(SYS_arch_prctl, 0x1011, 0));
 }
 
 /* A child subreaper waits for its orphaned grandchild; nothing else of kvmse's shows. */
