@@ -3,6 +3,7 @@
 #include "sys.h"
 #include "../util.h"
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -157,6 +158,23 @@ long sys_openat(struct proc *p, const uint64_t a[6])
 			path = p->ps->exe;
 	}
 	return HOST(SYS_openat, FD(0), path, (int)a[2], (mode_t)a[3]);
+}
+
+/* openat's, with the flags in a struct the host reads (its size checked there). A
+ * program that refuses symbolic links gets the host's /proc/self/exe: ELOOP too. */
+long sys_openat2(struct proc *p, const uint64_t a[6])
+{
+	const char *path = user_path(p, a[1], 0);
+	uint64_t how[3];                /* struct open_how: flags, mode, resolve */
+	if (user_path_whole(path, 0) && a[3] >= sizeof(how) &&
+	    mem_read(p->mem, how, a[2], sizeof(how)) == 0) {
+		long fd = procfs_open(p, path, (int)how[0]);
+		if (fd != -ENOENT)
+			return fd;
+		if (sys_is_self_exe(path) && !(how[2] & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)))
+			path = p->ps->exe;
+	}
+	return HOST(SYS_openat2, FD(0), path, user_in(p, a[2], a[3]), a[3]);
 }
 
 long sys_open(struct proc *p, const uint64_t a[6])

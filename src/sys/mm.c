@@ -426,6 +426,14 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 	return rc;
 }
 
+/* The host's: its barriers reach every thread of kvmse, the vCPUs' among them (an
+ * interrupt makes a VM exit, which orders memory as the barrier must). */
+long sys_membarrier(struct proc *p, const uint64_t a[6])
+{
+	(void)p;
+	return sys_ret(syscall(SYS_membarrier, (int)a[0], (unsigned)a[1], (int)a[2]));
+}
+
 long sys_msync(struct proc *p, const uint64_t a[6])
 {
 	int flags = (int)a[2];

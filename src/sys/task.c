@@ -163,6 +163,15 @@ long sys_sched_setparam(struct proc *p, const uint64_t a[6])
 {
 	return HOST(SYS_sched_setparam, sys_pid(p, a[0]), user_in(p, a[1], sizeof(struct sched_param)));
 }
+/* (IOPRIO_WHO_PROCESS names a thread: 0 is the caller) */
+long sys_ioprio_get(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_ioprio_get, (int)a[0], (int)a[0] == 1 ? sys_pid(p, a[1]) : (pid_t)a[1]);
+}
+long sys_ioprio_set(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_ioprio_set, (int)a[0], (int)a[0] == 1 ? sys_pid(p, a[1]) : (pid_t)a[1], (int)a[2]);
+}
 long sys_sched_get_priority_max(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_sched_get_priority_max, (int)a[0]); }
 long sys_sched_get_priority_min(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_sched_get_priority_min, (int)a[0]); }
 long sys_sched_rr_get_interval(struct proc *p, const uint64_t a[6])

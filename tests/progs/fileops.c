@@ -1,6 +1,8 @@
 /* fileops.c - file calls beyond open/read/write: creat, mknod, extended attributes,
- * splice and tee, preadv2/pwritev2, sync calls, pseudo-terminals, fexecve. */
+ * splice and tee, preadv2/pwritev2, sync calls, pseudo-terminals, fexecve, and the
+ * newer or older ones (openat2, fchmodat2, futimesat, inotify_init, ioprio, membarrier). */
 // run: files
+// run: more
 // run: pipes
 // run: pty
 // run: fexecve
@@ -8,6 +10,7 @@
 #include <fcntl.h>
 #include <pty.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -159,12 +162,65 @@ static void fexec(char *self)
 	SHOW(syscall(SYS_execveat, 9999, "", args, environ, AT_EMPTY_PATH));
 }
 
+struct how { uint64_t flags, mode, resolve; };        /* struct open_how */
+
+static void more(void)
+{
+	struct how how = { O_RDONLY | O_CLOEXEC, 0, 0 };
+	long fd = syscall(437 /* openat2 */, AT_FDCWD, "/proc/self/exe", &how, sizeof(how));
+	printf("openat2 of /proc/self/exe: %s\n", fd >= 0 ? "opened" : strerror(errno));
+	if (fd >= 0)
+		close((int)fd);
+	how.resolve = 2;                /* RESOLVE_NO_MAGICLINKS */
+	SHOW(syscall(437, AT_FDCWD, "/proc/self/exe", &how, sizeof(how)));
+	how.resolve = 0;
+	SHOW(syscall(437, AT_FDCWD, ".", &how, 8));     /* smaller than any version */
+	SHOW(syscall(437, AT_FDCWD, ".", &how, 8192));  /* larger than a page */
+	SHOW(syscall(437, AT_FDCWD, ".", (void *)8, sizeof(how)));
+	how.flags = O_RDONLY | O_DIRECTORY;
+	fd = syscall(437, AT_FDCWD, "/", &how, sizeof(how));
+	CHECK(fd >= 0);
+	close((int)fd);
+
+	CHECK(close(open("at-file", O_CREAT | O_WRONLY, 0600)) == 0);
+	CHECK(symlink("at-file", "at-link") == 0);
+	SHOW(syscall(452 /* fchmodat2 */, AT_FDCWD, "at-file", 0640, 0));
+	SHOW(syscall(452, AT_FDCWD, "at-link", 0600, AT_SYMLINK_NOFOLLOW));
+	SHOW(syscall(452, AT_FDCWD, "at-file", 0600, 0x1));     /* not a flag */
+	struct stat st;
+	CHECK(stat("at-file", &st) == 0);
+	printf("mode %03o\n", st.st_mode & 0777);
+	struct timeval tv[2] = { { 1000000, 0 }, { 2000000, 0 } };
+	SHOW(syscall(261 /* futimesat */, AT_FDCWD, "at-file", tv));
+	CHECK(stat("at-file", &st) == 0);
+	printf("mtime %ld\n", (long)st.st_mtime);
+	SHOW(syscall(261, AT_FDCWD, "at-file", (void *)8));
+	unlink("at-link");
+	unlink("at-file");
+
+	fd = syscall(253 /* inotify_init */);
+	printf("inotify_init: %s\n", fd >= 0 ? "a descriptor" : strerror(errno));
+	if (fd >= 0)
+		close((int)fd);
+	long prio = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+	SHOW(syscall(SYS_ioprio_set, 1, 0, prio < 0 ? 0 : prio));
+	SHOW(syscall(SYS_ioprio_get, 1, 0) == prio);
+	SHOW(syscall(SYS_ioprio_get, 9, 0));
+	long cmds = syscall(SYS_membarrier, 0 /* MEMBARRIER_CMD_QUERY */, 0, 0);
+	printf("membarrier: private expedited %s\n", cmds > 0 && (cmds & 8) ? "offered" : "not offered");
+	SHOW(syscall(SYS_membarrier, 16 /* REGISTER_PRIVATE_EXPEDITED */, 0, 0));
+	SHOW(syscall(SYS_membarrier, 8 /* PRIVATE_EXPEDITED */, 0, 0));
+	SHOW(syscall(SYS_membarrier, 0, 1, 0));
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	CHECK(argc == 2);
 	if (!strcmp(argv[1], "files"))
 		files();
+	else if (!strcmp(argv[1], "more"))
+		more();
 	else if (!strcmp(argv[1], "pipes"))
 		pipes();
 	else if (!strcmp(argv[1], "pty"))
