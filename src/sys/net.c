@@ -2,6 +2,7 @@
  * option values are plain bytes; a length passed by pointer is read to size them. */
 #include "sys.h"
 #include "../util.h"
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -68,6 +69,22 @@ long sys_getsockopt(struct proc *p, const uint64_t a[6])
 	return HOST(SYS_getsockopt, FD(0), (int)a[1], (int)a[2], ADDR_OUT(3, 4));
 }
 
+#define CONTROL_MAX (1 << 20)   /* past the host's optmem_max: ENOBUFS there too */
+
+/* Does the control data name a descriptor of kvmse's (SCM_RIGHTS)? */
+static bool passes_hidden(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int *fds = (int *)CMSG_DATA(c);
+		for (size_t k = 0; (uint8_t *)(fds + k + 1) <= (uint8_t *)c + c->cmsg_len; k++)
+			if (fd_hidden(fds[k]))
+				return true;
+	}
+	return false;
+}
+
 /* sendmsg and recvmsg: the guest's msghdr, with its name, iovecs and control data
  * translated. Descriptors passed with SCM_RIGHTS must be the guest's own. */
 static long msg(struct proc *p, const uint64_t a[6], bool send)
@@ -90,17 +107,26 @@ static long msg(struct proc *p, const uint64_t a[6], bool send)
 	h.msg_iovlen = (size_t)n;
 	h.msg_name = user_buf(p, (uint64_t)m.msg_name, m.msg_namelen, acc);
 	h.msg_control = user_buf(p, (uint64_t)m.msg_control, m.msg_controllen, acc);
-	if (send && h.msg_control) {
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			int *fds = (int *)CMSG_DATA(c);
-			for (size_t k = 0; (uint8_t *)(fds + k + 1) <= (uint8_t *)c + c->cmsg_len; k++)
-				if (fd_hidden(fds[k]))
-					return -EBADF;
+	/* Control data to send is checked, then sent, from kvmse's own copy (another thread
+	 * of the program could change it in between). Unreadable, the host says EFAULT. */
+	void *ctl = NULL;
+	if (send && m.msg_control && m.msg_controllen) {
+		if (m.msg_controllen > CONTROL_MAX)
+			return -ENOBUFS;
+		ctl = xmalloc(m.msg_controllen);
+		if (mem_read(p->mem, ctl, (uint64_t)m.msg_control, m.msg_controllen) == 0) {
+			h.msg_control = ctl;
+		} else {
+			free(ctl);
+			ctl = NULL;
 		}
 	}
+	if (ctl && passes_hidden(&h)) {
+		free(ctl);
+		return -EBADF;
+	}
 	long rc = HOST(send ? SYS_sendmsg : SYS_recvmsg, FD(0), &h, (int)a[2]);
+	free(ctl);
 	if (!send && rc >= 0) {
 		/* What the kernel wrote back into the header itself. */
 		m.msg_namelen = h.msg_namelen;

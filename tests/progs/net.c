@@ -52,6 +52,13 @@ int main(void)
 	memset(r2, 0, sizeof(r2));
 	SHOW(read(pp[0], r2, sizeof(r2)));
 	SHOW(sendmsg(sv[0], (struct msghdr *)0x10, 0));
+	/* control data at addresses that fault: EFAULT, whatever the length */
+	sm.msg_control = (void *)-1;
+	SHOW(sendmsg(sv[0], &sm, 0));
+	sm.msg_control = (void *)0x10;
+	SHOW(sendmsg(sv[0], &sm, 0));
+	sm.msg_controllen = 1 << 30;
+	SHOW(sendmsg(sv[0], &sm, 0));
 
 	int ls = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1, type = 0;
