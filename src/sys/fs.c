@@ -183,6 +183,7 @@ long sys_open(struct proc *p, const uint64_t a[6])
 	return sys_openat(p, b);
 }
 
+long sys_readahead(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_readahead, FD(0), (off_t)a[1], (size_t)a[2]); }
 long sys_close(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_close, FD(0)); }
 
 long sys_close_range(struct proc *p, const uint64_t a[6])

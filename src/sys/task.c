@@ -163,6 +163,22 @@ long sys_sched_setparam(struct proc *p, const uint64_t a[6])
 {
 	return HOST(SYS_sched_setparam, sys_pid(p, a[0]), user_in(p, a[1], sizeof(struct sched_param)));
 }
+/* struct sched_attr says its own size (0: the first version's, 48 bytes); the host
+ * checks it, and reads no more than a page. */
+long sys_sched_setattr(struct proc *p, const uint64_t a[6])
+{
+	uint32_t size = 0;
+	if (a[1] && mem_read(p->mem, &size, a[1], 4) == 0 && size < 48)
+		size = 48;
+	return HOST(SYS_sched_setattr, sys_pid(p, a[0]), user_in(p, a[1], MIN(size, PAGE_SIZE)),
+		    (unsigned)a[2]);
+}
+long sys_sched_getattr(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_sched_getattr, sys_pid(p, a[0]), user_out(p, a[1], MIN((uint32_t)a[2], PAGE_SIZE)),
+		    (unsigned)a[2], (unsigned)a[3]);
+}
+
 /* (IOPRIO_WHO_PROCESS names a thread: 0 is the caller) */
 long sys_ioprio_get(struct proc *p, const uint64_t a[6])
 {

@@ -1,6 +1,6 @@
 /* fileops.c - file calls beyond open/read/write: creat, mknod, extended attributes,
  * splice and tee, preadv2/pwritev2, sync calls, pseudo-terminals, fexecve, and the
- * newer or older ones (openat2, fchmodat2, futimesat, inotify_init, ioprio, membarrier). */
+ * newer or older ones (openat2, fchmodat2, futimesat, inotify_init, ioprio, membarrier, readahead, sched_getattr). */
 // run: files
 // run: more
 // run: pipes
@@ -211,6 +211,21 @@ static void more(void)
 	SHOW(syscall(SYS_membarrier, 16 /* REGISTER_PRIVATE_EXPEDITED */, 0, 0));
 	SHOW(syscall(SYS_membarrier, 8 /* PRIVATE_EXPEDITED */, 0, 0));
 	SHOW(syscall(SYS_membarrier, 0, 1, 0));
+
+	int rfd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	CHECK(rfd >= 0);
+	SHOW(syscall(SYS_readahead, rfd, 0, 4096));
+	close(rfd);
+	SHOW(syscall(SYS_readahead, -1, 0, 4096));
+	uint32_t attr[16] = { 0 };       /* struct sched_attr: size first */
+	SHOW(syscall(SYS_sched_getattr, 0, attr, sizeof(attr), 0));
+	printf("sched_attr: size %u, policy %u\n", attr[0], attr[1]);
+	SHOW(syscall(SYS_sched_setattr, 0, attr, 0));
+	SHOW(syscall(SYS_sched_getattr, 0, attr, 8, 0));      /* smaller than any version */
+	SHOW(syscall(SYS_sched_getattr, 0, (void *)8, sizeof(attr), 0));
+	attr[0] = 4;
+	SHOW(syscall(SYS_sched_setattr, 0, attr, 0));
+	SHOW(syscall(SYS_sched_setattr, 0, (void *)8, 0));
 }
 
 int main(int argc, char **argv)
