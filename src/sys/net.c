@@ -2,9 +2,11 @@
  * option values are plain bytes; a length passed by pointer is read to size them. */
 #include "sys.h"
 #include "../util.h"
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HOST(...) sys_ret(syscall(__VA_ARGS__))
@@ -140,3 +142,58 @@ static long msg(struct proc *p, const uint64_t a[6], bool send)
 
 long sys_sendmsg(struct proc *p, const uint64_t a[6]) { return msg(p, a, true); }
 long sys_recvmsg(struct proc *p, const uint64_t a[6]) { return msg(p, a, false); }
+
+#define MMSG_MAX 1024           /* UIO_MAXIOV: a longer vector is cut there */
+
+/* recvmmsg's timeout: checked before anything, then as Linux does, after each message;
+ * what is left of it is written back. 0: none. */
+static long mmsg_deadline(struct proc *p, gva_t va, uint64_t *deadline)
+{
+	struct timespec ts;
+	*deadline = 0;
+	if (!va)
+		return 0;
+	if (mem_read(p->mem, &ts, va, sizeof(ts)) < 0)
+		return -EFAULT;
+	if (ts.tv_sec < 0 || (unsigned long)ts.tv_nsec >= 1000000000UL)
+		return -EINVAL;
+	*deadline = now_ns() + (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return 0;
+}
+
+/* sendmmsg and recvmmsg: msg() for each header of the vector, as the kernel loops: an
+ * error ends the loop, and is the result only if nothing went through. */
+static long mmsg(struct proc *p, const uint64_t a[6], bool send)
+{
+	uint64_t deadline;
+	long rc = send ? 0 : mmsg_deadline(p, a[4], &deadline);
+	if (rc < 0)
+		return rc;
+	unsigned vlen = MIN((unsigned)a[2], MMSG_MAX), n = 0;
+	unsigned flags = (unsigned)a[3];
+	bool late = false;
+	while (n < vlen && !late) {
+		gva_t hdr = a[1] + (uint64_t)n * sizeof(struct mmsghdr);
+		const uint64_t b[6] = { a[0], hdr, flags };
+		if ((rc = msg(p, b, send)) < 0)
+			break;
+		unsigned len = (unsigned)rc;
+		if (mem_write(p->mem, hdr + offsetof(struct mmsghdr, msg_len), &len, 4) < 0) {
+			rc = -EFAULT;
+			break;
+		}
+		n++;
+		if (!send && (flags & MSG_WAITFORONE))
+			flags |= MSG_DONTWAIT;
+		late = !send && deadline && now_ns() >= deadline;
+	}
+	if (!send && deadline) {
+		uint64_t now = now_ns(), left = now < deadline ? deadline - now : 0;
+		struct timespec ts = { (time_t)(left / 1000000000ULL), (long)(left % 1000000000ULL) };
+		mem_write(p->mem, a[4], &ts, sizeof(ts));
+	}
+	return n ? (long)n : rc;
+}
+
+long sys_sendmmsg(struct proc *p, const uint64_t a[6]) { return mmsg(p, a, true); }
+long sys_recvmmsg(struct proc *p, const uint64_t a[6]) { return mmsg(p, a, false); }

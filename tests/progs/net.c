@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct sockaddr_in loopback(void)
@@ -16,8 +17,49 @@ static struct sockaddr_in loopback(void)
 	return a;
 }
 
+/* sendmmsg and recvmmsg over datagrams: several at once, MSG_WAITFORONE, timeouts. */
+static void mmsg(void)
+{
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+	struct iovec out[3] = { { "one", 3 }, { "two!", 4 }, { "three", 5 } };
+	struct mmsghdr sm[3];
+	memset(sm, 0, sizeof(sm));
+	for (int i = 0; i < 3; i++) {
+		sm[i].msg_hdr.msg_iov = &out[i];
+		sm[i].msg_hdr.msg_iovlen = 1;
+	}
+	SHOW(sendmmsg(sv[0], sm, 3, 0));
+	printf("sent lengths %u %u %u\n", sm[0].msg_len, sm[1].msg_len, sm[2].msg_len);
+	char buf[4][16];
+	struct iovec in[4];
+	struct mmsghdr rm[4];
+	memset(rm, 0, sizeof(rm));
+	memset(buf, 0, sizeof(buf));
+	for (int i = 0; i < 4; i++) {
+		in[i] = (struct iovec){ buf[i], sizeof(buf[i]) - 1 };
+		rm[i].msg_hdr.msg_iov = &in[i];
+		rm[i].msg_hdr.msg_iovlen = 1;
+	}
+	SHOW(recvmmsg(sv[1], rm, 4, MSG_WAITFORONE, NULL));
+	printf("received %s/%u %s/%u %s/%u\n", buf[0], rm[0].msg_len, buf[1], rm[1].msg_len,
+	       buf[2], rm[2].msg_len);
+	struct timespec bad = { -1, 0 }, zero = { 0, 0 };
+	SHOW(recvmmsg(sv[1], rm, 4, 0, &bad));
+	bad = (struct timespec){ 0, 1000000000 };
+	SHOW(recvmmsg(sv[1], rm, 4, 0, &bad));
+	SHOW(recvmmsg(sv[1], rm, 4, 0, (struct timespec *)8));
+	SHOW(recvmmsg(sv[1], rm, 4, MSG_DONTWAIT, &zero));
+	SHOW(recvmmsg(-1, rm, 4, 0, NULL));
+	SHOW(sendmmsg(sv[0], (struct mmsghdr *)8, 2, 0));
+	SHOW(sendmmsg(sv[0], sm, 0, 0));
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
+	mmsg();
 	int sv[2];
 	char buf[64] = { 0 };
 	SHOW(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
