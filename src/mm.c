@@ -302,6 +302,26 @@ static int protect_one(struct proc *p, gva_t start, gva_t end, int prot)
 	return 0;
 }
 
+void mm_set_flag(struct proc *p, gva_t start, gva_t end, unsigned flag, bool on)
+{
+	for (gva_t va = start; va < end;) {
+		struct vma *v = mm_find(p, va);
+		if (!v) {
+			size_t i = vma_index_after(p, va);
+			va = i < p->ps->nvma ? p->ps->vmas[i].start : end;
+			continue;
+		}
+		gva_t stop = MIN(v->end, end);
+		vma_split(p, va);
+		vma_split(p, stop);
+		size_t i = vma_index_after(p, va);
+		v = &p->ps->vmas[i];
+		v->flags = on ? v->flags | flag : v->flags & ~flag;
+		vma_merge(p, i);
+		va = stop;
+	}
+}
+
 int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot)
 {
 	gva_t end = start + len;

@@ -15,6 +15,7 @@
 #define VMA_SHARED    4u                /* MAP_SHARED: host memory a fork shares, or the file */
 #define VMA_NOWRITE   8u                /* shared, of a file not open for writing */
 #define VMA_SHM       16u               /* a System V shared memory segment (shmat) */
+#define VMA_LOCKED    32u               /* mlock: its host pages are locked too */
 /* Bits from VMA_FILE_SHIFT up: the mapped file, 1 + its index in process.files (0: none). */
 #define VMA_FILE_SHIFT 8
 
@@ -193,6 +194,8 @@ int mm_map_backed(struct proc *p, gva_t start, uint64_t len, int prot, unsigned 
 		  uint64_t pgoff, int fd);
 void mm_unmap(struct proc *p, gva_t start, uint64_t len);
 int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot);
+/* Set (or clear) 'flag' of the mapped parts of [start, end), splitting VMAs there. */
+void mm_set_flag(struct proc *p, gva_t start, gva_t end, unsigned flag, bool on);
 /* A free range of 'len' bytes, top-down from mmap_base, or 0. */
 gva_t mm_find_free(struct proc *p, uint64_t len);
 bool mm_range_free(struct proc *p, gva_t start, uint64_t len);

@@ -81,6 +81,17 @@ static gva_t hint(gva_t addr)
 	return MAX(addr & ~(PAGE_SIZE - 1), 65536);
 }
 
+/* (raw calls: a sanitizer's libc wrappers of these do nothing) */
+static int host_mlock(void *a, size_t n, int flags) { return (int)syscall(SYS_mlock2, a, n, flags); }
+static int host_munlock(void *a, size_t n, int flags) { (void)flags; return (int)syscall(SYS_munlock, a, n); }
+
+/* Linux's can_do_mlock: some locked memory allowed, or the right to lock any. */
+static bool can_mlock(void)
+{
+	struct rlimit lim;
+	return getrlimit(RLIMIT_MEMLOCK, &lim) < 0 || lim.rlim_cur || sys_has_cap(CAP_IPC_LOCK);
+}
+
 long sys_mmap(struct proc *p, const uint64_t a[6])
 {
 	gva_t addr = a[0];
@@ -97,6 +108,8 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	len = KPAGE_ALIGN(len);
 	if (!len || len > TASK_SIZE)
 		return -ENOMEM;
+	if ((flags & MAP_LOCKED) && !can_mlock())
+		return -EPERM;
 	if (flags & MAP_FIXED_NOREPLACE)
 		flags |= MAP_FIXED;
 	gva_t start;
@@ -154,6 +167,9 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 		if (in_file < len)
 			mm_past_eof(p, start + in_file, len - in_file);
 	}
+	/* Locked as mlock would; if that fails, the mapping stands all the same (Linux). */
+	if ((flags & MAP_LOCKED) && mm_host_call(p, start, start + len, host_mlock, 0) == 0)
+		mm_set_flag(p, start, start + len, VMA_LOCKED, true);
 	return (long)start;
 }
 
@@ -408,6 +424,16 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 		}
 		gva_t stop = MIN(v->end, end);
 		bool shared = v->flags & VMA_SHARED;
+		/* (locked pages are not dropped: Linux's can_madv_lru_vma) */
+		if ((v->flags & VMA_LOCKED) &&
+		    (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE))
+			return -EINVAL;
+		bool file = mm_file_of(p, v) != NULL;
+		/* Private anonymous memory only; the host's fork wipes its pages. */
+		if ((advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK) && (shared || file))
+			return -EINVAL;
+		if (advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK)
+			mm_host_call(p, va, stop, madvise, advice);
 		if (advice == MADV_REMOVE && !shared)
 			return -EINVAL;         /* anonymous memory has no file to punch */
 		if (advice == MADV_REMOVE && (v->flags & VMA_NOWRITE))
@@ -416,7 +442,6 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 			mm_host_call(p, va, stop, madvise, MADV_REMOVE);
 		/* Dropped pages of shared memory come back with what others see: no change;
 		 * those of a private file mapping with the file's contents; others zeroed. */
-		bool file = mm_file_of(p, v) != NULL;
 		if ((advice == MADV_DONTNEED || advice == MADV_FREE) && !shared && file)
 			mm_host_call(p, va, stop, madvise, MADV_DONTNEED);
 		else if ((advice == MADV_DONTNEED || advice == MADV_FREE) && !shared)
@@ -452,6 +477,8 @@ long sys_msync(struct proc *p, const uint64_t a[6])
 			va = next_vma(p, va, end);
 			continue;
 		}
+		if ((flags & MS_INVALIDATE) && (v->flags & VMA_LOCKED))
+			return -EBUSY;
 		/* A shared file mapping is the host's page cache: the host writes it back. */
 		if (v->flags & VMA_SHARED && mm_host_call(p, va, MIN(v->end, end), msync,
 							  flags & ~MS_INVALIDATE) < 0)
@@ -465,9 +492,6 @@ long sys_msync(struct proc *p, const uint64_t a[6])
  * and CAP_IPC_LOCK apply, and /proc/self/status counts them. mlockall must not lock
  * kvmse's whole reservation of guest memory, so it goes VMA by VMA; MCL_FUTURE is not
  * kept (later mappings are not locked). */
-/* (raw calls: a sanitizer's libc wrappers of these do nothing) */
-static int host_mlock(void *a, size_t n, int flags) { return (int)syscall(SYS_mlock2, a, n, flags); }
-static int host_munlock(void *a, size_t n, int flags) { (void)flags; return (int)syscall(SYS_munlock, a, n); }
 
 static long lock_range(struct proc *p, gva_t start, uint64_t len, int (*fn)(void *, size_t, int), int flags)
 {
@@ -482,7 +506,10 @@ static long lock_range(struct proc *p, gva_t start, uint64_t len, int (*fn)(void
 			return -ENOMEM;
 		va = v->end;
 	}
-	return mm_host_call(p, start, end, fn, flags);
+	long rc = mm_host_call(p, start, end, fn, flags);
+	if (rc == 0)
+		mm_set_flag(p, start, end, VMA_LOCKED, fn == host_mlock);
+	return rc;
 }
 
 long sys_mlock(struct proc *p, const uint64_t a[6]) { return lock_range(p, a[0], a[1], host_mlock, 0); }
@@ -500,8 +527,7 @@ long sys_mlockall(struct proc *p, const uint64_t a[6])
 	int flags = (int)a[0];
 	if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
 		return -EINVAL;
-	struct rlimit lim;
-	if (getrlimit(RLIMIT_MEMLOCK, &lim) == 0 && !lim.rlim_cur && !sys_has_cap(CAP_IPC_LOCK))
+	if (!can_mlock())
 		return -EPERM;
 	if (!(flags & MCL_CURRENT))
 		return 0;
@@ -511,12 +537,15 @@ long sys_mlockall(struct proc *p, const uint64_t a[6])
 		if (rc < 0)
 			return rc;
 	}
+	mm_set_flag(p, 0, ~0ULL, VMA_LOCKED, true);
 	return 0;
 }
 
 long sys_munlockall(struct proc *p, const uint64_t a[6])
 {
-	(void)p;
 	(void)a;
-	return syscall(SYS_munlockall) < 0 ? -errno : 0;
+	if (syscall(SYS_munlockall) < 0)
+		return -errno;
+	mm_set_flag(p, 0, ~0ULL, VMA_LOCKED, false);
+	return 0;
 }

@@ -1,8 +1,11 @@
-/* mlock.c - mlock, munlock, mlock2, mlockall, munlockall: what they lock shows as VmLck
- * in /proc/self/status; a hole is ENOMEM, bad flags EINVAL. */
+/* mlock.c - mlock, munlock, mlock2, mlockall, munlockall, MAP_LOCKED: what they lock
+ * shows as VmLck in /proc/self/status; a hole is ENOMEM, bad flags EINVAL; locked pages
+ * are not dropped; MADV_WIPEONFORK. */
 #include "common.h"
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static long vmlck(void)
@@ -44,5 +47,51 @@ int main(void)
 	printf("some locked: %d\n", vmlck() > 0);
 	SHOW(munlockall());
 	printf("VmLck after munlockall: %ld kB\n", vmlck());
+
+	/* Locked pages are not dropped or invalidated; a fork does not inherit the lock. */
+	SHOW(mlock(a, 2 * pg));
+	SHOW(madvise(a, pg, MADV_DONTNEED));
+	SHOW(madvise(a + 2 * pg, pg, MADV_DONTNEED));
+	SHOW(msync(a, pg, MS_INVALIDATE));
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		printf("child: VmLck %ld kB, MADV_DONTNEED %d\n", vmlck(), madvise(a, pg, MADV_DONTNEED));
+		_exit(0);
+	}
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	SHOW(munlock(a, 2 * pg));
+	SHOW(madvise(a, pg, MADV_DONTNEED));
+	char *l = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	CHECK(l != MAP_FAILED);
+	printf("MAP_LOCKED: VmLck %ld kB\n", vmlck());
+	SHOW(madvise(l, pg, MADV_FREE));
+	CHECK(munmap(l, 2 * pg) == 0);
+
+	/* MADV_WIPEONFORK: a child sees zeros there, private anonymous memory only */
+	a[0] = 7;
+	a[pg] = 8;
+	SHOW(madvise(a, pg, MADV_WIPEONFORK));
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	char *f = mmap(NULL, pg, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(f != MAP_FAILED);
+	SHOW(madvise(f, pg, MADV_WIPEONFORK));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		printf("child: wiped %d, kept %d\n", a[0], a[pg]);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	SHOW(madvise(a, pg, MADV_KEEPONFORK));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		printf("child after MADV_KEEPONFORK: %d\n", a[0]);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	printf("parent: %d %d\n", a[0], a[pg]);
 	return 0;
 }
