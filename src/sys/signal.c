@@ -804,7 +804,7 @@ long sys_getitimer(struct proc *p, const uint64_t a[6])
 }
 long sys_timer_create(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_timer_create, (clockid_t)a[0], user_in(p, a[1], sizeof(struct sigevent)),
+	return HOST(SYS_timer_create, sys_clock(p, a[0]), user_in(p, a[1], sizeof(struct sigevent)),
 		    user_out(p, a[2], sizeof(int)));
 }
 long sys_timer_settime(struct proc *p, const uint64_t a[6])

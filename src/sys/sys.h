@@ -25,6 +25,10 @@ bool sys_caller_only(uint64_t nr, const uint64_t a[6]);
 void sys_thread_follow(struct proc *p);
 /* On the vCPU thread, after a change of its capabilities: its server will take them. */
 void sys_caps_note(struct proc *p);
+/* time.c: the host's clock for the guest's clock id. The guest's CPU time is its vCPU
+ * thread's: a syscall server's polling is not the program's (and the calling host
+ * thread may be that server). */
+clockid_t sys_clock(const struct proc *p, uint64_t id);
 /* Does the calling thread have capability 'cap' in its effective set? */
 bool sys_has_cap(unsigned cap);
 

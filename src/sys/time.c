@@ -9,17 +9,15 @@
 #define HOST(...) sys_ret(syscall(__VA_ARGS__))
 #define TS(i) user_buf(p, a[i], sizeof(struct timespec), MEM_WRITE)
 
-/* The guest's CPU time is its vCPU thread's: a syscall server's polling is not the
- * program's (and the calling host thread may be that server). */
-static clockid_t clock_id(const struct proc *p, uint64_t id)
+clockid_t sys_clock(const struct proc *p, uint64_t id)
 {
 	if ((clockid_t)id == CLOCK_PROCESS_CPUTIME_ID || (clockid_t)id == CLOCK_THREAD_CPUTIME_ID)
 		return p->cpu_clock;
 	return (clockid_t)id;
 }
 
-long sys_clock_gettime(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_gettime, clock_id(p, a[0]), TS(1)); }
-long sys_clock_getres(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_getres, clock_id(p, a[0]), TS(1)); }
+long sys_clock_gettime(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_gettime, sys_clock(p, a[0]), TS(1)); }
+long sys_clock_getres(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_getres, sys_clock(p, a[0]), TS(1)); }
 /* Setting the host's clocks is the host's business (root may, others get EPERM); CPU-time
  * clocks cannot be set, whoever's they are. */
 long sys_clock_settime(struct proc *p, const uint64_t a[6])
@@ -34,7 +32,7 @@ long sys_settimeofday(struct proc *p, const uint64_t a[6])
 long sys_adjtimex(struct proc *p, const uint64_t a[6]) { return HOST(SYS_adjtimex, user_out(p, a[0], sizeof(struct timex))); }
 long sys_clock_adjtime(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_clock_adjtime, clock_id(p, a[0]), user_out(p, a[1], sizeof(struct timex)));
+	return HOST(SYS_clock_adjtime, sys_clock(p, a[0]), user_out(p, a[1], sizeof(struct timex)));
 }
 long sys_gettimeofday(struct proc *p, const uint64_t a[6])
 {
