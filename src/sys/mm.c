@@ -429,8 +429,9 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 		    (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE))
 			return -EINVAL;
 		bool file = mm_file_of(p, v) != NULL;
-		/* Private anonymous memory only; the host's fork wipes its pages. */
-		if ((advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK) && (shared || file))
+		/* Private anonymous memory only (KEEPONFORK takes any); the host's fork wipes
+		 * its pages. */
+		if (advice == MADV_WIPEONFORK && (shared || file))
 			return -EINVAL;
 		if (advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK)
 			mm_host_call(p, va, stop, madvise, advice);
