@@ -46,13 +46,16 @@ bool sys_add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access
 	return false;
 }
 
-/* How a transfer is positioned: at the file position, at an offset, or as preadv2 says. */
-enum rw_at { RW_POS, RW_OFF, RW_V2 };
+/* How a transfer is positioned: at the file position, at an offset, or as preadv2 says;
+ * or a vmsplice, between the buffers and a pipe. */
+enum rw_at { RW_POS, RW_OFF, RW_V2, RW_SPLICE };
 
 static long do_rw(int fd, const struct iovec *iov, int n, enum mem_access acc, enum rw_at at,
 		  off_t off, int flags)
 {
 	/* The guest's reads write its memory; its writes read it. */
+	if (at == RW_SPLICE)
+		return sys_ret(vmsplice(fd, iov, (unsigned long)n, (unsigned)flags));
 	if (at == RW_V2)
 		return sys_ret(acc == MEM_WRITE ? preadv2(fd, iov, n, off, flags) : pwritev2(fd, iov, n, off, flags));
 	if (acc == MEM_WRITE)
@@ -95,7 +98,7 @@ long sys_pwrite64(struct proc *p, const uint64_t a[6]) { return epipe(p, rw(p, a
  * buffer translated. (On x86-64 the offset is a[3] whole; a[4] would be its high half.) */
 static long rwv(struct proc *p, const uint64_t a[6], enum mem_access acc, enum rw_at at)
 {
-	int cnt = (int)a[2], flags = at == RW_V2 ? (int)a[5] : 0;
+	int cnt = (int)a[2], flags = at == RW_V2 || at == RW_SPLICE ? (int)a[5] : 0;
 	if (cnt < 0 || cnt > MAX_IOV)
 		return do_rw(FD(0), NULL, cnt, acc, at, (off_t)a[3], flags);
 	struct iovec *giov = xmalloc(sizeof(*giov) * (size_t)(cnt ? cnt : 1));
@@ -123,6 +126,18 @@ long sys_preadv(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_WRIT
 long sys_pwritev(struct proc *p, const uint64_t a[6]) { return epipe(p, rwv(p, a, MEM_READ, RW_OFF)); }
 long sys_preadv2(struct proc *p, const uint64_t a[6]) { return rwv(p, a, MEM_WRITE, RW_V2); }
 long sys_pwritev2(struct proc *p, const uint64_t a[6]) { return epipe(p, rwv(p, a, MEM_READ, RW_V2)); }
+
+/* vmsplice: a pipe's write end takes the guest's pages themselves (host iovecs that are
+ * guest memory), its read end fills them. */
+long sys_vmsplice(struct proc *p, const uint64_t a[6])
+{
+	int fl = fcntl(user_fd(a[0]), F_GETFL);
+	if (fl < 0)
+		return -EBADF;
+	enum mem_access acc = (fl & O_ACCMODE) == O_RDONLY ? MEM_WRITE : MEM_READ;
+	const uint64_t b[6] = { a[0], a[1], a[2], 0, 0, a[3] };
+	return epipe(p, rwv(p, b, acc, RW_SPLICE));
+}
 
 /* creat is open with O_CREAT|O_WRONLY|O_TRUNC. */
 long sys_creat(struct proc *p, const uint64_t a[6])

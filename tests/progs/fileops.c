@@ -1,5 +1,5 @@
 /* fileops.c - file calls beyond open/read/write: creat, mknod, extended attributes,
- * splice and tee, preadv2/pwritev2, sync calls, pseudo-terminals, fexecve, and the
+ * splice, tee and vmsplice, preadv2/pwritev2, sync calls, pseudo-terminals, fexecve, and the
  * newer or older ones (openat2, fchmodat2, futimesat, inotify_init, ioprio, membarrier, readahead, sched_getattr). */
 // run: files
 // run: more
@@ -104,6 +104,16 @@ static void pipes(void)
 	memset(buf, 0, sizeof(buf));
 	SHOW(read(p3[0], buf, sizeof(buf)));
 	printf("splice: %s\n", buf);
+	/* vmsplice: user memory into a pipe (two buffers), then out of one into memory */
+	struct iovec in[2] = { { "vm", 2 }, { "spliced", 7 } };
+	SHOW(vmsplice(p1[1], in, 2, 0));
+	char o1[4] = { 0 }, o2[16] = { 0 };
+	struct iovec out[2] = { { o1, 3 }, { o2, sizeof(o2) - 1 } };
+	SHOW(vmsplice(p1[0], out, 2, 0));
+	printf("vmsplice: %s|%s\n", o1, o2);
+	SHOW(vmsplice(p1[1], (struct iovec *)8, 1, 0));
+	SHOW(vmsplice(-1, in, 2, 0));
+	SHOW(vmsplice(p1[1], in, 5000, 0));
 	/* from a file at an offset the call updates */
 	int fd = open("src.tmp", O_RDWR | O_CREAT | O_TRUNC, 0600);
 	CHECK(write(fd, "abcdefghij", 10) == 10);
