@@ -165,7 +165,7 @@ static long mmsg_deadline(struct proc *p, gva_t va, uint64_t *deadline)
  * error ends the loop, and is the result only if nothing went through. */
 static long mmsg(struct proc *p, const uint64_t a[6], bool send)
 {
-	uint64_t deadline;
+	uint64_t deadline = 0;
 	long rc = send ? 0 : mmsg_deadline(p, a[4], &deadline);
 	if (rc < 0)
 		return rc;

@@ -66,7 +66,7 @@ long sys_unshare(struct proc *p, const uint64_t a[6])
 long sys_setns(struct proc *p, const uint64_t a[6])
 {
 	int type = (int)a[1];
-	/* a pidfd (any type mask) may bring the user namespace too */
-	bool user = type == 0 || type == CLONE_NEWUSER || (type & CLONE_NEWUSER);
+	/* (type 0 names any namespace; a pidfd, any set of them) */
+	bool user = type == 0 || (type & CLONE_NEWUSER);
 	return renew(p, SYS_setns, (uint64_t)user_fd(a[0]), (uint64_t)type, user);
 }
