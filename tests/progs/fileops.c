@@ -1,6 +1,7 @@
 /* fileops.c - file calls beyond open/read/write: creat, mknod, extended attributes,
- * splice, tee and vmsplice, preadv2/pwritev2, sync calls, pseudo-terminals, fexecve, and the
- * newer or older ones (openat2, fchmodat2, futimesat, inotify_init, ioprio, membarrier, readahead, sched_getattr). */
+ * splice, tee and vmsplice, preadv2/pwritev2, sync calls, pseudo-terminals, fexecve, and
+ * newer or older ones ("more": openat2, fchmodat2, futimesat, acct, inotify_init,
+ * ioprio, membarrier, readahead, sched_getattr). */
 // run: files
 // run: more
 // run: pipes
@@ -207,6 +208,13 @@ static void more(void)
 	SHOW(syscall(261, AT_FDCWD, "at-file", (void *)8));
 	unlink("at-link");
 	unlink("at-file");
+
+	/* process accounting: on to a file, then off (root only: EPERM alike otherwise) */
+	CHECK(close(open("at-acct", O_CREAT | O_WRONLY, 0600)) == 0);
+	SHOW(acct("at-acct"));
+	SHOW(acct(NULL));
+	SHOW(acct((const char *)8));
+	unlink("at-acct");
 
 	fd = syscall(253 /* inotify_init */);
 	printf("inotify_init: %s\n", fd >= 0 ? "a descriptor" : strerror(errno));
