@@ -40,6 +40,12 @@ static void exit_signal(void)
 {
 	signal(SIGUSR1, on_signal);
 	signal(SIGCHLD, on_signal);
+	/* (blocked until sigsuspend: one that came before a pause would be waited for) */
+	sigset_t both, old;
+	sigemptyset(&both);
+	sigaddset(&both, SIGUSR1);
+	sigaddset(&both, SIGCHLD);
+	CHECK(sigprocmask(SIG_BLOCK, &both, &old) == 0);
 	pid_t pid = clone_flags(SIGUSR1);
 	CHECK(pid >= 0);
 	if (pid == 0)
@@ -47,7 +53,8 @@ static void exit_signal(void)
 	int st;
 	/* a child that does not end with SIGCHLD is waited for with __WCLONE or __WALL */
 	while (!got)
-		pause();
+		sigsuspend(&old);
+	CHECK(sigprocmask(SIG_SETMASK, &old, NULL) == 0);
 	printf("parent got %s\n", got == SIGUSR1 ? "SIGUSR1" : "another signal");
 	SHOW(waitpid(pid, &st, WNOHANG));
 	CHECK(waitpid(pid, &st, __WCLONE) == pid);
