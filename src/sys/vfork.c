@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -69,10 +70,33 @@ static void write_all(int fd, struct iovec *iov, int n)
 	}
 }
 
+/* A process whose credentials changed is not dumpable, and its /proc/self/pagemap then
+ * belongs to root: a guest that made itself nobody and then vforked would be refused. The
+ * child is about to exec or exit, so it may be dumpable for the moment of the open. */
+static int open_pagemap(void)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pm >= 0 || errno != EACCES)
+		return pm;
+	int dumpable = prctl(PR_GET_DUMPABLE);
+	if (dumpable < 0 || dumpable == 1) {
+		errno = EACCES;
+		return -1;
+	}
+	if (prctl(PR_SET_DUMPABLE, 1) < 0)
+		return -1;
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int err = errno;
+	if (prctl(PR_SET_DUMPABLE, dumpable) < 0)
+		die_errno("vfork: PR_SET_DUMPABLE");
+	errno = err;
+	return pm;
+}
+
 /* Each of the parent's pages the child has written: its gpa, then its contents. */
 static void send_written(struct proc *p, int fd)
 {
-	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int pm = open_pagemap();
 	if (pm < 0)
 		die_errno("vfork: /proc/self/pagemap");
 	uint64_t pages = p->mem->size / PAGE_SIZE, e[BATCH];

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -27,6 +28,21 @@ static void *opener(void *arg)
 	int fd = open(arg, O_RDONLY);
 	printf("thread opens the root-only file: %s\n", fd >= 0 ? "yes" : strerror(errno));
 	return NULL;
+}
+
+/* A process that changed its uid is not dumpable: a vfork child of it still hands its
+ * parent the error posix_spawn leaves in the parent's memory. */
+static void spawn_as_nobody(void)
+{
+	char *argv[] = { "true", NULL }, *envp[] = { NULL };
+	pid_t pid;
+	int st;
+	printf("posix_spawn of /bin/true: %s\n", strerror(posix_spawn(&pid, "/bin/true", NULL, NULL,
+	       argv, envp)));
+	CHECK(waitpid(pid, &st, 0) == pid);
+	printf("exit status %d\n", WEXITSTATUS(st));
+	printf("posix_spawn of a missing file: %s\n", strerror(posix_spawn(&pid, "/missing", NULL,
+	       NULL, argv, envp)));
 }
 
 static void ids(void)
@@ -57,6 +73,7 @@ static void ids(void)
 		pthread_t t;
 		CHECK(pthread_create(&t, NULL, opener, "secret.tmp") == 0);
 		pthread_join(t, NULL);
+		spawn_as_nobody();
 		SHOW(setuid(0));
 		SHOW(setreuid(-1, 0));
 		SHOW(setfsuid(-1) == 65534);
