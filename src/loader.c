@@ -443,6 +443,15 @@ static bool script_line(char *buf, size_t len, char **interp, char **arg)
 	return **interp != 0;
 }
 
+/* Linux runs no file that is open for writing (ETXTBSY). No read lease can be taken on
+ * such a file, so one taken (and given back by the close) tells; a lease break in
+ * between sends kvmse's kick, not SIGIO. (No answer where leases are not allowed.) */
+static bool open_for_writing(int fd)
+{
+	return fcntl(fd, F_SETSIG, SIG_KICK) == 0 && fcntl(fd, F_SETLEASE, F_RDLCK) < 0 &&
+	       errno == EAGAIN;
+}
+
 /* The first bytes of 'path' (NUL-terminated in buf[n]); -errno as execve would give. */
 static long head(const char *path, char *buf, size_t size)
 {
@@ -451,7 +460,7 @@ static long head(const char *path, char *buf, size_t size)
 		return -errno;
 	struct stat st;
 	long n = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) || access(path, X_OK) < 0 ? -EACCES :
-		 pread(fd, buf, size - 1, 0);
+		 open_for_writing(fd) ? -ETXTBSY : pread(fd, buf, size - 1, 0);
 	if (n == -1)
 		n = -errno;
 	close(fd);

@@ -74,6 +74,8 @@ struct sighand {
 struct sigstate {
 	_Atomic uint64_t mask;          /* blocked (bit sig-1) */
 	_Atomic uint64_t waitset;       /* what a sigtimedwait in progress waits for */
+	_Atomic uint64_t host_held;     /* blocked on its host thread until the guest takes
+					 * them (signal.c host_handler) */
 	struct sigqueue own;            /* sent to this thread (tgkill, faults) */
 	uint64_t saved_mask;            /* rt_sigsuspend's caller's mask ... */
 	bool restore_mask;              /* ... to restore once a handler is set up */

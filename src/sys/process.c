@@ -361,6 +361,11 @@ static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 	long rc2 = read_strings(p, envp_va, &envp);
 	if (!rc)
 		rc = rc2;
+	if (!rc && !argv[0]) {  /* no arguments: Linux gives the program "" as argv[0] */
+		argv = xrealloc(argv, 2 * sizeof(char *));
+		argv[0] = xstrdup("");
+		argv[1] = NULL;
+	}
 	if (!rc)
 		rc = loader_probe(p->opt, path);
 	if (!rc) {

@@ -309,6 +309,7 @@ void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr)
 		s->restore_mask = false;
 		sig_set_mask(p, s->saved_mask);
 	}
+	sig_release(p);
 }
 
 long sys_rt_sigreturn(struct proc *p, const uint64_t a[6])

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #define HOST(...) sys_ret(syscall(__VA_ARGS__))
@@ -102,6 +103,25 @@ static uint64_t pending(const struct proc *p)
 	return atomic_load(&p->sig.own.pending) | atomic_load(&p->ps->sh.shared.pending);
 }
 
+/* What the host may let in again: the guest took it, and may take the next. */
+static uint64_t releasable(struct proc *p)
+{
+	uint64_t open = ~atomic_load(&p->sig.mask) | atomic_load(&p->sig.waitset);
+	return atomic_load(&p->sig.host_held) & ~pending(p) & open;
+}
+
+/* Only p's vCPU thread can unblock what it holds: on another (the syscall server), stop
+ * the CPU, and sig_deliver does it. */
+static void release_soon(struct proc *p)
+{
+	if (!releasable(p))
+		return;
+	if (p->tid == (pid_t)syscall(SYS_gettid))
+		sig_release(p);
+	else
+		p->cpu->ops->kick(p->cpu);
+}
+
 int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info)
 {
 	struct sighand *sh = &p->ps->sh;
@@ -114,7 +134,24 @@ int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info)
 		dequeue((atomic_load(&p->sig.own.pending) & SIGBIT(sig)) ? &p->sig.own : &sh->shared,
 			sig, info, false);
 	unlock(sh, &old);
+	/* (sig_deliver lets the next one in once the handler's mask is set) */
+	if (sig && atomic_load(&p->sig.host_held) && p->tid != (pid_t)syscall(SYS_gettid))
+		release_soon(p);
 	return sig;
+}
+
+void sig_release(struct proc *p)
+{
+	uint64_t gone = releasable(p);
+	if (!gone)
+		return;
+	atomic_fetch_and(&p->sig.host_held, ~gone);
+	sigset_t set;
+	sigemptyset(&set);
+	for (int sig = 1; gone; sig++, gone >>= 1)
+		if (gone & 1)
+			sigaddset(&set, sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 bool sig_deliverable(struct proc *p)
@@ -159,11 +196,29 @@ static void wake_one(struct process *ps, struct proc *self, int sig)
 	}
 }
 
-/* A signal sent to kvmse's process from outside: queue it for the guest, and stop a
- * thread that must see it now. Runs on whichever thread the kernel picked. */
+/* The guest thread whose vCPU runs on this host thread, if any. Async-signal-safe. */
+static struct proc *host_self(struct process *ps)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int n = ps->nthreads;
+	for (int i = 0; i < n && i < THREADS_MAX; i++)
+		if (ps->threads[i] && ps->threads[i]->tid == tid)
+			return ps->threads[i];
+	return NULL;
+}
+
+/*
+ * A signal sent to kvmse's process from outside: queue it for the guest, and stop a
+ * thread that must see it now. Runs on whichever thread the kernel picked.
+ *
+ * A standard signal, or a timer's, then stays blocked on this host thread until the
+ * guest has taken it (sig_release). The host keeps the next one pending meanwhile, as
+ * Linux keeps a signal that is pending once: a periodic timer re-arms only when its
+ * signal is taken. Taken at once, a timer of 1 ns would end every KVM_RUN before the
+ * program ran an instruction.
+ */
 static void host_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)uc;
 	struct process *ps = host_ps;
 	int saved = errno;
 	struct ksiginfo info;
@@ -172,6 +227,11 @@ static void host_handler(int sig, siginfo_t *si, void *uc)
 	spin_lock(&ps->sh);
 	enqueue(&ps->sh.shared, &info);
 	spin_unlock(&ps->sh);
+	struct proc *self = host_self(ps);
+	if (self && (sig < 32 || si->si_code == SI_TIMER)) {
+		sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
+		atomic_fetch_or(&self->sig.host_held, SIGBIT(sig));
+	}
 	wake_one(ps, NULL, sig);
 	errno = saved;
 }
@@ -229,6 +289,8 @@ void sig_set_mask(struct proc *p, uint64_t mask)
 		}
 	}
 	atomic_store(&s->mask, mask);
+	if (removed & atomic_load(&s->host_held))
+		release_soon(p);
 	for (int sig = 1; removed; sig++, removed >>= 1)
 		if ((removed & 1) && sh->act[sig].handler == SIG_IGN_V && (sh->host_handled & SIGBIT(sig)))
 			host_follow(p, sig, true);
@@ -692,6 +754,12 @@ static bool sleep_for_signal(struct proc *p, const struct timespec *deadline)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* On the syscall server, the next of what the vCPU thread holds may come here. */
+	sigset_t wait = old;
+	uint64_t held = p->tid != (pid_t)syscall(SYS_gettid) ? releasable(p) : 0;
+	for (int sig = 1; held; sig++, held >>= 1)
+		if (held & 1)
+			sigdelset(&wait, sig);
 	bool in_time = true;
 	if (!sig_wakes(p)) {
 		struct timespec rel, *timeout = NULL;
@@ -702,7 +770,7 @@ static bool sleep_for_signal(struct proc *p, const struct timespec *deadline)
 			timeout = &rel;
 			in_time = end > now;
 		}
-		if (in_time && ppoll(NULL, 0, timeout, &old) == 0)
+		if (in_time && ppoll(NULL, 0, timeout, &wait) == 0)
 			in_time = false;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -773,6 +841,7 @@ long sys_rt_sigtimedwait(struct proc *p, const uint64_t a[6])
 	int sig;
 	long ret = 0;
 	atomic_store(&p->sig.waitset, set);
+	release_soon(p);
 	while (!(sig = sig_dequeue(p, set, &info))) {
 		if (sig_deliverable(p)) {
 			ret = -EINTR;           /* a handler runs first */

@@ -128,6 +128,8 @@ bool sig_queue(struct proc *p, const struct ksiginfo *info);
 void sig_force(struct proc *p, const struct ksiginfo *info);
 /* Take the next pending signal among 'allowed' (faults' first, then the lowest); 0: none. */
 int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info);
+/* (on p's vCPU thread) Unblock on the host what the guest no longer has pending. */
+void sig_release(struct proc *p);
 /* Is a signal waiting that the program must see now? sig_wakes: or the thread must end,
  * or a signal came that a
  * sigtimedwait in progress waits for. */

@@ -260,6 +260,10 @@ int main(int argc, char **argv)
 		       sigismember(&cur, SIGINT), argv[0]);
 		return 0;
 	}
+	if (argc < 2) {
+		printf("argc %d, argv[0] \"%s\"\n", argc, argc ? argv[0] : "(none)");
+		return 5;
+	}
 	if (argc == 3 && !strcmp(argv[1], "child")) {
 		printf("child runs with %s, parent is the same: %d\n", argv[2], 1);
 		return 7;
@@ -394,7 +398,20 @@ int main(int argc, char **argv)
 		SHOW(execve("/etc/passwd", args, environ));
 		SHOW(execve("/", args, environ));
 		SHOW(execve(NULL, args, environ));
+		int w = open("busy.tmp", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+		CHECK(w >= 0 && write(w, "#!/bin/sh\n", 10) == 10);
+		SHOW(execve("./busy.tmp", args, environ));      /* open for writing */
+		close(w);
+		unlink("busy.tmp");
 		printf("still here\n");
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			execve("/proc/self/exe", NULL, environ);        /* no argv at all */
+			_exit(99);
+		}
+		CHECK(waitpid(pid, &st, 0) == pid);
+		show_status("run without arguments", st);
 	} else if (!strcmp(m, "signal-status")) {
 		fflush(stdout);
 		pid_t pid = fork();

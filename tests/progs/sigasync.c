@@ -1,7 +1,9 @@
 /* Signals from timers: they reach a program that makes no system call, and end or
  * restart a blocking call as Linux decides (SA_RESTART, EINTR, nanosleep's remainder).
  * tests/signals.sh sends SIGTERM to "spin" and "spin-handler" from outside, SIGCONT
- * to "stop", which stops itself, and signal 40, real-time, to "rt". */
+ * to "stop", which stops itself, and signal 40, real-time, to "rt". Timers of 1 ns and
+ * 1 ms: a signal pending once holds its timer back, as Linux re-arms one when it is
+ * taken. */
 // run: busy
 // run: read-eintr
 // run: read-restart
@@ -12,6 +14,8 @@
 // run: posix-timer
 // run: itimer-prof
 // run: cputime-timer
+// run: fast-timer
+// run: periodic-waits
 #include "common.h"
 #include <signal.h>
 #include <sys/mman.h>
@@ -56,6 +60,64 @@ static void timer(long first, long every)
 {
 	struct itimerval it = { { every / 10000, every % 10000 * 100 }, { first / 10000, first % 10000 * 100 } };
 	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
+}
+
+static timer_t posix_timer(int sig, long interval_ns)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = sig };
+	timer_t t;
+	CHECK(timer_create(CLOCK_MONOTONIC, &ev, &t) == 0);
+	struct itimerspec its = { .it_interval = { 0, interval_ns }, .it_value = { 0, interval_ns } };
+	CHECK(timer_settime(t, 0, &its, NULL) == 0);
+	return t;
+}
+
+/* A timer of 1 ns, which its handler stops: the handler runs, whatever the rate. */
+static timer_t fast;
+static void on_fast(int sig)
+{
+	(void)sig;
+	static const struct itimerspec stop;
+	if (++alarms == 2000)
+		CHECK(timer_settime(fast, 0, &stop, NULL) == 0);
+}
+
+static void fast_timer(void)
+{
+	signal(SIGUSR1, on_fast);
+	fast = posix_timer(SIGUSR1, 1);
+	while (alarms < 2000)
+		;
+	SHOW(timer_delete(fast));
+	printf("%d signals, and the handler stopped the timer\n", alarms);
+}
+
+/* Timers of 1 ms waited for, blocked: each wait takes the next signal. */
+static void periodic_waits(void)
+{
+	handle(0);
+	sigset_t block, none;
+	sigemptyset(&block);
+	sigemptyset(&none);
+	sigaddset(&block, SIGALRM);
+	sigaddset(&block, SIGUSR1);
+	CHECK(sigprocmask(SIG_BLOCK, &block, NULL) == 0);
+	timer(10, 10);
+	int n = 0;
+	for (int i = 0; i < 20; i++)
+		n += sigwaitinfo(&block, NULL) == SIGALRM;
+	printf("sigwaitinfo took %d\n", n);
+	for (int i = 0; i < 20; i++)
+		sigsuspend(&none);
+	printf("sigsuspend saw %d\n", alarms);
+	timer(0, 0);
+	timer_t t = posix_timer(SIGUSR1, 1000 * 1000);
+	sigset_t usr1;          /* (a last SIGALRM may be pending yet) */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	for (int i = 0; i < 20; i++)
+		CHECK(sigwaitinfo(&usr1, NULL) == SIGUSR1);
+	SHOW(timer_delete(t));
 }
 
 int main(int argc, char **argv)
@@ -135,6 +197,10 @@ int main(int argc, char **argv)
 		} while (!alarms && now.tv_sec - t0.tv_sec < 10);
 		printf("the timer fired: %d\n", alarms);
 		SHOW(timer_delete(t));
+	} else if (!strcmp(m, "fast-timer")) {
+		fast_timer();
+	} else if (!strcmp(m, "periodic-waits")) {
+		periodic_waits();
 	} else if (!strcmp(m, "itimer-prof")) {
 		signal(SIGPROF, on_alarm);
 		struct itimerval it = { { 0, 0 }, { 0, 30000 } }, cur;
