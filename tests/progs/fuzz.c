@@ -105,6 +105,12 @@ int main(void)
 		if ((nr == SYS_fcntl && (a[1] == F_SETFL || a[1] == F_SETLKW || a[1] == F_OFD_SETLKW)) ||
 		    (nr == SYS_ioctl && a[1] == 0x5421 /* FIONBIO */))
 			continue;
+		/* No path may start with '/': paths stay below the current directory (as
+		 * root, a chmod of "/" or a mkdir there would outlive the test). */
+		for (int k = 0; k < 6; k++)
+			while (a[k] >= (uint64_t)SCRATCH && a[k] < (uint64_t)SCRATCH + SCRATCH_LEN &&
+			       pristine[a[k] - (uint64_t)SCRATCH] == '/')
+				a[k]++;
 		memcpy(s, pristine, SCRATCH_LEN / 2);
 		memcpy(s + SCRATCH_LEN / 2 + 4096, pristine + SCRATCH_LEN / 2 + 4096, SCRATCH_LEN / 2 - 4096);
 		long rc = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
