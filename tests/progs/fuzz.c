@@ -80,10 +80,11 @@ int main(void)
 		uint64_t a[6];
 		for (int k = 0; k < 6; k++)
 			a[k] = arg();
-		/* Leave the standard descriptors and the output alone, avoid huge files. */
-		if (fd_call(nr) && (a[0] < 3 || (int)a[0] == out))
+		/* Leave the standard descriptors and the output alone (the kernel takes the
+		 * low 32 bits of a descriptor), avoid huge files. */
+		if (fd_call(nr) && ((unsigned)a[0] < 3 || (int)a[0] == out))
 			continue;
-		if ((nr == SYS_dup2 || nr == SYS_dup3) && (a[1] < 3 || (int)a[1] == out))
+		if ((nr == SYS_dup2 || nr == SYS_dup3) && ((unsigned)a[1] < 3 || (int)a[1] == out))
 			continue;
 		if (nr == SYS_ftruncate && a[1] > (1 << 20))
 			continue;
