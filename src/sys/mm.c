@@ -130,23 +130,24 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	}
 	if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE && type != MAP_PRIVATE)
 		return -EINVAL;
+	bool shared = type != MAP_PRIVATE;
+	unsigned vflags = (flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0;
 	int fd = -1;
 	if (!(flags & MAP_ANONYMOUS)) {
 		fd = user_fd(a[4]);
 		long rc = check_file(fd, type, prot);
 		if (rc < 0)
 			return rc;
+		/* A shared mapping of a file open read-only may never become writable (nor
+		 * one of /dev/zero, which is anonymous memory here). */
+		if (shared && (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR)
+			vflags |= VMA_NOWRITE;
 		if (rc == 1)
 			fd = -1;
 	}
 	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
-	unsigned vflags = (flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0;
 	if (fd >= 0)
 		vflags |= mm_file(p, fd);
-	bool shared = type != MAP_PRIVATE;
-	/* A shared mapping of a file open read-only may never become writable. */
-	if (shared && fd >= 0 && (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR)
-		vflags |= VMA_NOWRITE;
 	if (shared)
 		vflags |= VMA_SHARED;
 	long rc = shared || fd >= 0 ?

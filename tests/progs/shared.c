@@ -201,6 +201,11 @@ static void rights(void)
 	wait(NULL);
 	printf("/dev/zero shared: %d %d\n", zm[100], zm[200]);
 	close(z);
+	z = open("/dev/zero", O_RDONLY);        /* read-only: never writable */
+	zm = mmap(NULL, 4096, PROT_READ, MAP_SHARED, z, 0);
+	CHECK(zm != MAP_FAILED);
+	SHOW(mprotect(zm, 4096, PROT_READ | PROT_WRITE));
+	close(z);
 }
 
 /* madvise on shared memory: DONTNEED keeps what others see, REMOVE punches it out. */
