@@ -133,6 +133,30 @@ static void vma_remove(struct proc *p, size_t i)
 	p->ps->nvma--;
 }
 
+/* vm.max_map_count, Linux's limit on a process's VMAs. */
+static size_t max_map_count(void)
+{
+	static size_t max;
+	if (!max) {
+		FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+		unsigned long n = 0;
+		if (!f || fscanf(f, "%lu", &n) != 1 || !n)
+			n = 65530;
+		if (f)
+			fclose(f);
+		max = n;
+	}
+	return max;
+}
+
+/* Would taking [start, end) out of the middle of a VMA make one too many? Linux refuses
+ * it (munmap's ENOMEM) once a process has its most. */
+bool mm_cut_refused(struct proc *p, gva_t start, gva_t end)
+{
+	const struct vma *v = mm_find(p, start);
+	return v && v->start < start && end < v->end && p->ps->nvma >= max_map_count();
+}
+
 /* Split so that no VMA crosses 'va'. */
 static void vma_split(struct proc *p, gva_t va)
 {
@@ -246,6 +270,8 @@ int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_
 static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
 	       uint64_t pgoff, int fd)
 {
+	if (p->ps->nvma > max_map_count())
+		return -ENOMEM;
 	mm_unmap(p, start, len);
 	size_t i = vma_index_after(p, start);
 	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, pgoff });
@@ -276,8 +302,14 @@ int mm_map_backed(struct proc *p, gva_t start, uint64_t len, int prot, unsigned 
 /* Give [start, end), inside one VMA, protection 'prot'. */
 static int protect_one(struct proc *p, gva_t start, gva_t end, int prot)
 {
-	if ((prot & PROT_WRITE) && (mm_find(p, start)->flags & VMA_NOWRITE))
+	const struct vma *v0 = mm_find(p, start);
+	if ((prot & PROT_WRITE) && (v0->flags & VMA_NOWRITE))
 		return -EACCES;
+	if (v0->prot != prot) {         /* each split, as Linux's split_vma, needs room */
+		size_t splits = (v0->start < start) + (end < v0->end);
+		if (splits && p->ps->nvma + splits - 1 >= max_map_count())
+			return -ENOMEM;
+	}
 	vma_split(p, start);
 	vma_split(p, end);
 	size_t i = vma_index_after(p, start);

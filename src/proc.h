@@ -195,6 +195,7 @@ int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_
 int mm_map_backed(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
 		  uint64_t pgoff, int fd);
 void mm_unmap(struct proc *p, gva_t start, uint64_t len);
+bool mm_cut_refused(struct proc *p, gva_t start, gva_t end);
 int mm_protect(struct proc *p, gva_t start, uint64_t len, int prot);
 /* Set (or clear) 'flag' of the mapped parts of [start, end), splitting VMAs there. */
 void mm_set_flag(struct proc *p, gva_t start, gva_t end, unsigned flag, bool on);

@@ -182,6 +182,8 @@ static long unmap_checked(struct proc *p, gva_t start, uint64_t len)
 	len = KPAGE_ALIGN(len);
 	if (!len)
 		return -EINVAL;
+	if (mm_cut_refused(p, start, start + len))
+		return -ENOMEM;
 	mm_unmap(p, start, len);
 	return 0;
 }
