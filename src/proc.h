@@ -62,12 +62,24 @@ struct sigqueue {
  * The host signal handler (signal.c) queues signals that come from outside, on whichever
  * thread runs it, so the queues have a lock; 'pending' and masks are read without it.
  */
+/* A signalfd (sigfd.c): the program reads its end of a socket pair, where kvmse writes
+ * the signals it takes. */
+#define SIGFD_MAX 16
+struct sigfd {
+	int wr;                         /* kvmse's end (0: a free slot; its own are high) */
+	dev_t dev;                      /* the program's end, as fstat tells it */
+	ino_t ino;
+	_Atomic uint64_t mask;
+};
+
 struct sighand {
 	struct ksigaction act[65];
 	_Atomic uint64_t ignored;       /* SIG_IGN, or SIG_DFL whose default is to ignore */
 	uint64_t host_handled;          /* kvmse's handler takes these on the host */
-	atomic_flag lock;               /* every queue of the process */
+	atomic_flag lock;               /* every queue of the process, and the signalfds */
 	struct sigqueue shared;
+	struct sigfd sfd[SIGFD_MAX];
+	_Atomic uint64_t sfd_mask;      /* what the signalfds take, together */
 };
 
 /* A thread's own signal state. */

@@ -48,7 +48,7 @@ static void spin_unlock(struct sighand *s)
 	atomic_flag_clear_explicit(&s->lock, memory_order_release);
 }
 
-static void lock(struct sighand *s, sigset_t *old)
+void sig_lock(struct sighand *s, sigset_t *old)
 {
 	sigset_t all;
 	sigfillset(&all);
@@ -56,7 +56,7 @@ static void lock(struct sighand *s, sigset_t *old)
 	spin_lock(s);
 }
 
-static void unlock(struct sighand *s, const sigset_t *old)
+void sig_unlock(struct sighand *s, const sigset_t *old)
 {
 	spin_unlock(s);
 	pthread_sigmask(SIG_SETMASK, old, NULL);
@@ -97,6 +97,53 @@ static void dequeue(struct sigqueue *s, int sig, struct ksiginfo *info, bool all
 		atomic_fetch_and(&s->pending, ~SIGBIT(sig));
 }
 
+/* What no thread takes: blocked by each, and waited for by none. */
+static uint64_t blocked_by_all(struct process *ps)
+{
+	uint64_t b = ~0ULL;
+	int n = ps->nthreads;
+	for (int i = 0; i < n && i < THREADS_MAX; i++)
+		if (ps->threads[i])
+			b &= atomic_load(&ps->threads[i]->sig.mask) & ~atomic_load(&ps->threads[i]->sig.waitset);
+	return b;
+}
+
+/* (lock held) The signals of queue 's' in 'want' go to a signalfd that takes them. */
+static uint64_t take(struct sighand *sh, struct sigqueue *s, uint64_t want)
+{
+	uint64_t went = 0;
+	for (int i = 0; i < s->nq;) {
+		int sig = s->q[i].sig;
+		if (!(want & SIGBIT(sig)) || !sigfd_post(sh, &s->q[i].info)) {
+			i++;
+			continue;
+		}
+		memmove(&s->q[i], &s->q[i + 1], (size_t)(s->nq - i - 1) * sizeof(s->q[0]));
+		s->nq--;
+		went |= SIGBIT(sig);
+	}
+	for (int i = 0; i < s->nq; i++)
+		went &= ~SIGBIT(s->q[i].sig);   /* (still pending: one more is queued) */
+	atomic_fetch_and(&s->pending, ~went);
+	return went;
+}
+
+/* (lock held) The signals that only a signalfd takes go to it (sigfd.c), where the
+ * program reads them: the process's, and thread t's own if t is given. Which went.
+ * Async-signal-safe. */
+static uint64_t to_signalfds(struct process *ps, struct proc *t)
+{
+	uint64_t sfd = atomic_load(&ps->sh.sfd_mask), went = 0;
+	if (!sfd)
+		return 0;
+	if (sfd & atomic_load(&ps->sh.shared.pending))
+		went = take(&ps->sh, &ps->sh.shared, sfd & blocked_by_all(ps));
+	if (t && (sfd & atomic_load(&t->sig.own.pending)))
+		went |= take(&ps->sh, &t->sig.own, sfd & atomic_load(&t->sig.mask) &
+			     ~atomic_load(&t->sig.waitset));
+	return went;
+}
+
 /* A thread's signals: its own, then the process's. */
 static uint64_t pending(const struct proc *p)
 {
@@ -106,7 +153,8 @@ static uint64_t pending(const struct proc *p)
 /* What the host may let in again: the guest took it, and may take the next. */
 static uint64_t releasable(struct proc *p)
 {
-	uint64_t open = ~atomic_load(&p->sig.mask) | atomic_load(&p->sig.waitset);
+	uint64_t open = ~atomic_load(&p->sig.mask) | atomic_load(&p->sig.waitset) |
+			atomic_load(&p->ps->sh.sfd_mask);
 	return atomic_load(&p->sig.host_held) & ~pending(p) & open;
 }
 
@@ -122,18 +170,27 @@ static void release_soon(struct proc *p)
 		p->cpu->ops->kick(p->cpu);
 }
 
+void sig_to_signalfds(struct proc *p)
+{
+	sigset_t old;
+	sig_lock(&p->ps->sh, &old);
+	to_signalfds(p->ps, p);
+	sig_unlock(&p->ps->sh, &old);
+	release_soon(p);
+}
+
 int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info)
 {
 	struct sighand *sh = &p->ps->sh;
 	sigset_t old;
-	lock(sh, &old);
+	sig_lock(sh, &old);
 	uint64_t cand = pending(p) & allowed;
 	uint64_t sync = cand & SIG_SYNCHRONOUS;
 	int sig = cand ? __builtin_ctzll(sync ? sync : cand) + 1 : 0;
 	if (sig)
 		dequeue((atomic_load(&p->sig.own.pending) & SIGBIT(sig)) ? &p->sig.own : &sh->shared,
 			sig, info, false);
-	unlock(sh, &old);
+	sig_unlock(sh, &old);
 	/* (sig_deliver lets the next one in once the handler's mask is set) */
 	if (sig && atomic_load(&p->sig.host_held) && p->tid != (pid_t)syscall(SYS_gettid))
 		release_soon(p);
@@ -226,9 +283,10 @@ static void host_handler(int sig, siginfo_t *si, void *uc)
 	info.signo = sig;
 	spin_lock(&ps->sh);
 	enqueue(&ps->sh.shared, &info);
+	bool taken = to_signalfds(ps, NULL) & SIGBIT(sig);
 	spin_unlock(&ps->sh);
 	struct proc *self = host_self(ps);
-	if (self && (sig < 32 || si->si_code == SI_TIMER)) {
+	if (self && !taken && (sig < 32 || si->si_code == SI_TIMER)) {
 		sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
 		atomic_fetch_or(&self->sig.host_held, SIGBIT(sig));
 	}
@@ -306,11 +364,11 @@ void sig_set_action(struct proc *p, int sig, const struct ksigaction *act)
 		/* pending ones are dropped, as Linux does */
 		sigset_t old;
 		pthread_mutex_lock(&ps->lock);
-		lock(sh, &old);
+		sig_lock(sh, &old);
 		dequeue(&sh->shared, sig, NULL, true);
 		for (int i = 0; i < ps->nthreads; i++)
 			dequeue(&ps->threads[i]->sig.own, sig, NULL, true);
-		unlock(sh, &old);
+		sig_unlock(sh, &old);
 		pthread_mutex_unlock(&ps->lock);
 	} else {
 		atomic_fetch_and(&sh->ignored, ~SIGBIT(sig));
@@ -327,9 +385,10 @@ static bool queue(struct proc *t, const struct ksiginfo *info, bool own)
 	if ((atomic_load(&sh->ignored) & b) && !(atomic_load(&t->sig.mask) & b))
 		return true;
 	sigset_t old;
-	lock(sh, &old);
+	sig_lock(sh, &old);
 	bool ok = enqueue(own ? &t->sig.own : &sh->shared, info);
-	unlock(sh, &old);
+	to_signalfds(t->ps, own ? t : NULL);
+	sig_unlock(sh, &old);
 	if (own)
 		wake(t);
 	else
@@ -354,9 +413,9 @@ void sig_force(struct proc *p, const struct ksiginfo *info)
 		atomic_fetch_and(&p->sig.mask, ~b);
 	}
 	sigset_t old;
-	lock(sh, &old);
+	sig_lock(sh, &old);
 	enqueue(&p->sig.own, info);
-	unlock(sh, &old);
+	sig_unlock(sh, &old);
 }
 
 void sig_exec(struct proc *p)
@@ -379,11 +438,11 @@ void sig_forget_pending(struct proc *p)
 {
 	struct sighand *sh = &p->ps->sh;
 	sigset_t old;
-	lock(sh, &old);
+	sig_lock(sh, &old);
 	p->sig.own.nq = sh->shared.nq = 0;
 	atomic_store(&p->sig.own.pending, 0);
 	atomic_store(&sh->shared.pending, 0);
-	unlock(sh, &old);
+	sig_unlock(sh, &old);
 }
 
 /*
@@ -556,11 +615,11 @@ static bool over_sigpending(struct proc *p, struct ksiginfo *info)
 	struct process *ps = p->ps;
 	sigset_t old;
 	pthread_mutex_lock(&ps->lock);
-	lock(&ps->sh, &old);
+	sig_lock(&ps->sh, &old);
 	uint64_t n = (uint64_t)ps->sh.shared.nq;
 	for (int i = 0; i < ps->nthreads; i++)
 		n += (uint64_t)ps->threads[i]->sig.own.nq;
-	unlock(&ps->sh, &old);
+	sig_unlock(&ps->sh, &old);
 	pthread_mutex_unlock(&ps->lock);
 	if (n < lim.rlim_cur)
 		return false;
@@ -888,13 +947,3 @@ long sys_timer_gettime(struct proc *p, const uint64_t a[6])
 long sys_timer_getoverrun(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_timer_getoverrun, (int)a[0]); }
 long sys_timer_delete(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_timer_delete, (int)a[0]); }
 
-/* signalfd reads kvmse's own pending signals: only those the host holds blocked. */
-long sys_signalfd4(struct proc *p, const uint64_t a[6])
-{
-	return HOST(SYS_signalfd4, user_fd(a[0]), user_in(p, a[1], a[2]), (size_t)a[2], (int)a[3]);
-}
-long sys_signalfd(struct proc *p, const uint64_t a[6])
-{
-	const uint64_t b[6] = { a[0], a[1], a[2], 0 };
-	return sys_signalfd4(p, b);
-}

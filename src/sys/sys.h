@@ -5,6 +5,7 @@
 #include "../proc.h"
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 
 #define TASK_SIZE 0x7ffffffff000ULL     /* the top of user memory */
 
@@ -128,6 +129,13 @@ bool sig_queue(struct proc *p, const struct ksiginfo *info);
 void sig_force(struct proc *p, const struct ksiginfo *info);
 /* Take the next pending signal among 'allowed' (faults' first, then the lowest); 0: none. */
 int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info);
+/* The lock of the process's signal queues (signals blocked meanwhile). */
+void sig_lock(struct sighand *s, sigset_t *old);
+void sig_unlock(struct sighand *s, const sigset_t *old);
+/* The pending signals a signalfd takes go to it now. */
+void sig_to_signalfds(struct proc *p);
+/* sigfd.c: (lock held) write a signal to a signalfd that takes it; false if none can. */
+bool sigfd_post(struct sighand *sh, const struct ksiginfo *info);
 /* (on p's vCPU thread) Unblock on the host what the guest no longer has pending. */
 void sig_release(struct proc *p);
 /* Is a signal waiting that the program must see now? sig_wakes: or the thread must end,

@@ -1,0 +1,171 @@
+/* sigfd.c - signalfd: the program reads its end of a socket pair, where kvmse writes each
+ * signal a signalfd takes as a struct signalfd_siginfo (signal.c: to_signalfds). A signal
+ * goes there when it is queued, blocked by every thread, so poll and epoll see it as
+ * Linux shows a pending one. (A forked child shares its parent's signalfds here.) */
+#include "sys.h"
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The record, field by field as Linux's signalfd_copyinfo fills it for the kind of
+ * siginfo (siginfo_layout). */
+static void record(const struct ksiginfo *k, struct signalfd_siginfo *r)
+{
+	siginfo_t si;
+	memcpy(&si, k, sizeof(si));
+	memset(r, 0, sizeof(*r));
+	r->ssi_signo = (uint32_t)k->signo;
+	r->ssi_errno = k->errno_;
+	r->ssi_code = k->code;
+	int sig = k->signo, code = k->code;
+	bool kernel = code > SI_USER && code < SI_KERNEL;
+	if (code == SI_TIMER) {
+		r->ssi_tid = (uint32_t)si.si_timerid;
+		r->ssi_overrun = (uint32_t)si.si_overrun;
+		r->ssi_int = si.si_int;
+		r->ssi_ptr = (uint64_t)(uintptr_t)si.si_ptr;
+	} else if (code == SI_SIGIO || (kernel && sig == SIGIO)) {
+		r->ssi_band = (uint32_t)si.si_band;
+		r->ssi_fd = si.si_fd;
+	} else if (kernel && sig == SIGCHLD) {
+		r->ssi_pid = (uint32_t)si.si_pid;
+		r->ssi_uid = si.si_uid;
+		r->ssi_status = si.si_status;
+		r->ssi_utime = (uint64_t)si.si_utime;
+		r->ssi_stime = (uint64_t)si.si_stime;
+	} else if (kernel && (SIG_SYNCHRONOUS & SIGBIT(sig))) {
+		r->ssi_addr = (uint64_t)(uintptr_t)si.si_addr;
+	} else {
+		r->ssi_pid = (uint32_t)si.si_pid;
+		r->ssi_uid = si.si_uid;
+		if (code < 0) {         /* sigqueue and the like carry a value */
+			r->ssi_int = si.si_int;
+			r->ssi_ptr = (uint64_t)(uintptr_t)si.si_ptr;
+		}
+	}
+}
+
+bool sigfd_post(struct sighand *sh, const struct ksiginfo *info)
+{
+	struct signalfd_siginfo r;
+	record(info, &r);
+	for (int i = 0; i < SIGFD_MAX; i++) {
+		struct sigfd *f = &sh->sfd[i];
+		if (f->wr > 0 && (atomic_load(&f->mask) & SIGBIT(info->signo)) &&
+		    send(f->wr, &r, sizeof(r), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(r))
+			return true;
+	}
+	return false;
+}
+
+/* (lock held) The union of the masks again. */
+static void remask(struct sighand *sh)
+{
+	uint64_t m = 0;
+	for (int i = 0; i < SIGFD_MAX; i++)
+		if (sh->sfd[i].wr > 0)
+			m |= atomic_load(&sh->sfd[i].mask);
+	atomic_store(&sh->sfd_mask, m);
+}
+
+/* Signalfds the program has closed (its end of the pair has hung up) are let go. */
+static void collect(struct sighand *sh)
+{
+	for (int i = 0; i < SIGFD_MAX; i++) {
+		struct pollfd pfd = { .fd = sh->sfd[i].wr, .events = POLLOUT };
+		if (pfd.fd <= 0 || poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLHUP | POLLERR)))
+			continue;
+		sigset_t old;
+		sig_lock(sh, &old);
+		int fd = sh->sfd[i].wr;
+		sh->sfd[i].wr = 0;
+		remask(sh);
+		sig_unlock(sh, &old);
+		fd_unhide(&fd);
+		close(fd);
+	}
+}
+
+/* A new signalfd: the program's end, or -errno. */
+static long create(struct proc *p, uint64_t mask, int flags)
+{
+	struct sighand *sh = &p->ps->sh;
+	collect(sh);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	struct stat st;
+	if (shutdown(sv[0], SHUT_WR) < 0 || shutdown(sv[1], SHUT_RD) < 0 || fstat(sv[0], &st) < 0 ||
+	    ((flags & SFD_NONBLOCK) && fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) ||
+	    (!(flags & SFD_CLOEXEC) && fcntl(sv[0], F_SETFD, 0) < 0)) {
+		long e = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return e;
+	}
+	fd_hide(&sv[1]);
+	sigset_t old;
+	sig_lock(sh, &old);
+	int i = 0;
+	while (i < SIGFD_MAX && sh->sfd[i].wr > 0)
+		i++;
+	if (i < SIGFD_MAX) {
+		sh->sfd[i] = (struct sigfd){ .wr = sv[1], .dev = st.st_dev, .ino = st.st_ino };
+		atomic_store(&sh->sfd[i].mask, mask);
+		remask(sh);
+	}
+	sig_unlock(sh, &old);
+	if (i == SIGFD_MAX) {
+		fd_unhide(&sv[1]);
+		close(sv[1]);
+		close(sv[0]);
+		return -ENOMEM;
+	}
+	return sv[0];
+}
+
+/* A new mask for the signalfd 'fd' of the program's. */
+static long update(struct proc *p, int fd, uint64_t mask)
+{
+	struct sighand *sh = &p->ps->sh;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	sigset_t old;
+	sig_lock(sh, &old);
+	int i = 0;
+	while (i < SIGFD_MAX && !(sh->sfd[i].wr > 0 && sh->sfd[i].dev == st.st_dev &&
+				  sh->sfd[i].ino == st.st_ino))
+		i++;
+	if (i < SIGFD_MAX) {
+		atomic_store(&sh->sfd[i].mask, mask);
+		remask(sh);
+	}
+	sig_unlock(sh, &old);
+	return i < SIGFD_MAX ? fd : -EINVAL;    /* (not a signalfd) */
+}
+
+long sys_signalfd4(struct proc *p, const uint64_t a[6])
+{
+	int fd = (int)a[0], flags = (int)a[3];
+	uint64_t mask;
+	if (a[2] != 8 || (flags & ~(SFD_CLOEXEC | SFD_NONBLOCK)))
+		return -EINVAL;
+	if (mem_read(p->mem, &mask, a[1], 8) < 0)
+		return -EFAULT;
+	mask &= ~SIG_UNBLOCKABLE;
+	long rc = fd == -1 ? create(p, mask, flags) : update(p, user_fd(a[0]), mask);
+	if (rc >= 0)
+		sig_to_signalfds(p);
+	return rc;
+}
+
+long sys_signalfd(struct proc *p, const uint64_t a[6])
+{
+	const uint64_t b[6] = { a[0], a[1], a[2], 0 };
+	return sys_signalfd4(p, b);
+}
