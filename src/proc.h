@@ -62,8 +62,8 @@ struct sigqueue {
  * The host signal handler (signal.c) queues signals that come from outside, on whichever
  * thread runs it, so the queues have a lock; 'pending' and masks are read without it.
  */
-/* A signalfd (sigfd.c): the program reads its end of a socket pair, where kvmse writes
- * the signals it takes. */
+/* A signalfd (sigfd.c): the program reads a pipe, where kvmse writes the signals it
+ * takes. */
 #define SIGFD_MAX 16
 struct sigfd {
 	int wr;                         /* kvmse's end (0: a free slot; its own are high) */

@@ -1,13 +1,14 @@
-/* sigfd.c - signalfd: the program reads its end of a socket pair, where kvmse writes each
- * signal a signalfd takes as a struct signalfd_siginfo (signal.c: to_signalfds). A signal
- * goes there when it is queued, blocked by every thread, so poll and epoll see it as
- * Linux shows a pending one. (A forked child shares its parent's signalfds here.) */
+/* sigfd.c - signalfd: the program reads a pipe, where kvmse writes each signal a signalfd
+ * takes as a struct signalfd_siginfo (signal.c: to_signalfds). A signal goes there when
+ * it is queued, blocked by every thread, so poll and epoll see it as Linux shows a pending
+ * one. A pipe, not a socket: socket calls on it fail as on a signalfd (ENOTSOCK). A write
+ * to a pipe nobody reads is kvmse's own SIGPIPE, which pipe_handler drops. (A forked
+ * child shares its parent's signalfds here.) */
 #include "sys.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,7 +57,7 @@ bool sigfd_post(struct sighand *sh, const struct ksiginfo *info)
 	for (int i = 0; i < SIGFD_MAX; i++) {
 		struct sigfd *f = &sh->sfd[i];
 		if (f->wr > 0 && (atomic_load(&f->mask) & SIGBIT(info->signo)) &&
-		    send(f->wr, &r, sizeof(r), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(r))
+		    write(f->wr, &r, sizeof(r)) == sizeof(r))
 			return true;
 	}
 	return false;
@@ -72,7 +73,7 @@ static void remask(struct sighand *sh)
 	atomic_store(&sh->sfd_mask, m);
 }
 
-/* Signalfds the program has closed (its end of the pair has hung up) are let go. */
+/* Signalfds the program has closed (no reader: POLLERR) are let go. */
 static void collect(struct sighand *sh)
 {
 	for (int i = 0; i < SIGFD_MAX; i++) {
@@ -96,11 +97,10 @@ static long create(struct proc *p, uint64_t mask, int flags)
 	struct sighand *sh = &p->ps->sh;
 	collect(sh);
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	if (pipe2(sv, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	struct stat st;
-	if (shutdown(sv[0], SHUT_WR) < 0 || shutdown(sv[1], SHUT_RD) < 0 || fstat(sv[0], &st) < 0 ||
-	    ((flags & SFD_NONBLOCK) && fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) ||
+	if (fstat(sv[0], &st) < 0 || (!(flags & SFD_NONBLOCK) && fcntl(sv[0], F_SETFL, 0) < 0) ||
 	    (!(flags & SFD_CLOEXEC) && fcntl(sv[0], F_SETFD, 0) < 0)) {
 		long e = -errno;
 		close(sv[0]);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -95,6 +96,8 @@ int main(void)
 	SHOW(syscall(SYS_signalfd4, -1, &set, 4, 0));  /* the mask is 8 bytes */
 	SHOW(signalfd(0, &set, 0));                     /* not a signalfd */
 	SHOW(signalfd(999, &set, 0));
+	SHOW(accept(fd, NULL, NULL));                   /* not a socket */
+	SHOW(lseek(fd, 0, SEEK_SET));
 	close(fd);
 	close(bfd);
 	return 0;
