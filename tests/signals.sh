@@ -15,7 +15,7 @@ spin_kill() {
 	echo "status $?" >>"$out"
 }
 for v in glibc musl; do
-	for how in "TERM spin" "TERM spin-handler" "40 rt"; do
+	for how in "TERM spin" "TERM spin-handler" "40 rt" "64 rt"; do
 		read -r sig prog <<<"$how"
 		spin_kill "$WORK/n.out" "$sig" "$TESTS/build/$v/sigasync" "$prog"
 		for mode in "${MODES[@]}"; do

@@ -479,8 +479,12 @@ static void on_kick(int sig)
 
 struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 {
+	/* A kick needs a handler, that ends KVM_RUN and host calls with EINTR: this one
+	 * unless the SE layer has its own (which takes SIGRTMAX from other processes). */
 	static const struct sigaction kick = { .sa_handler = on_kick };
-	if (sigaction(SIG_KICK, &kick, NULL) < 0)
+	struct sigaction cur;
+	if (sigaction(SIG_KICK, NULL, &cur) < 0 ||
+	    (cur.sa_handler == SIG_DFL && sigaction(SIG_KICK, &kick, NULL) < 0))
 		die_errno("sigaction");
 	struct kvm_vm *vm = xcalloc(1, sizeof(*vm));
 	vm->mem = mem;

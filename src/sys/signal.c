@@ -20,9 +20,8 @@ static struct process *host_ps;         /* the guest the host handler queues for
 
 /* Signals kvmse's own process takes for the guest. Faults have kvmse's handler for good
  * (fault_handler: a crash of kvmse must not pass for the program's); so has SIGPIPE
- * (pipe_handler);
- * 32 and 33 are the host C library's, 64 (SIGRTMAX) kicks the syscall
- * server. */
+ * (pipe_handler), and SIGRTMAX, the CPU model's kick (kick_handler); 32 and 33 are the
+ * host C library's. */
 static bool mirrored(int sig)
 {
 	return sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE && sig != SIGTRAP &&
@@ -286,7 +285,7 @@ static void host_handler(int sig, siginfo_t *si, void *uc)
 	bool taken = to_signalfds(ps, NULL) & SIGBIT(sig);
 	spin_unlock(&ps->sh);
 	struct proc *self = host_self(ps);
-	if (self && !taken && (sig < 32 || si->si_code == SI_TIMER)) {
+	if (self && !taken && (sig < 32 || si->si_code == SI_TIMER) && sig != SIG_KICK) {
 		sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
 		atomic_fetch_or(&self->sig.host_held, SIGBIT(sig));
 	}
@@ -478,6 +477,19 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 		host_handler(sig, si, uc);
 }
 
+/* SIGRTMAX is the CPU model's kick, a tgkill within kvmse: it has ended KVM_RUN or a host
+ * call, nothing more. One that another process sent is the guest's. */
+static void kick_handler(int sig, siginfo_t *si, void *uc)
+{
+	if (si->si_code == SI_TKILL && si->si_pid == getpid())
+		return;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);       /* as host_handler's other callers */
+	host_handler(sig, si, uc);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 void sig_init(struct proc *p)
 {
 	struct sighand *sh = &p->ps->sh;
@@ -494,6 +506,9 @@ void sig_init(struct proc *p)
 	struct sigaction pipe = { .sa_sigaction = pipe_handler, .sa_flags = SA_SIGINFO };
 	sigfillset(&pipe.sa_mask);
 	if (sigaction(SIGPIPE, &pipe, NULL) < 0)
+		die_errno("sigaction");
+	struct sigaction kick = { .sa_sigaction = kick_handler, .sa_flags = SA_SIGINFO };
+	if (sigaction(SIG_KICK, &kick, NULL) < 0)
 		die_errno("sigaction");
 	struct sigaction fault = { .sa_sigaction = fault_handler, .sa_flags = SA_SIGINFO };
 	sigfillset(&fault.sa_mask);

@@ -1,7 +1,7 @@
 /* Signals from timers: they reach a program that makes no system call, and end or
  * restart a blocking call as Linux decides (SA_RESTART, EINTR, nanosleep's remainder).
  * tests/signals.sh sends SIGTERM to "spin" and "spin-handler" from outside, SIGCONT
- * to "stop", which stops itself, and signal 40, real-time, to "rt". Timers of 1 ns and
+ * to "stop", which stops itself, and signals 40 and 64, real-time, to "rt". Timers of 1 ns and
  * 1 ms: a signal pending once holds its timer back, as Linux re-arms one when it is
  * taken. */
 // run: busy
@@ -136,6 +136,7 @@ int main(int argc, char **argv)
 		struct sigaction sa = { .sa_sigaction = on_info, .sa_flags = SA_SIGINFO };
 		sigemptyset(&sa.sa_mask);
 		CHECK(sigaction(40, &sa, NULL) == 0);
+		CHECK(sigaction(64, &sa, NULL) == 0);   /* SIGRTMAX: kvmse's kick too */
 		printf("ready\n");
 		fflush(stdout);
 		while (!alarms)
