@@ -103,12 +103,14 @@ void sys_dispatch(struct proc *p, struct cpu_regs *r)
 }
 
 /* Calls that need the CPU's state, or change the page tables (which the program must
- * not see half done), or the thread's syscall server (ns.c): they always stop the CPU. */
+ * not see half done), or the thread's syscall server (ns.c), or use the host thread's
+ * keyring (keys.c: one thread keyring per guest thread): they always stop the CPU. */
 static const unsigned need_cpu[] = {
 	9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 15 /* rt_sigreturn */,
 	25 /* mremap */, 30 /* shmat */, 56 /* clone */, 57 /* fork */, 58 /* vfork */, 59 /* execve */,
 	60 /* exit */, 67 /* shmdt */, 131 /* sigaltstack */, 158 /* arch_prctl */, 231 /* exit_group */,
-	272 /* unshare */, 308 /* setns */, 322 /* execveat */, 435 /* clone3 */,
+	248 /* add_key */, 249 /* request_key */, 250 /* keyctl */, 272 /* unshare */, 308 /* setns */,
+	322 /* execveat */, 435 /* clone3 */,
 };
 
 bool sys_may_serve(unsigned nr)
