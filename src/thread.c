@@ -339,14 +339,16 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* It starts with host signals blocked, until it is on the list signals look at. */
-	pthread_sigmask(SIG_BLOCK, &all, &st.host_mask);
+	sigset_t own;
+	pthread_sigmask(SIG_BLOCK, &all, &own);
 	/* what this thread holds for the guest (sig_release) is its own to let go */
+	st.host_mask = own;
 	uint64_t held = atomic_load(&p->sig.host_held);
 	for (int sig = 1; held; sig++, held >>= 1)
 		if (held & 1)
 			sigdelset(&st.host_mask, sig);
 	int rc = pthread_create(&th, &attr, thread_main, &st);
-	pthread_sigmask(SIG_SETMASK, &st.host_mask, NULL);
+	pthread_sigmask(SIG_SETMASK, &own, NULL);
 	pthread_attr_destroy(&attr);
 	if (rc) {
 		mem_lock(p->mem);
