@@ -343,10 +343,7 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 	pthread_sigmask(SIG_BLOCK, &all, &own);
 	/* what this thread holds for the guest (sig_release) is its own to let go */
 	st.host_mask = own;
-	uint64_t held = atomic_load(&p->sig.host_held);
-	for (int sig = 1; held; sig++, held >>= 1)
-		if (held & 1)
-			sigdelset(&st.host_mask, sig);
+	sig_host_bits(&st.host_mask, atomic_load(&p->sig.host_held), false);
 	int rc = pthread_create(&th, &attr, thread_main, &st);
 	pthread_sigmask(SIG_SETMASK, &own, NULL);
 	pthread_attr_destroy(&attr);

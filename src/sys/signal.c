@@ -196,6 +196,13 @@ int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info)
 	return sig;
 }
 
+void sig_host_bits(sigset_t *set, uint64_t bits, bool add)
+{
+	for (int sig = 1; bits; sig++, bits >>= 1)
+		if (bits & 1)
+			add ? sigaddset(set, sig) : sigdelset(set, sig);
+}
+
 void sig_release(struct proc *p)
 {
 	uint64_t gone = releasable(p);
@@ -204,10 +211,8 @@ void sig_release(struct proc *p)
 	atomic_fetch_and(&p->sig.host_held, ~gone);
 	sigset_t set;
 	sigemptyset(&set);
-	for (int sig = 1; gone; sig++, gone >>= 1)
-		if (gone & 1)
-			sigaddset(&set, sig);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	sig_host_bits(&set, gone, true);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);       /* (a handler may add to the mask) */
 }
 
 bool sig_deliverable(struct proc *p)
@@ -830,10 +835,8 @@ static bool sleep_for_signal(struct proc *p, const struct timespec *deadline)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* On the syscall server, the next of what the vCPU thread holds may come here. */
 	sigset_t wait = old;
-	uint64_t held = p->tid != (pid_t)syscall(SYS_gettid) ? releasable(p) : 0;
-	for (int sig = 1; held; sig++, held >>= 1)
-		if (held & 1)
-			sigdelset(&wait, sig);
+	if (p->tid != (pid_t)syscall(SYS_gettid))
+		sig_host_bits(&wait, releasable(p), false);
 	bool in_time = true;
 	if (!sig_wakes(p)) {
 		struct timespec rel, *timeout = NULL;

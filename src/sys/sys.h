@@ -136,6 +136,8 @@ void sig_unlock(struct sighand *s, const sigset_t *old);
 void sig_to_signalfds(struct proc *p);
 /* sigfd.c: (lock held) write a signal to a signalfd that takes it; false if none can. */
 bool sigfd_post(struct sighand *sh, const struct ksiginfo *info);
+/* Add the signals of mask 'bits' (bit sig-1) to a host sigset, or take them out. */
+void sig_host_bits(sigset_t *set, uint64_t bits, bool add);
 /* (on p's vCPU thread) Unblock on the host what the guest no longer has pending. */
 void sig_release(struct proc *p);
 /* Is a signal waiting that the program must see now? sig_wakes: or the thread must end,
