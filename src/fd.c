@@ -171,3 +171,32 @@ void fd_evict(int fd)
 	}
 	pthread_mutex_unlock(&lock);
 }
+
+static int proc_dir = -1;
+
+void fd_proc_init(void)
+{
+	proc_dir = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (proc_dir < 0)
+		die_errno("/proc");
+	fd_hide(&proc_dir);
+}
+
+int fd_proc_open(const char *name, int flags)
+{
+	return openat(proc_dir, name, flags | O_CLOEXEC);
+}
+
+ssize_t fd_proc_readlink(const char *name, char *buf, size_t size)
+{
+	return readlinkat(proc_dir, name, buf, size);
+}
+
+void fd_proc_read(const char *name, char *buf, size_t size)
+{
+	int fd = fd_proc_open(name, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	buf[n < 0 ? 0 : n] = 0;
+	if (fd >= 0)
+		close(fd);
+}

@@ -3,6 +3,7 @@
 #define KVMSE_FD_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Move *fdp above the guest's usual range, close-on-exec, and remember where it lives
  * so it can be moved again if the guest dup2()s onto it. */
@@ -16,5 +17,13 @@ void fd_unhide(int *fdp);
  * descriptors under it), and back. */
 uint64_t fd_limit_guest(uint64_t host);
 uint64_t fd_limit_host(uint64_t guest, uint64_t max);
+
+/* kvmse's own files under /proc ("self/pagemap"), reached through the /proc it saw at
+ * start (fd_proc_init): a guest that chroots may go where there is none. */
+void fd_proc_init(void);
+int fd_proc_open(const char *name, int flags);
+ssize_t fd_proc_readlink(const char *name, char *buf, size_t size);
+/* The start of a small file there, NUL-terminated ("" if it cannot be read). */
+void fd_proc_read(const char *name, char *buf, size_t size);
 
 #endif

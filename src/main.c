@@ -1,5 +1,6 @@
 /* main.c - the command line, the run loop, and how the guest's end becomes kvmse's. */
 #include "cpu.h"
+#include "fd.h"
 #include "layout.h"
 #include "proc.h"
 #include "thread.h"
@@ -200,6 +201,7 @@ int main(int argc, char **argv)
 {
 	uint64_t t0 = now_ns();
 	report_crashes();
+	fd_proc_init();
 	struct options opt = { 0 };
 	struct env env;
 	env_init(&env);
@@ -245,6 +247,7 @@ int main(int argc, char **argv)
 	if (loader_script(&path, &gargv, &script) < 0)
 		die_status(126, "%s: too many levels of #! interpreters", prog);
 	loader_exec(p, path, gargv, env.v, f, &regs);
+	procfs_show(prog, gargv, env.v);
 	loader_script_free(&script);
 	p->cpu->ops->set_regs(p->cpu, &regs);
 	free(env.v);

@@ -1,9 +1,11 @@
 /* mm.c - the guest's memory map: VMAs, their pages, stack growth and page-fault decisions. */
+#include "fd.h"
 #include "proc.h"
 #include "util.h"
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -133,22 +135,18 @@ static void vma_remove(struct proc *p, size_t i)
 	p->ps->nvma--;
 }
 
-/* vm.max_map_count, Linux's limit on a process's VMAs. */
+/* vm.max_map_count, Linux's limit on a process's VMAs (every thread reads the same). */
 static size_t max_map_count(void)
 {
-	static size_t max;
-	if (!max) {
-		FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
-		unsigned long n = 0;
-		if (!f || fscanf(f, "%lu", &n) != 1 || !n)
-			n = 65530;
-		if (f)
-			fclose(f);
-		max = n;
+	static _Atomic size_t max;
+	if (!atomic_load(&max)) {
+		char buf[32];
+		fd_proc_read("sys/vm/max_map_count", buf, sizeof(buf));
+		unsigned long n = strtoul(buf, NULL, 10);
+		atomic_store(&max, n ? n : 65530);
 	}
-	return max;
+	return atomic_load(&max);
 }
-
 /* Would taking [start, end) out of the middle of a VMA make one too many? Linux refuses
  * it (munmap's ENOMEM) once a process has its most. */
 bool mm_cut_refused(struct proc *p, gva_t start, gva_t end)
@@ -452,8 +450,8 @@ unsigned mm_file(struct proc *p, int fd)
 	if (fstat(fd, &st) < 0)
 		return 0;
 	char link[64], path[PATH_MAX];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, path, sizeof(path) - 1);
+	snprintf(link, sizeof(link), "self/fd/%d", fd);
+	ssize_t n = fd_proc_readlink(link, path, sizeof(path) - 1);
 	if (n <= 0)
 		return 0;
 	path[n] = 0;

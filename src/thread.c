@@ -67,14 +67,10 @@ static noreturn void finish(struct process *ps)
  * unreadable: in another PID namespace than /proc's, say). */
 static void read_cgroups(pid_t pid, char *buf, size_t size)
 {
-	char path[64] = "/proc/self/cgroup";
+	char name[32] = "self/cgroup";
 	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-	buf[n < 0 ? 0 : n] = 0;
-	if (fd >= 0)
-		close(fd);
+		snprintf(name, sizeof(name), "%d/cgroup", (int)pid);
+	fd_proc_read(name, buf, size);
 }
 
 /* Whether this process is in its parent's cgroups: a helper left in another would keep

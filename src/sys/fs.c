@@ -282,8 +282,8 @@ long sys_fcntl(struct proc *p, const uint64_t a[6])
 static bool is_own_fd_dir(int fd)
 {
 	char link[64], dir[PATH_MAX];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, dir, sizeof(dir) - 1);
+	snprintf(link, sizeof(link), "self/fd/%d", fd);
+	ssize_t n = fd_proc_readlink(link, dir, sizeof(dir) - 1);
 	if (n <= 0)
 		return false;
 	dir[n] = 0;

@@ -312,7 +312,8 @@ static void free_strings(char **v)
 /* Close what close-on-exec asks, as the kernel does at execve (kvmse's own stay). */
 static void close_on_exec(void)
 {
-	DIR *d = opendir("/proc/self/fd");
+	int dir = fd_proc_open("self/fd", O_RDONLY | O_DIRECTORY);
+	DIR *d = dir < 0 ? NULL : fdopendir(dir);
 	if (!d)
 		die_errno("/proc/self/fd");
 	struct dirent *e;
@@ -329,7 +330,7 @@ static void close_on_exec(void)
 /* The new program replaces the old in this process and VM, as the kernel's execve does:
  * the memory map, close-on-exec descriptors, handlers (back to their default), the FPU
  * state and the registers go; the pid, the mask, ignored signals and limits stay. */
-static void replace_image(struct proc *p, char *path, char **argv, char **envp)
+static void replace_image(struct proc *p, char *path, const char *name, char **argv, char **envp)
 {
 	vfork_release(p);
 	mm_reset(p);
@@ -343,9 +344,8 @@ static void replace_image(struct proc *p, char *path, char **argv, char **envp)
 	if (loader_script(&path, &argv, &script) < 0)
 		die_status(126, "%s: too many levels of #! interpreters", path);
 	loader_exec(p, path, argv, envp, &p->ps->features, p->regs);
+	procfs_show(name, argv, envp);
 	sig_init_fpu(p);
-	const char *base = strrchr(path, '/');
-	prctl(PR_SET_NAME, base ? base + 1 : path);
 	loader_script_free(&script);
 }
 
@@ -354,6 +354,15 @@ static void replace_image(struct proc *p, char *path, char **argv, char **envp)
  * the new one. */
 static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 {
+	/* The process is named after the path the program gave (a script's, not its
+	 * interpreter's; a descriptor's file for fexecve) */
+	char name[PATH_MAX];
+	ssize_t n = strncmp(path, "/proc/self/fd/", 14) ? -1 :
+		    fd_proc_readlink(path + 6, name, sizeof(name) - 1);
+	if (n > 0)
+		name[n] = 0;
+	else
+		snprintf(name, sizeof(name), "%s", path);
 	if (sys_is_self_exe(path))
 		path = p->ps->exe;
 	char **argv, **envp;
@@ -381,7 +390,7 @@ static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 			path = held_path;
 		}
 		char *copy = xstrdup(path);
-		replace_image(p, copy, argv, envp);
+		replace_image(p, copy, name, argv, envp);
 		free(copy);
 		if (held >= 0) {
 			fd_unhide(&held);

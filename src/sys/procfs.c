@@ -1,12 +1,17 @@
 /* procfs.c - the /proc files whose contents must be the guest's, not kvmse's: its
- * memory map. Opening one gives a memfd filled with what Linux would show. */
+ * memory map (opening it gives a memfd filled with what Linux would show), and its
+ * command line and environment (the host process is told where they are). */
 #include "sys.h"
 #include "../util.h"
 #include <fcntl.h>
+#include <linux/prctl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -74,4 +79,59 @@ long procfs_open(struct proc *p, const char *path, int flags)
 		return -EIO;
 	}
 	return fd;
+}
+
+/* The host's memory-map fields as /proc/self/stat has them (fields 26-28 and 45-51),
+ * with 'args' (len bytes: the arguments, then 'env' on) as the new command line. */
+static bool title_map(struct prctl_mm_map *m, char *args, size_t env, size_t len)
+{
+	char stat[1024];
+	fd_proc_read("self/stat", stat, sizeof(stat));
+	char *s = strrchr(stat, ')');
+	if (!s || strlen(s) < 4)
+		return false;
+	s += 3;         /* (past the state, field 3) */
+	unsigned long long f[52] = { 0 };
+	for (int i = 4; i < 52; i++)
+		f[i] = strtoull(s, &s, 10);
+	*m = (struct prctl_mm_map){ .start_code = f[26], .end_code = f[27], .start_stack = f[28],
+				    .start_data = f[45], .end_data = f[46], .start_brk = f[47],
+				    .brk = (uint64_t)syscall(SYS_brk, 0),
+				    .arg_start = (uintptr_t)args, .arg_end = (uintptr_t)args + env,
+				    .env_start = (uintptr_t)args + env, .env_end = (uintptr_t)args + len,
+				    .exe_fd = (uint32_t)-1 };
+	return f[51] != 0;
+}
+
+/*
+ * What other processes read in /proc/<pid>/comm, cmdline and environ of this one (ps,
+ * pidof, pgrep, psutil) is the guest's name, argv and envp, the last two as the kernel
+ * lays them out, in a copy kvmse keeps. PR_SET_MM_MAP moves them with no privilege (the single-field PR_SET_MM
+ * calls need CAP_SYS_RESOURCE) but sets every field, so the others are given as they
+ * are. The kernel reads them only from anonymous memory, which malloc's is. Where it
+ * fails (no CONFIG_CHECKPOINT_RESTORE) kvmse's own command line stays.
+ */
+void procfs_show(const char *file, char *const argv[], char *const envp[])
+{
+	const char *base = strrchr(file, '/');
+	prctl(PR_SET_NAME, base ? base + 1 : file);
+	static char *title;
+	size_t env = 0, len = 0;
+	for (size_t i = 0; argv[i]; i++)
+		env += strlen(argv[i]) + 1;
+	len = env;
+	for (size_t i = 0; envp[i]; i++)
+		len += strlen(envp[i]) + 1;
+	char *t = xmalloc(len + 1), *at = t;
+	for (size_t i = 0; argv[i]; i++)
+		at = stpcpy(at, argv[i]) + 1;
+	for (size_t i = 0; envp[i]; i++)
+		at = stpcpy(at, envp[i]) + 1;
+	struct prctl_mm_map m;
+	if (!title_map(&m, t, env, len) || prctl(PR_SET_MM, PR_SET_MM_MAP, &m, sizeof(m), 0) < 0) {
+		free(t);
+		return;
+	}
+	free(title);
+	title = t;
 }

@@ -738,15 +738,13 @@ long sys_rt_tgsigqueueinfo(struct proc *p, const uint64_t a[6])
 /* The process a pidfd stands for (its "Pid:" line in fdinfo), or -1. */
 static pid_t pidfd_pid(int fd)
 {
-	char path[64], line[128];
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	FILE *f = fopen(path, "re");
+	char name[32], info[512];
+	snprintf(name, sizeof(name), "self/fdinfo/%d", fd);
+	fd_proc_read(name, info, sizeof(info));
+	const char *line = strstr(info, "\nPid:");
 	pid_t pid = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Pid: %d", &pid) == 1)
-			break;
-	if (f)
-		fclose(f);
+	if (line)
+		sscanf(line, "\nPid: %d", &pid);
 	return pid;
 }
 
@@ -764,8 +762,8 @@ long sys_pidfd_open(struct proc *p, const uint64_t a[6])
 static bool kvm_file(int fd)
 {
 	char path[64], target[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	snprintf(path, sizeof(path), "self/fd/%d", fd);
+	ssize_t n = fd_proc_readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
 		return false;
 	target[n] = 0;

@@ -92,6 +92,9 @@ bool sys_is_self_exe(const char *path);
 /* procfs.c: open one of the /proc files that must show the guest (its maps); -ENOENT if
  * 'path' is none of them. */
 long procfs_open(struct proc *p, const char *path, int flags);
+/* ... and show the guest's program as this process to others: its name (the file's, a
+ * script's and not its interpreter's), its argv and envp as command line and environ. */
+void procfs_show(const char *file, char *const argv[], char *const envp[]);
 
 
 /* A thread id argument: 0, the calling thread, is the guest's (not a server thread). */

@@ -75,7 +75,7 @@ static void write_all(int fd, struct iovec *iov, int n)
  * child is about to exec or exit, so it may be dumpable for the moment of the open. */
 static int open_pagemap(void)
 {
-	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int pm = fd_proc_open("self/pagemap", O_RDONLY);
 	if (pm >= 0 || errno != EACCES)
 		return pm;
 	int dumpable = prctl(PR_GET_DUMPABLE);
@@ -85,7 +85,7 @@ static int open_pagemap(void)
 	}
 	if (prctl(PR_SET_DUMPABLE, 1) < 0)
 		return -1;
-	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	pm = fd_proc_open("self/pagemap", O_RDONLY);
 	int err = errno;
 	if (prctl(PR_SET_DUMPABLE, dumpable) < 0)
 		die_errno("vfork: PR_SET_DUMPABLE");

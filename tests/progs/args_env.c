@@ -1,17 +1,96 @@
-/* argv, envp and the auxiliary vector as a program sees them at start. */
+/* argv, envp and the auxiliary vector as a program sees them at start; /proc's
+ * cmdline and environ of this process and of an exec'd child, as others see them. */
 // run: one "two words" ''
 // run:
 #include "common.h"
 #include <elf.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/auxv.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
 
+/* Does /proc file 'name' hold the strings of v, each ended by a NUL? */
+static int same_as(const char *name, char **v)
+{
+	static char got[65536], want[65536];
+	int fd = open(name, O_RDONLY);
+	CHECK(fd >= 0);
+	size_t n = 0, m = 0;
+	ssize_t r;
+	while ((r = read(fd, got + n, sizeof(got) - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	for (; *v; v++) {
+		size_t len = strlen(*v) + 1;
+		CHECK(m + len <= sizeof(want));
+		memcpy(want + m, *v, len);
+		m += len;
+	}
+	return n == m && !memcmp(got, want, n);
+}
+
+static void show_file(const char *what, const char *name)
+{
+	char buf[64] = "";
+	FILE *f = fopen(name, "r");
+	CHECK(f && fgets(buf, sizeof(buf), f));
+	fclose(f);
+	printf("%s: %s", what, buf);
+}
+
+/* A child exec'd with other arguments and environment: what its parent reads of it. */
+static void child_seen(void)
+{
+	int up[2], down[2];
+	CHECK(pipe(up) == 0 && pipe(down) == 0);
+	char fds[32];
+	snprintf(fds, sizeof(fds), "%d %d", up[1], down[0]);
+	char *cargv[] = { "child", "reexec", fds, "two words", NULL };
+	char *cenv[] = { "A=1", "B=two words", NULL };
+	pid_t pid = fork();
+	if (!pid) {
+		close(up[0]);
+		close(down[1]);
+		execve("/proc/self/exe", cargv, cenv);
+		_exit(127);
+	}
+	close(up[1]);
+	close(down[0]);
+	char c, name[64];
+	CHECK(read(up[0], &c, 1) == 1);
+	snprintf(name, sizeof(name), "/proc/%d/cmdline", (int)pid);
+	printf("child's cmdline is its argv: %d\n", same_as(name, cargv));
+	snprintf(name, sizeof(name), "/proc/%d/environ", (int)pid);
+	printf("child's environ is its envp: %d\n", same_as(name, cenv));
+	snprintf(name, sizeof(name), "/proc/%d/comm", (int)pid);
+	show_file("child's comm", name);
+	close(down[1]);
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* The child: its own view, then it waits for its parent to have looked. */
+static int reexec(char **argv)
+{
+	int up, down;
+	CHECK(sscanf(argv[2], "%d %d", &up, &down) == 2);
+	printf("exec'd: cmdline is argv: %d, environ is envp: %d\n",
+	       same_as("/proc/self/cmdline", argv), same_as("/proc/self/environ", environ));
+	fflush(stdout);
+	char c = 'r';
+	CHECK(write(up, &c, 1) == 1);
+	CHECK(read(down, &c, 1) == 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "reexec"))
+		return reexec(argv);
 	printf("argc=%d\n", argc);
 	for (int i = 1; i < argc; i++)
 		printf("argv[%d]=[%s]\n", i, argv[i]);
@@ -47,5 +126,10 @@ int main(int argc, char **argv)
 	unsigned long entry = getauxval(AT_ENTRY);
 	extern char _start[];
 	printf("AT_ENTRY is _start: %d\n", entry == (unsigned long)_start);
+	printf("cmdline is argv: %d\n", same_as("/proc/self/cmdline", argv));
+	printf("environ is envp: %d\n", same_as("/proc/self/environ", environ));
+	show_file("comm", "/proc/self/comm");
+	fflush(stdout);
+	child_seen();
 	return 0;
 }
