@@ -97,6 +97,10 @@ struct sigstate {
 	uint64_t trapno, err, cr2;      /* the last fault's, as the kernel's thread struct */
 	uint32_t xsave_size;            /* of the FPU state in frames (0: FXSAVE) */
 	uint64_t xfeatures;
+	atomic_bool in_call;            /* its vCPU thread makes a host call for it */
+	atomic_bool rekick_armed;       /* ... and must be kicked again (signal.c rekick) */
+	_Atomic int rekick_made;        /* 0: no timer yet, 1: being made, 2: rekick_timer */
+	int rekick_timer;
 };
 
 struct proc_stats {

@@ -172,6 +172,7 @@ struct proc *thread_find(struct process *ps, pid_t tid)
  * woken (what pthread_join waits on), and the CPU waits for a next thread. */
 static void thread_end(struct proc *p)
 {
+	sig_thread_gone(p, false);
 	futex_exit_robust(p);
 	uint32_t zero = 0;
 	if (p->clear_child_tid && mem_write(p->mem, p->clear_child_tid, &zero, 4) == 0) {

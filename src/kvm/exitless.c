@@ -54,7 +54,6 @@ struct kvm_server {
 	_Atomic uint64_t answered;              /* requests run (stats.served at the end) */
 	uint64_t answered_at_late;              /* 'answered' at the last late call */
 	_Atomic uint32_t wake_word;             /* futex: bumped to wake a napping server */
-	_Atomic uint32_t done_word;             /* futex: bumped after each answer */
 	atomic_bool sleeping, waiting, stopped, quit;
 };
 
@@ -100,9 +99,9 @@ static bool may_serve(const struct kvm_server *s, uint64_t nr)
 static void done(struct kvm_server *s)
 {
 	/* (a full barrier: the change is visible before 'waiting' is read) */
-	atomic_fetch_add(&s->done_word, 1);
+	atomic_fetch_add(&s->k->done_word, 1);
 	if (atomic_load(&s->waiting))
-		futex_wake(&s->done_word);
+		futex_wake(&s->k->done_word);
 }
 
 /* Publish the result of request 'seq' (or, if the call ended the program, only that). */
@@ -217,7 +216,7 @@ static void wait_answered(struct kvm_server *s)
 	atomic_store(&s->waiting, true);
 	wake(s);
 	for (;;) {
-		uint32_t d = atomic_load(&s->done_word);
+		uint32_t d = atomic_load(&s->k->done_word);
 		uint64_t seq = ch_load(s, CH_REQ, __ATOMIC_ACQUIRE);
 		if (atomic_load(&s->stopped) || seq == atomic_load(&s->served))
 			break;
@@ -231,9 +230,9 @@ static void wait_answered(struct kvm_server *s)
 			int rc = pthread_kill(s->thread, SIG_KICK);
 			if (rc)
 				die("cannot interrupt the syscall server: %s", strerror(rc));
-			futex_wait_for(&s->done_word, d, INTERRUPT_NS);
+			futex_wait_for(&s->k->done_word, d, INTERRUPT_NS);
 		} else {
-			futex_wait(&s->done_word, d);
+			futex_wait(&s->k->done_word, d);
 		}
 	}
 	atomic_store(&s->waiting, false);

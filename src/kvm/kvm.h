@@ -68,6 +68,9 @@ struct kvm_cpu {
 	struct cpu_server serve_with;   /* ... and what it will serve with (no 'call': none) */
 	uint64_t serve_from;            /* ... once exits_syscall reaches this */
 	atomic_bool kicked;             /* cpu_ops.kick: stop at the next whole user state */
+	/* futex the vCPU thread sleeps on while the server runs a call: bumped by each
+	 * answer and by each kick, so a kick just before the sleep is not missed */
+	_Atomic uint32_t done_word;
 	bool live;                      /* a thread runs it (else it is idle) */
 	pid_t host_tid;                 /* the host thread that runs it */
 	atomic_bool in_guest;           /* inside KVM_RUN, maybe running guest code */

@@ -3,6 +3,7 @@
 #include "../layout.h"
 #include "../util.h"
 #include <errno.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -560,7 +561,8 @@ static int kvm_trap(struct cpu *c, enum cpu_trap insn, int on)
 
 /* Async-signal-safe: plain stores, which the vCPU thread looks at before and after
  * KVM_RUN (immediate_exit covers a kick just before entering; one during the run comes
- * with a host signal, which ends KVM_RUN with EINTR). */
+ * with a host signal, which ends KVM_RUN with EINTR), and a futex wake for a vCPU thread
+ * about to wait for its server (a signal that came just before would not end the wait). */
 static void kvm_kick(struct cpu *c)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
@@ -568,6 +570,8 @@ static void kvm_kick(struct cpu *c)
 	k->run->immediate_exit = 1;
 	if (k->chan)
 		__atomic_store_n(&k->chan[CH_STOP / 8], 1, __ATOMIC_SEQ_CST);
+	atomic_fetch_add(&k->done_word, 1);
+	syscall(SYS_futex, &k->done_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 static void kvm_serve(struct cpu *c, const struct cpu_server *s)

@@ -145,6 +145,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 	if (pid == 0) {
 		only_thread(p);
 		sig_forget_pending(p);
+		sig_thread_gone(p, true);
 		mm_set_flag(p, 0, ~0ULL, VMA_LOCKED, false);   /* (locks are not inherited) */
 	} else {
 		pthread_mutex_unlock(&p->ps->lock);

@@ -225,16 +225,71 @@ bool sig_wakes(struct proc *p)
 	return p->exited || sig_deliverable(p) || (pending(p) & atomic_load(&p->sig.waitset));
 }
 
+/*
+ * A kick meant to end a host call can land just before the call starts, which then
+ * sleeps with the signal queued until something else ends it (a SIGCHLD lost to a
+ * program that waits for it in epoll_wait). So while thread t's vCPU thread makes a host
+ * call for it (the exit path: the syscall server's calls are kicked again by
+ * wait_answered), a one-shot timer sends that thread SIG_KICK again each millisecond
+ * until the call returns (kick_handler re-arms it). The timer is made at first need, so
+ * the program's own timer ids are Linux's until then. Async-signal-safe.
+ */
+static void rekick(struct proc *t)
+{
+	if (!atomic_load(&t->sig.in_call))
+		return;
+	int none = 0;
+	if (atomic_compare_exchange_strong(&t->sig.rekick_made, &none, 1)) {
+		struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIG_KICK };
+		ev._sigev_un._tid = t->tid;
+		int id;
+		bool made = syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id) == 0;
+		t->sig.rekick_timer = id;
+		atomic_store(&t->sig.rekick_made, made ? 2 : 0);
+	}
+	if (atomic_load(&t->sig.rekick_made) != 2)
+		return;
+	struct itimerspec in_1ms = { .it_value = { .tv_nsec = 1000000 } };
+	atomic_store(&t->sig.rekick_armed, true);
+	syscall(SYS_timer_settime, t->sig.rekick_timer, 0, &in_1ms, NULL);
+}
+
+void sig_call_begin(struct proc *p)
+{
+	atomic_store(&p->sig.in_call, true);
+	/* (one queued since the CPU stopped found in_call still false) */
+	if (sig_wakes(p))
+		rekick(p);
+}
+
+void sig_call_end(struct proc *p)
+{
+	atomic_store(&p->sig.in_call, false);
+	if (atomic_exchange(&p->sig.rekick_armed, false) && atomic_load(&p->sig.rekick_made) == 2)
+		syscall(SYS_timer_settime, p->sig.rekick_timer, 0, &(struct itimerspec){ 0 }, NULL);
+}
+
+void sig_thread_gone(struct proc *p, bool forked)
+{
+	if (atomic_load(&p->sig.rekick_made) == 2 && !forked)
+		syscall(SYS_timer_delete, p->sig.rekick_timer);
+	atomic_store(&p->sig.rekick_made, 0);
+	atomic_store(&p->sig.rekick_armed, false);
+}
+
 /* Make thread t see a signal now if it must: stop its CPU, and end the host call it
- * sleeps in (unless that is this very thread: then the call returns EINTR anyway).
- * Async-signal-safe. */
-static void wake(struct proc *t)
+ * sleeps in. 'async': this thread was interrupted for it (the host handler), so its own
+ * host call may be about to start, not ended. Async-signal-safe. */
+static void wake(struct proc *t, bool async)
 {
 	if (!sig_wakes(t))
 		return;
 	t->cpu->ops->kick(t->cpu);
-	if (t->tid != (pid_t)syscall(SYS_gettid))
+	bool self = t->tid == (pid_t)syscall(SYS_gettid);
+	if (!self)
 		syscall(SYS_tgkill, getpid(), t->tid, SIG_KICK);
+	if (!self || async)
+		rekick(t);
 }
 
 /* A signal for the process: the first thread that does not block it takes it, as
@@ -244,14 +299,14 @@ static void wake_one(struct process *ps, struct proc *self, int sig)
 {
 	uint64_t b = SIGBIT(sig);
 	if (self && !(atomic_load(&self->sig.mask) & b)) {
-		wake(self);
+		wake(self, false);
 		return;
 	}
 	int n = ps->nthreads;
 	for (int i = 0; i < n && i < THREADS_MAX; i++) {
 		struct proc *t = ps->threads[i];
 		if (t && (!(atomic_load(&t->sig.mask) & b) || (atomic_load(&t->sig.waitset) & b))) {
-			wake(t);
+			wake(t, !self);
 			return;
 		}
 	}
@@ -394,7 +449,7 @@ static bool queue(struct proc *t, const struct ksiginfo *info, bool own)
 	to_signalfds(t->ps, own ? t : NULL);
 	sig_unlock(sh, &old);
 	if (own)
-		wake(t);
+		wake(t, false);
 	else
 		wake_one(t->ps, t, info->signo);
 	return ok;
@@ -488,6 +543,15 @@ static void kick_handler(int sig, siginfo_t *si, void *uc)
 {
 	if (si->si_code == SI_TKILL && si->si_pid == getpid())
 		return;
+	struct proc *self = host_self(host_ps);
+	if (self && si->si_code == SI_TIMER && atomic_load(&self->sig.rekick_made) == 2 &&
+	    si->si_timerid == self->sig.rekick_timer) {
+		int saved = errno;
+		if (sig_wakes(self))
+			rekick(self);
+		errno = saved;
+		return;
+	}
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);       /* as host_handler's other callers */

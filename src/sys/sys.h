@@ -124,6 +124,12 @@ void sig_init(struct proc *p);
 void sig_set_mask(struct proc *p, uint64_t mask);
 /* A new process starts with no signal pending. */
 void sig_forget_pending(struct proc *p);
+/* A host call the vCPU thread makes for the program: a signal that comes meanwhile
+ * ends it, even one that came just before it started. */
+void sig_call_begin(struct proc *p);
+void sig_call_end(struct proc *p);
+/* The thread ends (or is the child of a fork, which has none of kvmse's timers). */
+void sig_thread_gone(struct proc *p, bool forked);
 void sig_set_action(struct proc *p, int sig, const struct ksigaction *act);
 /* Queue a signal for p's process (a thread that does not block it takes it); false if
  * the queue is full. sig_force: a fault's, which

@@ -99,7 +99,9 @@ static long call(struct proc *p, uint64_t nr64, const uint64_t a[6])
 void sys_dispatch(struct proc *p, struct cpu_regs *r)
 {
 	const uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
+	sig_call_begin(p);
 	r->rax = (uint64_t)call(p, r->rax, a);
+	sig_call_end(p);
 }
 
 /* Calls that need the CPU's state, or change the page tables (which the program must

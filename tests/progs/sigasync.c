@@ -3,7 +3,8 @@
  * tests/signals.sh sends SIGTERM to "spin" and "spin-handler" from outside, SIGCONT
  * to "stop", which stops itself, and signals 40 and 64, real-time, to "rt". Timers of 1 ns and
  * 1 ms: a signal pending once holds its timer back, as Linux re-arms one when it is
- * taken. */
+ * taken. SIGCHLD whose handler wakes an epoll_wait (Python's forkserver does that):
+ * each must end the wait, even one that comes as the call is being made. */
 // run: busy
 // run: read-eintr
 // run: read-restart
@@ -16,9 +17,12 @@
 // run: cputime-timer
 // run: fast-timer
 // run: periodic-waits
+// run: chld-epoll
 #include "common.h"
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,11 +124,59 @@ static void periodic_waits(void)
 	SHOW(timer_delete(t));
 }
 
+static void on_chld(int sig)
+{
+	(void)sig;
+	char c = 1;
+	CHECK(write(fds[1], &c, 1) == 1);
+}
+
+/* Children that end after a varying spin, each waited for through its SIGCHLD's
+ * handler and epoll (a lost wakeup shows as a wait of 10 s). Two processes at once, so
+ * that signals come at all points of the parent's way into its calls. */
+static void chld_epoll(void)
+{
+	pid_t twin = fork();
+	CHECK(twin >= 0);
+	CHECK(pipe(fds) == 0);
+	struct sigaction sa = { .sa_handler = on_chld };
+	CHECK(sigaction(SIGCHLD, &sa, NULL) == 0);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN };
+	CHECK(ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fds[0], &ev) == 0);
+	int lost = 0;
+	for (int i = 0; i < 600 && !lost; i++) {
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (!pid) {
+			for (volatile int j = 0; j < (i * 7919) % 100000; j++)
+				;
+			_exit(0);
+		}
+		int n;
+		while ((n = epoll_wait(ep, &ev, 1, 10000)) < 0)
+			CHECK(errno == EINTR);
+		lost = n == 0;
+		char buf[16];
+		CHECK(lost || read(fds[0], buf, sizeof(buf)) > 0);
+		CHECK(waitpid(pid, NULL, 0) == pid);
+	}
+	if (twin) {
+		int st;
+		CHECK(waitpid(twin, &st, 0) == twin && WIFEXITED(st));
+		lost |= WEXITSTATUS(st);
+		printf("a SIGCHLD lost: %d\n", lost);
+	}
+	exit(lost);
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
 	const char *m = argv[1];
 	char c;
+	if (!strcmp(m, "chld-epoll"))
+		chld_epoll();
 	if (!strcmp(m, "spin") || !strcmp(m, "spin-handler")) {
 		if (!strcmp(m, "spin-handler"))
 			signal(SIGTERM, on_term);
