@@ -4,6 +4,7 @@
 #include "sys.h"
 #include "../util.h"
 #include <fcntl.h>
+#include <linux/mempolicy.h>
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -552,4 +553,27 @@ long sys_munlockall(struct proc *p, const uint64_t a[6])
 		return -errno;
 	mm_set_flag(p, 0, ~0ULL, VMA_LOCKED, false);
 	return 0;
+}
+
+/* The bytes of a node mask of 'maxnode' bits that Linux reads or writes (it refuses one
+ * above a page before touching it). */
+static uint64_t nodemask_bytes(uint64_t maxnode)
+{
+	return maxnode ? MIN((maxnode - 1 + 63) / 64 * 8, PAGE_SIZE + 8) : 0;
+}
+
+/* NUMA policies are the vCPU thread's (sys_caller_only), whose faults bring guest
+ * memory in, and of kvmse's pages behind guest memory: the program's pages are those. */
+long sys_set_mempolicy(struct proc *p, const uint64_t a[6])
+{
+	return sys_ret(syscall(SYS_set_mempolicy, (int)a[0], user_in(p, a[1], nodemask_bytes(a[2])), a[2]));
+}
+
+long sys_get_mempolicy(struct proc *p, const uint64_t a[6])
+{
+	void *addr = NULL;
+	if ((a[4] & MPOL_F_ADDR) && !(addr = mem_ptr(p->mem, a[3], 1, MEM_READ)))
+		return -EFAULT;
+	return sys_ret(syscall(SYS_get_mempolicy, user_out(p, a[0], 4),
+			       user_out(p, a[1], nodemask_bytes(a[2])), a[2], addr, a[4]));
 }

@@ -600,7 +600,8 @@ long sys_futex(struct proc *p, const uint64_t a[6])
 
 bool sys_caller_only(uint64_t nr, const uint64_t a[6])
 {
-	if (nr == SYS_capset || nr == SYS_capget || nr == SYS_personality)
+	if (nr == SYS_capset || nr == SYS_capget || nr == SYS_personality ||
+	    nr == SYS_set_mempolicy || nr == SYS_get_mempolicy)
 		return true;
 	if (nr == SYS_prctl) {          /* the thread's own attributes */
 		switch ((int)a[0]) {

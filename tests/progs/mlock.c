@@ -1,6 +1,7 @@
 /* mlock.c - mlock, munlock, mlock2, mlockall, munlockall, MAP_LOCKED: what they lock
  * shows as VmLck in /proc/self/status; a hole is ENOMEM, bad flags EINVAL; locked pages
- * are not dropped; MADV_WIPEONFORK. */
+ * are not dropped; MADV_WIPEONFORK. NUMA policies: set_mempolicy and get_mempolicy,
+ * of the thread and of an address. */
 #include "common.h"
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -21,12 +22,42 @@ static long vmlck(void)
 	return kb;
 }
 
+/* (numaif.h's, which musl lacks) */
+#define MPOL_DEFAULT_ 0
+#define MPOL_PREFERRED_ 1
+#define MPOL_F_NODE_ 1
+#define MPOL_F_ADDR_ 2
+
+static void numa(char *page)
+{
+	int mode = -1;
+	unsigned long mask[16] = { 0 }, node0 = 1;
+	SHOW(syscall(SYS_get_mempolicy, &mode, mask, 1025, NULL, 0));
+	printf("mode %d, mask %#lx\n", mode, mask[0]);
+	SHOW(syscall(SYS_set_mempolicy, MPOL_PREFERRED_, &node0, 64));
+	SHOW(syscall(SYS_get_mempolicy, &mode, mask, 1025, NULL, 0));
+	printf("mode %d, mask %#lx\n", mode, mask[0]);
+	page[0] = 1;
+	SHOW(syscall(SYS_get_mempolicy, &mode, NULL, 0, page, MPOL_F_ADDR_));
+	printf("mode at an address %d\n", mode);
+	SHOW(syscall(SYS_get_mempolicy, &mode, NULL, 0, page, MPOL_F_ADDR_ | MPOL_F_NODE_));
+	printf("node of a page %d\n", mode);
+	SHOW(syscall(SYS_get_mempolicy, &mode, NULL, 0, (void *)4096, MPOL_F_ADDR_));
+	SHOW(syscall(SYS_get_mempolicy, &mode, mask, 0, NULL, 0));
+	SHOW(syscall(SYS_get_mempolicy, &mode, (void *)8, 1025, NULL, 0));
+	SHOW(syscall(SYS_get_mempolicy, (void *)8, NULL, 0, NULL, 0));
+	SHOW(syscall(SYS_set_mempolicy, 99, NULL, 0));
+	SHOW(syscall(SYS_set_mempolicy, MPOL_PREFERRED_, (void *)8, 64));
+	SHOW(syscall(SYS_set_mempolicy, MPOL_DEFAULT_, NULL, 0));
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	long pg = sysconf(_SC_PAGESIZE);
 	char *a = mmap(NULL, 16 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(a != MAP_FAILED);
+	numa(a);
 	printf("VmLck at start: %ld kB\n", vmlck());
 	SHOW(mlock(a + 10, 3 * pg));            /* 4 pages: the range is page-aligned outwards */
 	printf("VmLck: %ld kB, contents kept: %d\n", vmlck(), a[10] == 0);
