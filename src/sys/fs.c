@@ -162,16 +162,23 @@ long sys_sync_file_range(struct proc *p, const uint64_t a[6])
 long sys_sync(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; sync(); return 0; }
 long sys_syncfs(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_syncfs, FD(0)); }
 
+/* The files a path must open as the guest's, not kvmse's: procfs's (the descriptor is
+ * returned) and /proc/self/exe, followed unless 'follow' is false (*path becomes the
+ * program's). -ENOENT for any other path. */
+static long own_file(struct proc *p, const char **path, int flags, bool follow)
+{
+	long fd = procfs_open(p, *path, flags);
+	if (fd == -ENOENT && follow && sys_is_self_exe(*path))
+		*path = p->ps->exe;
+	return fd;
+}
+
 long sys_openat(struct proc *p, const uint64_t a[6])
 {
 	const char *path = user_path(p, a[1], 0);
-	if (user_path_whole(path, 0)) {
-		long fd = procfs_open(p, path, (int)a[2]);
-		if (fd != -ENOENT)
-			return fd;
-		if (sys_is_self_exe(path))
-			path = p->ps->exe;
-	}
+	long fd;
+	if (user_path_whole(path, 0) && (fd = own_file(p, &path, (int)a[2], true)) != -ENOENT)
+		return fd;
 	return HOST(SYS_openat, FD(0), path, (int)a[2], (mode_t)a[3]);
 }
 
@@ -183,11 +190,10 @@ long sys_openat2(struct proc *p, const uint64_t a[6])
 	uint64_t how[3];                /* struct open_how: flags, mode, resolve */
 	if (user_path_whole(path, 0) && a[3] >= sizeof(how) &&
 	    mem_read(p->mem, how, a[2], sizeof(how)) == 0) {
-		long fd = procfs_open(p, path, (int)how[0]);
+		bool follow = !(how[2] & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS));
+		long fd = own_file(p, &path, (int)how[0], follow);
 		if (fd != -ENOENT)
 			return fd;
-		if (sys_is_self_exe(path) && !(how[2] & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)))
-			path = p->ps->exe;
 	}
 	return HOST(SYS_openat2, FD(0), path, user_in(p, a[2], a[3]), a[3]);
 }
