@@ -943,7 +943,9 @@ long sig_wait_mask(struct proc *p, uint64_t va, uint64_t size)
 		return -EINVAL;
 	if (mem_read(p->mem, &mask, va, 8) < 0)
 		return -EFAULT;
-	p->sig.saved_mask = atomic_load(&p->sig.mask);
+	/* (a call made again after a host signal ended it has the wait's mask on already) */
+	if (!p->sig.restore_mask)
+		p->sig.saved_mask = atomic_load(&p->sig.mask);
 	p->sig.restore_mask = true;
 	sig_set_mask(p, mask);
 	return 0;
