@@ -106,9 +106,9 @@ static bool title_map(struct prctl_mm_map *m, char *args, size_t env, size_t len
 /*
  * What other processes read in /proc/<pid>/comm, cmdline and environ of this one (ps,
  * pidof, pgrep, psutil) is the guest's name, argv and envp, the last two as the kernel
- * lays them out, in a copy kvmse keeps. PR_SET_MM_MAP moves them with no privilege (the single-field PR_SET_MM
- * calls need CAP_SYS_RESOURCE) but sets every field, so the others are given as they
- * are. The kernel reads them only from anonymous memory, which malloc's is. Where it
+ * lays them out, in a copy kvmse keeps. PR_SET_MM_MAP moves them with no privilege
+ * (the single-field PR_SET_MM calls need CAP_SYS_RESOURCE) but sets every field, so the
+ * others are given as they are. The kernel reads them only from anonymous memory, which malloc's is. Where it
  * fails (no CONFIG_CHECKPOINT_RESTORE) kvmse's own command line stays.
  */
 void procfs_show(const char *file, char *const argv[], char *const envp[])

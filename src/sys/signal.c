@@ -242,7 +242,7 @@ static void rekick(struct proc *t)
 	if (atomic_compare_exchange_strong(&t->sig.rekick_made, &none, 1)) {
 		struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIG_KICK };
 		ev._sigev_un._tid = t->tid;
-		int id;
+		int id = -1;
 		bool made = syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id) == 0;
 		t->sig.rekick_timer = id;
 		atomic_store(&t->sig.rekick_made, made ? 2 : 0);
