@@ -1,7 +1,9 @@
 /* fd.c - kvmse's own descriptors (/dev/kvm, VM, vCPUs, pipes) stay out of the guest's reach. */
 #include "fd.h"
 #include "util.h"
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -199,4 +201,19 @@ void fd_proc_read(const char *name, char *buf, size_t size)
 	buf[n < 0 ? 0 : n] = 0;
 	if (fd >= 0)
 		close(fd);
+}
+
+void fd_each_guest(void (*fn)(int fd, void *arg), void *arg)
+{
+	int dir = fd_proc_open("self/fd", O_RDONLY | O_DIRECTORY);
+	DIR *d = dir < 0 ? NULL : fdopendir(dir);
+	if (!d)
+		die_errno("/proc/self/fd");
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] != '.' && fd != dirfd(d) && !fd_hidden(fd))
+			fn(fd, arg);
+	}
+	closedir(d);
 }

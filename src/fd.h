@@ -26,4 +26,7 @@ ssize_t fd_proc_readlink(const char *name, char *buf, size_t size);
 /* The start of a small file there, NUL-terminated ("" if it cannot be read). */
 void fd_proc_read(const char *name, char *buf, size_t size);
 
+/* Call fn for each of the guest's descriptors (not kvmse's own). */
+void fd_each_guest(void (*fn)(int fd, void *arg), void *arg);
+
 #endif

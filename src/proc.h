@@ -65,11 +65,15 @@ struct sigqueue {
 /* A signalfd (sigfd.c): the program reads a pipe, where kvmse writes the signals it
  * takes. */
 #define SIGFD_MAX 16
+#define SIGFD_LOG 512                   /* records a pipe of 64 KiB holds */
 struct sigfd {
-	int wr;                         /* kvmse's end (0: a free slot; its own are high) */
+	int wr;                         /* kvmse's end (0: a free slot; -1: being changed;
+					 * its own are high) */
 	dev_t dev;                      /* the program's end, as fstat tells it */
 	ino_t ino;
 	_Atomic uint64_t mask;
+	uint32_t written;               /* records written: the last ones are in log */
+	uint8_t log[SIGFD_LOG];         /* their signal numbers, in a ring */
 };
 
 struct sighand {

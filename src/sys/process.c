@@ -3,7 +3,6 @@
 #include "sys.h"
 #include "../thread.h"
 #include "../util.h"
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
@@ -145,6 +144,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 	if (pid == 0) {
 		only_thread(p);
 		sig_forget_pending(p);
+		sigfd_fork(p);
 		sig_thread_gone(p, true);
 		mm_set_flag(p, 0, ~0ULL, VMA_LOCKED, false);   /* (locks are not inherited) */
 	} else {
@@ -310,22 +310,12 @@ static void free_strings(char **v)
 	free(v);
 }
 
-/* Close what close-on-exec asks, as the kernel does at execve (kvmse's own stay). */
-static void close_on_exec(void)
+static void close_if_cloexec(int fd, void *arg)
 {
-	int dir = fd_proc_open("self/fd", O_RDONLY | O_DIRECTORY);
-	DIR *d = dir < 0 ? NULL : fdopendir(dir);
-	if (!d)
-		die_errno("/proc/self/fd");
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		int fd = atoi(e->d_name), fl;
-		if (e->d_name[0] == '.' || fd == dirfd(d) || fd_hidden(fd))
-			continue;
-		if ((fl = fcntl(fd, F_GETFD)) >= 0 && (fl & FD_CLOEXEC))
-			close(fd);
-	}
-	closedir(d);
+	(void)arg;
+	int fl = fcntl(fd, F_GETFD);
+	if (fl >= 0 && (fl & FD_CLOEXEC))
+		close(fd);
 }
 
 /* The new program replaces the old in this process and VM, as the kernel's execve does:
@@ -335,7 +325,7 @@ static void replace_image(struct proc *p, char *path, const char *name, char **a
 {
 	vfork_release(p);
 	mm_reset(p);
-	close_on_exec();
+	fd_each_guest(close_if_cloexec, NULL);    /* (kvmse's own stay) */
 	sig_exec(p);
 	p->clear_child_tid = p->robust_list = 0;
 	if (p->cpu->ops->trap(p->cpu, CPU_TRAP_CPUID, -1) == 1)       /* (as Linux's exec) */

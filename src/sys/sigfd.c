@@ -5,9 +5,11 @@
  * to a pipe nobody reads is kvmse's own SIGPIPE, which pipe_handler drops. (A forked
  * child shares its parent's signalfds here.) */
 #include "sys.h"
+#include "../util.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,15 +52,48 @@ static void record(const struct ksiginfo *k, struct signalfd_siginfo *r)
 	}
 }
 
+/* (lock held) The signals written to slot f that the program has not read yet: the
+ * last of those written, as many as the pipe holds. */
+static uint64_t unread(const struct sigfd *f)
+{
+	int bytes;
+	if (f->wr <= 0 || ioctl(f->wr, FIONREAD, &bytes) < 0)
+		return 0;
+	uint32_t n = ((uint32_t)bytes + sizeof(struct signalfd_siginfo) - 1) /
+		     sizeof(struct signalfd_siginfo);
+	n = MIN(n, MIN(f->written, SIGFD_LOG));
+	uint64_t set = 0;
+	for (uint32_t i = 1; i <= n; i++)
+		set |= SIGBIT(f->log[(f->written - i) % SIGFD_LOG]);
+	return set;
+}
+
+uint64_t sigfd_unread(struct sighand *sh)
+{
+	if (!atomic_load(&sh->sfd_mask))
+		return 0;
+	uint64_t set = 0;
+	for (int i = 0; i < SIGFD_MAX; i++)
+		set |= unread(&sh->sfd[i]);
+	return set;
+}
+
+/* A signal below 32 that a signalfd holds unread is still pending, as Linux sees it: a
+ * second one is not queued. */
 bool sigfd_post(struct sighand *sh, const struct ksiginfo *info)
 {
+	int sig = info->signo;
+	if (sig < 32 && (sigfd_unread(sh) & SIGBIT(sig)))
+		return true;
 	struct signalfd_siginfo r;
 	record(info, &r);
 	for (int i = 0; i < SIGFD_MAX; i++) {
 		struct sigfd *f = &sh->sfd[i];
-		if (f->wr > 0 && (atomic_load(&f->mask) & SIGBIT(info->signo)) &&
-		    write(f->wr, &r, sizeof(r)) == sizeof(r))
+		if (f->wr > 0 && (atomic_load(&f->mask) & SIGBIT(sig)) &&
+		    write(f->wr, &r, sizeof(r)) == sizeof(r)) {
+			f->log[f->written++ % SIGFD_LOG] = (uint8_t)sig;
 			return true;
+		}
 	}
 	return false;
 }
@@ -73,6 +108,35 @@ static void remask(struct sighand *sh)
 	atomic_store(&sh->sfd_mask, m);
 }
 
+/* (lock held) Slot i taken out of use: -1 is neither free nor written to. */
+static int take_out(struct sighand *sh, int i)
+{
+	int fd = sh->sfd[i].wr;
+	sh->sfd[i].wr = -1;
+	atomic_store(&sh->sfd[i].mask, 0);
+	remask(sh);
+	return fd;
+}
+
+/* Slot i in use again with kvmse's end 'wr' of the pipe whose other end is 'rd'. The
+ * registry of hidden descriptors keeps where the slot's is (a dup2 may move it). */
+static void put_in(struct sighand *sh, int i, int wr, int rd, uint64_t mask)
+{
+	struct stat st;
+	if (fstat(rd, &st) < 0)
+		die_errno("signalfd: fstat");
+	sh->sfd[i].wr = wr;
+	fd_hide(&sh->sfd[i].wr);
+	sigset_t old;
+	sig_lock(sh, &old);
+	sh->sfd[i].dev = st.st_dev;
+	sh->sfd[i].ino = st.st_ino;
+	sh->sfd[i].written = 0;
+	atomic_store(&sh->sfd[i].mask, mask);
+	remask(sh);
+	sig_unlock(sh, &old);
+}
+
 /* Signalfds the program has closed (no reader: POLLERR) are let go. */
 static void collect(struct sighand *sh)
 {
@@ -82,12 +146,11 @@ static void collect(struct sighand *sh)
 			continue;
 		sigset_t old;
 		sig_lock(sh, &old);
-		int fd = sh->sfd[i].wr;
-		sh->sfd[i].wr = 0;
-		remask(sh);
+		int fd = take_out(sh, i);
 		sig_unlock(sh, &old);
-		fd_unhide(&fd);
+		fd_unhide(&sh->sfd[i].wr);
 		close(fd);
+		sh->sfd[i].wr = 0;
 	}
 }
 
@@ -99,32 +162,27 @@ static long create(struct proc *p, uint64_t mask, int flags)
 	int sv[2];
 	if (pipe2(sv, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
-	struct stat st;
-	if (fstat(sv[0], &st) < 0 || (!(flags & SFD_NONBLOCK) && fcntl(sv[0], F_SETFL, 0) < 0) ||
+	if ((!(flags & SFD_NONBLOCK) && fcntl(sv[0], F_SETFL, 0) < 0) ||
 	    (!(flags & SFD_CLOEXEC) && fcntl(sv[0], F_SETFD, 0) < 0)) {
 		long e = -errno;
 		close(sv[0]);
 		close(sv[1]);
 		return e;
 	}
-	fd_hide(&sv[1]);
 	sigset_t old;
 	sig_lock(sh, &old);
 	int i = 0;
-	while (i < SIGFD_MAX && sh->sfd[i].wr > 0)
+	while (i < SIGFD_MAX && sh->sfd[i].wr)
 		i++;
-	if (i < SIGFD_MAX) {
-		sh->sfd[i] = (struct sigfd){ .wr = sv[1], .dev = st.st_dev, .ino = st.st_ino };
-		atomic_store(&sh->sfd[i].mask, mask);
-		remask(sh);
-	}
+	if (i < SIGFD_MAX)
+		sh->sfd[i].wr = -1;
 	sig_unlock(sh, &old);
 	if (i == SIGFD_MAX) {
-		fd_unhide(&sv[1]);
 		close(sv[1]);
 		close(sv[0]);
 		return -ENOMEM;
 	}
+	put_in(sh, i, sv[1], sv[0], mask);
 	return sv[0];
 }
 
@@ -147,6 +205,55 @@ static long update(struct proc *p, int fd, uint64_t mask)
 	}
 	sig_unlock(sh, &old);
 	return i < SIGFD_MAX ? fd : -EINVAL;    /* (not a signalfd) */
+}
+
+struct swap {
+	dev_t dev;
+	ino_t ino;
+	int with;
+};
+
+/* Descriptor fd, if it reads the pipe s->dev/s->ino, reads s->with instead. */
+static void swap_one(int fd, void *arg)
+{
+	const struct swap *s = arg;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_dev != s->dev || st.st_ino != s->ino)
+		return;
+	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fdfl < 0 || dup3(s->with, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0 ||
+	    fcntl(fd, F_SETFL, fl) < 0)
+		die_errno("signalfd: a forked child's descriptor %d", fd);
+}
+
+/*
+ * In a forked child: its signalfds become its own. Linux's signalfd reads the signals of
+ * whoever reads it, but here the pipe is the parent's, so the child's signals would go
+ * where the parent reads. Each gets a new pipe, put in place of each of the program's
+ * descriptors that reads the old one (with its flags); the old pipe's records are the
+ * parent's pending signals, which a child does not inherit.
+ */
+void sigfd_fork(struct proc *p)
+{
+	struct sighand *sh = &p->ps->sh;
+	for (int i = 0; i < SIGFD_MAX; i++) {
+		if (sh->sfd[i].wr <= 0)
+			continue;
+		int sv[2];
+		if (pipe2(sv, O_CLOEXEC | O_NONBLOCK) < 0)
+			die_errno("signalfd: a forked child's pipe");
+		uint64_t mask = atomic_load(&sh->sfd[i].mask);
+		struct swap s = { .dev = sh->sfd[i].dev, .ino = sh->sfd[i].ino, .with = sv[0] };
+		sigset_t old;
+		sig_lock(sh, &old);
+		int wr = take_out(sh, i);
+		sig_unlock(sh, &old);
+		fd_unhide(&sh->sfd[i].wr);
+		close(wr);
+		fd_each_guest(swap_one, &s);
+		put_in(sh, i, sv[1], sv[0], mask);
+		close(sv[0]);
+	}
 }
 
 long sys_signalfd4(struct proc *p, const uint64_t a[6])

@@ -634,7 +634,11 @@ long sys_rt_sigpending(struct proc *p, const uint64_t a[6])
 {
 	if (a[1] > 8)
 		return -EINVAL;
-	uint64_t set = pending(p) & atomic_load(&p->sig.mask);
+	/* (what a signalfd holds unread is pending too) */
+	sigset_t old;
+	sig_lock(&p->ps->sh, &old);
+	uint64_t set = (pending(p) | sigfd_unread(&p->ps->sh)) & atomic_load(&p->sig.mask);
+	sig_unlock(&p->ps->sh, &old);
 	return mem_write(p->mem, a[0], &set, a[1]) < 0 ? -EFAULT : 0;
 }
 

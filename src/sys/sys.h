@@ -145,6 +145,10 @@ void sig_unlock(struct sighand *s, const sigset_t *old);
 void sig_to_signalfds(struct proc *p);
 /* sigfd.c: (lock held) write a signal to a signalfd that takes it; false if none can. */
 bool sigfd_post(struct sighand *sh, const struct ksiginfo *info);
+/* (lock held) The signals the signalfds hold that the program has not read. */
+uint64_t sigfd_unread(struct sighand *sh);
+/* In a forked child: new pipes for its signalfds, which its parent's were. */
+void sigfd_fork(struct proc *p);
 /* Add the signals of mask 'bits' (bit sig-1) to a host sigset, or take them out. */
 void sig_host_bits(sigset_t *set, uint64_t bits, bool add);
 /* (on p's vCPU thread) Unblock on the host what the guest no longer has pending. */

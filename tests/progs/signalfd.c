@@ -1,10 +1,12 @@
 /* signalfd: blocked signals read as records (raise, a child's exit, sigqueue's value, a
- * timer), poll and epoll on it, a new mask, a thread blocked in read, bad arguments. */
+ * timer), poll and epoll on it, a new mask, a thread blocked in read, a forked child's
+ * signals (its own, not its parent's), the descriptors it opens, bad arguments. */
 #include "common.h"
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -38,6 +40,39 @@ static void *kill_later(void *arg)
 	return NULL;
 }
 
+/* How many descriptors the program has open (a signalfd is one). */
+static int open_fds(void)
+{
+	struct rlimit rl;
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	int n = 0;
+	for (rlim_t fd = 0; fd < rl.rlim_cur && fd < 1 << 20; fd++)
+		n += fcntl((int)fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* A child reads its own signals from the signalfd it inherits, and its parent does not
+ * see them. A standard signal pending twice is one. */
+static void forked(int fd)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		raise(SIGUSR1);
+		raise(SIGUSR1);
+		read_one(fd);
+		read_one(fd);
+		raise(SIGUSR1);
+		fflush(stdout);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	printf("parent:\n");
+	read_one(fd);
+	raise(SIGUSR1);
+	read_one(fd);
+}
+
 int main(void)
 {
 	sigset_t set;
@@ -50,14 +85,19 @@ int main(void)
 	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
 	sigdelset(&set, SIGUSR2);
 	sigdelset(&set, SIGRTMIN + 1);
+	int before = open_fds();
 	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	CHECK(fd >= 0);
+	printf("descriptors the signalfd opened: %d\n", open_fds() - before);
 	read_one(fd);
 	raise(SIGUSR1);
-	read_one(fd);
 	sigset_t pend;
 	sigpending(&pend);
+	printf("SIGUSR1 pending before the read: %d\n", sigismember(&pend, SIGUSR1));
+	read_one(fd);
+	sigpending(&pend);
 	printf("SIGUSR1 pending after the read: %d\n", sigismember(&pend, SIGUSR1));
+	forked(fd);
 
 	fflush(stdout);
 	pid_t pid = fork();
