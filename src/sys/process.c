@@ -135,6 +135,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* Memory and the thread list as they are: no other thread is changing them. */
+	execmark_before_fork();
 	pthread_mutex_lock(&p->ps->lock);
 	bool other_threads = p->ps->nthreads > 1;
 	mem_lock(p->mem);
@@ -145,6 +146,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 		only_thread(p);
 		sig_forget_pending(p);
 		sigfd_fork(p);
+		execmark_forked();
 		sig_thread_gone(p, true);
 		mm_set_flag(p, 0, ~0ULL, VMA_LOCKED, false);   /* (locks are not inherited) */
 	} else {
@@ -324,6 +326,7 @@ static void close_if_cloexec(int fd, void *arg)
 static void replace_image(struct proc *p, char *path, const char *name, char **argv, char **envp)
 {
 	vfork_release(p);
+	execmark_exec();
 	mm_reset(p);
 	fd_each_guest(close_if_cloexec, NULL);    /* (kvmse's own stay) */
 	sig_exec(p);
@@ -439,5 +442,14 @@ long sys_waitid(struct proc *p, const uint64_t a[6])
 		    user_out(p, a[4], sizeof(struct rusage)));
 }
 
-long sys_setpgid(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_setpgid, (pid_t)a[0], (pid_t)a[1]); }
+long sys_setpgid(struct proc *p, const uint64_t a[6])
+{
+	(void)p;
+	pid_t pid = (pid_t)a[0];
+	/* A child that has exec'd (the host does not know): in Linux's order, one in
+	 * another session is EPERM first. */
+	if (pid > 0 && pid != getpid() && (pid_t)a[1] >= 0 && execmark_child_execd(pid))
+		return getsid(pid) != getsid(0) ? -EPERM : -EACCES;
+	return HOST(SYS_setpgid, pid, (pid_t)a[1]);
+}
 long sys_setsid(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return HOST(SYS_setsid); }

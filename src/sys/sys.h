@@ -191,6 +191,13 @@ void sys_keep_unwinder(void);
 /* The robust futexes a thread that ends still holds (set_robust_list). */
 void futex_exit_robust(struct proc *p);
 
+/* execmark.c: which children have exec'd (setpgid on them is EACCES). Before a host
+ * fork, in its child, at an execve, and the question. */
+void execmark_before_fork(void);
+void execmark_forked(void);
+void execmark_exec(void);
+bool execmark_child_execd(pid_t pid);
+
 /* vfork.c: a CLONE_VM|CLONE_VFORK child's writes reach its parent. */
 void vfork_snapshot(struct proc *p, bool other_threads, gva_t sp);
 void vfork_release(struct proc *p);

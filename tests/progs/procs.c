@@ -1,6 +1,7 @@
 /* Processes: fork with pipes and exit statuses, a bounded fork bomb, vfork + execve,
- * posix_spawn, execve of a #! script and of a missing file, death by a signal, and
- * nothing of a child left once it has been waited for. */
+ * posix_spawn, execve of a #! script and of a missing file, death by a signal,
+ * nothing of a child left once it has been waited for, setpgid before and after a
+ * child's execve. */
 // run: fork
 // run: bomb
 // run: vfork-exec
@@ -18,6 +19,7 @@
 // run: clone3
 // run: deaths
 // run: fork-unprivileged
+// run: setpgid-exec
 #include "common.h"
 #include <elf.h>
 #include <fcntl.h>
@@ -263,6 +265,14 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		printf("argc %d, argv[0] \"%s\"\n", argc, argc ? argv[0] : "(none)");
 		return 5;
+	}
+	if (argc == 4 && !strcmp(argv[1], "hold")) {
+		/* an exec'd child: says it runs, and stays until its parent closes the pipe */
+		char c = 'x';
+		CHECK(write(atoi(argv[2]), &c, 1) == 1);
+		while (read(atoi(argv[3]), &c, 1) > 0)
+			;
+		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "child")) {
 		printf("child runs with %s, parent is the same: %d\n", argv[2], 1);
@@ -538,6 +548,44 @@ int main(int argc, char **argv)
 		}
 		CHECK(waitpid(pid, &st, 0) == pid);
 		show_status("child", st);
+	} else if (!strcmp(m, "setpgid-exec")) {
+		/* Allowed on a child until it execs; then EACCES, or EPERM first if it is in
+		 * another session. */
+		for (int own_session = 0; own_session < 2; own_session++) {
+			int ready[2], hold[2], go[2];
+			CHECK(pipe(ready) == 0 && pipe(hold) == 0 && pipe(go) == 0);
+			fflush(stdout);
+			pid_t pid = fork();
+			CHECK(pid >= 0);
+			if (pid == 0) {
+				char c, w[16], r[16];
+				CHECK(read(go[0], &c, 1) == 1);
+				if (own_session)
+					CHECK(setsid() == getpid());
+				snprintf(w, sizeof(w), "%d", ready[1]);
+				snprintf(r, sizeof(r), "%d", hold[0]);
+				close(hold[1]);
+				char *args[] = { "procs", "hold", w, r, NULL };
+				execve("/proc/self/exe", args, environ);
+				_exit(127);
+			}
+			close(ready[1]);
+			close(hold[0]);
+			if (!own_session)
+				SHOW(setpgid(pid, pid));
+			char c = 'g';
+			CHECK(write(go[1], &c, 1) == 1);
+			CHECK(read(ready[0], &c, 1) == 1);
+			SHOW(setpgid(pid, pid));
+			SHOW(setpgid(pid, getpgrp()));
+			SHOW(setpgid(pid, -1));
+			close(hold[1]);
+			CHECK(waitpid(pid, &st, 0) == pid);
+			show_status("child", st);
+			close(ready[0]);
+			close(go[0]);
+			close(go[1]);
+		}
 	} else if (!strcmp(m, "exec-self")) {
 		fflush(stdout);
 		char *args[] = { "again", "child", "execve", NULL };
