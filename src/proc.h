@@ -147,6 +147,9 @@ struct process {
 	gva_t mmap_base;                /* top-down search for free areas starts here */
 	gva_t stack_top;
 	uint64_t rlim_stack, rlim_as, rlim_data;
+	/* The highest RLIMIT_NOFILE hard limit the guest has seen or set since it last set
+	 * one: what it sees shrinks as kvmse hides more descriptors, and may still be kept. */
+	uint64_t nofile_hard;
 	char *exe;                      /* absolute host path: /proc/self/exe */
 	struct mapped_file *files;      /* every file mapped since the last execve */
 	unsigned nfiles;

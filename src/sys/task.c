@@ -503,13 +503,22 @@ long sys_prlimit64(struct proc *p, const uint64_t a[6])
 		return -EFAULT;
 	if (a[2] && nw.rlim_cur > nw.rlim_max)
 		return -EINVAL;
-	if (a[2] && res == RLIMIT_NOFILE && getrlimit(RLIMIT_NOFILE, &old) == 0)
+	uint64_t guest_hard = a[2] ? nw.rlim_max : 0;
+	if (a[2] && res == RLIMIT_NOFILE && getrlimit(RLIMIT_NOFILE, &old) == 0) {
+		bool raise = nw.rlim_max > MAX(p->ps->nofile_hard, fd_limit_guest(old.rlim_max));
 		nw = (struct rlimit){ fd_limit_host(nw.rlim_cur, old.rlim_max),
 				      fd_limit_host(nw.rlim_max, old.rlim_max) };
+		/* A hard limit above the guest's needs CAP_SYS_RESOURCE: the host's rises
+		 * too, so the host decides. */
+		if (raise && nw.rlim_max <= old.rlim_max)
+			nw.rlim_max = old.rlim_max + 1;
+	}
 	if (prlimit(0, res, a[2] ? &nw : NULL, &old) < 0)
 		return -errno;
-	if (res == RLIMIT_NOFILE)
+	if (res == RLIMIT_NOFILE) {
 		old = (struct rlimit){ fd_limit_guest(old.rlim_cur), fd_limit_guest(old.rlim_max) };
+		p->ps->nofile_hard = a[2] ? guest_hard : MAX(p->ps->nofile_hard, old.rlim_max);
+	}
 	uint64_t *own = own_limit(p, res);
 	if (own) {
 		old.rlim_cur = *own;

@@ -1,5 +1,6 @@
 /* fdlimit.c - a program can open as many descriptors as RLIMIT_NOFILE says, less those
- * it has open, whatever kvmse keeps open for itself; after threads and vforks too. */
+ * it has open, whatever kvmse keeps open for itself; after threads and vforks too. Its
+ * hard limit rises only as the host's would (CAP_SYS_RESOURCE). */
 #include "common.h"
 #include <dirent.h>
 #include <fcntl.h>
@@ -75,5 +76,11 @@ int main(void)
 	low.rlim_cur = 1024;
 	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
 	fill("raised again");
+	struct rlimit up = low;
+	up.rlim_max++;
+	int r = setrlimit(RLIMIT_NOFILE, &up);
+	printf("hard limit + 1: %s", r ? strerror(errno) : "done");
+	CHECK(getrlimit(RLIMIT_NOFILE, &up) == 0);
+	printf(", now %+ld\n", (long)(up.rlim_max - low.rlim_max));
 	return 0;
 }
