@@ -25,9 +25,14 @@ enum cpu_event_kind {
 	CPU_INTERRUPT,          /* stopped as asked by cpu_ops.kick */
 };
 
+/* CPU_FAULT that is no exception: the host could not supply the memory behind an
+ * access of the program's (a shared file mapping past the file's end, or a write to one
+ * on a full file system); 'addr' is where, or 0 if the model cannot tell. */
+#define CPU_VEC_MEMORY 32
+
 struct cpu_event {
 	enum cpu_event_kind kind;
-	int vector;             /* CPU_FAULT: exception vector (0-31) */
+	int vector;             /* CPU_FAULT: exception vector (0-31), or CPU_VEC_MEMORY */
 	uint64_t error_code;
 	uint64_t addr;          /* #PF: the faulting linear address (CR2) */
 	/* CPU_INTERRUPT: the number of a system call the server has just run, whose result

@@ -4,6 +4,10 @@
 #include "../cpu.h"
 #include "../layout.h"
 #include <linux/kvm.h>
+
+#ifndef KVM_EXIT_MEMORY_FAULT           /* (newer than some headers) */
+#define KVM_EXIT_MEMORY_FAULT 39
+#endif
 #include <stdatomic.h>
 #include <stdbool.h>
 

@@ -388,9 +388,12 @@ void sig_fault(struct proc *p, const struct cpu_regs *r, const struct cpu_event 
 	case 6: info = (struct ksiginfo){ .signo = SIGILL, .code = ILL_ILLOPN, .fault.addr = r->rip }; break;
 	case 11: case 12: info.signo = SIGBUS; break;
 	case 17: info = (struct ksiginfo){ .signo = SIGBUS, .code = BUS_ADRALN }; break;
+	case CPU_VEC_MEMORY:
+		info = (struct ksiginfo){ .signo = SIGBUS, .code = BUS_ADRERR, .fault.addr = ev->addr };
+		break;
 	default: break;
 	}
-	p->sig.trapno = (uint64_t)ev->vector;
+	p->sig.trapno = ev->vector == CPU_VEC_MEMORY ? 14 : (uint64_t)ev->vector;    /* (a #PF) */
 	p->sig.err = ev->error_code;
 	sig_force(p, &info);
 }
