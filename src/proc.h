@@ -65,6 +65,7 @@ struct sigqueue {
 /* A signalfd (sigfd.c): the program reads a pipe, where kvmse writes the signals it
  * takes. */
 #define SIGFD_MAX 16
+#define PTIMER_PROXIES 64               /* timers of signal 32 or 33 (ptimer.c) */
 #define SIGFD_LOG 512                   /* records a pipe of 64 KiB holds */
 struct sigfd {
 	int wr;                         /* kvmse's end (0: a free slot; -1: being changed;
@@ -160,6 +161,15 @@ struct process {
 	int vfork_done;                 /* a vfork child's end of its parent's pipe, or -1 */
 	uint64_t *vfork_pages;          /* ... and the parent's pages (bitmap by gpa) */
 	struct sighand sh;
+	/* The program's POSIX timers (ptimer.c, under 'lock'), and those whose signal the
+	 * kick carries (id1: the id + 1, 0: a free slot; read by the kick handler). */
+	int *timers;
+	size_t ntimers, captimers;
+	struct {
+		_Atomic int id1;
+		int sig;
+		bool thread;            /* SIGEV_THREAD_ID: the thread's own */
+	} proxies[PTIMER_PROXIES];
 	bool exitless;                  /* each thread's CPU serves calls (cpu_ops.serve) */
 	unsigned serve_after;           /* ... from this many calls on */
 	struct proc_stats stats;        /* (counted with relaxed atomics) */

@@ -125,6 +125,7 @@ static noreturn void process_end(struct proc *p)
 		p->cpu->ops->destroy(p->cpu);
 		mem_destroy(p->mem);
 		mm_free(ps);
+		ptimer_free(ps);
 		free(ps->exe);
 	}
 	finish(ps);

@@ -147,6 +147,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 		sig_forget_pending(p);
 		sigfd_fork(p);
 		execmark_forked();
+		ptimer_forked(p);
 		sig_thread_gone(p, true);
 		mm_set_flag(p, 0, ~0ULL, VMA_LOCKED, false);   /* (locks are not inherited) */
 	} else {
@@ -327,6 +328,7 @@ static void replace_image(struct proc *p, char *path, const char *name, char **a
 {
 	vfork_release(p);
 	execmark_exec();
+	ptimer_exec(p);
 	mm_reset(p);
 	fd_each_guest(close_if_cloexec, NULL);    /* (kvmse's own stay) */
 	sig_exec(p);

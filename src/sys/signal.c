@@ -324,16 +324,17 @@ static struct proc *host_self(struct process *ps)
 }
 
 /*
- * A signal sent to kvmse's process from outside: queue it for the guest, and stop a
- * thread that must see it now. Runs on whichever thread the kernel picked.
+ * A signal sent to kvmse's process from outside: queue it for the guest (thread 'to''s
+ * own, or the process's if NULL), and stop a thread that must see it now. Runs on
+ * whichever thread the kernel picked.
  *
- * A standard signal, or a timer's, then stays blocked on this host thread until the
- * guest has taken it (sig_release). The host keeps the next one pending meanwhile, as
- * Linux keeps a signal that is pending once: a periodic timer re-arms only when its
- * signal is taken. Taken at once, a timer of 1 ns would end every KVM_RUN before the
- * program ran an instruction.
+ * With 'uc' (a host handler's context), a standard signal, or a timer's, then stays
+ * blocked on this host thread until the guest has taken it (sig_release). The host keeps
+ * the next one pending meanwhile, as Linux keeps a signal that is pending once: a
+ * periodic timer re-arms only when its signal is taken. Taken at once, a timer of 1 ns
+ * would end every KVM_RUN before the program ran an instruction.
  */
-static void host_handler(int sig, siginfo_t *si, void *uc)
+static void queue_outside(int sig, const siginfo_t *si, void *uc, struct proc *to)
 {
 	struct process *ps = host_ps;
 	int saved = errno;
@@ -341,16 +342,43 @@ static void host_handler(int sig, siginfo_t *si, void *uc)
 	memcpy(&info, si, sizeof(info));        /* the kernel's layout, 128 bytes */
 	info.signo = sig;
 	spin_lock(&ps->sh);
-	enqueue(&ps->sh.shared, &info);
-	bool taken = to_signalfds(ps, NULL) & SIGBIT(sig);
+	enqueue(to ? &to->sig.own : &ps->sh.shared, &info);
+	bool taken = to_signalfds(ps, to) & SIGBIT(sig);
 	spin_unlock(&ps->sh);
 	struct proc *self = host_self(ps);
-	if (self && !taken && (sig < 32 || si->si_code == SI_TIMER) && sig != SIG_KICK) {
+	if (uc && self && !taken && (sig < 32 || si->si_code == SI_TIMER) && sig != SIG_KICK) {
 		sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
 		atomic_fetch_or(&self->sig.host_held, SIGBIT(sig));
 	}
-	wake_one(ps, NULL, sig);
+	if (to)
+		wake(to, to == self);
+	else
+		wake_one(ps, NULL, sig);
 	errno = saved;
+}
+
+static void host_handler(int sig, siginfo_t *si, void *uc)
+{
+	queue_outside(sig, si, uc, NULL);
+}
+
+/* A timer's signal that the kick carried (ptimer.c): the program's, to the thread the
+ * host sent it to if the timer names one. Not held back on the host (nothing there to
+ * hold): one that is still queued is not queued again, as Linux queues a timer's once. */
+static void queue_proxied(int sig, bool thread, siginfo_t *si)
+{
+	struct process *ps = host_ps;
+	struct proc *self = host_self(ps);
+	struct sigqueue *q = thread && self ? &self->sig.own : &ps->sh.shared;
+	bool queued = false;
+	spin_lock(&ps->sh);
+	for (int i = 0; i < q->nq; i++) {
+		siginfo_t *was = (siginfo_t *)&q->q[i].info;
+		queued |= q->q[i].sig == sig && was->si_code == SI_TIMER && was->si_timerid == si->si_timerid;
+	}
+	spin_unlock(&ps->sh);
+	if (!queued)
+		queue_outside(sig, si, NULL, thread ? self : NULL);
 }
 
 /*
@@ -552,10 +580,16 @@ static void kick_handler(int sig, siginfo_t *si, void *uc)
 		errno = saved;
 		return;
 	}
+	int psig;
+	bool thread;
+	bool proxied = si->si_code == SI_TIMER && ptimer_proxied(host_ps, si->si_timerid, &psig, &thread);
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);       /* as host_handler's other callers */
-	host_handler(sig, si, uc);
+	if (proxied)
+		queue_proxied(psig, thread, si);
+	else
+		host_handler(sig, si, uc);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -1016,20 +1050,4 @@ long sys_getitimer(struct proc *p, const uint64_t a[6])
 {
 	return HOST(SYS_getitimer, (int)a[0], user_out(p, a[1], sizeof(struct itimerval)));
 }
-long sys_timer_create(struct proc *p, const uint64_t a[6])
-{
-	return HOST(SYS_timer_create, sys_clock(p, a[0]), user_in(p, a[1], sizeof(struct sigevent)),
-		    user_out(p, a[2], sizeof(int)));
-}
-long sys_timer_settime(struct proc *p, const uint64_t a[6])
-{
-	return HOST(SYS_timer_settime, (int)a[0], (int)a[1], user_in(p, a[2], sizeof(struct itimerspec)),
-		    user_out(p, a[3], sizeof(struct itimerspec)));
-}
-long sys_timer_gettime(struct proc *p, const uint64_t a[6])
-{
-	return HOST(SYS_timer_gettime, (int)a[0], user_out(p, a[1], sizeof(struct itimerspec)));
-}
-long sys_timer_getoverrun(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_timer_getoverrun, (int)a[0]); }
-long sys_timer_delete(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_timer_delete, (int)a[0]); }
 

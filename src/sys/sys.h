@@ -191,6 +191,14 @@ void sys_keep_unwinder(void);
 /* The robust futexes a thread that ends still holds (set_robust_list). */
 void futex_exit_robust(struct proc *p);
 
+/* ptimer.c: the program's POSIX timers. Whether host timer 'id' stands for one whose
+ * signal (*sig; *thread: its thread's own) the kick carries (async-signal-safe); those
+ * an execve ends; a forked child has none; the list's memory, at the end. */
+bool ptimer_proxied(struct process *ps, int id, int *sig, bool *thread);
+void ptimer_exec(struct proc *p);
+void ptimer_forked(struct proc *p);
+void ptimer_free(struct process *ps);
+
 /* execmark.c: which children have exec'd (setpgid on them is EACCES). Before a host
  * fork, in its child, at an execve, and the question. */
 void execmark_before_fork(void);

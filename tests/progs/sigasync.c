@@ -4,7 +4,8 @@
  * to "stop", which stops itself, and signals 40 and 64, real-time, to "rt". Timers of 1 ns and
  * 1 ms: a signal pending once holds its timer back, as Linux re-arms one when it is
  * taken. SIGCHLD whose handler wakes an epoll_wait (Python's forkserver does that):
- * each must end the wait, even one that comes as the call is being made. */
+ * each must end the wait, even one that comes as the call is being made. SIGEV_THREAD
+ * timers (the C library's helper thread waits for signal 32); execve ends the timers. */
 // run: busy
 // run: read-eintr
 // run: read-restart
@@ -18,8 +19,12 @@
 // run: fast-timer
 // run: periodic-waits
 // run: chld-epoll
+// run: thread-timer
+// run: timer-exec
 #include "common.h"
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -170,6 +175,49 @@ static void chld_epoll(void)
 	exit(lost);
 }
 
+static atomic_int notes;
+static pthread_t main_thread;
+static atomic_int on_main;
+
+static void note(union sigval sv)
+{
+	atomic_fetch_add(&notes, sv.sival_int);
+	atomic_fetch_add(&on_main, pthread_equal(pthread_self(), main_thread));
+}
+
+/* SIGEV_THREAD: each expiry runs the function in a thread of the C library's. */
+static void thread_timer(void)
+{
+	main_thread = pthread_self();
+	struct sigevent ev = { .sigev_notify = SIGEV_THREAD, .sigev_notify_function = note,
+			       .sigev_value.sival_int = 1 };
+	timer_t once, every;
+	CHECK(timer_create(CLOCK_MONOTONIC, &ev, &once) == 0);
+	ev.sigev_value.sival_int = 100;
+	CHECK(timer_create(CLOCK_REALTIME, &ev, &every) == 0);
+	struct itimerspec o = { .it_value = { 0, 20000000 } };
+	struct itimerspec e = { .it_value = { 0, 30000000 }, .it_interval = { 0, 30000000 } };
+	CHECK(timer_settime(once, 0, &o, NULL) == 0 && timer_settime(every, 0, &e, NULL) == 0);
+	while (atomic_load(&notes) < 301)
+		usleep(1000);
+	CHECK(timer_delete(every) == 0 && timer_delete(once) == 0);
+	printf("one-shot ran once: %d, periodic at least 3 times: %d, on the main thread: %d\n",
+	       atomic_load(&notes) % 100 == 1, atomic_load(&notes) >= 301, atomic_load(&on_main));
+}
+
+/* A timer does not outlive an execve. */
+static void timer_exec(const char *self)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
+	timer_t t;
+	CHECK(timer_create(CLOCK_MONOTONIC, &ev, &t) == 0);
+	struct itimerspec it = { .it_value = { 0, 100000000 } };
+	CHECK(timer_settime(t, 0, &it, NULL) == 0);
+	fflush(stdout);
+	execl(self, self, "timer-exec-after", (char *)NULL);
+	printf("execl failed\n");
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
@@ -177,6 +225,14 @@ int main(int argc, char **argv)
 	char c;
 	if (!strcmp(m, "chld-epoll"))
 		chld_epoll();
+	if (!strcmp(m, "thread-timer"))
+		thread_timer();
+	if (!strcmp(m, "timer-exec"))
+		timer_exec(argv[0]);
+	if (!strcmp(m, "timer-exec-after")) {
+		usleep(300000);
+		printf("after execve: the old timer did not fire\n");
+	}
 	if (!strcmp(m, "spin") || !strcmp(m, "spin-handler")) {
 		if (!strcmp(m, "spin-handler"))
 			signal(SIGTERM, on_term);
