@@ -265,10 +265,20 @@ int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_
 	return rc;
 }
 
+/* Host VMAs kept for kvmse's own mappings (its libraries, heap, thread stacks, vCPUs)
+ * under vm.max_map_count, which counts both. */
+#define HOST_VMA_RESERVE 4096
+
 static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
 	       uint64_t pgoff, int fd)
 {
 	if (p->ps->nvma > max_map_count())
+		return -ENOMEM;
+	/* A shared or file mapping is a host mapping inside guest memory: it splits kvmse's
+	 * one, up to two host VMAs more each. Past the host's limit, kvmse could no longer
+	 * change its own mappings: the program's mmap is ENOMEM first. */
+	if (((flags & VMA_SHARED) || fd >= 0) &&
+	    2 * (p->mem->nbacked + 1) + HOST_VMA_RESERVE >= max_map_count())
 		return -ENOMEM;
 	mm_unmap(p, start, len);
 	size_t i = vma_index_after(p, start);

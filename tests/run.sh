@@ -62,7 +62,8 @@ compare() {
 }
 
 # Guest programs: each "// run: ARGS" line in a source is one run (none: one run, no args);
-# "// stdin: FILE" feeds FILE (relative to tests/data) on standard input.
+# "// run-once: ARGS" is one run of the glibc build in the default transport only (for
+# slow ones); "// stdin: FILE" feeds FILE (relative to tests/data) on standard input.
 for src in progs/*.c; do
 	prog=$(basename "$src" .c)
 	[ -n "${PROGS:-}" ] && [[ " $PROGS " != *" $prog "* ]] && continue    # (PROGS: only these)
@@ -77,6 +78,16 @@ for src in progs/*.c; do
 			compare "$v/$prog${args:+ $args}" "$stdin" "$TESTS/build/$v/$prog" $args
 		done
 	done
+	mapfile -t once < <(sed -n 's|^// run-once:\s*||p' "$src")
+	if [ ${#once[@]} != 0 ] && [[ " ${VARIANTS[*]} " == *" glibc "* ]]; then
+		all_modes=("${MODES[@]}")
+		MODES=(auto)
+		for args in "${once[@]}"; do
+			# shellcheck disable=SC2086
+			compare "glibc/$prog $args" "$stdin" "$TESTS/build/glibc/$prog" $args
+		done
+		MODES=("${all_modes[@]}")
+	fi
 done
 
 . "$TESTS/strace.sh"

@@ -1,4 +1,7 @@
-/* mmap, munmap, mprotect and mremap patterns, file mappings included. */
+/* mmap, munmap, mprotect and mremap patterns, file mappings included; mapping one file
+ * until the process has its most mappings (ENOMEM, and then everything still works). */
+// run:
+// run-once: many-files
 #include "common.h"
 #include <fcntl.h>
 #include <stdint.h>
@@ -7,8 +10,30 @@
 
 #define MB (1u << 20)
 
-int main(void)
+static void many_files(void)
 {
+	int fd = memfd_create("many", 0);
+	CHECK(fd >= 0 && ftruncate(fd, 4096) == 0);
+	static void *maps[1 << 17];
+	size_t n = 0;
+	void *m;
+	while (n < sizeof(maps) / sizeof(maps[0]) &&
+	       (m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) != MAP_FAILED)
+		*(volatile char *)(maps[n++] = m) = 1;
+	printf("stopped by ENOMEM: %d, after more than 10000: %d\n", errno == ENOMEM, n > 10000);
+	for (size_t i = 0; i < n; i++)
+		CHECK(munmap(maps[i], 4096) == 0);
+	char *again = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(again != MAP_FAILED);
+	printf("mapped again, reads %d\n", again[0]);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "many-files")) {
+		many_files();
+		return 0;
+	}
 	long pg = sysconf(_SC_PAGESIZE);
 	char *a = mmap(NULL, 8 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(a != MAP_FAILED);
