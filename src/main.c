@@ -197,6 +197,17 @@ static uint64_t host_auxv(uint64_t type)
 	return v;
 }
 
+/* The program's memory limit 'res' becomes kvmse's to keep (mm.c enforces it), and the
+ * host's soft limit goes up to the hard one: kvmse reserves far more than the program
+ * uses. (Best effort: a hard limit too low for that fails the reservation itself.) */
+static void take_limit(int res, struct rlimit *own)
+{
+	if (getrlimit(res, own) < 0)
+		*own = (struct rlimit){ RLIM_INFINITY, RLIM_INFINITY };
+	struct rlimit host = { own->rlim_max, own->rlim_max };
+	setrlimit(res, &host);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t t0 = now_ns();
@@ -223,13 +234,13 @@ int main(int argc, char **argv)
 	uint64_t size = opt.memory ? PAGE_ALIGN_UP(opt.memory) : default_memory();
 	/* The direct map uses 2 MiB pages: keep the size a multiple of them. */
 	size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
+	take_limit(RLIMIT_AS, &p->ps->rlim_as);
+	take_limit(RLIMIT_DATA, &p->ps->rlim_data);
 	mem_init(p->mem, size, SHIM_SIZE);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_STACK, &rl) < 0)
 		die_errno("getrlimit");
 	p->ps->rlim_stack = rl.rlim_cur == RLIM_INFINITY ? (8ULL << 20) : rl.rlim_cur;
-	p->ps->rlim_as = getrlimit(RLIMIT_AS, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
-	p->ps->rlim_data = getrlimit(RLIMIT_DATA, &rl) == 0 ? rl.rlim_cur : RLIM_INFINITY;
 
 	struct cpu_features *f = &p->ps->features;
 	f->hwcap = host_auxv(AT_HWCAP);

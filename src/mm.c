@@ -265,6 +265,33 @@ int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_
 	return rc;
 }
 
+/* Linux's is_data_mapping: private, writable, not the stack (RLIMIT_DATA counts it). */
+static bool is_data(int prot, unsigned flags)
+{
+	return (prot & PROT_WRITE) && !(flags & (VMA_SHARED | VMA_SHM | VMA_GROWSDOWN));
+}
+
+/* Linux's may_expand_vm for a mapping of [start, start+len) that replaces what is there:
+ * the address space stays within RLIMIT_AS, and private writable memory within
+ * RLIMIT_DATA. (Each only summed when the program has set it.) */
+static bool may_expand(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags)
+{
+	const struct process *ps = p->ps;
+	bool as = ps->rlim_as.rlim_cur != RLIM_INFINITY;
+	bool data = ps->rlim_data.rlim_cur != RLIM_INFINITY && is_data(prot, flags);
+	if (!as && !data)
+		return true;
+	uint64_t total = len, data_vm = len;
+	for (size_t i = 0; i < ps->nvma; i++) {
+		const struct vma *v = &ps->vmas[i];
+		gva_t a = MAX(v->start, start), b = MIN(v->end, start + len);
+		uint64_t kept = (v->end - v->start) - (a < b ? b - a : 0);
+		total += kept;
+		data_vm += is_data(v->prot, v->flags) ? kept : 0;
+	}
+	return (!as || total <= ps->rlim_as.rlim_cur) && (!data || data_vm <= ps->rlim_data.rlim_cur);
+}
+
 /* Host VMAs kept for kvmse's own mappings (its libraries, heap, thread stacks, vCPUs)
  * under vm.max_map_count, which counts both. */
 #define HOST_VMA_RESERVE 4096
@@ -272,7 +299,7 @@ int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_
 static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
 	       uint64_t pgoff, int fd)
 {
-	if (p->ps->nvma > max_map_count())
+	if (p->ps->nvma > max_map_count() || !may_expand(p, start, len, prot, flags))
 		return -ENOMEM;
 	/* A shared or file mapping is a host mapping inside guest memory: it splits kvmse's
 	 * one, up to two host VMAs more each. Past the host's limit, kvmse could no longer

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
@@ -147,7 +148,10 @@ struct process {
 	gva_t brk_start, brk_end;
 	gva_t mmap_base;                /* top-down search for free areas starts here */
 	gva_t stack_top;
-	uint64_t rlim_stack, rlim_as, rlim_data;
+	uint64_t rlim_stack;            /* RLIMIT_STACK's soft limit (the host has it too) */
+	/* RLIMIT_AS and RLIMIT_DATA are the program's, kept and enforced by kvmse (mm.c): the
+	 * host's would limit kvmse, whose reservation of guest memory is far above them. */
+	struct rlimit rlim_as, rlim_data;
 	/* The highest RLIMIT_NOFILE hard limit the guest has seen or set since it last set
 	 * one: what it sees shrinks as kvmse hides more descriptors, and may still be kept. */
 	uint64_t nofile_hard;

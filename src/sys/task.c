@@ -8,6 +8,7 @@
 #endif
 #include <grp.h>
 #include <sys/fsuid.h>
+#include <linux/capability.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -480,15 +481,26 @@ long sys_rseq(struct proc *p, const uint64_t a[6])
 	return -ENOSYS;         /* glibc and musl run without it */
 }
 
-/* Limits that size the guest's memory are kvmse's to keep; the others are the host's. */
-static uint64_t *own_limit(struct proc *p, int res)
+/* RLIMIT_AS and RLIMIT_DATA are kvmse's to keep (struct process); the others are the
+ * host's. */
+static struct rlimit *own_limit(struct proc *p, int res)
 {
 	switch (res) {
-	case RLIMIT_STACK: return &p->ps->rlim_stack;
 	case RLIMIT_AS: return &p->ps->rlim_as;
 	case RLIMIT_DATA: return &p->ps->rlim_data;
 	default: return NULL;
 	}
+}
+
+/* prlimit of RLIMIT_AS or RLIMIT_DATA, checked as Linux's do_prlimit. */
+static long own_prlimit(struct rlimit *own, const struct rlimit *nw, struct rlimit *old)
+{
+	if (nw && nw->rlim_max > own->rlim_max && !sys_has_cap(CAP_SYS_RESOURCE))
+		return -EPERM;
+	*old = *own;
+	if (nw)
+		*own = *nw;
+	return 0;
 }
 
 long sys_prlimit64(struct proc *p, const uint64_t a[6])
@@ -503,6 +515,10 @@ long sys_prlimit64(struct proc *p, const uint64_t a[6])
 		return -EFAULT;
 	if (a[2] && nw.rlim_cur > nw.rlim_max)
 		return -EINVAL;
+	struct rlimit *own = own_limit(p, res);
+	long rc = own ? own_prlimit(own, a[2] ? &nw : NULL, &old) : 0;
+	if (own)
+		return rc < 0 ? rc : a[3] && mem_write(p->mem, a[3], &old, sizeof(old)) < 0 ? -EFAULT : 0;
 	uint64_t guest_hard = a[2] ? nw.rlim_max : 0;
 	if (a[2] && res == RLIMIT_NOFILE && getrlimit(RLIMIT_NOFILE, &old) == 0) {
 		bool raise = nw.rlim_max > MAX(p->ps->nofile_hard, fd_limit_guest(old.rlim_max));
@@ -519,11 +535,10 @@ long sys_prlimit64(struct proc *p, const uint64_t a[6])
 		old = (struct rlimit){ fd_limit_guest(old.rlim_cur), fd_limit_guest(old.rlim_max) };
 		p->ps->nofile_hard = a[2] ? guest_hard : MAX(p->ps->nofile_hard, old.rlim_max);
 	}
-	uint64_t *own = own_limit(p, res);
-	if (own) {
-		old.rlim_cur = *own;
+	if (res == RLIMIT_STACK) {      /* (the soft limit kvmse places the stack by) */
+		old.rlim_cur = p->ps->rlim_stack;
 		if (a[2])
-			*own = nw.rlim_cur;
+			p->ps->rlim_stack = nw.rlim_cur;
 	}
 	if (a[3] && mem_write(p->mem, a[3], &old, sizeof(old)) < 0)
 		return -EFAULT;
