@@ -1,5 +1,7 @@
 /* mem.c - guest-physical page allocator, page-table builder and guest-virtual access. */
 #include "mem.h"
+#include <setjmp.h>
+#include <signal.h>
 #include "util.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -321,26 +323,88 @@ void *mem_ptr(struct mem *m, gva_t va, uint64_t len, enum mem_access acc)
 	return mem_iov(m, va, len, acc, &iov, 1, NULL) == 1 ? iov.iov_base : NULL;
 }
 
-/* Copy between a host buffer and guest memory, page by page. */
+/*
+ * The host memory behind a guest page can fail (a shared file mapping past the end of a
+ * file that shrank, a write to one on a full file system): kvmse's own copy then takes
+ * SIGBUS. While a copy runs, the fault handler comes back here (mem_fault_recover), and
+ * the copy fails with EFAULT, as a kernel's copy_to_user/copy_from_user would.
+ */
+struct recovery {
+	const struct mem *m;
+	sigjmp_buf jb;
+};
+static _Thread_local struct recovery *recovering;
+
+void mem_fault_recover(const void *addr)
+{
+	struct recovery *r = recovering;
+	const uint8_t *a = addr;
+	if (r && a >= r->m->host && a < r->m->host + r->m->size) {
+		recovering = NULL;
+		siglongjmp(r->jb, 1);
+	}
+}
+
+/* After a recovery: the handler ran with the signal blocked, which a jump keeps. */
+static void recovered(void)
+{
+	sigset_t bus;
+	sigemptyset(&bus);
+	sigaddset(&bus, SIGBUS);
+	sigaddset(&bus, SIGSEGV);
+	pthread_sigmask(SIG_UNBLOCK, &bus, NULL);
+}
+
+/* Run fn(arg) so that a fault in m's memory ends it: false then. */
+static bool guarded(const struct mem *m, void (*fn)(void *), void *arg)
+{
+	struct recovery r = { .m = m };
+	if (sigsetjmp(r.jb, 0)) {
+		recovered();
+		return false;
+	}
+	recovering = &r;
+	fn(arg);
+	recovering = NULL;
+	return true;
+}
+
+struct copy {
+	struct mem *m;
+	gva_t va;
+	uint8_t *b;
+	uint64_t len;
+	enum mem_access acc;
+	int rc;
+};
+
+/* Between a host buffer and guest memory, page by page. */
+static void copy_pages(void *arg)
+{
+	struct copy *c = arg;
+	while (c->len) {
+		uint8_t *p = translate(c->m, c->va, c->acc);
+		if (!p) {
+			c->rc = -EFAULT;
+			return;
+		}
+		uint64_t chunk = MIN(PAGE_SIZE - (c->va & (PAGE_SIZE - 1)), c->len);
+		if (c->acc == MEM_WRITE)
+			memcpy(p, c->b, chunk);
+		else
+			memcpy(c->b, p, chunk);
+		c->va += chunk;
+		c->b += chunk;
+		c->len -= chunk;
+	}
+}
+
 static int copy(struct mem *m, gva_t va, void *buf, uint64_t len, enum mem_access acc)
 {
-	uint8_t *b = buf;
 	if (len && !canonical_user(va, len))
 		return -EFAULT;
-	while (len) {
-		uint8_t *p = translate(m, va, acc);
-		if (!p)
-			return -EFAULT;
-		uint64_t chunk = MIN(PAGE_SIZE - (va & (PAGE_SIZE - 1)), len);
-		if (acc == MEM_WRITE)
-			memcpy(p, b, chunk);
-		else
-			memcpy(b, p, chunk);
-		va += chunk;
-		b += chunk;
-		len -= chunk;
-	}
-	return 0;
+	struct copy c = { m, va, buf, len, acc, 0 };
+	return guarded(m, copy_pages, &c) ? c.rc : -EFAULT;
 }
 
 int mem_read(struct mem *m, void *dst, gva_t va, uint64_t len)
@@ -353,26 +417,39 @@ int mem_write(struct mem *m, gva_t va, const void *src, uint64_t len)
 	return copy(m, va, (void *)src, len, MEM_WRITE);
 }
 
-size_t mem_read_prefix(struct mem *m, void *dst, gva_t va, size_t max, bool *nul)
+struct prefix {
+	struct mem *m;
+	uint8_t *d;
+	gva_t va;
+	size_t max, n;
+	bool *nul;
+};
+
+static void prefix_pages(void *arg)
 {
-	uint8_t *d = dst;
-	size_t n = 0;
-	if (nul)
-		*nul = false;
-	while (n < max && canonical_user(va + n, 1)) {
-		uint8_t *p = translate(m, va + n, MEM_READ);
+	struct prefix *f = arg;
+	while (f->n < f->max && canonical_user(f->va + f->n, 1)) {
+		uint8_t *p = translate(f->m, f->va + f->n, MEM_READ);
 		if (!p)
 			break;
-		size_t chunk = MIN(PAGE_SIZE - ((va + n) & (PAGE_SIZE - 1)), max - n);
-		uint8_t *z = nul ? memchr(p, 0, chunk) : NULL;
+		size_t chunk = MIN(PAGE_SIZE - ((f->va + f->n) & (PAGE_SIZE - 1)), f->max - f->n);
+		uint8_t *z = f->nul ? memchr(p, 0, chunk) : NULL;
 		if (z)
 			chunk = (size_t)(z - p) + 1;
-		memcpy(d + n, p, chunk);
-		n += chunk;
+		memcpy(f->d + f->n, p, chunk);
+		f->n += chunk;
 		if (z) {
-			*nul = true;
+			*f->nul = true;
 			break;
 		}
 	}
-	return n;
+}
+
+size_t mem_read_prefix(struct mem *m, void *dst, gva_t va, size_t max, bool *nul)
+{
+	if (nul)
+		*nul = false;
+	struct prefix f = { m, dst, va, max, 0, nul };
+	guarded(m, prefix_pages, &f);   /* (a fault: what was copied before it) */
+	return f.n;
 }

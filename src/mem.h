@@ -114,6 +114,10 @@ int mem_iov(struct mem *m, gva_t va, uint64_t len, enum mem_access acc,
 	    struct iovec *iov, int max, uint64_t *covered);
 /* Host pointer to a user-accessible guest range that must be contiguous in host memory, or NULL. */
 void *mem_ptr(struct mem *m, gva_t va, uint64_t len, enum mem_access acc);
+/* From a SIGBUS or SIGSEGV handler of kvmse's: a fault at 'addr' during one of the copies
+ * below (the host memory behind a guest page failed) makes that copy fail; otherwise
+ * returns. */
+void mem_fault_recover(const void *addr);
 /* Copy to / from user memory: 0 or -EFAULT. */
 int mem_read(struct mem *m, void *dst, gva_t va, uint64_t len);
 int mem_write(struct mem *m, gva_t va, const void *src, uint64_t len);

@@ -294,10 +294,14 @@ struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *
 	memcpy(k->vm->shim + ENTRY_SPIN_OFF, &ticks, 8);
 	atomic_store(&s->served, ch_load(s, CH_REQ, __ATOMIC_ACQUIRE));
 	ch_store(s, CH_AWAKE, 1, __ATOMIC_SEQ_CST);
-	/* Signals are the vCPU thread's to take, never the server's, but for SIG_KICK. */
+	/* Signals are the vCPU thread's to take, never the server's, but for SIG_KICK and
+	 * its own faults: blocked, one would kill kvmse at once, and a copy from guest memory
+	 * whose host page fails must end with EFAULT instead (mem_fault_recover). */
 	sigset_t all, old;
 	sigfillset(&all);
 	sigdelset(&all, SIG_KICK);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSEGV);
 	int rc = pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (!rc)
 		rc = pthread_create(&s->thread, NULL, server_main, s);

@@ -557,6 +557,8 @@ static struct sigaction fault_prev[32];
 
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
+	if (si->si_code > 0 && (sig == SIGBUS || sig == SIGSEGV))
+		mem_fault_recover(si->si_addr);
 	if (si->si_code > 0) {
 		sigaction(sig, &fault_prev[sig], NULL);
 		return;

@@ -16,7 +16,9 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <xmmintrin.h>
@@ -160,7 +162,7 @@ int main(int argc, char **argv)
 		SHOW(write(1, map + 4096, 1));
 	} else if (!strcmp(m, "bus-shrunk")) {
 		/* a shared file mapping whose file shrank after it was touched: SIGBUS for a
-		 * read and a write past the new end, caught and not */
+		 * read and a write past the new end, caught and not; EFAULT for a system call */
 		int fd = open("shrunk.tmp", O_RDWR | O_CREAT | O_TRUNC, 0600);
 		CHECK(fd >= 0 && ftruncate(fd, 3 * 4096) == 0);
 		volatile char *map = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -169,6 +171,14 @@ int main(int argc, char **argv)
 		map[4096] = 'b';
 		CHECK(ftruncate(fd, 10) == 0);
 		unlink("shrunk.tmp");
+		/* system calls given memory there: EFAULT, as any bad address */
+		void *gone = (char *)map + 4096;
+		SHOW(syscall(SYS_clock_gettime, CLOCK_REALTIME, gone));
+		SHOW(syscall(SYS_uname, gone));
+		SHOW(syscall(SYS_rt_sigaction, SIGUSR1, gone, NULL, 8));
+		SHOW(syscall(SYS_pipe2, gone, 0));
+		SHOW(syscall(SYS_write, 1, gone, 5));
+		SHOW(syscall(SYS_open, gone, O_RDONLY));
 		handle(SIGBUS, on_bus, 0);
 		printf("still in the file: %c\n", map[0]);
 		if (!sigsetjmp(jb, 1))
