@@ -271,10 +271,7 @@ static bool is_data(int prot, unsigned flags)
 	return (prot & PROT_WRITE) && !(flags & (VMA_SHARED | VMA_SHM | VMA_GROWSDOWN));
 }
 
-/* Linux's may_expand_vm for a mapping of [start, start+len) that replaces what is there:
- * the address space stays within RLIMIT_AS, and private writable memory within
- * RLIMIT_DATA. (Each only summed when the program has set it.) */
-static bool may_expand(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags)
+bool mm_may_expand(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags)
 {
 	const struct process *ps = p->ps;
 	bool as = ps->rlim_as.rlim_cur != RLIM_INFINITY;
@@ -299,7 +296,7 @@ static bool may_expand(struct proc *p, gva_t start, uint64_t len, int prot, unsi
 static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,
 	       uint64_t pgoff, int fd)
 {
-	if (p->ps->nvma > max_map_count() || !may_expand(p, start, len, prot, flags))
+	if (p->ps->nvma > max_map_count() || !mm_may_expand(p, start, len, prot, flags))
 		return -ENOMEM;
 	/* A shared or file mapping is a host mapping inside guest memory: it splits kvmse's
 	 * one, up to two host VMAs more each. Past the host's limit, kvmse could no longer
@@ -340,6 +337,10 @@ static int protect_one(struct proc *p, gva_t start, gva_t end, int prot)
 	const struct vma *v0 = mm_find(p, start);
 	if ((prot & PROT_WRITE) && (v0->flags & VMA_NOWRITE))
 		return -EACCES;
+	/* Memory made private and writable counts against RLIMIT_DATA (mprotect_fixup). */
+	if (is_data(prot, v0->flags) && !is_data(v0->prot, v0->flags) &&
+	    !mm_may_expand(p, start, end - start, prot, v0->flags))
+		return -ENOMEM;
 	if (v0->prot != prot) {         /* each split, as Linux's split_vma, needs room */
 		size_t splits = (v0->start < start) + (end < v0->end);
 		if (splits && p->ps->nvma + splits - 1 >= max_map_count())

@@ -224,6 +224,10 @@ struct proc {
 
 /* mm.c: the process's memory map. */
 int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags);
+/* Linux's may_expand_vm for a mapping of [start, start+len) that replaces what is there:
+ * the address space stays within RLIMIT_AS, and private writable memory within
+ * RLIMIT_DATA (each summed only when the program has set it). */
+bool mm_may_expand(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags);
 /* The same with the page offset of a file mapping (what /proc/self/maps shows). */
 int mm_map_at(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags, uint64_t pgoff);
 int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_t, int), int arg);

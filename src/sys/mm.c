@@ -306,6 +306,9 @@ static long prep_vma(struct proc *p, gva_t addr, uint64_t old_len, uint64_t new_
 	/* A shrink may cross VMA boundaries: only what stays must be in this VMA. */
 	if (MIN(old_len, new_len) > v->end - addr || (old_len <= new_len && old_len > v->end - addr))
 		return -EFAULT;
+	/* (before anything moves: the growth as if just past the VMA) */
+	if (new_len > old_len && !mm_may_expand(p, v->end, new_len - old_len, v->prot, v->flags))
+		return -ENOMEM;
 	return 0;
 }
 

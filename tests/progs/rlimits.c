@@ -1,5 +1,5 @@
 /* RLIMIT_AS and RLIMIT_DATA set by the program (as `ulimit -v` and `ulimit -d` do): mmap,
- * brk and malloc stop at them with ENOMEM, what they do not count still works, and so do
+ * brk, malloc, mremap and mprotect stop at them with ENOMEM, what they do not count still works, and so do
  * threads, fork and execve under them; a hard limit goes up only with CAP_SYS_RESOURCE. */
 // run: as
 // run: data
@@ -83,6 +83,15 @@ int main(int argc, char **argv)
 		show_map("128 MiB private writable", 128 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 		show_map("128 MiB private read-only", 128 * MB, PROT_READ, MAP_PRIVATE);
 		show_map("128 MiB shared writable", 128 * MB, PROT_READ | PROT_WRITE, MAP_SHARED);
+		char *ro = mmap(NULL, 128 * MB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(ro != MAP_FAILED);
+		printf("made writable: %s\n", mprotect(ro, 128 * MB, PROT_READ | PROT_WRITE) ? strerror(errno) : "yes");
+		printf("1 MiB of it made writable: %s\n", mprotect(ro, MB, PROT_READ | PROT_WRITE) ? strerror(errno) : "yes");
+		CHECK(munmap(ro, 128 * MB) == 0);
+		char *small = mmap(NULL, 16 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(small != MAP_FAILED);
+		printf("grown by mremap: %s\n", mremap(small, 16 * MB, 128 * MB, MREMAP_MAYMOVE) == MAP_FAILED ? strerror(errno) : "yes");
+		CHECK(munmap(small, 16 * MB) == 0);
 		void *top = sbrk(0);
 		printf("sbrk 128 MiB: %s\n", sbrk(128 * MB) == (void *)-1 ? strerror(errno) : "grew");
 		printf("break unchanged: %d\n", sbrk(0) == top);
