@@ -572,6 +572,47 @@ long sys_set_mempolicy(struct proc *p, const uint64_t a[6])
 	return sys_ret(syscall(SYS_set_mempolicy, (int)a[0], user_in(p, a[1], nodemask_bytes(a[2])), a[2]));
 }
 
+/* mbind's arguments but the range, for host_mbind (one call at a time: under the memory
+ * lock). */
+static struct {
+	unsigned long mode, maxnode;
+	unsigned flags;
+	const void *nodemask;
+} bind;
+
+static int host_mbind(void *a, size_t n, int unused)
+{
+	(void)unused;
+	return (int)syscall(SYS_mbind, a, n, bind.mode, bind.nodemask, bind.maxnode, bind.flags);
+}
+
+/* A range's policy is that of kvmse's pages behind it, which the host faults in for the
+ * program (the VMA flags MPOL_MF_* move them). A hole is EFAULT; the host checks the
+ * rest, on the first run. */
+long sys_mbind(struct proc *p, const uint64_t a[6])
+{
+	gva_t start = a[0];
+	bind.mode = a[2];
+	bind.nodemask = user_in(p, a[3], nodemask_bytes(a[4]));
+	bind.maxnode = a[4];
+	bind.flags = (unsigned)a[5];
+	/* (the host's verdict on the mode, mask and flags: on an empty range, first) */
+	long rc = sys_ret(syscall(SYS_mbind, mem_hva(p->mem, 0), 0, bind.mode, bind.nodemask,
+				  bind.maxnode, bind.flags));
+	uint64_t len = KPAGE_ALIGN(a[1]);
+	if (rc == 0 && (PAGE_OFF(start) || start + len < start))
+		rc = -EINVAL;
+	if (rc < 0 || !len)
+		return rc;
+	for (gva_t va = start; va < start + len;) {
+		const struct vma *v = mm_find(p, va);
+		if (!v)
+			return -EFAULT;
+		va = v->end;
+	}
+	return mm_host_call(p, start, start + len, host_mbind, 0);
+}
+
 long sys_get_mempolicy(struct proc *p, const uint64_t a[6])
 {
 	void *addr = NULL;

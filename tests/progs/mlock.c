@@ -25,6 +25,7 @@ static long vmlck(void)
 /* (numaif.h's, which musl lacks) */
 #define MPOL_DEFAULT_ 0
 #define MPOL_PREFERRED_ 1
+#define MPOL_BIND_ 2
 #define MPOL_F_NODE_ 1
 #define MPOL_F_ADDR_ 2
 
@@ -49,6 +50,20 @@ static void numa(char *page)
 	SHOW(syscall(SYS_set_mempolicy, 99, NULL, 0));
 	SHOW(syscall(SYS_set_mempolicy, MPOL_PREFERRED_, (void *)8, 64));
 	SHOW(syscall(SYS_set_mempolicy, MPOL_DEFAULT_, NULL, 0));
+	/* a range's policy (mbind), and what it checks */
+	long pg = sysconf(_SC_PAGESIZE);
+	SHOW(syscall(SYS_mbind, page, 2 * pg, MPOL_BIND_, &node0, 64, 0));
+	SHOW(syscall(SYS_get_mempolicy, &mode, NULL, 0, page, MPOL_F_ADDR_));
+	printf("mode at the address %d\n", mode);
+	SHOW(syscall(SYS_get_mempolicy, &mode, NULL, 0, page + 4 * pg, MPOL_F_ADDR_));
+	printf("mode past the range %d\n", mode);
+	SHOW(syscall(SYS_mbind, page + 1, pg, MPOL_BIND_, &node0, 64, 0));
+	SHOW(syscall(SYS_mbind, page, pg, 99, &node0, 64, 0));
+	SHOW(syscall(SYS_mbind, page, pg, MPOL_BIND_, (void *)8, 64, 0));
+	SHOW(syscall(SYS_mbind, page, pg, MPOL_BIND_, &node0, 64, 0x100));
+	SHOW(syscall(SYS_mbind, (void *)(1UL << 40), pg, MPOL_BIND_, &node0, 64, 0));
+	SHOW(syscall(SYS_mbind, page, 0, MPOL_BIND_, &node0, 64, 0));
+	SHOW(syscall(SYS_mbind, page, 2 * pg, MPOL_DEFAULT_, NULL, 0, 0));
 }
 
 int main(void)
