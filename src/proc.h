@@ -82,6 +82,7 @@ struct sighand {
 	struct ksigaction act[65];
 	_Atomic uint64_t ignored;       /* SIG_IGN, or SIG_DFL whose default is to ignore */
 	uint64_t host_handled;          /* kvmse's handler takes these on the host */
+	int host_chld;                  /* SA_NOCLDSTOP and SA_NOCLDWAIT of the host's SIGCHLD */
 	atomic_flag lock;               /* every queue of the process, and the signalfds */
 	struct sigqueue shared;
 	struct sigfd sfd[SIGFD_MAX];

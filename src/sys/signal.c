@@ -397,11 +397,14 @@ static int host_follow(struct proc *p, int sig, bool mask_only)
 	uint64_t h = sh->act[sig].handler, b = SIGBIT(sig);
 	if (!mirrored(sig))
 		return 0;
-	struct sigaction sa = { .sa_handler = SIG_DFL };
+	/* The host reaps or reports children as the program's SIGCHLD action says. */
+	int chld = sig == SIGCHLD ? (int)(sh->act[sig].flags & (SA_NOCLDSTOP | SA_NOCLDWAIT)) : 0;
+	struct sigaction sa = { .sa_handler = SIG_DFL, .sa_flags = chld };
 	bool ours = (atomic_load(&p->sig.mask) & b) || (h != SIG_IGN_V && h != SIG_DFL_V);
-	if (ours && (sh->host_handled & b))
+	bool same = sig != SIGCHLD || chld == sh->host_chld;
+	if (ours && (sh->host_handled & b) && same)
 		return 0;
-	if (!ours && mask_only && (h != SIG_IGN_V || !(sh->host_handled & b)))
+	if (!ours && mask_only && (h != SIG_IGN_V || !(sh->host_handled & b)) && same)
 		return 0;
 	if (h == SIG_IGN_V && !ours) {
 		sa.sa_handler = SIG_IGN;
@@ -409,12 +412,14 @@ static int host_follow(struct proc *p, int sig, bool mask_only)
 		/* No SA_RESTART: a host call of the program's returns EINTR, and the SE layer
 		 * decides as the kernel would (sig_deliver). */
 		sa.sa_sigaction = host_handler;
-		sa.sa_flags = SA_SIGINFO;
+		sa.sa_flags |= SA_SIGINFO;
 		sigfillset(&sa.sa_mask);
 	}
 	if (sigaction(sig, &sa, NULL) < 0)
 		return -errno;
 	sh->host_handled = ours ? sh->host_handled | b : sh->host_handled & ~b;
+	if (sig == SIGCHLD)
+		sh->host_chld = chld;
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* Processes: fork with pipes and exit statuses, a bounded fork bomb, vfork + execve,
  * posix_spawn, execve of a #! script and of a missing file, death by a signal,
  * nothing of a child left once it has been waited for, setpgid before and after a
- * child's execve. */
+ * child's execve, SIGCHLD's SA_NOCLDSTOP and SA_NOCLDWAIT. */
 // run: fork
 // run: bomb
 // run: vfork-exec
@@ -20,6 +20,7 @@
 // run: deaths
 // run: fork-unprivileged
 // run: setpgid-exec
+// run: nocld
 #include "common.h"
 #include <elf.h>
 #include <fcntl.h>
@@ -548,6 +549,37 @@ int main(int argc, char **argv)
 		}
 		CHECK(waitpid(pid, &st, 0) == pid);
 		show_status("child", st);
+	} else if (!strcmp(m, "nocld")) {
+		/* SA_NOCLDSTOP: no SIGCHLD when a child stops (blocked, it would be pending
+		 * when the wait returns); SA_NOCLDWAIT: no zombie to wait for */
+		struct sigaction sa = { .sa_handler = show_status_handler, .sa_flags = SA_NOCLDSTOP };
+		sigemptyset(&sa.sa_mask);
+		CHECK(sigaction(SIGCHLD, &sa, NULL) == 0);
+		sigset_t chld, pend;
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		CHECK(sigprocmask(SIG_BLOCK, &chld, NULL) == 0);
+		fflush(stdout);
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			raise(SIGSTOP);
+			_exit(0);
+		}
+		CHECK(waitpid(pid, &st, WUNTRACED) == pid);
+		sigpending(&pend);
+		printf("stopped %d, SIGCHLD pending %d\n", WIFSTOPPED(st), sigismember(&pend, SIGCHLD));
+		CHECK(kill(pid, SIGCONT) == 0 && waitpid(pid, &st, 0) == pid);
+		sa.sa_handler = SIG_DFL;
+		CHECK(sigaction(SIGCHLD, &sa, NULL) == 0);      /* (drops the pending one) */
+		CHECK(sigprocmask(SIG_UNBLOCK, &chld, NULL) == 0);
+		sa.sa_flags = SA_NOCLDWAIT;
+		CHECK(sigaction(SIGCHLD, &sa, NULL) == 0);
+		fflush(stdout);
+		if ((pid = fork()) == 0)
+			_exit(4);
+		CHECK(pid > 0);
+		SHOW(wait(&st));
 	} else if (!strcmp(m, "setpgid-exec")) {
 		/* Allowed on a child until it execs; then EACCES, or EPERM first if it is in
 		 * another session. */
