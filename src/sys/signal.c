@@ -292,8 +292,9 @@ static void wake(struct proc *t, bool async)
 		rekick(t);
 }
 
-/* A signal for the process: the first thread that does not block it takes it, as
- * Linux's complete_signal picks one (the current thread first). Async-signal-safe: the
+/* A signal for the process that its leader does not take: the first thread that does
+ * not block it takes it, as Linux's complete_signal picks one (here the current thread
+ * first). Async-signal-safe: the
  * list is read without its lock (thread structs are reused, never freed, while kvmse runs). */
 static void wake_one(struct process *ps, struct proc *self, int sig)
 {
@@ -310,6 +311,24 @@ static void wake_one(struct process *ps, struct proc *self, int sig)
 			return;
 		}
 	}
+}
+
+/* The thread that Linux's complete_signal offers a signal for the process first: the
+ * leader (the thread the pid names), if it takes it (does not block it, or waits for
+ * it). Whichever thread sent it, the leader then gets it, which the sender, returning
+ * from its call first, must not take: so it goes to the leader's own queue. NULL: to
+ * the process's. Async-signal-safe. */
+static struct proc *leader_taking(struct process *ps, int sig)
+{
+	pid_t pid = getpid();
+	uint64_t b = SIGBIT(sig);
+	int n = ps->nthreads;
+	for (int i = 0; i < n && i < THREADS_MAX; i++) {
+		struct proc *t = ps->threads[i];
+		if (t && t->tid == pid)
+			return !(atomic_load(&t->sig.mask) & b) || (atomic_load(&t->sig.waitset) & b) ? t : NULL;
+	}
+	return NULL;
 }
 
 /* The guest thread whose vCPU runs on this host thread, if any. Async-signal-safe. */
@@ -359,7 +378,7 @@ static void queue_outside(int sig, const siginfo_t *si, void *uc, struct proc *t
 
 static void host_handler(int sig, siginfo_t *si, void *uc)
 {
-	queue_outside(sig, si, uc, NULL);
+	queue_outside(sig, si, uc, leader_taking(host_ps, sig));
 }
 
 /* A timer's signal that the kick carried (ptimer.c): the program's, to the thread the
@@ -776,7 +795,8 @@ static long send_self(struct proc *t, int sig, int code, bool own)
 
 static long self_signal(struct proc *p, int sig, int code)
 {
-	return send_self(p, sig, code, false);
+	struct proc *leader = sig > 0 && sig <= 64 ? leader_taking(p->ps, sig) : NULL;
+	return send_self(leader ? leader : p, sig, code, leader != NULL);
 }
 
 long sys_self_signal(struct proc *p, int sig)
