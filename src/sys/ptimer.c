@@ -5,7 +5,8 @@
  * signal kvmse as itself: those two are the host C library's. It signals SIG_KICK
  * instead, and the kick handler passes the program's signal on (ptimer_proxied). And
  * the kernel deletes a process's timers at execve, which kvmse makes in place: so the
- * ids are kept, for ptimer_exec to delete them. */
+ * ids are kept, for ptimer_exec to delete them, and so that the program reaches no
+ * timer of kvmse's. */
 #include "sys.h"
 #include "../cpu.h"
 #include "../util.h"
@@ -51,9 +52,26 @@ static void forget(struct process *ps, int id)
 	for (int i = 0; i < PTIMER_PROXIES; i++)
 		if (atomic_load(&ps->proxies[i].id1) == id + 1)
 			atomic_store(&ps->proxies[i].id1, 0);
-	for (size_t i = 0; i < ps->ntimers; i++)
-		if (ps->timers[i] == id)
-			ps->timers[i--] = ps->timers[--ps->ntimers];
+	for (size_t i = 0; i < ps->ntimers; i++) {
+		if (ps->timers[i] == id) {
+			ps->timers[i] = ps->timers[--ps->ntimers];
+			break;
+		}
+	}
+}
+
+/* The host's id for the program's timer 'id': itself if the program made it, else one
+ * no timer has, so that the host answers EINVAL in its own order (kvmse's timers, such
+ * as the re-kick's, are not the program's to change). */
+static int own_id(struct process *ps, uint64_t id)
+{
+	int host = -1;
+	pthread_mutex_lock(&ps->lock);
+	for (size_t i = 0; i < ps->ntimers && host < 0; i++)
+		if ((uint64_t)(unsigned)ps->timers[i] == (uint32_t)id)
+			host = ps->timers[i];
+	pthread_mutex_unlock(&ps->lock);
+	return host;
 }
 
 long sys_timer_create(struct proc *p, const uint64_t a[6])
@@ -83,29 +101,29 @@ long sys_timer_create(struct proc *p, const uint64_t a[6])
 
 long sys_timer_delete(struct proc *p, const uint64_t a[6])
 {
+	int id = own_id(p->ps, a[0]);
 	pthread_mutex_lock(&p->ps->lock);
-	long rc = HOST(SYS_timer_delete, (int)a[0]);
+	long rc = HOST(SYS_timer_delete, id);
 	if (rc == 0)
-		forget(p->ps, (int)a[0]);
+		forget(p->ps, id);
 	pthread_mutex_unlock(&p->ps->lock);
 	return rc;
 }
 
 long sys_timer_settime(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_timer_settime, (int)a[0], (int)a[1], user_in(p, a[2], sizeof(struct itimerspec)),
-		    user_out(p, a[3], sizeof(struct itimerspec)));
+	return HOST(SYS_timer_settime, own_id(p->ps, a[0]), (int)a[1],
+		    user_in(p, a[2], sizeof(struct itimerspec)), user_out(p, a[3], sizeof(struct itimerspec)));
 }
 
 long sys_timer_gettime(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_timer_gettime, (int)a[0], user_out(p, a[1], sizeof(struct itimerspec)));
+	return HOST(SYS_timer_gettime, own_id(p->ps, a[0]), user_out(p, a[1], sizeof(struct itimerspec)));
 }
 
 long sys_timer_getoverrun(struct proc *p, const uint64_t a[6])
 {
-	(void)p;
-	return HOST(SYS_timer_getoverrun, (int)a[0]);
+	return HOST(SYS_timer_getoverrun, own_id(p->ps, a[0]));
 }
 
 bool ptimer_proxied(struct process *ps, int id, int *sig, bool *thread)

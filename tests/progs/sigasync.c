@@ -5,7 +5,8 @@
  * 1 ms: a signal pending once holds its timer back, as Linux re-arms one when it is
  * taken. SIGCHLD whose handler wakes an epoll_wait (Python's forkserver does that):
  * each must end the wait, even one that comes as the call is being made. SIGEV_THREAD
- * timers (the C library's helper thread waits for signal 32); execve ends the timers. */
+ * timers (the C library's helper thread waits for signal 32); execve ends the timers;
+ * the only timers a program reaches are its own. */
 // run: busy
 // run: read-eintr
 // run: read-restart
@@ -21,6 +22,7 @@
 // run: chld-epoll
 // run: thread-timer
 // run: timer-exec
+// run: timer-ids
 #include "common.h"
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,6 +221,49 @@ static void timer_exec(const char *self)
 	printf("execl failed\n");
 }
 
+static void *usr1_later(void *arg)
+{
+	usleep(50000);
+	kill(getpid(), SIGUSR1);
+	return arg;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* After a signal ended a blocking call (kvmse may make a timer of its own then), the
+ * program's timer calls find no timer it did not make; its own, until deleted. */
+static void timer_ids(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+	int p[2];
+	char c;
+	CHECK(pipe(p) == 0);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, usr1_later, NULL) == 0);
+	SHOW(read(p[0], &c, 1));
+	CHECK(pthread_join(t, NULL) == 0);
+	struct itimerspec its;
+	int found = 0;
+	for (intptr_t id = 0; id < 64; id++)
+		found += syscall(SYS_timer_gettime, (int)id, &its) == 0 || errno != EINVAL;
+	printf("timers found before making one: %d\n", found);
+	struct sigevent ev = { .sigev_notify = SIGEV_NONE };
+	int mine;
+	CHECK(syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &mine) == 0);
+	found = 0;
+	for (intptr_t id = 0; id < 64; id++)
+		found += syscall(SYS_timer_gettime, (int)id, &its) == 0;
+	printf("after: %d, and it is the one made: %d\n", found, syscall(SYS_timer_gettime, mine, &its) == 0);
+	SHOW(syscall(SYS_timer_delete, mine));
+	SHOW(syscall(SYS_timer_delete, mine));
+	SHOW(syscall(SYS_timer_settime, mine, 0, &its, NULL));
+	SHOW(syscall(SYS_timer_getoverrun, mine));
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
@@ -229,6 +275,8 @@ int main(int argc, char **argv)
 		thread_timer();
 	if (!strcmp(m, "timer-exec"))
 		timer_exec(argv[0]);
+	if (!strcmp(m, "timer-ids"))
+		timer_ids();
 	if (!strcmp(m, "timer-exec-after")) {
 		usleep(300000);
 		printf("after execve: the old timer did not fire\n");
