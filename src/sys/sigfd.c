@@ -108,14 +108,18 @@ static void remask(struct sighand *sh)
 	atomic_store(&sh->sfd_mask, m);
 }
 
-/* (lock held) Slot i taken out of use: -1 is neither free nor written to. */
-static int take_out(struct sighand *sh, int i)
+/* Slot i out of use, its pipe's end closed: -1 is neither free nor written to. */
+static void take_out(struct sighand *sh, int i)
 {
+	sigset_t old;
+	sig_lock(sh, &old);
 	int fd = sh->sfd[i].wr;
 	sh->sfd[i].wr = -1;
 	atomic_store(&sh->sfd[i].mask, 0);
 	remask(sh);
-	return fd;
+	sig_unlock(sh, &old);
+	fd_unhide(&sh->sfd[i].wr);
+	close(fd);
 }
 
 /* Slot i in use again with kvmse's end 'wr' of the pipe whose other end is 'rd'. The
@@ -144,12 +148,7 @@ static void collect(struct sighand *sh)
 		struct pollfd pfd = { .fd = sh->sfd[i].wr, .events = POLLOUT };
 		if (pfd.fd <= 0 || poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLHUP | POLLERR)))
 			continue;
-		sigset_t old;
-		sig_lock(sh, &old);
-		int fd = take_out(sh, i);
-		sig_unlock(sh, &old);
-		fd_unhide(&sh->sfd[i].wr);
-		close(fd);
+		take_out(sh, i);
 		sh->sfd[i].wr = 0;
 	}
 }
@@ -244,12 +243,7 @@ void sigfd_fork(struct proc *p)
 			die_errno("signalfd: a forked child's pipe");
 		uint64_t mask = atomic_load(&sh->sfd[i].mask);
 		struct swap s = { .dev = sh->sfd[i].dev, .ino = sh->sfd[i].ino, .with = sv[0] };
-		sigset_t old;
-		sig_lock(sh, &old);
-		int wr = take_out(sh, i);
-		sig_unlock(sh, &old);
-		fd_unhide(&sh->sfd[i].wr);
-		close(wr);
+		take_out(sh, i);
 		fd_each_guest(swap_one, &s);
 		put_in(sh, i, sv[1], sv[0], mask);
 		close(sv[0]);
