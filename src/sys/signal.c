@@ -507,11 +507,6 @@ static bool queue(struct proc *t, const struct ksiginfo *info, bool own)
 	return ok;
 }
 
-bool sig_queue(struct proc *p, const struct ksiginfo *info)
-{
-	return queue(p, info, false);
-}
-
 void sig_force(struct proc *p, const struct ksiginfo *info)
 {
 	struct sighand *sh = &p->ps->sh;
@@ -801,7 +796,7 @@ static long self_signal(struct proc *p, int sig, int code)
 
 long sys_self_signal(struct proc *p, int sig)
 {
-	return self_signal(p, sig, SI_USER);
+	return send_self(p, sig, SI_USER, true);
 }
 
 long sys_kill(struct proc *p, const uint64_t a[6])
@@ -850,7 +845,9 @@ static long queueinfo(struct proc *p, bool self, long host_nr, const uint64_t *a
 	info.signo = sig;
 	if (over_sigpending(p, &info))
 		return -EAGAIN;
-	return sig_queue(p, &info) ? 0 : -EAGAIN;
+	/* (to this thread, or to the process: its leader first) */
+	struct proc *to = n == 2 ? p : leader_taking(p->ps, sig);
+	return queue(to ? to : p, &info, to != NULL) ? 0 : -EAGAIN;
 }
 
 long sys_rt_sigqueueinfo(struct proc *p, const uint64_t a[6])

@@ -131,10 +131,8 @@ void sig_call_end(struct proc *p);
 /* The thread ends (or is the child of a fork, which has none of kvmse's timers). */
 void sig_thread_gone(struct proc *p, bool forked);
 void sig_set_action(struct proc *p, int sig, const struct ksigaction *act);
-/* Queue a signal for p's process (a thread that does not block it takes it); false if
- * the queue is full. sig_force: a fault's, which
- * is delivered even if blocked or ignored (then by its default action). */
-bool sig_queue(struct proc *p, const struct ksiginfo *info);
+/* Queue a fault's signal for p, which is delivered even if blocked or ignored (then by
+ * its default action). */
 void sig_force(struct proc *p, const struct ksiginfo *info);
 /* Take the next pending signal among 'allowed' (faults' first, then the lowest); 0: none. */
 int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info);
@@ -168,7 +166,8 @@ long sig_set_altstack(struct sigstate *s, uint64_t sp, uint64_t ss_sp, int flags
  * handler's frame gets it (sig_deliver). Returns 'rc'. */
 long sig_wait_mask(struct proc *p, uint64_t va, uint64_t size);
 long sig_wait_done(struct proc *p, long rc);
-/* A signal the guest gets from itself or from its own system call (SIGPIPE). */
+/* A signal the guest thread gets from its own system call (SIGPIPE: Linux sends it to
+ * the thread). */
 long sys_self_signal(struct proc *p, int sig);
 
 /* sigframe.c: on the way back to the program, after a stop of the CPU, deliver what is

@@ -233,6 +233,26 @@ static void on_usr1(int sig)
 	(void)sig;
 }
 
+static atomic_int pipe_on_main = -1;
+
+static void on_pipe(int sig)
+{
+	(void)sig;
+	atomic_store(&pipe_on_main, pthread_equal(pthread_self(), main_thread));
+}
+
+static pthread_barrier_t both;
+
+/* A write to a pipe nobody reads: SIGPIPE for the thread that wrote (not the main
+ * thread, which waits for it and blocks nothing by then). */
+static void *write_broken(void *arg)
+{
+	int *p = arg;
+	pthread_barrier_wait(&both);
+	SHOW(write(p[1], "x", 1));
+	return NULL;
+}
+
 /* After a signal ended a blocking call (kvmse may make a timer of its own then), the
  * program's timer calls find no timer it did not make; its own, until deleted. */
 static void timer_ids(void)
@@ -262,6 +282,14 @@ static void timer_ids(void)
 	SHOW(syscall(SYS_timer_delete, mine));
 	SHOW(syscall(SYS_timer_settime, mine, 0, &its, NULL));
 	SHOW(syscall(SYS_timer_getoverrun, mine));
+	main_thread = pthread_self();
+	signal(SIGPIPE, on_pipe);
+	close(p[0]);
+	CHECK(pthread_barrier_init(&both, NULL, 2) == 0);
+	CHECK(pthread_create(&t, NULL, write_broken, p) == 0);
+	pthread_barrier_wait(&both);
+	CHECK(pthread_join(t, NULL) == 0);
+	printf("SIGPIPE on the main thread: %d\n", atomic_load(&pipe_on_main));
 }
 
 int main(int argc, char **argv)
