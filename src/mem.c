@@ -1,9 +1,9 @@
 /* mem.c - guest-physical page allocator, page-table builder and guest-virtual access. */
 #include "mem.h"
-#include <setjmp.h>
-#include <signal.h>
 #include "util.h"
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
