@@ -3,11 +3,11 @@
 #include "util.h"
 #include <dirent.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 

@@ -4,12 +4,12 @@
 #include "../cpu.h"
 #include "../layout.h"
 #include <linux/kvm.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #ifndef KVM_EXIT_MEMORY_FAULT           /* (newer than some headers) */
 #define KVM_EXIT_MEMORY_FAULT 39
 #endif
-#include <stdatomic.h>
-#include <stdbool.h>
 
 /* A run of page-table entries whose present value changed; the shim (apply_queue in shim.S)
  * writes each one again from ring 0, with the value it holds then, and INVLPGs it. */

@@ -241,8 +241,8 @@ static int fault_exit(struct kvm_cpu *k, int vec, struct cpu_event *ev)
 }
 
 /* The program's access at RIP found no host memory behind it: Linux sends SIGBUS. The
- * address is KVM's if it gave one (as a guest-physical address, which names no user
- * address here): otherwise unknown. */
+ * address is unknown: KVM names the guest-physical page only on some hosts (not on
+ * kvm_pvm), and that names no user address. */
 static void memory_exit(struct kvm_cpu *k, struct cpu_event *ev)
 {
 	if (k->s->cs.dpl == 0)

@@ -60,16 +60,21 @@ static void forget(struct process *ps, int id)
 	}
 }
 
-/* The host's id for the program's timer 'id': itself if the program made it, else one
- * no timer has, so that the host answers EINVAL in its own order (kvmse's timers, such
- * as the re-kick's, are not the program's to change). */
+/* (ps->lock held) The host's id for the program's timer 'id': itself if the program
+ * made it, else one no timer has, so that the host answers EINVAL in its own order
+ * (kvmse's timers, such as the re-kick's, are not the program's to change). */
+static int lookup(const struct process *ps, uint64_t id)
+{
+	for (size_t i = 0; i < ps->ntimers; i++)
+		if ((uint32_t)ps->timers[i] == (uint32_t)id)
+			return ps->timers[i];
+	return -1;
+}
+
 static int own_id(struct process *ps, uint64_t id)
 {
-	int host = -1;
 	pthread_mutex_lock(&ps->lock);
-	for (size_t i = 0; i < ps->ntimers && host < 0; i++)
-		if ((uint64_t)(unsigned)ps->timers[i] == (uint32_t)id)
-			host = ps->timers[i];
+	int host = lookup(ps, id);
 	pthread_mutex_unlock(&ps->lock);
 	return host;
 }
@@ -101,8 +106,8 @@ long sys_timer_create(struct proc *p, const uint64_t a[6])
 
 long sys_timer_delete(struct proc *p, const uint64_t a[6])
 {
-	int id = own_id(p->ps, a[0]);
 	pthread_mutex_lock(&p->ps->lock);
+	int id = lookup(p->ps, a[0]);
 	long rc = HOST(SYS_timer_delete, id);
 	if (rc == 0)
 		forget(p->ps, id);
