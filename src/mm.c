@@ -189,12 +189,50 @@ static void vma_merge(struct proc *p, size_t i)
 	}
 }
 
+/* The index of the first VMA that ends above 'va' (the one holding it, or the next). */
+static size_t vma_reaching(const struct process *ps, gva_t va)
+{
+	size_t lo = 0, hi = ps->nvma;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ps->vmas[mid].end <= va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The index of the first VMA that starts at 'va' or above. */
 static size_t vma_index_after(struct proc *p, gva_t va)
 {
-	size_t i = 0;
-	while (i < p->ps->nvma && p->ps->vmas[i].start < va)
-		i++;
-	return i;
+	size_t i = vma_reaching(p->ps, va);
+	return i < p->ps->nvma && p->ps->vmas[i].start < va ? i + 1 : i;
+}
+
+struct vma *mm_next(struct proc *p, gva_t va)
+{
+	size_t i = vma_reaching(p->ps, va);
+	return i < p->ps->nvma ? &p->ps->vmas[i] : NULL;
+}
+
+bool mm_covered(struct proc *p, gva_t start, gva_t end)
+{
+	for (gva_t va = start; va < end;) {
+		struct vma *v = mm_find(p, va);
+		if (!v)
+			return false;
+		va = v->end;
+	}
+	return true;
+}
+
+bool mm_sealed(struct proc *p, gva_t start, gva_t end)
+{
+	for (size_t i = vma_reaching(p->ps, start); i < p->ps->nvma && p->ps->vmas[i].start < end; i++)
+		if (p->ps->vmas[i].flags & VMA_SEALED)
+			return true;
+	return false;
 }
 
 void mm_unmap(struct proc *p, gva_t start, uint64_t len)
@@ -412,10 +450,8 @@ bool mm_range_free(struct proc *p, gva_t start, uint64_t len)
 {
 	if (start + len < start || start + len > (1ULL << 47) - PAGE_SIZE)
 		return false;
-	for (size_t i = 0; i < p->ps->nvma; i++)
-		if (p->ps->vmas[i].start < start + len && p->ps->vmas[i].end > start)
-			return false;
-	return true;
+	struct vma *v = mm_next(p, start);
+	return !v || v->start >= start + len;
 }
 
 gva_t mm_find_free(struct proc *p, uint64_t len)

@@ -17,6 +17,7 @@
 #define VMA_NOWRITE   8u                /* shared, of a file not open for writing */
 #define VMA_SHM       16u               /* a System V shared memory segment (shmat) */
 #define VMA_LOCKED    32u               /* mlock: its host pages are locked too */
+#define VMA_SEALED    64u               /* mseal: no unmap, move, resize or mprotect */
 /* Bits from VMA_FILE_SHIFT up: the mapped file, 1 + its index in process.files (0: none). */
 #define VMA_FILE_SHIFT 8
 
@@ -244,6 +245,11 @@ void mm_set_flag(struct proc *p, gva_t start, gva_t end, unsigned flag, bool on)
 /* A free range of 'len' bytes, top-down from mmap_base, or 0. */
 gva_t mm_find_free(struct proc *p, uint64_t len);
 bool mm_range_free(struct proc *p, gva_t start, uint64_t len);
+/* The VMA holding 'va', or else the first above it; NULL if none. */
+struct vma *mm_next(struct proc *p, gva_t va);
+/* Is every page of [start, end) mapped? Does a sealed VMA reach into it? */
+bool mm_covered(struct proc *p, gva_t start, gva_t end);
+bool mm_sealed(struct proc *p, gva_t start, gva_t end);
 struct vma *mm_find(struct proc *p, gva_t va);
 /* Make a page fault at 'addr' go away (stack growth): 0, or the si_code of the SIGSEGV,
  * or MM_SIGBUS (a file mapping's page past the end of the file). */

@@ -31,6 +31,8 @@ long sys_brk(struct proc *p, const uint64_t a[6])
 		if (mm_map(p, old_top, new_top - old_top, PROT_READ | PROT_WRITE, VMA_HEAP) < 0)
 			return (long)p->ps->brk_end;
 	} else if (new_top < old_top) {
+		if (mm_sealed(p, new_top, old_top))
+			return (long)p->ps->brk_end;
 		mm_unmap(p, new_top, old_top - new_top);
 	}
 	p->ps->brk_end = want;
@@ -146,6 +148,9 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 		if (rc == 1)
 			fd = -1;
 	}
+	/* (what a fixed mapping replaces is unmapped first, which mseal forbids) */
+	if (mm_sealed(p, start, start + len))
+		return -EPERM;
 	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
 	if (fd >= 0)
 		vflags |= mm_file(p, fd);
@@ -183,6 +188,8 @@ static long unmap_checked(struct proc *p, gva_t start, uint64_t len)
 	len = KPAGE_ALIGN(len);
 	if (!len)
 		return -EINVAL;
+	if (mm_sealed(p, start, start + len))
+		return -EPERM;
 	if (mm_cut_refused(p, start, start + len))
 		return -ENOMEM;
 	mm_unmap(p, start, len);
@@ -211,10 +218,7 @@ long sys_mprotect(struct proc *p, const uint64_t a[6])
 	    grows == (PROT_GROWSDOWN | PROT_GROWSUP))
 		return -EINVAL;
 	/* The first VMA that reaches into the range. */
-	struct vma *v = mm_find(p, start);
-	for (size_t i = 0; !v && i < p->ps->nvma; i++)
-		if (p->ps->vmas[i].end > start)
-			v = &p->ps->vmas[i];
+	struct vma *v = mm_next(p, start);
 	if (!v || v->start >= end)
 		return -ENOMEM;
 	if (grows & PROT_GROWSDOWN) {
@@ -226,6 +230,8 @@ long sys_mprotect(struct proc *p, const uint64_t a[6])
 	} else if (grows & PROT_GROWSUP) {
 		return -EINVAL;         /* no VMA grows up on x86-64 */
 	}
+	if (mm_sealed(p, start, end))
+		return -EPERM;
 	return mm_protect(p, start, end - start, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
 }
 
@@ -273,6 +279,8 @@ static long move(struct proc *p, gva_t old, uint64_t old_len, gva_t to, uint64_t
 /* Linux 6.x mremap_to: a move to 'to' (MREMAP_FIXED) or to a free place near it. */
 static long remap_to(struct proc *p, gva_t addr, uint64_t old_len, gva_t to, uint64_t new_len, int flags)
 {
+	if (mm_sealed(p, addr, addr + old_len) || ((flags & MREMAP_FIXED) && mm_sealed(p, to, to + new_len)))
+		return -EPERM;
 	if (flags & MREMAP_FIXED) {
 		mm_unmap(p, to, new_len);
 		if (!mm_find(p, addr))
@@ -298,6 +306,8 @@ static long prep_vma(struct proc *p, gva_t addr, uint64_t old_len, uint64_t new_
 	struct vma *v = mm_find(p, addr);
 	if (!v)
 		return -EFAULT;
+	if (v->flags & VMA_SEALED)
+		return -EPERM;
 	if (!will_map_new)
 		return 0;
 	/* "Duplicating" a private mapping (old_len 0) is refused. */
@@ -319,11 +329,8 @@ static long remap_move(struct proc *p, gva_t start, uint64_t len, gva_t to, int 
 	long first = -EFAULT;
 	bool seen = false;
 	while (true) {
-		struct vma *v = NULL;
-		for (size_t i = 0; i < p->ps->nvma && !v; i++)
-			if (p->ps->vmas[i].end > (seen ? last_end : start) && p->ps->vmas[i].start < end)
-				v = &p->ps->vmas[i];
-		if (!v)
+		struct vma *v = mm_next(p, seen ? last_end : start);
+		if (!v || v->start >= end)
 			return first;
 		if (!seen && start < v->start)
 			return -EFAULT;
@@ -387,10 +394,8 @@ long sys_mremap(struct proc *p, const uint64_t a[6])
 /* Where the next VMA after the hole at 'va' starts, or 'end'. */
 static gva_t next_vma(struct proc *p, gva_t va, gva_t end)
 {
-	for (size_t i = 0; i < p->ps->nvma; i++)
-		if (p->ps->vmas[i].start > va)
-			return MIN(p->ps->vmas[i].start, end);
-	return end;
+	struct vma *v = mm_next(p, va);
+	return v ? MIN(v->start, end) : end;
 }
 
 static bool advice_valid(int advice)
@@ -406,6 +411,12 @@ static bool advice_valid(int advice)
 	default:
 		return false;
 	}
+}
+
+static bool discards(int advice)
+{
+	return advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE ||
+	       advice == MADV_DONTFORK || advice == MADV_WIPEONFORK;
 }
 
 long sys_madvise(struct proc *p, const uint64_t a[6])
@@ -436,6 +447,10 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 		    (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE))
 			return -EINVAL;
 		bool file = mm_file_of(p, v) != NULL;
+		/* A sealed VMA's contents may not be thrown away where the program could not
+		 * write them (private anonymous memory, read-only): Linux's can_madvise_modify. */
+		if ((v->flags & VMA_SEALED) && discards(advice) && !shared && !file && !(v->prot & PROT_WRITE))
+			return -EPERM;
 		/* Private anonymous memory only (KEEPONFORK takes any); the host's fork wipes
 		 * its pages. */
 		if (advice == MADV_WIPEONFORK && (shared || file))
@@ -508,12 +523,8 @@ static long lock_range(struct proc *p, gva_t start, uint64_t len, int (*fn)(void
 	if (end < start || (len && end == start))
 		return -ENOMEM;
 	/* Every page of the range must be mapped (Linux: ENOMEM before it locks any). */
-	for (gva_t va = start; va < end;) {
-		struct vma *v = mm_find(p, va);
-		if (!v)
-			return -ENOMEM;
-		va = v->end;
-	}
+	if (!mm_covered(p, start, end))
+		return -ENOMEM;
 	long rc = mm_host_call(p, start, end, fn, flags);
 	if (rc == 0)
 		mm_set_flag(p, start, end, VMA_LOCKED, fn == host_mlock);
@@ -620,4 +631,20 @@ long sys_get_mempolicy(struct proc *p, const uint64_t a[6])
 		return -EFAULT;
 	return sys_ret(syscall(SYS_get_mempolicy, user_out(p, a[0], 4),
 			       user_out(p, a[1], nodemask_bytes(a[2])), a[2], addr, a[4]));
+}
+
+/* mseal: the VMAs of the range can no longer be unmapped, moved, resized, remapped over or
+ * mprotected (EPERM); a fork keeps the seal, an execve ends it with the old image. */
+long sys_mseal(struct proc *p, const uint64_t a[6])
+{
+	gva_t start = a[0];
+	if (a[2] || PAGE_OFF(start))
+		return -EINVAL;
+	uint64_t len = KPAGE_ALIGN(a[1]);
+	if ((a[1] && !len) || start + len < start)
+		return -EINVAL;
+	if (!mm_covered(p, start, start + len))
+		return -ENOMEM;
+	mm_set_flag(p, start, start + len, VMA_SEALED, true);
+	return 0;
 }

@@ -31,6 +31,25 @@ long sys_statx(struct proc *p, const uint64_t a[6])
 long sys_statfs(struct proc *p, const uint64_t a[6]) { return HOST(SYS_statfs, PATH(0, 0), OUT(1, struct statfs)); }
 long sys_fstatfs(struct proc *p, const uint64_t a[6]) { return HOST(SYS_fstatfs, FD(0), OUT(1, struct statfs)); }
 
+/* struct ustat (no longer in the C library's headers): an int, an ino_t, two char[6]. */
+#define USTAT_SIZE 32
+long sys_ustat(struct proc *p, const uint64_t a[6]) { return HOST(SYS_ustat, (unsigned)a[0], user_out(p, a[1], USTAT_SIZE)); }
+/* sysfs(2): option 1 names a file system type (a path-like string); option 2 writes the
+ * name of type a[1] to a buffer the call gives no size for, so it is the host's answer
+ * copied after it (the kernel also checks the index before it writes). */
+long sys_sysfs(struct proc *p, const uint64_t a[6])
+{
+	if (a[0] == 1)
+		return HOST(SYS_sysfs, 1, PATH(1, 0));
+	if (a[0] != 2)
+		return HOST(SYS_sysfs, (int)a[0], user_opaque(a[1]), user_opaque(a[2]));
+	char name[256];
+	long rc = HOST(SYS_sysfs, 2, (unsigned)a[1], name);
+	if (rc < 0)
+		return rc;
+	return mem_write(p->mem, a[2], name, strnlen(name, sizeof(name) - 1) + 1) < 0 ? -EFAULT : rc;
+}
+
 long sys_access(struct proc *p, const uint64_t a[6]) { return HOST(SYS_access, PATH(0, 0), (int)a[1]); }
 long sys_faccessat(struct proc *p, const uint64_t a[6]) { return HOST(SYS_faccessat, FD(0), PATH(1, 0), (int)a[2]); }
 long sys_faccessat2(struct proc *p, const uint64_t a[6])
@@ -64,6 +83,25 @@ long sys_readlink(struct proc *p, const uint64_t a[6])
 {
 	const uint64_t b[6] = { (uint64_t)AT_FDCWD, a[0], a[1], a[2] };
 	return sys_readlinkat(p, b);
+}
+
+/* A struct file_handle as the kernel reads it: its header, then handle_bytes more if
+ * those are few enough (otherwise EINVAL before the rest is read). */
+static uint64_t handle_len(struct proc *p, uint64_t va)
+{
+	uint32_t bytes;
+	if (mem_read(p->mem, &bytes, va, sizeof(bytes)) < 0 || bytes > MAX_HANDLE_SZ)
+		return sizeof(struct file_handle);
+	return sizeof(struct file_handle) + bytes;
+}
+long sys_name_to_handle_at(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_name_to_handle_at, FD(0), PATH(1, 0), user_out(p, a[2], handle_len(p, a[2])),
+		    OUT(3, int), (int)a[4]);
+}
+long sys_open_by_handle_at(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_open_by_handle_at, FD(0), user_in(p, a[1], handle_len(p, a[1])), (int)a[2]);
 }
 
 long sys_mkdir(struct proc *p, const uint64_t a[6]) { return HOST(SYS_mkdir, PATH(0, 0), (mode_t)a[1]); }
@@ -115,22 +153,6 @@ long sys_chroot(struct proc *p, const uint64_t a[6])
 	return HOST(SYS_chroot, PATH(0, 0));
 }
 
-/* mount and umount2 are the host's (the program's mounts are in kvmse's namespace, as a
- * native run's would be). The file system type is a third string; the data is read as
- * the kernel copies it: a page, or up to where the memory ends. */
-long sys_mount(struct proc *p, const uint64_t a[6])
-{
-	char type[PATH_MAX];
-	bool nul = true;
-	if (a[2])
-		mem_read_prefix(p->mem, type, a[2], sizeof(type), &nul);
-	if (!nul)
-		return -EFAULT;
-	return HOST(SYS_mount, PATH(0, 0), PATH(1, 1), a[2] ? type : NULL, (unsigned long)a[3],
-		    user_in(p, a[4], PAGE_SIZE));
-}
-long sys_umount2(struct proc *p, const uint64_t a[6]) { return HOST(SYS_umount2, PATH(0, 0), (int)a[1]); }
-
 /* Extended attributes: the name is a second string (slot 1); values are buffers. */
 #define OUTN(i, n) user_out(p, a[i], a[n])
 #define INN(i, n) user_in(p, a[i], a[n])
@@ -164,6 +186,10 @@ long sys_umask(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_u
 long sys_utimensat(struct proc *p, const uint64_t a[6])
 {
 	return HOST(SYS_utimensat, FD(0), PATH(1, 0), user_in(p, a[2], 2 * sizeof(struct timespec)), (int)a[3]);
+}
+long sys_utime(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_utime, PATH(0, 0), user_in(p, a[1], 2 * sizeof(long)));
 }
 long sys_utimes(struct proc *p, const uint64_t a[6])
 {

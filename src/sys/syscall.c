@@ -60,9 +60,9 @@ static bool uses_mm(unsigned nr)
 {
 	switch (nr) {
 	case 9: case 10: case 11: case 12: case 25: case 26: case 27: case 28: case 30: case 67:
-	case 149: case 150: case 151: case 237: case 325:
+	case 149: case 150: case 151: case 237: case 325: case 462:
 		return true;    /* mmap mprotect munmap brk mremap msync mincore madvise shmat shmdt,
-				 * mlock munlock mlockall mbind mlock2 */
+				 * mlock munlock mlockall mbind mlock2 mseal */
 	default:
 		return false;
 	}

@@ -278,6 +278,18 @@ long sys_getgroups(struct proc *p, const uint64_t a[6])
 }
 
 long sys_uname(struct proc *p, const uint64_t a[6]) { return HOST(SYS_uname, user_out(p, a[0], sizeof(struct utsname))); }
+#ifndef SYS_lsm_list_modules     /* (C library headers older than Linux 6.8) */
+#define SYS_lsm_list_modules 461
+#endif
+/* The security modules' ids: as many bytes as *size says (the kernel reads it first). */
+long sys_lsm_list_modules(struct proc *p, const uint64_t a[6])
+{
+	uint32_t size;
+	if (mem_read(p->mem, &size, a[1], sizeof(size)) < 0)
+		size = 0;
+	return HOST(SYS_lsm_list_modules, user_out(p, a[0], size), user_out(p, a[1], sizeof(size)),
+		    (unsigned)a[2]);
+}
 
 /* (a length past the field's is refused before the name is read) */
 long sys_sethostname(struct proc *p, const uint64_t a[6])

@@ -1,9 +1,11 @@
 /* fileops.c - file calls beyond open/read/write: creat, mknod, extended attributes,
  * splice, tee and vmsplice, preadv2/pwritev2, sync calls, pseudo-terminals, fexecve, and
  * newer or older ones ("more": openat2, fchmodat2, futimesat, acct, inotify_init,
- * ioprio, membarrier, readahead, sched_getattr). */
+ * ioprio, membarrier, readahead, sched_getattr; "info": utime, ustat, sysfs, cachestat,
+ * lsm_list_modules). */
 // run: files
 // run: more
+// run: info
 // run: pipes
 // run: pty
 // run: fexecve
@@ -246,6 +248,72 @@ static void more(void)
 	SHOW(syscall(SYS_sched_setattr, 0, (void *)8, 0));
 }
 
+#ifndef SYS_cachestat
+#define SYS_cachestat 451
+#endif
+#ifndef SYS_lsm_list_modules
+#define SYS_lsm_list_modules 461
+#endif
+
+static void info(void)
+{
+	int fd = open("file", O_CREAT | O_RDWR, 0600);
+	CHECK(fd >= 0 && write(fd, "info", 4) == 4);
+	long times[2] = { 1000000, 2000000 };       /* struct utimbuf */
+	SHOW(syscall(SYS_utime, "file", times));
+	SHOW(syscall(SYS_utime, "file", (void *)1));
+	SHOW(syscall(SYS_utime, "no-such-file", times));
+	struct stat st;
+	CHECK(stat("file", &st) == 0);
+	printf("utime: %ld %ld\n", (long)st.st_atime, (long)st.st_mtime);
+	SHOW(syscall(SYS_utime, "file", NULL));
+
+	uint64_t ust[4];                            /* struct ustat */
+	SHOW(syscall(SYS_ustat, (unsigned)st.st_dev, ust));
+	SHOW(syscall(SYS_ustat, (unsigned)st.st_dev, (void *)1));
+	SHOW(syscall(SYS_ustat, 0xfffffu, ust));
+
+	long n = syscall(SYS_sysfs, 3);
+	printf("sysfs types: %d\n", n > 0);
+	long idx = syscall(SYS_sysfs, 1, "proc");
+	printf("proc's index: %d\n", idx >= 0 && idx < n);
+	char name[64] = "";
+	SHOW(syscall(SYS_sysfs, 2, idx, name));
+	printf("type %s\n", name);
+	SHOW(syscall(SYS_sysfs, 2, n, name));
+	SHOW(syscall(SYS_sysfs, 2, idx, (void *)1));
+	SHOW(syscall(SYS_sysfs, 1, "no-such-fs"));
+	SHOW(syscall(SYS_sysfs, 1, (void *)1));
+	SHOW(syscall(SYS_sysfs, 9));
+
+	uint64_t range[2] = { 0, 0 }, cs[5];        /* struct cachestat_range, cachestat */
+	long rc = syscall(SYS_cachestat, fd, range, cs, 0);
+	if (rc < 0) {
+		printf("cachestat: %s\n", strerror(errno));
+	} else {
+		printf("cachestat: %lu cached\n", (unsigned long)cs[0]);
+		SHOW(syscall(SYS_cachestat, fd, range, cs, 1));
+		SHOW(syscall(SYS_cachestat, fd, (void *)1, cs, 0));
+		SHOW(syscall(SYS_cachestat, fd, range, (void *)1, 0));
+		SHOW(syscall(SYS_cachestat, 9999, range, cs, 0));
+	}
+	CHECK(close(fd) == 0);
+
+	uint64_t ids[32];
+	uint32_t size = 0;
+	rc = syscall(SYS_lsm_list_modules, ids, &size, 0);
+	if (rc < 0 && errno == ENOSYS) {
+		printf("lsm_list_modules: ENOSYS\n");
+		return;
+	}
+	printf("lsm_list_modules: %s, size %d\n", strerror(errno), size > 0);
+	size = sizeof(ids);
+	n = syscall(SYS_lsm_list_modules, ids, &size, 0);
+	printf("modules: %d, size %d\n", n > 0, size == n * 8);
+	SHOW(syscall(SYS_lsm_list_modules, ids, (void *)1, 0));
+	SHOW(syscall(SYS_lsm_list_modules, ids, &size, 1));
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -254,6 +322,8 @@ int main(int argc, char **argv)
 		files();
 	else if (!strcmp(argv[1], "more"))
 		more();
+	else if (!strcmp(argv[1], "info"))
+		info();
 	else if (!strcmp(argv[1], "pipes"))
 		pipes();
 	else if (!strcmp(argv[1], "pty"))

@@ -1,11 +1,15 @@
 /* mmap, munmap, mprotect and mremap patterns, file mappings included; mapping one file
- * until the process has its most mappings (ENOMEM, and then everything still works). */
+ * until the process has its most mappings (ENOMEM, and then everything still works);
+ * mseal: what it forbids, in the process and in a forked child. */
 // run:
 // run-once: many-files
+// run: seal
 #include "common.h"
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MB (1u << 20)
@@ -28,8 +32,66 @@ static void many_files(void)
 	printf("mapped again, reads %d\n", again[0]);
 }
 
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
+
+/* Three pages, the middle one sealed; each forbidden change is EPERM and changes nothing. */
+static void seal(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *a = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(a != MAP_FAILED && munmap(a + 3 * pg, pg) == 0);
+	memset(a, 7, 3 * pg);
+	SHOW(syscall(SYS_mseal, a, pg, 1));                 /* EINVAL: flags */
+	SHOW(syscall(SYS_mseal, a + 1, pg, 0));             /* EINVAL: alignment */
+	SHOW(syscall(SYS_mseal, a, -pg, 0));                /* EINVAL: wraps */
+	SHOW(syscall(SYS_mseal, a + 2 * pg, 2 * pg, 0));    /* ENOMEM: not mapped */
+	SHOW(syscall(SYS_mseal, a, 0, 0));
+	SHOW(syscall(SYS_mseal, a + pg, pg, 0));
+	SHOW(syscall(SYS_mseal, a + pg, pg, 0));            /* again: no change */
+	SHOW(munmap(a, 3 * pg));
+	SHOW(mprotect(a, 3 * pg, PROT_READ));
+	SHOW(mprotect(a + pg, 1, PROT_READ | PROT_WRITE));
+	SHOW(mremap(a + pg, pg, 2 * pg, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0);
+	SHOW(mremap(a, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, a + pg) == MAP_FAILED ? -1 : 0);
+	SHOW(mmap(a + pg, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ? -1 : 0);
+	SHOW(madvise(a + pg, pg, MADV_DONTNEED));           /* writable: allowed */
+	printf("sealed page after DONTNEED: %d\n", a[pg]);
+	a[pg] = 9;
+	/* Neighbours are not sealed. */
+	SHOW(mprotect(a, pg, PROT_READ));
+	SHOW(munmap(a + 2 * pg, pg));
+	fflush(stdout);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		SHOW(munmap(a + pg, pg));
+		a[pg] = 3;
+		fflush(stdout);
+		_exit(0);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+	printf("parent's page: %d\n", a[pg]);
+
+	/* Read-only private memory, sealed: its contents may not be dropped. */
+	char *r = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(r != MAP_FAILED);
+	r[0] = 5;
+	CHECK(mprotect(r, pg, PROT_READ) == 0);
+	SHOW(syscall(SYS_mseal, r, pg, 0));
+	SHOW(madvise(r, pg, MADV_DONTNEED));
+	SHOW(madvise(r, pg, MADV_WILLNEED));
+	printf("read-only sealed page: %d\n", r[0]);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "seal")) {
+		seal();
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "many-files")) {
 		many_files();
 		return 0;
