@@ -197,6 +197,10 @@ bool ptimer_proxied(struct process *ps, int id, int *sig, bool *thread);
 void ptimer_exec(struct proc *p);
 void ptimer_forked(struct proc *p);
 void ptimer_free(struct process *ps);
+/* aio.c: execve ends the program's AIO contexts (after their I/O); a forked child has
+ * none. */
+void aio_exec(void);
+void aio_forked(void);
 
 /* execmark.c: which children have exec'd (setpgid on them is EACCES). Before a host
  * fork, in its child, at an execve, and the question. */

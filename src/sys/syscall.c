@@ -60,9 +60,9 @@ static bool uses_mm(unsigned nr)
 {
 	switch (nr) {
 	case 9: case 10: case 11: case 12: case 25: case 26: case 27: case 28: case 30: case 67:
-	case 149: case 150: case 151: case 237: case 325: case 462:
+	case 149: case 150: case 151: case 206: case 207: case 237: case 325: case 462:
 		return true;    /* mmap mprotect munmap brk mremap msync mincore madvise shmat shmdt,
-				 * mlock munlock mlockall mbind mlock2 mseal */
+				 * mlock munlock mlockall io_setup io_destroy mbind mlock2 mseal */
 	default:
 		return false;
 	}
@@ -110,7 +110,8 @@ void sys_dispatch(struct proc *p, struct cpu_regs *r)
 static const unsigned need_cpu[] = {
 	9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 15 /* rt_sigreturn */,
 	25 /* mremap */, 30 /* shmat */, 56 /* clone */, 57 /* fork */, 58 /* vfork */, 59 /* execve */,
-	60 /* exit */, 67 /* shmdt */, 131 /* sigaltstack */, 158 /* arch_prctl */, 231 /* exit_group */,
+	60 /* exit */, 67 /* shmdt */, 131 /* sigaltstack */, 158 /* arch_prctl */,
+	206 /* io_setup */, 207 /* io_destroy */, 231 /* exit_group */,
 	248 /* add_key */, 249 /* request_key */, 250 /* keyctl */, 272 /* unshare */, 308 /* setns */,
 	322 /* execveat */, 435 /* clone3 */,
 };
