@@ -109,6 +109,8 @@ struct sigstate {
 	atomic_bool rekick_armed;       /* ... and must be kicked again (signal.c rekick) */
 	_Atomic int rekick_made;        /* 0: no timer yet, 1: being made, 2: rekick_timer */
 	int rekick_timer;
+	struct timespec sleep_left;     /* an interrupted relative sleep's rest ... */
+	bool sleep_resume;              /* ... which its restart sleeps (time.c) */
 };
 
 struct proc_stats {
@@ -169,7 +171,7 @@ struct process {
 	struct sighand sh;
 	/* The program's POSIX timers (ptimer.c, under 'lock'), and those whose signal the
 	 * kick carries (id1: the id + 1, 0: a free slot; read by the kick handler). */
-	int *timers;
+	struct ptimer { int id, overrun; } *timers;     /* overrun: timer_getoverrun's */
 	size_t ntimers, captimers;
 	struct {
 		_Atomic int id1;

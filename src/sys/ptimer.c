@@ -42,7 +42,7 @@ static long add(struct process *ps, int id, const struct sigevent *ev)
 		ps->captimers = ps->captimers ? 2 * ps->captimers : 16;
 		ps->timers = xrealloc(ps->timers, ps->captimers * sizeof(*ps->timers));
 	}
-	ps->timers[ps->ntimers++] = id;
+	ps->timers[ps->ntimers++] = (struct ptimer){ id, 0 };
 	return 0;
 }
 
@@ -53,7 +53,7 @@ static void forget(struct process *ps, int id)
 		if (atomic_load(&ps->proxies[i].id1) == id + 1)
 			atomic_store(&ps->proxies[i].id1, 0);
 	for (size_t i = 0; i < ps->ntimers; i++) {
-		if (ps->timers[i] == id) {
+		if (ps->timers[i].id == id) {
 			ps->timers[i] = ps->timers[--ps->ntimers];
 			break;
 		}
@@ -66,8 +66,8 @@ static void forget(struct process *ps, int id)
 static int lookup(const struct process *ps, uint64_t id)
 {
 	for (size_t i = 0; i < ps->ntimers; i++)
-		if ((uint32_t)ps->timers[i] == (uint32_t)id)
-			return ps->timers[i];
+		if ((uint32_t)ps->timers[i].id == (uint32_t)id)
+			return ps->timers[i].id;
 	return -1;
 }
 
@@ -126,9 +126,28 @@ long sys_timer_gettime(struct proc *p, const uint64_t a[6])
 	return HOST(SYS_timer_gettime, own_id(p->ps, a[0]), user_out(p, a[1], sizeof(struct itimerspec)));
 }
 
+/* The overrun count of the timer's last signal the program took (timer_taken in
+ * signal.c adds up what the host counts); the host judges the id. */
 long sys_timer_getoverrun(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_timer_getoverrun, own_id(p->ps, a[0]));
+	struct process *ps = p->ps;
+	pthread_mutex_lock(&ps->lock);
+	int id = lookup(ps, a[0]);
+	long rc = HOST(SYS_timer_getoverrun, id);
+	for (size_t i = 0; rc >= 0 && i < ps->ntimers; i++)
+		if (ps->timers[i].id == id)
+			rc = ps->timers[i].overrun;
+	pthread_mutex_unlock(&ps->lock);
+	return rc;
+}
+
+void ptimer_taken(struct process *ps, int id, int overrun)
+{
+	pthread_mutex_lock(&ps->lock);
+	for (size_t i = 0; i < ps->ntimers; i++)
+		if (ps->timers[i].id == id)
+			ps->timers[i].overrun = overrun;
+	pthread_mutex_unlock(&ps->lock);
 }
 
 bool ptimer_proxied(struct process *ps, int id, int *sig, bool *thread)
@@ -148,7 +167,7 @@ void ptimer_exec(struct proc *p)
 	struct process *ps = p->ps;
 	pthread_mutex_lock(&ps->lock);
 	while (ps->ntimers) {
-		int id = ps->timers[0];
+		int id = ps->timers[0].id;
 		syscall(SYS_timer_delete, id);
 		forget(ps, id);
 	}

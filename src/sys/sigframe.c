@@ -211,14 +211,17 @@ static enum restart restart_kind(int64_t nr, const struct cpu_regs *r)
 	}
 }
 
-/* The call 'nr' returned EINTR as a signal came: make it return that or run again. */
-static void restart(struct cpu_regs *r, int64_t nr, const struct ksigaction *handler)
+/* The call 'nr' returned EINTR as a signal came: make it return that or run again. A
+ * relative sleep run again sleeps what was left (time.c), as Linux's restart block. */
+static void restart(struct proc *p, struct cpu_regs *r, int64_t nr, const struct ksigaction *handler)
 {
 	if (nr < 0 || (int64_t)r->rax != -EINTR)
 		return;
 	enum restart k = restart_kind(nr, r);
+	p->sig.sleep_resume = false;
 	if (k == NEVER || (handler && !(k == RESTART_SYS && (handler->flags & SA_RESTART))))
 		return;
+	p->sig.sleep_resume = nr == 35 || nr == 230;  /* nanosleep, clock_nanosleep */
 	r->rax = (uint64_t)nr;
 	r->rip -= 2;            /* SYSCALL again */
 }
@@ -288,7 +291,7 @@ void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr)
 			sig_set_action(p, sig, &dfl);
 		}
 		if (!handled)
-			restart(r, nr, &act);
+			restart(p, r, nr, &act);
 		handled = true;
 		uint64_t old = s->restore_mask ? s->saved_mask : atomic_load(&s->mask);
 		if (!setup_frame(p, r, sig, &info, &act, old)) {
@@ -304,7 +307,7 @@ void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr)
 		}
 	}
 	if (!handled)
-		restart(r, nr, NULL);
+		restart(p, r, nr, NULL);
 	if (s->restore_mask) {
 		s->restore_mask = false;
 		sig_set_mask(p, s->saved_mask);

@@ -61,10 +61,26 @@ void sig_unlock(struct sighand *s, const sigset_t *old)
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-/* (lock held) A signal below 32 is queued once; real-time ones each time. */
+/* A timer's overrun count grows by 'n' expiries at most up to DELAYTIMER_MAX (INT_MAX). */
+static void overrun_add(siginfo_t *si, int64_t n)
+{
+	si->si_overrun = (int)MIN((int64_t)si->si_overrun + n, (int64_t)INT_MAX);
+}
+
+/* (lock held) A signal below 32 is queued once; real-time ones each time. A timer's is
+ * queued once too, as Linux's preallocated one: another expiry while it is queued (and
+ * the expiries that one stands for) add to its overrun count. */
 static bool enqueue(struct sigqueue *s, const struct ksiginfo *info)
 {
 	int sig = info->signo;
+	const siginfo_t *si = (const siginfo_t *)info;
+	for (int i = 0; si->si_code == SI_TIMER && i < s->nq; i++) {
+		siginfo_t *was = (siginfo_t *)&s->q[i].info;
+		if (s->q[i].sig == sig && was->si_code == SI_TIMER && was->si_timerid == si->si_timerid) {
+			overrun_add(was, 1 + (int64_t)si->si_overrun);
+			return true;
+		}
+	}
 	if (sig < 32 && (atomic_load(&s->pending) & SIGBIT(sig)))
 		return true;
 	if (s->nq == SIGQ_MAX)
@@ -178,6 +194,43 @@ void sig_to_signalfds(struct proc *p)
 	release_soon(p);
 }
 
+static void queue_outside(int sig, const siginfo_t *si, void *uc, struct proc *to);
+
+/*
+ * The guest takes a timer's signal. While it was queued, kvmse held that signal blocked on
+ * the host (queue_outside), so the timer's next expiry is pending there, and the host
+ * counts the later ones as its overruns. Linux counts them all as this one's: take that
+ * one now (another source's goes to the guest's queue) and add it up. What the program's
+ * timer_getoverrun says is then this count (ptimer_taken). A timer that signals kvmse with
+ * another signal (ptimer.c's proxies) has nothing pending under this one.
+ */
+static void timer_taken(struct proc *p, int sig, struct ksiginfo *info)
+{
+	siginfo_t *si = (siginfo_t *)info;
+	int psig;
+	bool thread;
+	if (!ptimer_proxied(p->ps, si->si_timerid, &psig, &thread) && sig != SIG_KICK) {
+		sigset_t set, all, old;
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		siginfo_t more;
+		const struct timespec now = { 0, 0 };
+		/* (the timer's one only: once taken, the host re-arms it, and a short period
+		 * could expire again at once) */
+		for (int n = 0; n < SIGQ_MAX && sigtimedwait(&set, &more, &now) == sig; n++) {
+			if (more.si_code == SI_TIMER && more.si_timerid == si->si_timerid) {
+				overrun_add(si, 1 + (int64_t)more.si_overrun);
+				break;
+			}
+			sigfillset(&all);
+			pthread_sigmask(SIG_BLOCK, &all, &old);         /* (as in a handler) */
+			queue_outside(sig, &more, NULL, NULL);
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
+	}
+	ptimer_taken(p->ps, si->si_timerid, si->si_overrun);
+}
+
 int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info)
 {
 	struct sighand *sh = &p->ps->sh;
@@ -190,6 +243,8 @@ int sig_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info)
 		dequeue((atomic_load(&p->sig.own.pending) & SIGBIT(sig)) ? &p->sig.own : &sh->shared,
 			sig, info, false);
 	sig_unlock(sh, &old);
+	if (sig && info && info->code == SI_TIMER)
+		timer_taken(p, sig, info);
 	/* (sig_deliver lets the next one in once the handler's mask is set) */
 	if (sig && atomic_load(&p->sig.host_held) && p->tid != (pid_t)syscall(SYS_gettid))
 		release_soon(p);
@@ -383,21 +438,11 @@ static void host_handler(int sig, siginfo_t *si, void *uc)
 
 /* A timer's signal that the kick carried (ptimer.c): the program's, to the thread the
  * host sent it to if the timer names one. Not held back on the host (nothing there to
- * hold): one that is still queued is not queued again, as Linux queues a timer's once. */
+ * hold): one that is still queued counts an overrun (enqueue). */
 static void queue_proxied(int sig, bool thread, siginfo_t *si)
 {
-	struct process *ps = host_ps;
-	struct proc *self = host_self(ps);
-	struct sigqueue *q = thread && self ? &self->sig.own : &ps->sh.shared;
-	bool queued = false;
-	spin_lock(&ps->sh);
-	for (int i = 0; i < q->nq; i++) {
-		siginfo_t *was = (siginfo_t *)&q->q[i].info;
-		queued |= q->q[i].sig == sig && was->si_code == SI_TIMER && was->si_timerid == si->si_timerid;
-	}
-	spin_unlock(&ps->sh);
-	if (!queued)
-		queue_outside(sig, si, NULL, thread ? self : NULL);
+	struct proc *self = host_self(host_ps);
+	queue_outside(sig, si, NULL, thread ? self : NULL);
 }
 
 /*

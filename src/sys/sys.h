@@ -195,6 +195,8 @@ void futex_exit_robust(struct proc *p);
  * an execve ends; a forked child has none; the list's memory, at the end. */
 bool ptimer_proxied(struct process *ps, int id, int *sig, bool *thread);
 void ptimer_exec(struct proc *p);
+/* The program took a signal of timer 'id' with this overrun count. */
+void ptimer_taken(struct process *ps, int id, int overrun);
 void ptimer_forked(struct proc *p);
 void ptimer_free(struct process *ps);
 /* aio.c: execve ends the program's AIO contexts (after their I/O); a forked child has

@@ -40,11 +40,33 @@ long sys_gettimeofday(struct proc *p, const uint64_t a[6])
 		    user_out(p, a[1], sizeof(struct timezone)));
 }
 long sys_time(struct proc *p, const uint64_t a[6]) { return HOST(SYS_time, user_out(p, a[0], sizeof(time_t))); }
-long sys_nanosleep(struct proc *p, const uint64_t a[6])
+/*
+ * A relative sleep (the host's). A host signal the program does not see (one it blocks,
+ * a kick of kvmse's) ends the host's sleep: it goes on with what is left, which the host
+ * tells, instead of starting again. When the program's signal ends it, the rest goes to
+ * 'rem' (if given), and a restart with no handler run (sigframe.c) sleeps that rest, as
+ * Linux's restart block does.
+ */
+static long sleep_rel(struct proc *p, clockid_t clock, uint64_t req, uint64_t rem)
 {
-	return HOST(SYS_nanosleep, user_in(p, a[0], sizeof(struct timespec)), TS(1));
+	struct timespec left;
+	const struct timespec *ts = p->sig.sleep_resume ? &p->sig.sleep_left : user_in(p, req, sizeof(left));
+	p->sig.sleep_resume = false;
+	long rc;
+	while ((rc = HOST(SYS_clock_nanosleep, clock, 0, ts, &left)) == -EINTR && !sig_wakes(p) && !p->exited)
+		ts = &left;
+	if (rc != -EINTR)
+		return rc;
+	p->sig.sleep_left = left;
+	return rem && mem_write(p->mem, rem, &left, sizeof(left)) < 0 ? -EFAULT : rc;
 }
+
+/* (nanosleep's clock is CLOCK_MONOTONIC) */
+long sys_nanosleep(struct proc *p, const uint64_t a[6]) { return sleep_rel(p, CLOCK_MONOTONIC, a[0], a[1]); }
 long sys_clock_nanosleep(struct proc *p, const uint64_t a[6])
 {
+	if (!((int)a[1] & TIMER_ABSTIME))
+		return sleep_rel(p, (clockid_t)a[0], a[2], a[3]);
+	p->sig.sleep_resume = false;
 	return HOST(SYS_clock_nanosleep, (clockid_t)a[0], (int)a[1], user_in(p, a[2], sizeof(struct timespec)), TS(3));
 }

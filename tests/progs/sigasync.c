@@ -6,7 +6,9 @@
  * taken. SIGCHLD whose handler wakes an epoll_wait (Python's forkserver does that):
  * each must end the wait, even one that comes as the call is being made. SIGEV_THREAD
  * timers (the C library's helper thread waits for signal 32); execve ends the timers;
- * the only timers a program reaches are its own. */
+ * the only timers a program reaches are its own. A blocked timer's overrun count, as its
+ * signal and timer_getoverrun give it; a sleep that a blocked signal interrupts on the
+ * host goes on for what is left, and after a stop and SIGCONT too. */
 // run: busy
 // run: read-eintr
 // run: read-restart
@@ -23,6 +25,8 @@
 // run: thread-timer
 // run: timer-exec
 // run: timer-ids
+// run: overrun
+// run: sleep-blocked
 #include "common.h"
 #include <pthread.h>
 #include <signal.h>
@@ -292,6 +296,82 @@ static void timer_ids(void)
 	printf("SIGPIPE on the main thread: %d\n", atomic_load(&pipe_on_main));
 }
 
+static double seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* A 10 ms timer whose signal stays blocked for half a second, then is taken once: the
+ * expiries missed meanwhile are its overrun count (about 50). */
+static void overrun(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2 };
+	timer_t id;
+	CHECK(timer_create(CLOCK_MONOTONIC, &ev, &id) == 0);
+	struct itimerspec its = { { 0, 10000000 }, { 0, 10000000 } };
+	CHECK(timer_settime(id, 0, &its, NULL) == 0);
+	usleep(500000);
+	siginfo_t si;
+	CHECK(sigwaitinfo(&set, &si) == SIGUSR2);
+	int got = timer_getoverrun(id);
+	printf("overrun: %d, from 20 to 100: %d, timer_getoverrun the same: %d\n",
+	       si.si_code == SI_TIMER, si.si_overrun >= 20 && si.si_overrun <= 100, got == si.si_overrun);
+	its.it_interval.tv_nsec = 0;
+	CHECK(timer_settime(id, 0, &its, NULL) == 0);   /* one more, alone */
+	CHECK(sigwaitinfo(&set, &si) == SIGUSR2);
+	printf("then: %d %d\n", si.si_overrun, timer_getoverrun(id));
+	CHECK(timer_delete(id) == 0);
+}
+
+/* A one-second sleep while a blocked signal comes at 0.6 s: about one second. */
+static void sleep_blocked(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2 };
+	timer_t id;
+	CHECK(timer_create(CLOCK_MONOTONIC, &ev, &id) == 0);
+	struct itimerspec its = { { 0, 0 }, { 0, 600000000 } };
+	CHECK(timer_settime(id, 0, &its, NULL) == 0);
+	double t0 = seconds();
+	struct timespec ts = { 1, 0 };
+	SHOW(nanosleep(&ts, NULL));
+	printf("nanosleep: about a second %d\n", seconds() - t0 < 1.4);
+	CHECK(timer_delete(id) == 0);
+	sigaddset(&set, SIGUSR1);
+	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
+	ev.sigev_signo = SIGUSR1;
+	CHECK(timer_create(CLOCK_MONOTONIC, &ev, &id) == 0);
+	CHECK(timer_settime(id, 0, &its, NULL) == 0);
+	t0 = seconds();
+	SHOW(clock_nanosleep(CLOCK_REALTIME, 0, &ts, NULL));
+	printf("clock_nanosleep: about a second %d\n", seconds() - t0 < 1.4);
+	CHECK(timer_delete(id) == 0);
+	/* Stopped at 0.3 s and continued at once: a second in all, as the rest is slept. */
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		t0 = seconds();
+		nanosleep(&ts, NULL);
+		_exit(seconds() - t0 < 1.4 ? 0 : 1);
+	}
+	usleep(300000);
+	CHECK(kill(pid, SIGSTOP) == 0);
+	int status;
+	CHECK(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status));
+	CHECK(kill(pid, SIGCONT) == 0);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+	printf("stopped and continued: about a second %d\n", WEXITSTATUS(status) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
@@ -305,6 +385,10 @@ int main(int argc, char **argv)
 		timer_exec(argv[0]);
 	if (!strcmp(m, "timer-ids"))
 		timer_ids();
+	if (!strcmp(m, "overrun"))
+		overrun();
+	if (!strcmp(m, "sleep-blocked"))
+		sleep_blocked();
 	if (!strcmp(m, "timer-exec-after")) {
 		usleep(300000);
 		printf("after execve: the old timer did not fire\n");
