@@ -288,19 +288,25 @@ static int back(struct proc *p, gva_t start, gva_t end, int prot, unsigned flags
 	return rc;
 }
 
-/* fn(host address, length, arg) over the memory behind [start, end), run by run: what
- * madvise or msync must do to the host's own mapping of shared memory. */
-int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_t, int), int arg)
+int mm_host_call(struct proc *p, gva_t start, gva_t end, mm_host_fn *fn, const void *ctx)
 {
 	int rc = 0;
 	for (gva_t va = start; va < end;) {
 		gpa_t gpa;
 		uint64_t n = gpa_run(p, va, end, &gpa);
-		if (gpa && fn(mem_hva(p->mem, gpa), n * PAGE_SIZE, arg) < 0)
+		if (gpa && fn(mem_hva(p->mem, gpa), n * PAGE_SIZE, va, ctx) < 0)
 			rc = -errno;
 		va += n * PAGE_SIZE;
 	}
 	return rc;
+}
+
+void mm_set_pgoff(struct proc *p, gva_t start, gva_t end, uint64_t pgoff)
+{
+	vma_split(p, start);
+	vma_split(p, end);
+	for (size_t i = vma_index_after(p, start); i < p->ps->nvma && p->ps->vmas[i].start < end; i++)
+		p->ps->vmas[i].pgoff = pgoff + (p->ps->vmas[i].start - start) / PAGE_SIZE;
 }
 
 /* Linux's is_data_mapping: private, writable, not the stack (RLIMIT_DATA counts it). */

@@ -234,7 +234,13 @@ int mm_map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags);
 bool mm_may_expand(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags);
 /* The same with the page offset of a file mapping (what /proc/self/maps shows). */
 int mm_map_at(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags, uint64_t pgoff);
-int mm_host_call(struct proc *p, gva_t start, gva_t end, int (*fn)(void *, size_t, int), int arg);
+/* fn(host address, length, guest address, ctx) over the memory behind [start, end), run
+ * by run: what madvise, msync, mlock or mbind must do to the host's own mapping of it.
+ * 0, or the last failure's -errno. */
+typedef int mm_host_fn(void *host, size_t len, gva_t va, const void *ctx);
+int mm_host_call(struct proc *p, gva_t start, gva_t end, mm_host_fn *fn, const void *ctx);
+/* The VMAs of [start, end) show the file's pages from 'pgoff' on (remap_file_pages). */
+void mm_set_pgoff(struct proc *p, gva_t start, gva_t end, uint64_t pgoff);
 /* A mapping whose pages are the host's shared memory (VMA_SHARED: the file 'fd', or
  * anonymous if fd < 0) or a file's pages copy-on-write (MAP_PRIVATE of 'fd'). */
 int mm_map_backed(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flags,

@@ -84,9 +84,30 @@ static gva_t hint(gva_t addr)
 	return MAX(addr & ~(PAGE_SIZE - 1), 65536);
 }
 
-/* (raw calls: a sanitizer's libc wrappers of these do nothing) */
-static int host_mlock(void *a, size_t n, int flags) { return (int)syscall(SYS_mlock2, a, n, flags); }
-static int host_munlock(void *a, size_t n, int flags) { (void)flags; return (int)syscall(SYS_munlock, a, n); }
+/* mm_host_call's functions; ctx: an int, the flags or advice. (raw calls: a sanitizer's
+ * libc wrappers of mlock and munlock do nothing) */
+static int host_mlock(void *a, size_t n, gva_t va, const void *flags)
+{
+	(void)va;
+	return (int)syscall(SYS_mlock2, a, n, *(const int *)flags);
+}
+static int host_munlock(void *a, size_t n, gva_t va, const void *unused)
+{
+	(void)va;
+	(void)unused;
+	return (int)syscall(SYS_munlock, a, n);
+}
+static int host_madvise(void *a, size_t n, gva_t va, const void *advice)
+{
+	(void)va;
+	return madvise(a, n, *(const int *)advice);
+}
+static int host_msync(void *a, size_t n, gva_t va, const void *flags)
+{
+	(void)va;
+	return msync(a, n, *(const int *)flags);
+}
+static const int no_flags;
 
 /* Linux's can_do_mlock: some locked memory allowed, or the right to lock any. */
 static bool can_mlock(void)
@@ -175,7 +196,7 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 			mm_past_eof(p, start + in_file, len - in_file);
 	}
 	/* Locked as mlock would; if that fails, the mapping stands all the same (Linux). */
-	if ((flags & MAP_LOCKED) && mm_host_call(p, start, start + len, host_mlock, 0) == 0)
+	if ((flags & MAP_LOCKED) && mm_host_call(p, start, start + len, host_mlock, &no_flags) == 0)
 		mm_set_flag(p, start, start + len, VMA_LOCKED, true);
 	return (long)start;
 }
@@ -456,17 +477,17 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 		if (advice == MADV_WIPEONFORK && (shared || file))
 			return -EINVAL;
 		if (advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK)
-			mm_host_call(p, va, stop, madvise, advice);
+			mm_host_call(p, va, stop, host_madvise, &advice);
 		if (advice == MADV_REMOVE && !shared)
 			return -EINVAL;         /* anonymous memory has no file to punch */
 		if (advice == MADV_REMOVE && (v->flags & VMA_NOWRITE))
 			return -EACCES;
 		if (advice == MADV_REMOVE)
-			mm_host_call(p, va, stop, madvise, MADV_REMOVE);
+			mm_host_call(p, va, stop, host_madvise, &advice);
 		/* Dropped pages of shared memory come back with what others see: no change;
 		 * those of a private file mapping with the file's contents; others zeroed. */
 		if ((advice == MADV_DONTNEED || advice == MADV_FREE) && !shared && file)
-			mm_host_call(p, va, stop, madvise, MADV_DONTNEED);
+			mm_host_call(p, va, stop, host_madvise, &(const int){ MADV_DONTNEED });
 		else if ((advice == MADV_DONTNEED || advice == MADV_FREE) && !shared)
 			mm_zero(p, va, stop - va);
 		va = stop;
@@ -503,8 +524,8 @@ long sys_msync(struct proc *p, const uint64_t a[6])
 		if ((flags & MS_INVALIDATE) && (v->flags & VMA_LOCKED))
 			return -EBUSY;
 		/* A shared file mapping is the host's page cache: the host writes it back. */
-		if (v->flags & VMA_SHARED && mm_host_call(p, va, MIN(v->end, end), msync,
-							  flags & ~MS_INVALIDATE) < 0)
+		if (v->flags & VMA_SHARED && mm_host_call(p, va, MIN(v->end, end), host_msync,
+							  &(const int){ flags & ~MS_INVALIDATE }) < 0)
 			return -EIO;
 		va = v->end;
 	}
@@ -516,7 +537,7 @@ long sys_msync(struct proc *p, const uint64_t a[6])
  * kvmse's whole reservation of guest memory, so it goes VMA by VMA; MCL_FUTURE is not
  * kept (later mappings are not locked). */
 
-static long lock_range(struct proc *p, gva_t start, uint64_t len, int (*fn)(void *, size_t, int), int flags)
+static long lock_range(struct proc *p, gva_t start, uint64_t len, mm_host_fn *fn, int flags)
 {
 	uint64_t end = KPAGE_ALIGN(start + len);
 	start &= ~(PAGE_SIZE - 1);
@@ -525,7 +546,7 @@ static long lock_range(struct proc *p, gva_t start, uint64_t len, int (*fn)(void
 	/* Every page of the range must be mapped (Linux: ENOMEM before it locks any). */
 	if (!mm_covered(p, start, end))
 		return -ENOMEM;
-	long rc = mm_host_call(p, start, end, fn, flags);
+	long rc = mm_host_call(p, start, end, fn, &flags);
 	if (rc == 0)
 		mm_set_flag(p, start, end, VMA_LOCKED, fn == host_mlock);
 	return rc;
@@ -552,7 +573,7 @@ long sys_mlockall(struct proc *p, const uint64_t a[6])
 		return 0;
 	for (size_t i = 0; i < p->ps->nvma; i++) {
 		long rc = mm_host_call(p, p->ps->vmas[i].start, p->ps->vmas[i].end, host_mlock,
-				       (flags & MCL_ONFAULT) ? MLOCK_ONFAULT : 0);
+				       &(const int){ (flags & MCL_ONFAULT) ? MLOCK_ONFAULT : 0 });
 		if (rc < 0)
 			return rc;
 	}
@@ -583,18 +604,18 @@ long sys_set_mempolicy(struct proc *p, const uint64_t a[6])
 	return sys_ret(syscall(SYS_set_mempolicy, (int)a[0], user_in(p, a[1], nodemask_bytes(a[2])), a[2]));
 }
 
-/* mbind's arguments but the range, for host_mbind (one call at a time: under the memory
- * lock). */
-static struct {
+/* mbind's arguments but the range */
+struct bind {
 	unsigned long mode, maxnode;
 	unsigned flags;
 	const void *nodemask;
-} bind;
+};
 
-static int host_mbind(void *a, size_t n, int unused)
+static int host_mbind(void *a, size_t n, gva_t va, const void *ctx)
 {
-	(void)unused;
-	return (int)syscall(SYS_mbind, a, n, bind.mode, bind.nodemask, bind.maxnode, bind.flags);
+	const struct bind *b = ctx;
+	(void)va;
+	return (int)syscall(SYS_mbind, a, n, b->mode, b->nodemask, b->maxnode, b->flags);
 }
 
 /* A range's policy is that of kvmse's pages behind it, which the host faults in for the
@@ -603,10 +624,7 @@ static int host_mbind(void *a, size_t n, int unused)
 long sys_mbind(struct proc *p, const uint64_t a[6])
 {
 	gva_t start = a[0];
-	bind.mode = a[2];
-	bind.nodemask = user_in(p, a[3], nodemask_bytes(a[4]));
-	bind.maxnode = a[4];
-	bind.flags = (unsigned)a[5];
+	const struct bind bind = { a[2], a[4], (unsigned)a[5], user_in(p, a[3], nodemask_bytes(a[4])) };
 	/* (the host's verdict on the mode, mask and flags: on an empty range, first) */
 	long rc = sys_ret(syscall(SYS_mbind, mem_hva(p->mem, 0), 0, bind.mode, bind.nodemask,
 				  bind.maxnode, bind.flags));
@@ -621,7 +639,7 @@ long sys_mbind(struct proc *p, const uint64_t a[6])
 			return -EFAULT;
 		va = v->end;
 	}
-	return mm_host_call(p, start, start + len, host_mbind, 0);
+	return mm_host_call(p, start, start + len, host_mbind, &bind);
 }
 
 long sys_get_mempolicy(struct proc *p, const uint64_t a[6])
@@ -647,4 +665,34 @@ long sys_mseal(struct proc *p, const uint64_t a[6])
 		return -ENOMEM;
 	mm_set_flag(p, start, start + len, VMA_SEALED, true);
 	return 0;
+}
+
+/* remap_file_pages: the host's own, on its mapping behind each run of the range (of one
+ * shared VMA; the file's page offsets are the host mapping's too), as Linux does it now:
+ * a new mapping of the same file at 'pgoff' (a[3]). */
+struct remap {
+	gva_t start;
+	uint64_t pgoff;
+	int flags;
+};
+
+static int host_remap(void *a, size_t n, gva_t va, const void *ctx)
+{
+	const struct remap *r = ctx;
+	return (int)syscall(SYS_remap_file_pages, a, n, 0, r->pgoff + (va - r->start) / PAGE_SIZE, r->flags);
+}
+
+long sys_remap_file_pages(struct proc *p, const uint64_t a[6])
+{
+	struct remap r = { a[0] & ~(PAGE_SIZE - 1), a[3], (int)a[4] & MAP_NONBLOCK };
+	uint64_t size = a[1] & ~(PAGE_SIZE - 1);
+	if (a[2] || r.start + size <= r.start || r.pgoff + size / PAGE_SIZE < r.pgoff)
+		return -EINVAL;         /* prot must be 0 */
+	const struct vma *v = mm_find(p, r.start);
+	if (!v || !(v->flags & VMA_SHARED) || r.start + size > v->end)
+		return -EINVAL;
+	long rc = mm_host_call(p, r.start, r.start + size, host_remap, &r);
+	if (rc == 0)
+		mm_set_pgoff(p, r.start, r.start + size, r.pgoff);
+	return rc;
 }

@@ -26,6 +26,9 @@ long sys_mount(struct proc *p, const uint64_t a[6])
 		    user_in(p, a[4], PAGE_SIZE));
 }
 long sys_umount2(struct proc *p, const uint64_t a[6]) { return HOST(SYS_umount2, PATH(0, 0), (int)a[1]); }
+/* (kvmse's root moves with the program's: it reads its own files through descriptors
+ * taken at start) */
+long sys_pivot_root(struct proc *p, const uint64_t a[6]) { return HOST(SYS_pivot_root, PATH(0, 0), PATH(1, 1)); }
 
 long sys_fsopen(struct proc *p, const uint64_t a[6]) { return HOST(SYS_fsopen, PATH(0, 0), (unsigned)a[1]); }
 long sys_fsmount(struct proc *p, const uint64_t a[6])

@@ -153,6 +153,23 @@ long sys_chroot(struct proc *p, const uint64_t a[6])
 	return HOST(SYS_chroot, PATH(0, 0));
 }
 
+/* file_getattr and file_setattr (Linux 6.17): a versioned struct file_attr of a[3] bytes,
+ * read or written up to a page (larger is E2BIG before any copy). */
+#ifndef SYS_file_getattr
+#define SYS_file_getattr 468
+#define SYS_file_setattr 469
+#endif
+long sys_file_getattr(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_file_getattr, FD(0), PATH(1, 0), user_out(p, a[2], MIN(a[3], PAGE_SIZE)), (size_t)a[3],
+		    (unsigned)a[4]);
+}
+long sys_file_setattr(struct proc *p, const uint64_t a[6])
+{
+	return HOST(SYS_file_setattr, FD(0), PATH(1, 0), user_in(p, a[2], MIN(a[3], PAGE_SIZE)), (size_t)a[3],
+		    (unsigned)a[4]);
+}
+
 /* Extended attributes: the name is a second string (slot 1); values are buffers. */
 #define OUTN(i, n) user_out(p, a[i], a[n])
 #define INN(i, n) user_in(p, a[i], a[n])

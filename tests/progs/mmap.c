@@ -1,9 +1,10 @@
 /* mmap, munmap, mprotect and mremap patterns, file mappings included; mapping one file
  * until the process has its most mappings (ENOMEM, and then everything still works);
- * mseal: what it forbids, in the process and in a forked child. */
+ * mseal: what it forbids, in the process and in a forked child; remap_file_pages. */
 // run:
 // run-once: many-files
 // run: seal
+// run: remap
 #include "common.h"
 #include <fcntl.h>
 #include <stdint.h>
@@ -86,8 +87,50 @@ static void seal(void)
 	printf("read-only sealed page: %d\n", r[0]);
 }
 
+/* A shared mapping of a four-page file whose first page is made to show the file's last:
+ * reads and writes go to that page of the file, and /proc/self/maps shows its offset. */
+static void remap(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd = open("pages", O_CREAT | O_RDWR | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	for (char c = 'a'; c < 'e'; c++) {
+		char page[4096];
+		memset(page, c, sizeof(page));
+		CHECK(write(fd, page, sizeof(page)) == (ssize_t)sizeof(page));
+	}
+	char *m = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED);
+	SHOW(remap_file_pages(m, pg, PROT_READ, 3, 0));             /* prot must be 0 */
+	SHOW(remap_file_pages(m, 5 * pg, 0, 0, 0));                 /* past the mapping */
+	SHOW(remap_file_pages(m, pg, 0, 3, 0));
+	printf("pages: %c %c %c %c\n", m[0], m[pg], m[2 * pg], m[3 * pg]);
+	m[1] = 'X';
+	char c;
+	CHECK(pread(fd, &c, 1, 3 * pg + 1) == 1);
+	printf("written to the file's last page: %c\n", c);
+	char line[256];
+	FILE *f = fopen("/proc/self/maps", "r");
+	CHECK(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, off;
+		if (sscanf(line, "%lx-%*x %*s %lx", &lo, &off) == 2 && lo == (unsigned long)m)
+			printf("maps: offset %#lx\n", off);
+	}
+	fclose(f);
+	char *priv = mmap(NULL, pg, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(priv != MAP_FAILED);
+	SHOW(remap_file_pages(priv, pg, 0, 1, 0));                  /* not shared */
+	SHOW(remap_file_pages((void *)4096, pg, 0, 1, 0));          /* nothing there */
+	CHECK(munmap(m, 4 * pg) == 0 && munmap(priv, pg) == 0 && close(fd) == 0);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "remap")) {
+		remap();
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "seal")) {
 		seal();
 		return 0;
