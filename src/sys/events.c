@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +85,21 @@ long sys_sched_setaffinity(struct proc *p, const uint64_t a[6])
 }
 
 /* mincore: every page kvmse maps is resident (it maps eagerly); a hole is ENOMEM. */
+/* mincore's answer for a run of host memory, into its place in the chunk's vector. */
+struct residency {
+	gva_t start;
+	unsigned char *vec;
+};
+
+static int host_mincore(void *a, size_t n, gva_t va, const void *ctx)
+{
+	const struct residency *r = ctx;
+	return mincore(a, n, r->vec + (va - r->start) / PAGE_SIZE);
+}
+
+/* A page is resident if the host's page behind it is: a page never touched is not, and a
+ * file's is if it is in the page cache, as on Linux. The vector is written a chunk at a
+ * time, as Linux does. */
 long sys_mincore(struct proc *p, const uint64_t a[6])
 {
 	if (a[0] & (PAGE_SIZE - 1))
@@ -91,14 +107,19 @@ long sys_mincore(struct proc *p, const uint64_t a[6])
 	uint64_t pages = (a[1] + PAGE_SIZE - 1) / PAGE_SIZE;
 	if (a[0] + pages * PAGE_SIZE < a[0] || a[0] + pages * PAGE_SIZE > (1ULL << 47))
 		return -ENOMEM;
-	for (uint64_t i = 0; i < pages; i++)
-		if (!mm_find(p, a[0] + i * PAGE_SIZE))
-			return -ENOMEM;
-	for (uint64_t i = 0; i < pages; i++) {
-		uint64_t *pte = mem_pte(p->mem, a[0] + i * PAGE_SIZE, false);
-		uint8_t in = pte && (*pte & PTE_ADDR) ? 1 : 0;
-		if (mem_write(p->mem, a[2] + i, &in, 1) < 0)
+	if (!mm_covered(p, a[0], a[0] + pages * PAGE_SIZE))
+		return -ENOMEM;
+	unsigned char vec[4096];
+	for (uint64_t done = 0; done < pages;) {
+		uint64_t n = MIN(pages - done, sizeof(vec));
+		struct residency r = { a[0] + done * PAGE_SIZE, vec };
+		memset(vec, 0, n);
+		mm_host_call(p, r.start, r.start + n * PAGE_SIZE, host_mincore, &r);
+		for (uint64_t i = 0; i < n; i++)
+			vec[i] &= 1;
+		if (mem_write(p->mem, a[2] + done, vec, n) < 0)
 			return -EFAULT;
+		done += n;
 	}
 	return 0;
 }

@@ -65,6 +65,20 @@ int main(void)
 	printf("first page resident %d\n", vec[0] & 1);
 	munmap(m + pg, pg);
 	SHOW(mincore(m, 4 * pg, vec));
+	/* A file's pages are resident while in the page cache (written just now); locked
+	 * pages are. */
+	int fd = open("cached", O_CREAT | O_RDWR | O_TRUNC, 0600);
+	CHECK(fd >= 0 && ftruncate(fd, 2 * pg) == 0 && pwrite(fd, "x", 1, pg) == 1);
+	char *f = mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(f != MAP_FAILED);
+	SHOW(mincore(f, 2 * pg, vec));
+	printf("file's second page resident %d\n", vec[1] & 1);
+	CHECK(munmap(f, 2 * pg) == 0 && close(fd) == 0);
+	char *l = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	CHECK(l != MAP_FAILED);
+	SHOW(mincore(l, 3 * pg, vec));
+	printf("locked: %d %d %d\n", vec[0] & 1, vec[1] & 1, vec[2] & 1);
+	SHOW(mincore(l, 3 * pg, (void *)1));
 
 	cpu_set_t set;
 	CHECK(sched_getaffinity(0, sizeof(set), &set) == 0);
