@@ -5,6 +5,8 @@
 #include "../util.h"
 #include <linux/fs.h>
 #include <linux/loop.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -76,6 +78,44 @@ static const struct { unsigned long req; unsigned in, out; } ioctls[] = {
 	{ LOOP_GET_STATUS, 0, sizeof(struct loop_info) },
 	{ LOOP_SET_STATUS64, sizeof(struct loop_info64), 0 },
 	{ LOOP_GET_STATUS64, 0, sizeof(struct loop_info64) },
+	/* sockets (the "out" ones read a struct ifreq and write it back) */
+	{ FIOSETOWN, sizeof(int), 0 },
+	{ SIOCSPGRP, sizeof(int), 0 },
+	{ FIOGETOWN, 0, sizeof(int) },
+	{ SIOCGPGRP, 0, sizeof(int) },
+	{ SIOCATMARK, 0, sizeof(int) },
+	{ SIOCOUTQNSD, 0, sizeof(int) },
+	{ SIOCGSTAMP, 0, sizeof(struct timeval) },
+	{ SIOCGSTAMPNS, 0, sizeof(struct timespec) },
+	{ SIOCGIFNAME, 0, sizeof(struct ifreq) },
+	{ SIOCGIFFLAGS, 0, sizeof(struct ifreq) },
+	{ SIOCSIFFLAGS, 0, sizeof(struct ifreq) },
+	{ SIOCGIFADDR, 0, sizeof(struct ifreq) },
+	{ SIOCSIFADDR, 0, sizeof(struct ifreq) },
+	{ SIOCGIFDSTADDR, 0, sizeof(struct ifreq) },
+	{ SIOCSIFDSTADDR, 0, sizeof(struct ifreq) },
+	{ SIOCGIFBRDADDR, 0, sizeof(struct ifreq) },
+	{ SIOCSIFBRDADDR, 0, sizeof(struct ifreq) },
+	{ SIOCGIFNETMASK, 0, sizeof(struct ifreq) },
+	{ SIOCSIFNETMASK, 0, sizeof(struct ifreq) },
+	{ SIOCGIFMETRIC, 0, sizeof(struct ifreq) },
+	{ SIOCSIFMETRIC, 0, sizeof(struct ifreq) },
+	{ SIOCGIFMTU, 0, sizeof(struct ifreq) },
+	{ SIOCSIFMTU, 0, sizeof(struct ifreq) },
+	{ SIOCSIFNAME, 0, sizeof(struct ifreq) },
+	{ SIOCSIFHWADDR, 0, sizeof(struct ifreq) },
+	{ SIOCGIFHWADDR, 0, sizeof(struct ifreq) },
+	{ SIOCADDMULTI, 0, sizeof(struct ifreq) },
+	{ SIOCDELMULTI, 0, sizeof(struct ifreq) },
+	{ SIOCGIFINDEX, 0, sizeof(struct ifreq) },
+	{ SIOCSIFPFLAGS, 0, sizeof(struct ifreq) },
+	{ SIOCGIFPFLAGS, 0, sizeof(struct ifreq) },
+	{ SIOCDIFADDR, 0, sizeof(struct ifreq) },
+	{ SIOCSIFHWBROADCAST, 0, sizeof(struct ifreq) },
+	{ SIOCGIFTXQLEN, 0, sizeof(struct ifreq) },
+	{ SIOCSIFTXQLEN, 0, sizeof(struct ifreq) },
+	{ SIOCGIFMAP, 0, sizeof(struct ifreq) },
+	{ SIOCSIFMAP, 0, sizeof(struct ifreq) },
 };
 
 /* LOOP_CONFIGURE names the backing file by a descriptor inside its struct. */
@@ -88,6 +128,31 @@ static long loop_configure(struct proc *p, const uint64_t a[6])
 	return HOST(SYS_ioctl, FD(0), LOOP_CONFIGURE, &c);
 }
 
+/* SIOCGIFCONF: struct ifconf points to the buffer for the list, ifc_len long (NULL: only
+ * the length needed); the length written is copied back. */
+static long ifconf(struct proc *p, const uint64_t a[6])
+{
+	struct ifconf c;
+	if (mem_read(p->mem, &c, a[2], sizeof(c)) < 0)
+		return -EFAULT;
+	uint64_t guest = (uint64_t)(uintptr_t)c.ifc_buf;
+	c.ifc_buf = user_out(p, guest, c.ifc_len > 0 ? (uint64_t)c.ifc_len : 0);
+	long rc = HOST(SYS_ioctl, FD(0), SIOCGIFCONF, &c);
+	if (rc >= 0 && mem_write(p->mem, a[2], &c.ifc_len, sizeof(c.ifc_len)) < 0)
+		return -EFAULT;
+	return rc;
+}
+
+/* FICLONERANGE names its source by a descriptor inside its struct. */
+static long clone_range(struct proc *p, const uint64_t a[6])
+{
+	struct file_clone_range r;
+	if (mem_read(p->mem, &r, a[2], sizeof(r)) < 0)
+		return -EFAULT;
+	r.src_fd = user_fd((uint64_t)r.src_fd);
+	return HOST(SYS_ioctl, FD(0), FICLONERANGE, &r);
+}
+
 long sys_ioctl(struct proc *p, const uint64_t a[6])
 {
 	unsigned long req = (unsigned)a[1];
@@ -96,11 +161,15 @@ long sys_ioctl(struct proc *p, const uint64_t a[6])
 	    req == TIOCSCTTY || req == TIOCNOTTY || req == TIOCGPTPEER || req == TIOCEXCL ||
 	    req == TIOCNXCL || req == TCSBRKP || req == TIOCSBRK || req == TIOCCBRK || req == TIOCCONS)
 		return HOST(SYS_ioctl, FD(0), req, a[2]);
-	/* ... or a descriptor: the loop device's backing file */
-	if (req == LOOP_SET_FD || req == LOOP_CHANGE_FD)
+	/* ... or a descriptor: the loop device's backing file, a clone's source */
+	if (req == LOOP_SET_FD || req == LOOP_CHANGE_FD || req == FICLONE)
 		return HOST(SYS_ioctl, FD(0), req, FD(2));
 	if (req == LOOP_CONFIGURE)
 		return loop_configure(p, a);
+	if (req == FICLONERANGE)
+		return clone_range(p, a);
+	if (req == SIOCGIFCONF)
+		return ifconf(p, a);
 	for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++)
 		if (ioctls[i].req == req)
 			return HOST(SYS_ioctl, FD(0), req,
