@@ -303,17 +303,27 @@ static double seconds(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* A timer of signal 'sig', which is blocked. */
+static timer_t blocked_timer(int sig)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = sig };
+	timer_t id;
+	CHECK(timer_create(CLOCK_MONOTONIC, &ev, &id) == 0);
+	return id;
+}
+
 /* A 10 ms timer whose signal stays blocked for half a second, then is taken once: the
  * expiries missed meanwhile are its overrun count (about 50). */
 static void overrun(void)
 {
+	timer_t id = blocked_timer(SIGUSR2);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR2);
-	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
-	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2 };
-	timer_t id;
-	CHECK(timer_create(CLOCK_MONOTONIC, &ev, &id) == 0);
 	struct itimerspec its = { { 0, 10000000 }, { 0, 10000000 } };
 	CHECK(timer_settime(id, 0, &its, NULL) == 0);
 	usleep(500000);
@@ -332,13 +342,7 @@ static void overrun(void)
 /* A one-second sleep while a blocked signal comes at 0.6 s: about one second. */
 static void sleep_blocked(void)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR2);
-	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
-	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2 };
-	timer_t id;
-	CHECK(timer_create(CLOCK_MONOTONIC, &ev, &id) == 0);
+	timer_t id = blocked_timer(SIGUSR2);
 	struct itimerspec its = { { 0, 0 }, { 0, 600000000 } };
 	CHECK(timer_settime(id, 0, &its, NULL) == 0);
 	double t0 = seconds();
@@ -346,10 +350,7 @@ static void sleep_blocked(void)
 	SHOW(nanosleep(&ts, NULL));
 	printf("nanosleep: about a second %d\n", seconds() - t0 < 1.4);
 	CHECK(timer_delete(id) == 0);
-	sigaddset(&set, SIGUSR1);
-	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
-	ev.sigev_signo = SIGUSR1;
-	CHECK(timer_create(CLOCK_MONOTONIC, &ev, &id) == 0);
+	id = blocked_timer(SIGUSR1);    /* (SIGUSR2 is pending: its timer would not end a sleep) */
 	CHECK(timer_settime(id, 0, &its, NULL) == 0);
 	t0 = seconds();
 	SHOW(clock_nanosleep(CLOCK_REALTIME, 0, &ts, NULL));
