@@ -40,25 +40,52 @@ long sys_gettimeofday(struct proc *p, const uint64_t a[6])
 		    user_out(p, a[1], sizeof(struct timezone)));
 }
 long sys_time(struct proc *p, const uint64_t a[6]) { return HOST(SYS_time, user_out(p, a[0], sizeof(time_t))); }
+/* a - b, or 0 if b is later */
+static struct timespec ts_left(struct timespec a, struct timespec b)
+{
+	int64_t ns = (a.tv_sec - b.tv_sec) * 1000000000LL + (a.tv_nsec - b.tv_nsec);
+	if (ns < 0)
+		ns = 0;
+	return (struct timespec){ ns / 1000000000LL, ns % 1000000000LL };
+}
+
 /*
  * A relative sleep (the host's). A host signal the program does not see (one it blocks,
- * a kick of kvmse's) ends the host's sleep: it goes on with what is left, which the host
- * tells, instead of starting again. When the program's signal ends it, the rest goes to
- * 'rem' (if given), and a restart with no handler run (sigframe.c) sleeps that rest, as
- * Linux's restart block does.
+ * a kick of kvmse's) ends the host's sleep: it goes on to the deadline the first call
+ * had, instead of starting again (a storm of kicks, each restarting it with the rest,
+ * made a sleep 50% longer). Linux measures a relative CLOCK_REALTIME sleep on
+ * CLOCK_MONOTONIC, and so does the deadline. When the program's signal ends it, the
+ * rest goes to 'rem' (if given), and a restart with no handler run (sigframe.c) sleeps
+ * that rest, as Linux's restart block does.
  */
 static long sleep_rel(struct proc *p, clockid_t clock, uint64_t req, uint64_t rem)
 {
-	struct timespec left;
-	const struct timespec *ts = p->sig.sleep_resume ? &p->sig.sleep_left : user_in(p, req, sizeof(left));
+	struct timespec left, want, start, now;
+	clockid_t abs = clock == CLOCK_REALTIME ? CLOCK_MONOTONIC : clock;
+	bool resume = p->sig.sleep_resume;
 	p->sig.sleep_resume = false;
-	long rc;
-	while ((rc = HOST(SYS_clock_nanosleep, clock, 0, ts, &left)) == -EINTR && !sig_wakes(p) && !p->exited)
-		ts = &left;
+	clock_gettime(abs, &start);
+	/* (the host judges the clock and the time first) */
+	long rc = HOST(SYS_clock_nanosleep, clock, 0, resume ? &p->sig.sleep_left : user_in(p, req, sizeof(left)),
+		       &left);
 	if (rc != -EINTR)
 		return rc;
-	p->sig.sleep_left = left;
-	return rem && mem_write(p->mem, rem, &left, sizeof(left)) < 0 ? -EFAULT : rc;
+	if (resume)
+		want = p->sig.sleep_left;
+	else if (mem_read(p->mem, &want, req, sizeof(want)) < 0)
+		return -EFAULT;
+	struct timespec end = { start.tv_sec + want.tv_sec, start.tv_nsec + want.tv_nsec };
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	while (rc == -EINTR && !sig_wakes(p) && !p->exited)
+		rc = HOST(SYS_clock_nanosleep, abs, TIMER_ABSTIME, &end, NULL);
+	if (rc != -EINTR)
+		return rc;
+	clock_gettime(abs, &now);
+	p->sig.sleep_left = ts_left(end, now);
+	return rem && mem_write(p->mem, rem, &p->sig.sleep_left, sizeof(left)) < 0 ? -EFAULT : rc;
 }
 
 /* (nanosleep's clock is CLOCK_MONOTONIC) */
