@@ -46,6 +46,12 @@ struct ring_head {
 	uint32_t id, nr, head, tail, magic, compat_features, incompat_features, header_length;
 };
 
+/* How many events the host context's ring holds. */
+static long ring_size(aio_context_t h)
+{
+	return (long)((const struct ring_head *)(uintptr_t)h)->nr;
+}
+
 /* (lock held) The host context of program id 'ring'; 0: none. */
 static aio_context_t host_ctx(uint64_t ring)
 {
@@ -74,7 +80,7 @@ long sys_io_setup(struct proc *p, const uint64_t a[6])
 	long rc = HOST(SYS_io_setup, (unsigned)a[0], &h);
 	if (rc < 0)
 		return rc;
-	struct ring_head head = { .nr = ((struct ring_head *)(uintptr_t)h)->nr,
+	struct ring_head head = { .nr = (uint32_t)ring_size(h),
 				  .header_length = sizeof(head) };
 	gva_t ring = mm_find_free(p, PAGE_SIZE);
 	if (!ring || mm_map(p, ring, PAGE_SIZE, PROT_READ, 0) < 0) {
@@ -139,25 +145,6 @@ long sys_io_destroy(struct proc *p, const uint64_t a[6])
 	return rc;
 }
 
-/* Host iovecs for guest buffer [va, va+len) that stay valid until the I/O ends: the
- * guest's memory itself, and where it stops being accessible, a segment at a page that
- * faults (never a bounce buffer, which the call's end would free). */
-static bool add_buffer(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc,
-		       struct iovec *iov, int *n)
-{
-	uint64_t covered;
-	int k = mem_iov(p->mem, va, len, acc, iov + *n, AIO_MAX_IOV - *n, &covered);
-	if (k >= 0) {
-		*n += k;
-		return true;
-	}
-	if (covered)
-		*n += mem_iov(p->mem, va, covered, acc, iov + *n, AIO_MAX_IOV - *n, NULL);
-	if (k == -EFAULT && *n < AIO_MAX_IOV)
-		iov[(*n)++] = (struct iovec){ user_buf_poison(), len - covered };
-	return false;
-}
-
 /* The buffers of iocb 'g' as host iovecs in iov (count in *n); -EFAULT if its iovec array
  * cannot be read. Other opcodes have none. */
 static long buffers(struct proc *p, const struct iocb *g, struct iovec *iov, int *n)
@@ -167,7 +154,7 @@ static long buffers(struct proc *p, const struct iocb *g, struct iovec *iov, int
 	switch (g->aio_lio_opcode) {
 	case IOCB_CMD_PREAD:
 	case IOCB_CMD_PWRITE:
-		add_buffer(p, g->aio_buf, g->aio_nbytes, acc, iov, n);
+		sys_add_segments(p, g->aio_buf, g->aio_nbytes, acc, iov, n, AIO_MAX_IOV, true);
 		return 0;
 	case IOCB_CMD_PREADV:
 	case IOCB_CMD_PWRITEV:
@@ -177,7 +164,8 @@ static long buffers(struct proc *p, const struct iocb *g, struct iovec *iov, int
 		if (mem_read(p->mem, giov, g->aio_buf, g->aio_nbytes * sizeof(*giov)) < 0)
 			return -EFAULT;
 		for (uint64_t i = 0; i < g->aio_nbytes; i++)
-			if (!add_buffer(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, iov, n))
+			if (!sys_add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, iov, n,
+					      AIO_MAX_IOV, true))
 				break;
 		return 0;
 	default:
@@ -266,7 +254,7 @@ long sys_io_submit(struct proc *p, const uint64_t a[6])
 	if (!h)
 		return -EINVAL;
 	/* (more than the ring holds: only that many, as Linux) */
-	nr = MIN(nr, (long)((struct ring_head *)(uintptr_t)h)->nr);
+	nr = MIN(nr, ring_size(h));
 	long i, rc = 0;
 	for (i = 0; i < nr; i++) {
 		uint64_t va;
@@ -301,7 +289,7 @@ static long getevents(struct proc *p, const uint64_t a[6], const struct timespec
 	if (!h || min_nr < 0 || nr < 0 || min_nr > nr)
 		return -EINVAL;
 	/* (no more can be waiting than the ring holds) */
-	nr = MIN(nr, (long)((struct ring_head *)(uintptr_t)h)->nr);
+	nr = MIN(nr, ring_size(h));
 	min_nr = MIN(min_nr, nr);
 	struct io_event *ev = xmalloc((size_t)(nr ? nr : 1) * sizeof(*ev));
 	long rc = HOST(SYS_io_getevents, h, min_nr, nr, ev, timeout);
@@ -311,28 +299,26 @@ static long getevents(struct proc *p, const uint64_t a[6], const struct timespec
 	return rc;
 }
 
+/* (the timeout is read first, as Linux does; the host judges its values) */
 long sys_io_getevents(struct proc *p, const uint64_t a[6])
 {
-	struct timespec ts;
-	long rc = user_timeout_check(p, a[4], &ts);
-	if (rc == -EFAULT)
-		return rc;
-	return getevents(p, a, a[4] ? user_in(p, a[4], sizeof(ts)) : NULL);
+	if (user_timeout_check(p, a[4], NULL) == -EFAULT)
+		return -EFAULT;
+	return getevents(p, a, a[4] ? user_in(p, a[4], sizeof(struct timespec)) : NULL);
 }
 
 /* The sixth argument: { const sigset_t *mask; size_t size; }, or NULL. */
 long sys_io_pgetevents(struct proc *p, const uint64_t a[6])
 {
-	struct timespec ts;
 	uint64_t pack[2] = { 0, 0 };
-	long rc = user_timeout_check(p, a[4], &ts);
+	long rc = user_timeout_check(p, a[4], NULL);
 	if (rc == -EFAULT || (a[5] && mem_read(p->mem, pack, a[5], sizeof(pack)) < 0))
 		return -EFAULT;
 	if ((rc = sig_wait_mask(p, pack[0], pack[1])))
 		return rc;
 	static const struct timespec no_wait;
 	bool now = sig_deliverable(p);
-	rc = getevents(p, a, now ? &no_wait : a[4] ? user_in(p, a[4], sizeof(ts)) : NULL);
+	rc = getevents(p, a, now ? &no_wait : a[4] ? user_in(p, a[4], sizeof(struct timespec)) : NULL);
 	return sig_wait_done(p, now && rc == 0 ? -EINTR : rc);
 }
 

@@ -24,9 +24,11 @@
  * Host iovecs for one guest buffer, appended at iov[*n]: the guest's memory itself where
  * it is accessible, then, where it stops being so, one segment ending at a faulting page,
  * so the host kernel stops (short count or EFAULT) where Linux would. False after that.
+ * 'lasting': the I/O outlives the call (AIO), so that segment is a page that faults,
+ * never a bounce buffer, which the call's end frees.
  */
 bool sys_add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc,
-		      struct iovec *iov, int *n, int max)
+		      struct iovec *iov, int *n, int max, bool lasting)
 {
 	uint64_t covered;
 	int k = mem_iov(p->mem, va, len, acc, iov + *n, max - *n, &covered);
@@ -39,7 +41,7 @@ bool sys_add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access
 		*n += k;
 	}
 	if (*n < max) {
-		iov[*n].iov_base = user_buf(p, va + covered, len - covered, acc);
+		iov[*n].iov_base = lasting ? user_buf_poison() : user_buf(p, va + covered, len - covered, acc);
 		iov[*n].iov_len = len - covered;
 		(*n)++;
 	}
@@ -69,7 +71,7 @@ static long rw(struct proc *p, const uint64_t a[6], enum mem_access acc, bool po
 	struct iovec iov[64];
 	int n = 0;
 	uint64_t len = MIN(a[2], (uint64_t)0x7ffff000);         /* MAX_RW_COUNT */
-	bool whole = sys_add_segments(p, a[1], len, acc, iov, &n, (int)ARRAY_SIZE(iov));
+	bool whole = sys_add_segments(p, a[1], len, acc, iov, &n, (int)ARRAY_SIZE(iov), false);
 	if (whole && n > 1)
 		return do_rw(FD(0), iov, n, acc, positioned ? RW_OFF : RW_POS, (off_t)a[3], 0);
 	/* One buffer: the host's own read/write, which some files treat apart, with the
@@ -111,7 +113,7 @@ static long rwv(struct proc *p, const uint64_t a[6], enum mem_access acc, enum r
 			   (off_t)a[3], flags);
 	} else {
 		for (int i = 0; i < cnt && n < MAX_IOV; i++)
-			if (!sys_add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov, &n, MAX_IOV))
+			if (!sys_add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov, &n, MAX_IOV, false))
 				break;
 		rc = do_rw(FD(0), hiov, n, acc, at, (off_t)a[3], flags);
 	}

@@ -633,12 +633,8 @@ long sys_mbind(struct proc *p, const uint64_t a[6])
 		rc = -EINVAL;
 	if (rc < 0 || !len)
 		return rc;
-	for (gva_t va = start; va < start + len;) {
-		const struct vma *v = mm_find(p, va);
-		if (!v)
-			return -EFAULT;
-		va = v->end;
-	}
+	if (!mm_covered(p, start, start + len))
+		return -EFAULT;
 	return mm_host_call(p, start, start + len, host_mbind, &bind);
 }
 

@@ -102,7 +102,7 @@ static long msg(struct proc *p, const uint64_t a[6], bool send)
 	if (m.msg_iovlen && mem_read(p->mem, giov, (uint64_t)m.msg_iov, m.msg_iovlen * sizeof(*giov)) < 0)
 		return -EFAULT;
 	for (size_t i = 0; i < m.msg_iovlen && n < 1024; i++)
-		if (!sys_add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov, &n, 1024))
+		if (!sys_add_segments(p, (uint64_t)giov[i].iov_base, giov[i].iov_len, acc, hiov, &n, 1024, false))
 			break;
 	struct msghdr h = m;
 	h.msg_iov = hiov;

@@ -82,9 +82,10 @@ void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt
 		  long ret, bool returned);
 
 /* fs.c: host iovecs for guest buffer [va, va+len) appended at iov[*n], ending where the
- * guest's memory ends with a segment that faults; false if it does end early. */
+ * guest's memory ends with a segment that faults (one that outlives the call if
+ * 'lasting'); false if it does end early. */
 bool sys_add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc,
-		      struct iovec *iov, int *n, int max);
+		      struct iovec *iov, int *n, int max, bool lasting);
 
 /* path.c: does 'path' name the running program (/proc/self/exe and the like)? */
 bool sys_is_self_exe(const char *path);
