@@ -121,13 +121,18 @@ echo
 row "(g) fork+exec+wait hello, ms" ms "$nat" "$kv" "$qe"
 
 # (h) threads: two CPU-bound threads' throughput over one thread's (2.00 is perfect
-# scaling on 2 cores), and futex round trips per second between two threads.
+# scaling on 2 cores), futex round trips per second between two threads, and a 100 ms
+# sleep while another thread maps and unmaps memory (each munmap must reach every vCPU).
 echo
 printf '%-34s %12s %12s %12s\n' "(h) threads" native kvmse qemu
-for what in scale pingpong; do
+for what in scale pingpong sleep; do
 	nat=$(RUNS=3 median_out $B/threads $what)
 	kv=$(RUNS=3 median_out "$KVMSE" $B/threads $what)
 	qe=$( [ -n "$QEMU" ] && RUNS=3 median_out "$QEMU" $B/threads $what || echo -)
-	label=$( [ $what = scale ] && echo "2 threads / 1 thread throughput" || echo "futex ping-pong, round trips/s")
+	case $what in
+	scale) label="2 threads / 1 thread throughput" ;;
+	pingpong) label="futex ping-pong, round trips/s" ;;
+	sleep) label="100 ms sleep beside munmaps, ms" ;;
+	esac
 	printf '%-34s %12s %12s %12s\n' "    $label" "$nat" "$kv" "$qe"
 done

@@ -1,11 +1,15 @@
-/* threads.c scale|pingpong - "scale": the throughput of two CPU-bound threads over one
- * thread's (the same work per thread; prints the ratio). "pingpong": futex round trips
- * per second between two threads. */
+/* threads.c scale|pingpong|sleep - "scale": the throughput of two CPU-bound threads over
+ * one thread's (the same work per thread; prints the ratio). "pingpong": futex round trips
+ * per second between two threads. "sleep": how long a 100 ms nanosleep takes (ms, from
+ * the call to the next one) while another thread maps and unmaps a page in a loop, each
+ * munmap a TLB shootdown for the sleeper. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,8 +64,41 @@ static void *ponger(void *arg)
 	return NULL;
 }
 
+static atomic_bool stop;
+
+static void *mapper(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		*p = 1;
+		munmap(p, 4096);
+	}
+	return NULL;
+}
+
+static double sleep_beside_mapper(void)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, mapper, NULL);
+	const struct timespec d = { 0, 100000000 };
+	double t0 = now();
+	for (int i = 0; i < 5; i++)
+		nanosleep(&d, NULL);
+	double ms = (now() - t0) / 5 * 1e3;
+	atomic_store(&stop, true);
+	pthread_join(t, NULL);
+	return ms;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "sleep")) {
+		printf("%.1f\n", sleep_beside_mapper());
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "scale")) {
 		double one = run_threads(1), two = run_threads(2);
 		printf("%.2f\n", 2 * one / two);
@@ -81,6 +118,6 @@ int main(int argc, char **argv)
 		printf("%.0f\n", TRIPS / (now() - t0));
 		return 0;
 	}
-	fprintf(stderr, "usage: threads scale|pingpong\n");
+	fprintf(stderr, "usage: threads scale|pingpong|sleep\n");
 	return 2;
 }

@@ -323,10 +323,27 @@ static bool compact_queue(struct kvm_cpu *k, bool whole)
 	return out < n + done;
 }
 
+/* Whether one of the last few runs the shim has not reached holds the entry already
+ * (a page mapped and unmapped again and again): the shim writes each entry with the
+ * value it holds then, so once is enough. */
+static bool queued_already(const struct kvm_cpu *k, uint64_t dmap, gva_t va)
+{
+	uint64_t n = kvm_qcount(k), first = kvm_qdone(k) + 1;
+	for (uint64_t i = n; i > first && i + 8 > n; i--) {
+		const struct kvm_qent *q = &k->qent[i - 1];
+		if (dmap >= q->pte && dmap < q->pte + q->count * 8 &&
+		    va == q->va + (dmap - q->pte) / 8 * PAGE_SIZE)
+			return true;
+	}
+	return false;
+}
+
 /* Queue an edited entry for vCPU k's shim, extending the last run when it continues it
  * (and the shim has not reached that run: it may be paused in the middle of one). */
 static void queue_edit(struct kvm_cpu *k, uint64_t dmap, gva_t va)
 {
+	if (queued_already(k, dmap, va))
+		return;
 	uint64_t n = kvm_qcount(k);
 	/* Past a few dozen pages one CR3 reload flushes more cheaply than INVLPG each. */
 	bool reload = kvm_qreload(k) || ++k->queued_pages > 64;
