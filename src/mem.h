@@ -20,6 +20,8 @@ typedef uint64_t gva_t, gpa_t;
 #define PTE_ADDR 0x000ffffffffff000ULL
 /* Software bit of an absent entry: a file mapping's page past the end of the file. */
 #define PTE_SW_BUS (1ULL << 9)
+/* Software bit of a present entry: write-protected by a userfaultfd (mm.c). */
+#define PTE_SW_WP (1ULL << 10)
 
 struct mem_extent {
 	gpa_t start;

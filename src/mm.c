@@ -4,6 +4,7 @@
 #include "util.h"
 #include <errno.h>
 #include <limits.h>
+#include <linux/userfaultfd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -173,7 +174,7 @@ static void vma_split(struct proc *p, gva_t va)
 static bool mergeable(const struct vma *a, const struct vma *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
-	       a->pgoff + (a->end - a->start) / PAGE_SIZE == b->pgoff;
+	       a->uffd == b->uffd && a->pgoff + (a->end - a->start) / PAGE_SIZE == b->pgoff;
 }
 
 /* Merge VMA i with its neighbours where they may. */
@@ -350,7 +351,7 @@ static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned fla
 		return -ENOMEM;
 	mm_unmap(p, start, len);
 	size_t i = vma_index_after(p, start);
-	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, pgoff });
+	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, pgoff, 0 });
 	int rc = 0;
 	if ((flags & VMA_SHARED) || fd >= 0)
 		rc = back(p, start, start + len, prot, flags, fd, pgoff * PAGE_SIZE);
@@ -399,16 +400,18 @@ static int protect_one(struct proc *p, gva_t start, gva_t end, int prot)
 	/* Memory reserved PROT_NONE and opened a part at a time (thread stacks with their
 	 * guard, arenas) is mostly never touched: its entries start not accessed, so that
 	 * unmapping the rest costs no flush. */
-	if (flags) {
+	if (flags && !(v->uffd & UFFDIO_REGISTER_MODE_MISSING)) {
 		int rc = populate(p, start, end, prot, false);
 		if (rc < 0)
 			return rc;
 	}
 	for (gva_t va = start; va < end; va += PAGE_SIZE) {
 		uint64_t *pte = mem_pte(p->mem, va, false);
-		/* A PROT_NONE page keeps its backing in the absent entry's address bits. */
+		/* A PROT_NONE page keeps its backing in the absent entry's address bits; a
+		 * write-protected one stays so. */
 		if (pte && (*pte & PTE_ADDR))
-			mem_set_pte(p->mem, va, (*pte & PTE_ADDR) | flags);
+			mem_set_pte(p->mem, va, (*pte & PTE_ADDR) |
+				    ((*pte & PTE_SW_WP) && flags ? (flags & ~PTE_W) | PTE_SW_WP : flags));
 	}
 	vma_merge(p, i);
 	return 0;
@@ -474,6 +477,218 @@ gva_t mm_find_free(struct proc *p, uint64_t len)
 	return top >= len + (1ULL << 16) ? top - len : 0;
 }
 
+/* userfaultfd's page states (proc.h). */
+
+static bool host_resident(struct proc *p, gpa_t gpa)
+{
+	unsigned char vec = 0;
+	return mincore(mem_hva(p->mem, gpa), PAGE_SIZE, &vec) == 0 && (vec & 1);
+}
+
+/* A page the host never gave memory was never touched: Linux would have no page there.
+ * (A MINOR page is one the page cache holds, the host's page of the file.) */
+static unsigned uffd_reason(struct proc *p, const struct vma *v, const uint64_t *pte, bool write)
+{
+	uint64_t e = pte ? *pte : 0;
+	if ((v->uffd & UFFDIO_REGISTER_MODE_MISSING) && !(e & (PTE_ADDR | PTE_SW_BUS)))
+		return UFFDIO_REGISTER_MODE_MISSING;
+	if ((v->uffd & UFFDIO_REGISTER_MODE_WP) && write && (e & PTE_SW_WP))
+		return UFFDIO_REGISTER_MODE_WP;
+	if ((v->uffd & UFFDIO_REGISTER_MODE_MINOR) && (e & PTE_ADDR) && !(e & PTE_P) &&
+	    host_resident(p, e & PTE_ADDR))
+		return UFFDIO_REGISTER_MODE_MINOR;
+	return 0;
+}
+
+unsigned mm_uffd_reason(struct proc *p, gva_t addr, bool write, unsigned *reg)
+{
+	struct vma *v = mm_find(p, addr);
+	*reg = v ? v->uffd : 0;
+	return v && v->uffd ? uffd_reason(p, v, mem_pte(p->mem, addr, false), write) : 0;
+}
+
+/* Linux's vma_can_userfault: private anonymous memory, or shared memory (MINOR only
+ * here: kvmse's shared pages are always the host's, never missing). */
+static int uffd_can(const struct vma *v, unsigned modes)
+{
+	bool shared = v->flags & VMA_SHARED, file = v->flags >> VMA_FILE_SHIFT;
+	if (modes & UFFDIO_REGISTER_MODE_MINOR)
+		return shared && !(modes & ~UFFDIO_REGISTER_MODE_MINOR) ? 0 : -EINVAL;
+	return shared || file || (v->flags & VMA_SHM) ? -EINVAL : 0;
+}
+
+/* Apply VMA v's registration to its pages, or undo what no longer applies. */
+static void uffd_arm(struct proc *p, const struct vma *v)
+{
+	unsigned m = v->uffd & MM_UFFD_MODES;
+	uint64_t present = pte_flags(v->prot) | PTE_A;
+	for (gva_t va = v->start; va < v->end; va += PAGE_SIZE) {
+		uint64_t *pte = mem_pte(p->mem, va, false);
+		uint64_t e = pte ? *pte : 0;
+		if (!(e & PTE_ADDR)) {
+			/* missing: it stays so, or gets its page (a poisoned one stays poisoned) */
+			if (!e && !(m & UFFDIO_REGISTER_MODE_MISSING) && (present & PTE_P))
+				populate(p, va, va + PAGE_SIZE, v->prot, false);
+		} else if ((m & UFFDIO_REGISTER_MODE_MISSING) && !host_resident(p, e & PTE_ADDR)) {
+			depopulate(p, va, va + PAGE_SIZE);
+		} else if ((m & UFFDIO_REGISTER_MODE_MINOR) && (e & PTE_P)) {
+			mem_set_pte(p->mem, va, e & PTE_ADDR);
+		} else if ((!(m & UFFDIO_REGISTER_MODE_MINOR) && (present & PTE_P) && !(e & PTE_P)) ||
+			   (!(m & UFFDIO_REGISTER_MODE_WP) && (e & PTE_SW_WP))) {
+			mem_set_pte(p->mem, va, (e & PTE_ADDR) | present);
+		}
+	}
+}
+
+/* Give the VMAs meeting [start, end) registration 'reg': every one (only -2), those
+ * registered (-1), or those of context 'only'. */
+static void uffd_set(struct proc *p, gva_t start, gva_t end, unsigned reg, int only)
+{
+	for (size_t i = vma_reaching(p->ps, start); i < p->ps->nvma && p->ps->vmas[i].start < end; i++) {
+		struct vma *v = &p->ps->vmas[i];
+		if ((only == -1 && !v->uffd) || (only >= 0 && v->uffd >> 4 != MM_UFFD_CTX(only) >> 4))
+			continue;
+		gva_t s = MAX(v->start, start), e = MIN(v->end, end);
+		vma_split(p, s);
+		vma_split(p, e);
+		i = vma_index_after(p, s);
+		v = &p->ps->vmas[i];
+		v->uffd = reg;
+		uffd_arm(p, v);
+	}
+	for (size_t i = vma_reaching(p->ps, start); i < p->ps->nvma && p->ps->vmas[i].start < end;) {
+		size_t n = p->ps->nvma;
+		vma_merge(p, i);
+		i += p->ps->nvma == n;
+	}
+}
+
+int mm_uffd_register(struct proc *p, gva_t start, gva_t end, unsigned reg)
+{
+	struct vma *first = mm_next(p, start);
+	if (!first)
+		return -ENOMEM;
+	if (first->start >= end)
+		return -EINVAL;
+	for (size_t i = vma_reaching(p->ps, start); reg && i < p->ps->nvma && p->ps->vmas[i].start < end; i++) {
+		const struct vma *v = &p->ps->vmas[i];
+		int rc = uffd_can(v, reg & MM_UFFD_MODES);
+		if (rc)
+			return rc;
+		if (v->uffd && v->uffd >> 4 != reg >> 4)
+			return -EBUSY;
+	}
+	uffd_set(p, start, end, reg, reg ? -2 : -1);
+	return 0;
+}
+
+void mm_uffd_drop(struct proc *p, int ctx)
+{
+	uffd_set(p, 0, 1ULL << 47, 0, ctx);
+}
+
+/* The VMA at 'va' if context ctx registered it with 'mode', else NULL. */
+static struct vma *uffd_vma(struct proc *p, int ctx, gva_t va, unsigned mode)
+{
+	struct vma *v = mm_find(p, va);
+	return v && v->uffd >> 4 == MM_UFFD_CTX(ctx) >> 4 && (v->uffd & mode) ? v : NULL;
+}
+
+/* A missing page's entry, for a fill: NULL with *rc set if it is not missing. */
+static uint64_t *uffd_missing(struct proc *p, const struct vma *v, gva_t va, int *rc)
+{
+	*rc = -ENOENT;
+	if (!v)
+		return NULL;
+	*rc = -ENOMEM;
+	if (p->mem->used_pages + 9 > p->mem->size / PAGE_SIZE)
+		return NULL;
+	uint64_t *pte = mem_pte(p->mem, va, true);
+	*rc = *pte & (PTE_ADDR | PTE_SW_BUS) ? -EEXIST : 0;
+	return *rc ? NULL : pte;
+}
+
+int mm_uffd_fill(struct proc *p, int ctx, gva_t va, const void *data, bool wp)
+{
+	int rc;
+	const struct vma *v = uffd_vma(p, ctx, va, UFFDIO_REGISTER_MODE_MISSING);
+	if (!uffd_missing(p, v, va, &rc))
+		return rc;
+	gpa_t gpa;
+	if (!mem_alloc(p->mem, 1, &gpa))
+		return -ENOMEM;
+	/* filled before it is mapped: no other thread may see it half written */
+	if (data)
+		memcpy(mem_hva(p->mem, gpa), data, PAGE_SIZE);
+	uint64_t f = pte_flags(v->prot) | PTE_A;
+	if (wp && (v->uffd & UFFDIO_REGISTER_MODE_WP))
+		f = (f & ~PTE_W) | PTE_SW_WP;
+	mem_set_pte(p->mem, va, gpa | f);
+	return 0;
+}
+
+/* The source page itself moves; the source is missing after, or (not registered so) a
+ * fresh zero page. */
+int mm_uffd_move(struct proc *p, int ctx, gva_t dst, gva_t src)
+{
+	int rc;
+	const struct vma *v = uffd_vma(p, ctx, dst, UFFDIO_REGISTER_MODE_MISSING);
+	const struct vma *sv = mm_find(p, src);
+	uint64_t *pte = uffd_missing(p, v, dst, &rc);
+	if (!pte)
+		return rc;
+	if (!sv || uffd_can(sv, UFFDIO_REGISTER_MODE_MISSING))
+		return -EINVAL;
+	uint64_t *spte = mem_pte(p->mem, src, false);
+	if (!spte || !(*spte & PTE_P))
+		return -ENOENT;
+	gpa_t gpa = *spte & PTE_ADDR;
+	mem_set_pte(p->mem, src, 0);
+	mem_set_pte(p->mem, dst, gpa | pte_flags(v->prot) | PTE_A);
+	if (!(sv->uffd & UFFDIO_REGISTER_MODE_MISSING))
+		populate(p, src, src + PAGE_SIZE, sv->prot, false);
+	return 0;
+}
+
+int mm_uffd_poison(struct proc *p, int ctx, gva_t va)
+{
+	int rc;
+	uint64_t *pte = uffd_missing(p, uffd_vma(p, ctx, va, UFFDIO_REGISTER_MODE_MISSING), va, &rc);
+	if (pte)
+		*pte = PTE_SW_BUS;      /* (absent before and after: nothing to flush) */
+	return rc;
+}
+
+int mm_uffd_continue(struct proc *p, int ctx, gva_t va)
+{
+	const struct vma *v = uffd_vma(p, ctx, va, UFFDIO_REGISTER_MODE_MINOR);
+	uint64_t *pte = v ? mem_pte(p->mem, va, false) : NULL;
+	if (!v)
+		return -ENOENT;
+	if (!pte || !(*pte & PTE_ADDR))
+		return -EFAULT;
+	if (*pte & PTE_P)
+		return -EEXIST;
+	mem_set_pte(p->mem, va, (*pte & PTE_ADDR) | pte_flags(v->prot) | PTE_A);
+	return 0;
+}
+
+/* Only a page that was ever written has an entry on Linux to protect. */
+int mm_uffd_wp(struct proc *p, int ctx, gva_t va, bool on)
+{
+	const struct vma *v = uffd_vma(p, ctx, va, UFFDIO_REGISTER_MODE_WP);
+	if (!v)
+		return -ENOENT;
+	uint64_t *pte = mem_pte(p->mem, va, false);
+	if (!pte || !(*pte & PTE_P) || !!(*pte & PTE_SW_WP) == on)
+		return 0;
+	if (on && host_resident(p, *pte & PTE_ADDR))
+		mem_set_pte(p->mem, va, (*pte & ~PTE_W) | PTE_SW_WP);
+	else if (!on)
+		mem_set_pte(p->mem, va, (*pte & PTE_ADDR) | pte_flags(v->prot) | PTE_A);
+	return 0;
+}
+
 int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 {
 	struct vma *v = mm_find(p, addr);
@@ -482,10 +697,22 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 		    !(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
 			return SEGV_ACCERR;
 		uint64_t *pte = mem_pte(p->mem, addr, false);
+		if (v->uffd && uffd_reason(p, v, pte, write))
+			return MM_UFFD;
 		if (pte && (*pte & PTE_SW_BUS))
 			return MM_SIGBUS;
+		if (write && pte && (*pte & (PTE_SW_WP | PTE_P)) == (PTE_SW_WP | PTE_P)) {
+			/* write-protected by a context since gone (or the page moved) */
+			mem_set_pte(p->mem, addr, (*pte & PTE_ADDR) | pte_flags(v->prot) | PTE_A);
+			return 0;
+		}
 		if (pte && (*pte & PTE_P))
 			return 0;       /* another thread mapped it meanwhile */
+		if (pte && (*pte & PTE_ADDR)) {
+			/* a MINOR page not in the page cache, or one of a context gone */
+			mem_set_pte(p->mem, addr, (*pte & PTE_ADDR) | pte_flags(v->prot) | PTE_A);
+			return 0;
+		}
 		/* Allowed by the VMA: a page missing its backing (none should be). */
 		return populate(p, PAGE_ALIGN_DOWN(addr), PAGE_ALIGN_DOWN(addr) + PAGE_SIZE,
 				v->prot, true) ? SEGV_MAPERR : 0;
@@ -568,7 +795,7 @@ int mm_map_shm(struct proc *p, gva_t start, uint64_t len, int prot, int shmid, i
 			 file_named(p->ps, makedev(0, 1), (ino_t)shmid, name);
 	mm_unmap(p, start, len);
 	size_t i = vma_index_after(p, start);
-	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, 0 });
+	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, 0, 0 });
 	uint64_t f = pte_flags(prot) | PTE_A;
 	for (uint64_t n = 0; n < pages; n++)
 		mem_set_pte(m, start + n * PAGE_SIZE, (gpa + n * PAGE_SIZE) | f);
@@ -671,7 +898,8 @@ void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len)
 	/* The pages have moved: only the VMA remains to drop at the old place. */
 	mm_unmap(p, old, len);
 	size_t i = vma_index_after(p, new);
-	vma_insert(p, i, (struct vma){ new, new + len, prot, flags, pgoff });
+	/* (a registration stays behind, as Linux drops it without UFFD_FEATURE_EVENT_REMAP) */
+	vma_insert(p, i, (struct vma){ new, new + len, prot, flags, pgoff, 0 });
 	vma_merge(p, i);
 }
 
@@ -694,6 +922,11 @@ int mm_poke(struct proc *p, gva_t va, const void *src, uint64_t len)
 
 void mm_zero(struct proc *p, gva_t start, uint64_t len)
 {
+	const struct vma *v = mm_find(p, start);
+	if (v && (v->uffd & UFFDIO_REGISTER_MODE_MISSING)) {
+		depopulate(p, start, start + len);      /* missing again, as on Linux */
+		return;
+	}
 	for (gva_t va = start; va < start + len; va += PAGE_SIZE) {
 		uint64_t *pte = mem_pte(p->mem, va, false);
 		if (pte && (*pte & PTE_ADDR))

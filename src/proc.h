@@ -33,7 +33,10 @@ struct vma {
 	int prot;                       /* PROT_* */
 	unsigned flags;                 /* VMA_* */
 	uint64_t pgoff;                 /* as Linux's vm_pgoff: page of 'start' when created */
+	unsigned uffd;                  /* userfaultfd: UFFDIO_REGISTER_MODE_* | MM_UFFD_CTX(i) */
 };
+#define MM_UFFD_CTX(i) (((unsigned)(i) + 1) << 4)  /* context i of uffd.c's (0: none) */
+#define MM_UFFD_MODES 7u
 
 /* The kernel's struct sigaction for x86-64 (rt_sigaction's layout). */
 struct ksigaction {
@@ -262,7 +265,27 @@ struct vma *mm_find(struct proc *p, gva_t va);
 /* Make a page fault at 'addr' go away (stack growth): 0, or the si_code of the SIGSEGV,
  * or MM_SIGBUS (a file mapping's page past the end of the file). */
 #define MM_SIGBUS (-1)
+#define MM_UFFD (-2)    /* a userfaultfd context resolves it (uffd_fault) */
 int mm_fault(struct proc *p, gva_t addr, bool write, bool exec);
+/* userfaultfd's page states (sys/uffd.c), under the memory lock. Registering [start, end)
+ * with 'reg' (MM_UFFD_CTX(i) | modes; 0 unregisters): 0, or the -errno of the first VMA
+ * that cannot be. A MISSING page is one with no backing page; a write-protected one is
+ * present, read-only and marked PTE_SW_WP; a MINOR one is absent with its backing. */
+int mm_uffd_register(struct proc *p, gva_t start, gva_t end, unsigned reg);
+/* Drop context ctx's registrations (its last descriptor is closed), or all (ctx -1: a
+ * forked child's). */
+void mm_uffd_drop(struct proc *p, int ctx);
+/* Why a fault at 'addr' waits for a context: a UFFDIO_REGISTER_MODE_*, or 0 (none now);
+ * *reg gets the VMA's registration. */
+unsigned mm_uffd_reason(struct proc *p, gva_t addr, bool write, unsigned *reg);
+/* One page of a resolution at 'va' registered by context 'ctx': 0, -ENOENT (not registered
+ * so), -EEXIST (not missing), -ENOMEM. COPY's data (NULL for ZEROPAGE), made read-only if
+ * 'wp'; MOVE of src's page; POISON; CONTINUE; WRITEPROTECT on or off. */
+int mm_uffd_fill(struct proc *p, int ctx, gva_t va, const void *data, bool wp);
+int mm_uffd_move(struct proc *p, int ctx, gva_t dst, gva_t src);
+int mm_uffd_poison(struct proc *p, int ctx, gva_t va);
+int mm_uffd_continue(struct proc *p, int ctx, gva_t va);
+int mm_uffd_wp(struct proc *p, int ctx, gva_t va, bool on);
 /* execve: no mapping left, and a new page-table tree (mem_new_root). */
 void mm_reset(struct proc *p);
 void mm_free(struct process *ps);

@@ -170,6 +170,8 @@ long sys_ioctl(struct proc *p, const uint64_t a[6])
 		return clone_range(p, a);
 	if (req == SIOCGIFCONF)
 		return ifconf(p, a);
+	if (_IOC_TYPE(req) == 0xAA)
+		return uffd_ioctl(p, a);
 	for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++)
 		if (ioctls[i].req == req)
 			return HOST(SYS_ioctl, FD(0), req,

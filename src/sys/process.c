@@ -149,6 +149,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 		execmark_forked();
 		ptimer_forked(p);
 		aio_forked();
+		uffd_forked(p);
 		sig_thread_gone(p, true);
 		mm_set_flag(p, 0, ~0ULL, VMA_LOCKED, false);   /* (locks are not inherited) */
 	} else {
@@ -331,6 +332,7 @@ static void replace_image(struct proc *p, char *path, const char *name, char **a
 	execmark_exec();
 	ptimer_exec(p);
 	aio_exec();
+	uffd_exec();
 	mm_reset(p);
 	fd_each_guest(close_if_cloexec, NULL);    /* (kvmse's own stay) */
 	sig_exec(p);

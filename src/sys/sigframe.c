@@ -373,6 +373,8 @@ void sig_fault(struct proc *p, const struct cpu_regs *r, const struct cpu_event 
 		mem_lock(p->mem);
 		info.code = mm_fault(p, ev->addr, ev->error_code & 2, ev->error_code & 16);
 		mem_unlock(p->mem);
+		if (info.code == MM_UFFD)
+			info.code = uffd_fault(p, ev->addr, ev->error_code & 2);
 		if (!info.code)
 			return;         /* the stack grew */
 		if (info.code == MM_SIGBUS)

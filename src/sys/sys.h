@@ -204,6 +204,12 @@ void ptimer_free(struct process *ps);
  * none. */
 void aio_exec(void);
 void aio_forked(void);
+/* uffd.c: ioctl requests of type 0xAA; a page fault a userfaultfd context resolves (0:
+ * run the access again; MM_SIGBUS); a forked child's and execve's end of the contexts. */
+long uffd_ioctl(struct proc *p, const uint64_t a[6]);
+int uffd_fault(struct proc *p, gva_t addr, bool write);
+void uffd_forked(struct proc *p);
+void uffd_exec(void);
 
 /* execmark.c: which children have exec'd (setpgid on them is EACCES). Before a host
  * fork, in its child, at an execve, and the question. */
