@@ -485,8 +485,19 @@ static bool host_resident(struct proc *p, gpa_t gpa)
 	return mincore(mem_hva(p->mem, gpa), PAGE_SIZE, &vec) == 0 && (vec & 1);
 }
 
-/* A page the host never gave memory was never touched: Linux would have no page there.
- * (A MINOR page is one the page cache holds, the host's page of the file.) */
+/* Private memory that reads as zeros was (as far as kvmse can tell) never touched:
+ * Linux would have no page there. (The host's residency cannot say: a transparent huge
+ * page makes its neighbours resident.) */
+static bool zero_page(struct proc *p, gpa_t gpa)
+{
+	const uint64_t *w = mem_hva(p->mem, gpa);
+	for (size_t i = 0; i < PAGE_SIZE / 8; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+/* A MINOR page is one the page cache holds: the host's page of the file is resident. */
 static unsigned uffd_reason(struct proc *p, const struct vma *v, const uint64_t *pte, bool write)
 {
 	uint64_t e = pte ? *pte : 0;
@@ -529,7 +540,7 @@ static void uffd_arm(struct proc *p, const struct vma *v)
 			/* missing: it stays so, or gets its page (a poisoned one stays poisoned) */
 			if (!e && !(m & UFFDIO_REGISTER_MODE_MISSING) && (present & PTE_P))
 				populate(p, va, va + PAGE_SIZE, v->prot, false);
-		} else if ((m & UFFDIO_REGISTER_MODE_MISSING) && !host_resident(p, e & PTE_ADDR)) {
+		} else if ((m & UFFDIO_REGISTER_MODE_MISSING) && zero_page(p, e & PTE_ADDR)) {
 			depopulate(p, va, va + PAGE_SIZE);
 		} else if ((m & UFFDIO_REGISTER_MODE_MINOR) && (e & PTE_P)) {
 			mem_set_pte(p->mem, va, e & PTE_ADDR);
@@ -594,8 +605,9 @@ static struct vma *uffd_vma(struct proc *p, int ctx, gva_t va, unsigned mode)
 	return v && v->uffd >> 4 == MM_UFFD_CTX(ctx) >> 4 && (v->uffd & mode) ? v : NULL;
 }
 
-/* A missing page's entry, for a fill: NULL with *rc set if it is not missing. */
-static uint64_t *uffd_missing(struct proc *p, const struct vma *v, gva_t va, int *rc)
+/* A missing page's entry, for a fill: NULL with *rc set if it is not missing. A poisoned
+ * page is missing to all but POISON ('strict'), as Linux's pte_none_mostly says. */
+static uint64_t *uffd_missing(struct proc *p, const struct vma *v, gva_t va, bool strict, int *rc)
 {
 	*rc = -ENOENT;
 	if (!v)
@@ -604,7 +616,7 @@ static uint64_t *uffd_missing(struct proc *p, const struct vma *v, gva_t va, int
 	if (p->mem->used_pages + 9 > p->mem->size / PAGE_SIZE)
 		return NULL;
 	uint64_t *pte = mem_pte(p->mem, va, true);
-	*rc = *pte & (PTE_ADDR | PTE_SW_BUS) ? -EEXIST : 0;
+	*rc = *pte & (strict ? ~0ULL : PTE_ADDR) ? -EEXIST : 0;
 	return *rc ? NULL : pte;
 }
 
@@ -612,7 +624,7 @@ int mm_uffd_fill(struct proc *p, int ctx, gva_t va, const void *data, bool wp)
 {
 	int rc;
 	const struct vma *v = uffd_vma(p, ctx, va, UFFDIO_REGISTER_MODE_MISSING);
-	if (!uffd_missing(p, v, va, &rc))
+	if (!uffd_missing(p, v, va, false, &rc))
 		return rc;
 	gpa_t gpa;
 	if (!mem_alloc(p->mem, 1, &gpa))
@@ -634,7 +646,7 @@ int mm_uffd_move(struct proc *p, int ctx, gva_t dst, gva_t src)
 	int rc;
 	const struct vma *v = uffd_vma(p, ctx, dst, UFFDIO_REGISTER_MODE_MISSING);
 	const struct vma *sv = mm_find(p, src);
-	uint64_t *pte = uffd_missing(p, v, dst, &rc);
+	uint64_t *pte = uffd_missing(p, v, dst, false, &rc);
 	if (!pte)
 		return rc;
 	if (!sv || uffd_can(sv, UFFDIO_REGISTER_MODE_MISSING))
@@ -653,7 +665,7 @@ int mm_uffd_move(struct proc *p, int ctx, gva_t dst, gva_t src)
 int mm_uffd_poison(struct proc *p, int ctx, gva_t va)
 {
 	int rc;
-	uint64_t *pte = uffd_missing(p, uffd_vma(p, ctx, va, UFFDIO_REGISTER_MODE_MISSING), va, &rc);
+	uint64_t *pte = uffd_missing(p, uffd_vma(p, ctx, va, UFFDIO_REGISTER_MODE_MISSING), va, true, &rc);
 	if (pte)
 		*pte = PTE_SW_BUS;      /* (absent before and after: nothing to flush) */
 	return rc;
@@ -673,7 +685,8 @@ int mm_uffd_continue(struct proc *p, int ctx, gva_t va)
 	return 0;
 }
 
-/* Only a page that was ever written has an entry on Linux to protect. */
+/* Every present page is protected, touched or not (UFFD_FEATURE_WP_UNPOPULATED's way):
+ * no write may escape the context. */
 int mm_uffd_wp(struct proc *p, int ctx, gva_t va, bool on)
 {
 	const struct vma *v = uffd_vma(p, ctx, va, UFFDIO_REGISTER_MODE_WP);
@@ -682,9 +695,9 @@ int mm_uffd_wp(struct proc *p, int ctx, gva_t va, bool on)
 	uint64_t *pte = mem_pte(p->mem, va, false);
 	if (!pte || !(*pte & PTE_P) || !!(*pte & PTE_SW_WP) == on)
 		return 0;
-	if (on && host_resident(p, *pte & PTE_ADDR))
+	if (on)
 		mem_set_pte(p->mem, va, (*pte & ~PTE_W) | PTE_SW_WP);
-	else if (!on)
+	else
 		mem_set_pte(p->mem, va, (*pte & PTE_ADDR) | pte_flags(v->prot) | PTE_A);
 	return 0;
 }

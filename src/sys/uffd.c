@@ -28,7 +28,8 @@
 #define FD(i) user_fd(a[i])
 #define CTX_MAX 64
 
-/* (newer than some headers: Linux 6.6 and 6.8) */
+/* (newer than some headers: Linux 6.4, 6.6 and 6.8) */
+#define FEATURE_WP_UNPOPULATED (1u << 13)
 #define FEATURE_POISON (1u << 14)
 #define FEATURE_MOVE (1u << 16)
 #define IOC_MOVE 0x05
@@ -40,7 +41,8 @@ struct poison_arg { struct uffdio_range range; uint64_t mode; int64_t updated; }
 
 static const uint64_t features = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_SIGBUS |
 				 UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_MINOR_SHMEM |
-				 UFFD_FEATURE_EXACT_ADDRESS | FEATURE_POISON | FEATURE_MOVE;
+				 UFFD_FEATURE_EXACT_ADDRESS | FEATURE_WP_UNPOPULATED |
+				 FEATURE_POISON | FEATURE_MOVE;
 /* The range ioctls UFFDIO_REGISTER offers (Linux's UFFD_API_RANGE_IOCTLS) */
 static const uint64_t range_ioctls = 1u << _UFFDIO_WAKE | 1u << _UFFDIO_COPY |
 				     1u << _UFFDIO_ZEROPAGE | 1u << IOC_MOVE |
