@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define ELF_ET_DYN_BASE 0x555555554000ULL       /* Linux x86-64: brk of a static PIE */
@@ -452,6 +453,22 @@ static bool open_for_writing(int fd)
 	       errno == EAGAIN;
 }
 
+#ifndef AT_EXECVE_CHECK
+#define AT_EXECVE_CHECK 0x10000
+#endif
+
+/* The host's own verdict on running the file, where it gives one (Linux 6.14's
+ * AT_EXECVE_CHECK, which executes nothing): the right to execute in a Landlock domain,
+ * a noexec mount, other security modules. (Older kernels: EINVAL, no verdict.) */
+static long exec_denied(int fd)
+{
+	static char *const none[] = { NULL };
+	if (syscall(SYS_execveat, fd, "", none, none, AT_EMPTY_PATH | AT_EXECVE_CHECK) == 0 ||
+	    errno == EINVAL)
+		return 0;
+	return -errno;
+}
+
 /* The first bytes of 'path' (NUL-terminated in buf[n]); -errno as execve would give. */
 static long head(const char *path, char *buf, size_t size)
 {
@@ -460,7 +477,9 @@ static long head(const char *path, char *buf, size_t size)
 		return -errno;
 	struct stat st;
 	long n = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) || access(path, X_OK) < 0 ? -EACCES :
-		 open_for_writing(fd) ? -ETXTBSY : pread(fd, buf, size - 1, 0);
+		 open_for_writing(fd) ? -ETXTBSY : exec_denied(fd);
+	if (n == 0)
+		n = pread(fd, buf, size - 1, 0);
 	if (n == -1)
 		n = -errno;
 	close(fd);
