@@ -225,6 +225,8 @@ struct proc {
 	/* The same for the personality (uname answers by it). */
 	unsigned long persona;
 	_Atomic unsigned persona_gen;
+	int seccomp_mode;               /* SECCOMP_MODE_*: sys/seccomp.c */
+	const struct seccomp_filter *seccomp;
 };
 
 #define STAT_INC(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)

@@ -313,6 +313,8 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 	t->sig.xsave_size = p->sig.xsave_size;
 	t->sig.xfeatures = p->sig.xfeatures;
 	t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
+	t->seccomp_mode = p->seccomp_mode;
+	t->seccomp = p->seccomp;
 	mem_lock(p->mem);
 	t->cpu = p->cpu->ops->clone(p->cpu);
 	mem_unlock(p->mem);

@@ -251,7 +251,7 @@ static void default_action(struct proc *p, const struct cpu_regs *r, int sig, co
 		stop_self(p, sig);
 		return;
 	}
-	if ((SIG_SYNCHRONOUS & SIGBIT(sig)) && info->code > 0)
+	if ((SIG_SYNCHRONOUS & SIGBIT(sig)) && info->code > 0 && sig != SIGSYS)  /* (seccomp's) */
 		fprintf(stderr, "kvmse: %s: killed by SIG%s (si_code %d, address %#llx, ip %#llx)\n",
 			p->ps->exe, sigabbrev_np(sig), info->code, (unsigned long long)info->fault.addr,
 			(unsigned long long)r->rip);

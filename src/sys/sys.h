@@ -210,6 +210,11 @@ long uffd_ioctl(struct proc *p, const uint64_t a[6]);
 int uffd_fault(struct proc *p, gva_t addr, bool write);
 void uffd_forked(struct proc *p);
 void uffd_exec(void);
+/* seccomp.c: before system call nr (at 'ip', 0 if unknown): false to run it, or true with
+ * *ret the result it gets instead (the thread or the process may have ended); prctl's
+ * PR_SET_SECCOMP and PR_GET_SECCOMP. */
+bool seccomp_blocks(struct proc *p, unsigned nr, const uint64_t a[6], uint64_t ip, long *ret);
+long seccomp_prctl(struct proc *p, const uint64_t a[6]);
 
 /* execmark.c: which children have exec'd (setpgid on them is EACCES). Before a host
  * fork, in its child, at an execve, and the question. */

@@ -69,7 +69,7 @@ static bool uses_mm(unsigned nr)
 	}
 }
 
-static long call(struct proc *p, uint64_t nr64, const uint64_t a[6])
+static long call(struct proc *p, uint64_t nr64, const uint64_t a[6], uint64_t ip)
 {
 	unsigned nr = nr64 < 1024 ? (unsigned)nr64 : 1023;
 	const struct sys_entry *e = nr < ARRAY_SIZE(table) && table[nr].fn ? &table[nr] : NULL;
@@ -84,6 +84,8 @@ static long call(struct proc *p, uint64_t nr64, const uint64_t a[6])
 	 * signal to see now (sig_deliver then decides), it goes on as the kernel would.
 	 * (rt_sigreturn's result is the program's RAX, whatever it is.) */
 	bool mm = uses_mm(nr);
+	if (p->seccomp_mode && seccomp_blocks(p, (unsigned)nr64, a, ip, &ret))
+		goto done;
 	do {
 		if (mm)
 			mem_lock(p->mem);
@@ -92,6 +94,7 @@ static long call(struct proc *p, uint64_t nr64, const uint64_t a[6])
 			mem_unlock(p->mem);
 		user_finish(p);
 	} while (ret == -EINTR && nr != 15 && !sig_wakes(p) && !p->exited);
+done:
 	if (p->opt->strace && !no_ret)
 		strace_print(p, sys_name(nr), nr, fmt, a, ret, true);
 	return ret;
@@ -101,7 +104,7 @@ void sys_dispatch(struct proc *p, struct cpu_regs *r)
 {
 	const uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
 	sig_call_begin(p);
-	r->rax = (uint64_t)call(p, r->rax, a);
+	r->rax = (uint64_t)call(p, r->rax, a, r->rip);
 	sig_call_end(p);
 }
 
@@ -132,7 +135,7 @@ long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop)
 {
 	struct proc *p = ctx;
 	sys_thread_follow(p);
-	long ret = call(p, nr, a);
+	long ret = call(p, nr, a, 0);
 	*stop = p->exited;
 	/* A signal to deliver before the program sees the result: stop it with the answer. */
 	if (sig_deliverable(p))

@@ -481,7 +481,9 @@ long sys_prctl(struct proc *p, const uint64_t a[6])
 			return -EINVAL;
 		}
 		return 0;
-	default:                /* (seccomp among them: as a kernel built without it) */
+	case PR_SET_SECCOMP: case PR_GET_SECCOMP:
+		return seccomp_prctl(p, a);
+	default:
 		return -EINVAL;
 	}
 }
@@ -637,7 +639,7 @@ long sys_futex(struct proc *p, const uint64_t a[6])
 bool sys_caller_only(uint64_t nr, const uint64_t a[6])
 {
 	if (nr == SYS_capset || nr == SYS_capget || nr == SYS_personality ||
-	    nr == SYS_set_mempolicy || nr == SYS_get_mempolicy)
+	    nr == SYS_set_mempolicy || nr == SYS_get_mempolicy || nr == SYS_seccomp)
 		return true;
 	if (nr == SYS_prctl) {          /* the thread's own attributes */
 		switch ((int)a[0]) {
@@ -648,6 +650,7 @@ bool sys_caller_only(uint64_t nr, const uint64_t a[6])
 		case PR_CAPBSET_DROP: case PR_CAP_AMBIENT: case PR_GET_SPECULATION_CTRL:
 		case PR_SET_SPECULATION_CTRL: case PR_MCE_KILL: case PR_MCE_KILL_GET:
 		case PR_GET_IO_FLUSHER: case PR_SET_IO_FLUSHER: case PR_GET_TSC: case PR_SET_TSC:
+		case PR_SET_SECCOMP:    /* (no_new_privs is the vCPU thread's) */
 			return true;
 		default:
 			return false;
