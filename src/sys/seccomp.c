@@ -210,6 +210,22 @@ bool seccomp_blocks(struct proc *p, unsigned nr, const uint64_t a[6], uint64_t i
 	}
 }
 
+/* (process lock held) TSYNC gives every thread the caller's filters: each must have
+ * some of them already, the older ones (or none). If one does not, the call fails with
+ * its id (or ESRCH, with TSYNC_ESRCH). */
+static long tsync_refused(const struct proc *p, unsigned flags)
+{
+	for (int i = 0; i < p->ps->nthreads; i++) {
+		const struct proc *t = p->ps->threads[i];
+		const struct seccomp_filter *f = p->seccomp;
+		while (f && f != t->seccomp)
+			f = f->prev;
+		if (f != t->seccomp || t->seccomp_mode == SECCOMP_MODE_STRICT)
+			return flags & (1u << 4) ? -ESRCH : t->tid;
+	}
+	return 0;
+}
+
 /* A new filter on top of the thread's (or all threads', with TSYNC). */
 static long add_filter(struct proc *p, unsigned flags, uint64_t prog)
 {
@@ -236,15 +252,16 @@ static long add_filter(struct proc *p, unsigned flags, uint64_t prog)
 	pthread_mutex_unlock(&lock);
 	f->prev = p->seccomp;
 	pthread_mutex_lock(&p->ps->lock);
-	for (int i = 0; i < p->ps->nthreads; i++) {
+	long rc = flags & SECCOMP_FILTER_FLAG_TSYNC ? tsync_refused(p, flags) : 0;
+	for (int i = 0; !rc && i < p->ps->nthreads; i++) {
 		struct proc *t = p->ps->threads[i];
-		if (t == p || ((flags & SECCOMP_FILTER_FLAG_TSYNC) && t->seccomp == p->seccomp)) {
+		if (t == p || (flags & SECCOMP_FILTER_FLAG_TSYNC)) {
 			t->seccomp = f;
 			t->seccomp_mode = SECCOMP_MODE_FILTER;
 		}
 	}
 	pthread_mutex_unlock(&p->ps->lock);
-	return 0;
+	return rc;
 }
 
 static long strict(struct proc *p)
