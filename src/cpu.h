@@ -61,8 +61,9 @@ struct cpu_server {
 	/* Must this one be made by the program's own thread after all? (The host kernel
 	 * takes the caller of a PI futex call for the lock's owner.) */
 	bool (*caller_only)(uint64_t nr, const uint64_t a[6]);
-	/* Run it and return the result; set *stop if the program has ended. */
-	long (*call)(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop);
+	/* Run it and return the result; set *stop if the program has ended. 'ip' is where
+	 * the program made it (its return address, as the program reported it). */
+	long (*call)(void *ctx, uint64_t nr, const uint64_t a[6], uint64_t ip, bool *stop);
 	void *ctx;
 	/* Start serving once the program has made this many more calls the slow way (a
 	 * forked child counts them afresh): a short program is over before a server thread

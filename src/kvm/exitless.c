@@ -48,7 +48,7 @@ struct kvm_server {
 	pthread_t thread;
 	_Atomic uint64_t served;                /* sequence number last answered */
 	_Atomic uint64_t handed;                /* ... last left to the vCPU thread */
-	uint64_t handed_nr, handed_args[6];     /* (as read by the server) */
+	uint64_t handed_nr, handed_args[6], handed_ip;  /* (as read by the server) */
 	_Atomic uint64_t backoff_until;         /* no polling before this (now_ns) */
 	uint64_t backoff_ns;                    /* the next pause (the vCPU thread's) */
 	_Atomic uint64_t answered;              /* requests run (stats.served at the end) */
@@ -135,7 +135,7 @@ static bool pending(const struct kvm_server *s, uint64_t seq)
  */
 static void serve(struct kvm_server *s, uint64_t seq)
 {
-	uint64_t nr = ch_load(s, CH_NR, __ATOMIC_RELAXED), a[6];
+	uint64_t nr = ch_load(s, CH_NR, __ATOMIC_RELAXED), a[6], ip = ch_load(s, CH_RIP, __ATOMIC_RELAXED);
 	for (int i = 0; i < 6; i++)
 		a[i] = ch_load(s, CH_ARGS + 8 * i, __ATOMIC_RELAXED);
 	/* The entry code sends only what the map allows; anything else was forged. */
@@ -145,13 +145,14 @@ static void serve(struct kvm_server *s, uint64_t seq)
 	}
 	if (s->srv.caller_only && s->srv.caller_only(nr, a)) {
 		s->handed_nr = nr;
+		s->handed_ip = ip;
 		memcpy(s->handed_args, a, sizeof(a));
 		atomic_store_explicit(&s->handed, seq, memory_order_release);
 		done(s);
 		return;
 	}
 	bool stop = false;
-	long ret = s->srv.call(s->srv.ctx, nr, a, &stop);
+	long ret = s->srv.call(s->srv.ctx, nr, a, ip, &stop);
 	answer(s, seq, ret, stop);
 }
 
@@ -222,7 +223,7 @@ static void wait_answered(struct kvm_server *s)
 			break;
 		if (seq == atomic_load_explicit(&s->handed, memory_order_acquire)) {
 			bool stop = false;
-			long ret = s->srv.call(s->srv.ctx, s->handed_nr, s->handed_args, &stop);
+			long ret = s->srv.call(s->srv.ctx, s->handed_nr, s->handed_args, s->handed_ip, &stop);
 			answer(s, seq, ret, stop);
 			continue;
 		}

@@ -6,10 +6,8 @@
  * into forked children; execve keeps them. A filter never changes once installed, and
  * none is freed: the process keeps every one on a list.
  *
- * Not the same: the instruction pointer a filter sees is 0 for a call the syscall
- * server answered without an exit (the exitless transport does not carry it); no
- * user-space notification (SECCOMP_FILTER_FLAG_NEW_LISTENER is EINVAL); TRACE is ENOSYS,
- * as with no tracer. */
+ * Not the same: no user-space notification (SECCOMP_FILTER_FLAG_NEW_LISTENER is
+ * EINVAL); TRACE is ENOSYS, as with no tracer. */
 #include "sys.h"
 #include "../util.h"
 #include <linux/audit.h>

@@ -21,7 +21,7 @@ const char *sys_name(unsigned nr);
 /* The same for a CPU model's syscall server (struct cpu_server): the calls it may run,
  * and one call with no registers at hand ('ctx' is the proc). */
 bool sys_may_serve(unsigned nr);
-long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop);
+long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], uint64_t ip, bool *stop);
 bool sys_caller_only(uint64_t nr, const uint64_t a[6]);
 void sys_thread_follow(struct proc *p);
 /* On the vCPU thread, after a change of its capabilities: its server will take them. */
@@ -210,7 +210,7 @@ long uffd_ioctl(struct proc *p, const uint64_t a[6]);
 int uffd_fault(struct proc *p, gva_t addr, bool write);
 void uffd_forked(struct proc *p);
 void uffd_exec(void);
-/* seccomp.c: before system call nr (at 'ip', 0 if unknown): false to run it, or true with
+/* seccomp.c: before system call nr (made at 'ip'): false to run it, or true with
  * *ret the result it gets instead (the thread or the process may have ended); prctl's
  * PR_SET_SECCOMP and PR_GET_SECCOMP. */
 bool seccomp_blocks(struct proc *p, unsigned nr, const uint64_t a[6], uint64_t ip, long *ret);

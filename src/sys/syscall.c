@@ -131,11 +131,11 @@ bool sys_may_serve(unsigned nr)
 	return true;
 }
 
-long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], bool *stop)
+long sys_serve(void *ctx, uint64_t nr, const uint64_t a[6], uint64_t ip, bool *stop)
 {
 	struct proc *p = ctx;
 	sys_thread_follow(p);
-	long ret = call(p, nr, a, 0);
+	long ret = call(p, nr, a, ip);
 	*stop = p->exited;
 	/* A signal to deliver before the program sees the result: stop it with the answer. */
 	if (sig_deliverable(p))

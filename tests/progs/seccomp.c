@@ -11,6 +11,7 @@
 #include "common.h"
 #include <pthread.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -109,11 +110,13 @@ static void errors(void)
 
 static void on_sys(int sig, siginfo_t *si, void *uc)
 {
-	(void)uc;
 	unsigned arch;
 	memcpy(&arch, (char *)&si->si_addr + 12, 4);
-	printf("signal %d, code %d, errno %d, call %d, arch %#x\n", sig, si->si_code, si->si_errno,
-	       *(int *)((char *)&si->si_addr + 8), arch);
+	/* the call's address is where the program goes on: the frame's RIP */
+	uint64_t rip = (uint64_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+	printf("signal %d, code %d, errno %d, call %d, arch %#x, address %s\n", sig, si->si_code,
+	       si->si_errno, *(int *)((char *)&si->si_addr + 8), arch,
+	       (uint64_t)(uintptr_t)si->si_addr == rip ? "the return address" : "other");
 }
 
 static void actions(void)
@@ -146,13 +149,14 @@ static void actions(void)
 		BPF_STMT(BPF_RET | BPF_K, RET_TRACE),
 	};
 	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	long me = getpid();     /* (before: libc's getpid leaves arg0 as it finds it) */
 	SHOW(seccomp(SET_FILTER, 0, &prog));
 	SHOW(prctl(PR_GET_SECCOMP));
 	SHOW(write(99, "x", 1));
 	SHOW(write(98, "x", 1));
 	SHOW(ppid());
-	SHOW(syscall(SYS_getpid, 4) == getpid() ? 1 : -1);
-	SHOW(syscall(SYS_getpid, 1) == getpid());
+	SHOW(syscall(SYS_getpid, 4));
+	SHOW(syscall(SYS_getpid, 1) == me);
 	char un[512];
 	SHOW(syscall(SYS_uname, un));
 	/* A newer filter's TRAP prevails over the older one's ERRNO; its data is SIGSYS's
