@@ -78,8 +78,9 @@ static long find(struct proc *p, pid_t pid, struct remote *r)
 	return 0;
 }
 
-/* The program's iovec array: its entries into v; the total, or -errno. */
-static long iovecs(struct proc *p, uint64_t va, uint64_t n, struct iovec *v)
+/* The program's iovec array: its entries into v; the total (at most SSIZE_MAX), or
+ * -errno. A local buffer must lie in user memory (Linux's access_ok). */
+static long iovecs(struct proc *p, uint64_t va, uint64_t n, struct iovec *v, bool local)
 {
 	if (n > IOV_MAX)
 		return -EINVAL;
@@ -87,9 +88,12 @@ static long iovecs(struct proc *p, uint64_t va, uint64_t n, struct iovec *v)
 		return -EFAULT;
 	uint64_t total = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		total += v[i].iov_len;
-		if (v[i].iov_len > SSIZE_MAX || total > SSIZE_MAX)
+		uint64_t base = (uint64_t)(uintptr_t)v[i].iov_base;
+		if (v[i].iov_len > SSIZE_MAX)
 			return -EINVAL;
+		if (local && (base > TASK_SIZE || v[i].iov_len > TASK_SIZE - base))
+			return -EFAULT;
+		total = MIN(total + v[i].iov_len, (uint64_t)SSIZE_MAX);
 	}
 	return (long)total;
 }
@@ -100,7 +104,7 @@ static long vm_rw(struct proc *p, const uint64_t a[6], bool write)
 	static _Thread_local uint8_t buf[PAGE_SIZE];
 	if (a[5])
 		return -EINVAL;
-	long local = iovecs(p, a[1], a[2], lv), rc = local < 0 ? local : iovecs(p, a[3], a[4], rv);
+	long local = iovecs(p, a[1], a[2], lv, true), rc = local < 0 ? local : iovecs(p, a[3], a[4], rv, false);
 	if (rc < 0)
 		return rc;
 	if (!local || !rc)
