@@ -1,4 +1,5 @@
 /* loader.c - load a static ELF64 x86-64 executable and build Linux's initial stack. */
+#include "fd.h"
 #include "proc.h"
 #include "util.h"
 #include <elf.h>
@@ -343,11 +344,36 @@ static void load_interp(struct proc *p, struct image *in, const char *path, cons
 	load_image(p, in);
 }
 
-static void close_image(struct image *im)
+/* The running program and its interpreter stay open, each with an OFD read lock on its
+ * last possible byte, as long as they run: in this process and the children that fork
+ * shares the descriptions with. fs.c refuses a write open of a file so locked (ETXTBSY),
+ * in any process of kvmse's. */
+static int running[2] = { -1, -1 };
+
+static void close_image(struct image *im, int slot)
 {
 	free(im->ph);
+	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = LOADER_BUSY_BYTE,
+			    .l_len = 1 };
+	if (fcntl(im->fd, F_OFD_SETLK, &lk) == 0) {
+		running[slot] = im->fd;
+		fd_hide(&running[slot]);
+		return;
+	}
 	if (close(im->fd) < 0)
 		die_errno("%s", im->path);
+}
+
+/* A new program runs: the old one's hold goes. */
+static void release_running(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (running[i] < 0)
+			continue;
+		fd_unhide(&running[i]);
+		close(running[i]);
+		running[i] = -1;
+	}
 }
 
 int loader_exec(struct proc *p, const char *path, char *const argv[], char *const envp[],
@@ -410,9 +436,10 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 	build_stack(p, path, argv, envp, auxv, ARRAY_SIZE(auxv), regs);
 	regs->rip = interp ? in.eh.e_entry + in.bias : im.eh.e_entry + im.bias;
 	regs->rflags = 0x202;
-	close_image(&im);
+	release_running();
+	close_image(&im, 0);
 	if (interp)
-		close_image(&in);
+		close_image(&in, 1);
 	free(interp);
 	return 0;
 }

@@ -87,6 +87,9 @@ void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt
 bool sys_add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc,
 		      struct iovec *iov, int *n, int max, bool lasting);
 
+/* fs.c: does a kvmse process run the file open at fd (ETXTBSY)? */
+bool sys_running_program(int fd);
+
 /* path.c: does 'path' name the running program (/proc/self/exe and the like)? */
 bool sys_is_self_exe(const char *path);
 

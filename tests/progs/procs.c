@@ -1,7 +1,8 @@
 /* Processes: fork with pipes and exit statuses, a bounded fork bomb, vfork + execve,
  * posix_spawn, execve of a #! script and of a missing file, death by a signal,
  * nothing of a child left once it has been waited for, setpgid before and after a
- * child's execve, SIGCHLD's SA_NOCLDSTOP and SA_NOCLDWAIT. */
+ * child's execve, SIGCHLD's SA_NOCLDSTOP and SA_NOCLDWAIT; a running program is not
+ * opened for writing (ETXTBSY), nor truncated. */
 // run: fork
 // run: bomb
 // run: vfork-exec
@@ -12,6 +13,7 @@
 // run: exec-self
 // run: exec-signals
 // run: sigchld
+// run: text-busy
 // run: system
 // run: exec-interp
 // run: exit-gone
@@ -247,6 +249,53 @@ static void deaths(void)
 	death("SIGSEGV raised, a core limit", 0, 4096, 3, 0);
 }
 
+/* The program itself, and a copy of it that a child runs, are not opened for writing
+ * while they run; once the child is gone, the copy is. */
+static void text_busy(void)
+{
+	SHOW(open("/proc/self/exe", O_WRONLY));
+	char copy[] = "/tmp/procs-busy.XXXXXX";
+	int out = mkstemp(copy), in = open("/proc/self/exe", O_RDONLY);
+	CHECK(out >= 0 && in >= 0);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		CHECK(write(out, buf, (size_t)n) == n);
+	close(in);
+	CHECK(fchmod(out, 0755) == 0);
+	close(out);
+	struct stat before, after;
+	CHECK(stat(copy, &before) == 0);
+	int ready[2], hold[2];
+	CHECK(pipe(ready) == 0 && pipe(hold) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char r[16], h[16];
+		snprintf(r, sizeof(r), "%d", ready[1]);
+		snprintf(h, sizeof(h), "%d", hold[0]);
+		close(hold[1]);
+		char *args[] = { copy, "hold", r, h, NULL };
+		execv(copy, args);
+		_exit(99);
+	}
+	close(hold[0]);
+	char c;
+	CHECK(read(ready[0], &c, 1) == 1);
+	SHOW(open(copy, O_WRONLY));
+	SHOW(open(copy, O_RDWR | O_TRUNC));
+	SHOW(truncate(copy, 0) == 0 ? 0 : errno == ETXTBSY ? -1 : -2);
+	CHECK(stat(copy, &after) == 0);
+	printf("size kept: %d\n", after.st_size == before.st_size);
+	SHOW(open(copy, O_RDONLY) >= 0);
+	close(hold[1]);
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	SHOW(open(copy, O_WRONLY | O_TRUNC) >= 0);
+	CHECK(stat(copy, &after) == 0);
+	printf("size now %lld\n", (long long)after.st_size);
+	unlink(copy);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "child-signals")) {
@@ -451,6 +500,8 @@ int main(int argc, char **argv)
 		char *args[] = { "exec-signals-argv0", "child-signals", NULL };
 		execve("/proc/self/exe", args, environ);
 		printf("not reached\n");
+	} else if (!strcmp(m, "text-busy")) {
+		text_busy();
 	} else if (!strcmp(m, "sigchld")) {
 		struct sigaction sa = { .sa_sigaction = on_chld, .sa_flags = SA_SIGINFO };
 		sigemptyset(&sa.sa_mask);
