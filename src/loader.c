@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -347,18 +348,23 @@ static void load_interp(struct proc *p, struct image *in, const char *path, cons
 /* The running program and its interpreter stay open, each with an OFD read lock on its
  * last possible byte, as long as they run: in this process and the children that fork
  * shares the descriptions with. fs.c refuses a write open of a file so locked (ETXTBSY),
- * in any process of kvmse's. */
+ * in any process of kvmse's. Each is a description of its own: the one the pages are
+ * mapped from lives as long as the mappings, past the process's exit (kvm_cpu_leave). */
 static int running[2] = { -1, -1 };
 
 static void close_image(struct image *im, int slot)
 {
 	free(im->ph);
+	char link[32];
+	snprintf(link, sizeof(link), "self/fd/%d", im->fd);
+	int fd = fd_proc_open(link, O_RDONLY | O_CLOEXEC);
 	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = LOADER_BUSY_BYTE,
 			    .l_len = 1 };
-	if (fcntl(im->fd, F_OFD_SETLK, &lk) == 0) {
-		running[slot] = im->fd;
+	if (fd >= 0 && fcntl(fd, F_OFD_SETLK, &lk) == 0) {
+		running[slot] = fd;
 		fd_hide(&running[slot]);
-		return;
+	} else if (fd >= 0) {
+		close(fd);
 	}
 	if (close(im->fd) < 0)
 		die_errno("%s", im->path);

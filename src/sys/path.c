@@ -195,20 +195,10 @@ long sys_removexattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_remo
 long sys_lremovexattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_lremovexattr, PATH(0, 0), PATH(1, 1)); }
 long sys_fremovexattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_fremovexattr, FD(0), PATH(1, 1)); }
 
-/* (a file it cannot read is not checked for ETXTBSY) */
 long sys_truncate(struct proc *p, const uint64_t a[6])
 {
 	const char *path = PATH(0, 0);
-	struct stat st;
-	if (path && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		bool busy = fd >= 0 && sys_running_program(fd);
-		if (fd >= 0)
-			close(fd);
-		if (busy)
-			return -ETXTBSY;
-	}
-	return HOST(SYS_truncate, path, (off_t)a[1]);
+	return sys_running_program(AT_FDCWD, path, true) ? -ETXTBSY : HOST(SYS_truncate, path, (off_t)a[1]);
 }
 long sys_chdir(struct proc *p, const uint64_t a[6]) { return HOST(SYS_chdir, PATH(0, 0)); }
 long sys_fchdir(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fchdir, FD(0)); }

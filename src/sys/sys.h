@@ -87,8 +87,8 @@ void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt
 bool sys_add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access acc,
 		      struct iovec *iov, int *n, int max, bool lasting);
 
-/* fs.c: does a kvmse process run the file open at fd (ETXTBSY)? */
-bool sys_running_program(int fd);
+/* fs.c: does a kvmse process run the file at 'path' (ETXTBSY)? */
+bool sys_running_program(int dirfd, const char *path, bool follow);
 
 /* path.c: does 'path' name the running program (/proc/self/exe and the like)? */
 bool sys_is_self_exe(const char *path);
