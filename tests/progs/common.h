@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Print a call's outcome: its value, or -1 and the errno name, as strace would. */
 #define SHOW(expr) show(#expr, (long)(expr))
@@ -40,4 +41,16 @@ static inline uint64_t xorshift(uint64_t *state)
 	*state ^= *state >> 7;
 	*state ^= *state << 17;
 	return *state;
+}
+
+/* Copy the running program's file to descriptor 'out' (a program to run elsewhere). */
+static inline void copy_self(int out)
+{
+	FILE *in = fopen("/proc/self/exe", "r");
+	CHECK(in && out >= 0);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		CHECK(write(out, buf, n) == (ssize_t)n);
+	fclose(in);
 }

@@ -255,13 +255,8 @@ static void text_busy(void)
 {
 	SHOW(open("/proc/self/exe", O_WRONLY));
 	char copy[] = "/tmp/procs-busy.XXXXXX";
-	int out = mkstemp(copy), in = open("/proc/self/exe", O_RDONLY);
-	CHECK(out >= 0 && in >= 0);
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		CHECK(write(out, buf, (size_t)n) == n);
-	close(in);
+	int out = mkstemp(copy);
+	copy_self(out);
 	CHECK(fchmod(out, 0755) == 0);
 	close(out);
 	struct stat before, after;
