@@ -345,29 +345,28 @@ static void load_interp(struct proc *p, struct image *in, const char *path, cons
 	load_image(p, in);
 }
 
-/* The running program and its interpreter stay open, each with an OFD read lock on its
- * last possible byte, as long as they run: in this process and the children that fork
- * shares the descriptions with. fs.c refuses a write open of a file so locked (ETXTBSY),
- * in any process of kvmse's. Each is a description of its own: the one the pages are
- * mapped from lives as long as the mappings, past the process's exit (kvm_cpu_leave). */
+/* The running program and its interpreter stay open, each with a read lock (a POSIX
+ * one: the process's own, which its exit lets go before its parent hears of it; not an
+ * open file description's, which the file's mappings would keep past the exit) on its
+ * last possible byte, as long as they run. fs.c refuses a write open of a file so
+ * locked (ETXTBSY), in any process of kvmse's. No new open is made for it (fanotify
+ * would see one). */
 static int running[2] = { -1, -1 };
+
+void loader_hold(void)
+{
+	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = LOADER_BUSY_BYTE,
+			    .l_len = 1 };
+	for (int i = 0; i < 2; i++)
+		if (running[i] >= 0)
+			(void)fcntl(running[i], F_SETLK, &lk);
+}
 
 static void close_image(struct image *im, int slot)
 {
 	free(im->ph);
-	char link[32];
-	snprintf(link, sizeof(link), "self/fd/%d", im->fd);
-	int fd = fd_proc_open(link, O_RDONLY | O_CLOEXEC);
-	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = LOADER_BUSY_BYTE,
-			    .l_len = 1 };
-	if (fd >= 0 && fcntl(fd, F_OFD_SETLK, &lk) == 0) {
-		running[slot] = fd;
-		fd_hide(&running[slot]);
-	} else if (fd >= 0) {
-		close(fd);
-	}
-	if (close(im->fd) < 0)
-		die_errno("%s", im->path);
+	running[slot] = im->fd;
+	fd_hide(&running[slot]);
 }
 
 /* A new program runs: the old one's hold goes. */
@@ -446,6 +445,7 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 	close_image(&im, 0);
 	if (interp)
 		close_image(&in, 1);
+	loader_hold();
 	free(interp);
 	return 0;
 }

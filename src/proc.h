@@ -321,7 +321,9 @@ void loader_script_free(struct script *s);
 long loader_probe(const struct options *o, const char *path);
 int loader_exec(struct proc *p, const char *path, char *const argv[], char *const envp[],
 		const struct cpu_features *f, struct cpu_regs *regs);
-/* The byte whose OFD read lock says a kvmse process runs the file (ETXTBSY). */
+/* The byte whose read lock says a kvmse process runs the file (ETXTBSY); the locks
+ * taken (again: a forked child's own, or after a close of the file let them go). */
 #define LOADER_BUSY_BYTE (INT64_MAX - 1)
+void loader_hold(void);
 
 #endif

@@ -176,22 +176,46 @@ static long own_file(struct proc *p, const char **path, int flags, bool follow)
 }
 
 /* Linux opens no running program for writing, nor truncates one (ETXTBSY): a kvmse
- * process that runs one holds a read lock on its LOADER_BUSY_BYTE (loader.c), which a
- * look at the regular file 'path' finds before the real call. (A file kvmse cannot read
- * is not looked at.) */
-bool sys_running_program(int dirfd, const char *path, bool follow)
+ * process that runs one holds a read lock on its LOADER_BUSY_BYTE (loader.c). fd is the
+ * regular file in question, open. */
+static bool running_program(int fd)
 {
-	struct stat st;
-	if (!path || fstatat(dirfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-		return false;
-	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
-	if (fd < 0)
-		return false;
 	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = LOADER_BUSY_BYTE,
 			    .l_len = 1 };
-	bool busy = fcntl(fd, F_OFD_GETLK, &lk) == 0 && lk.l_type != F_UNLCK;
-	close(fd);
+	return fcntl(fd, F_OFD_GETLK, &lk) == 0 && lk.l_type != F_UNLCK;
+}
+
+/* The file at 'path', if it is a regular one kvmse can read. */
+bool sys_running_program(int dirfd, const char *path)
+{
+	struct stat st;
+	if (!path || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	bool busy = fd >= 0 && running_program(fd);
+	if (fd >= 0)
+		close(fd);
+	if (busy)
+		loader_hold();  /* (a close of the program's file lets this process's locks go) */
 	return busy;
+}
+
+/* The program's own open, made without O_TRUNC: a regular file is tested, then cut. */
+static long open_write(int dirfd, const char *path, int flags, mode_t mode)
+{
+	long fd = HOST(SYS_openat, dirfd, path, flags & ~O_TRUNC, mode);
+	struct stat st;
+	if (fd < 0 || fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return fd;
+	long rc = running_program((int)fd) ? -ETXTBSY : 0;
+	if (!rc && (flags & O_TRUNC) && ftruncate((int)fd, 0) < 0)
+		rc = -errno;
+	if (!rc)
+		return fd;
+	close((int)fd);
+	if (rc == -ETXTBSY)
+		loader_hold();
+	return rc;
 }
 
 long sys_openat(struct proc *p, const uint64_t a[6])
@@ -201,9 +225,8 @@ long sys_openat(struct proc *p, const uint64_t a[6])
 	int flags = (int)a[2];
 	if (user_path_whole(path, 0) && (fd = own_file(p, &path, flags, true)) != -ENOENT)
 		return fd;
-	if ((flags & O_ACCMODE) != O_RDONLY && !(flags & (O_PATH | O_EXCL)) &&
-	    sys_running_program(FD(0), path, !(flags & O_NOFOLLOW)))
-		return -ETXTBSY;
+	if ((flags & O_ACCMODE) != O_RDONLY && !(flags & (O_PATH | O_EXCL)))
+		return open_write(FD(0), path, flags, (mode_t)a[3]);
 	return HOST(SYS_openat, FD(0), path, flags, (mode_t)a[3]);
 }
 
