@@ -479,6 +479,12 @@ gva_t mm_find_free(struct proc *p, uint64_t len)
 
 /* userfaultfd's page states (proc.h). */
 
+/* The present entry for backing 'e' (its address bits) in VMA v. */
+static uint64_t present_entry(const struct vma *v, uint64_t e)
+{
+	return (e & PTE_ADDR) | pte_flags(v->prot) | PTE_A;
+}
+
 static bool host_resident(struct proc *p, gpa_t gpa)
 {
 	unsigned char vec = 0;
@@ -532,21 +538,21 @@ static int uffd_can(const struct vma *v, unsigned modes)
 static void uffd_arm(struct proc *p, const struct vma *v)
 {
 	unsigned m = v->uffd & MM_UFFD_MODES;
-	uint64_t present = pte_flags(v->prot) | PTE_A;
+	bool accessible = pte_flags(v->prot);
 	for (gva_t va = v->start; va < v->end; va += PAGE_SIZE) {
 		uint64_t *pte = mem_pte(p->mem, va, false);
 		uint64_t e = pte ? *pte : 0;
 		if (!(e & PTE_ADDR)) {
 			/* missing: it stays so, or gets its page (a poisoned one stays poisoned) */
-			if (!e && !(m & UFFDIO_REGISTER_MODE_MISSING) && (present & PTE_P))
+			if (!e && !(m & UFFDIO_REGISTER_MODE_MISSING) && accessible)
 				populate(p, va, va + PAGE_SIZE, v->prot, false);
 		} else if ((m & UFFDIO_REGISTER_MODE_MISSING) && zero_page(p, e & PTE_ADDR)) {
 			depopulate(p, va, va + PAGE_SIZE);
 		} else if ((m & UFFDIO_REGISTER_MODE_MINOR) && (e & PTE_P)) {
 			mem_set_pte(p->mem, va, e & PTE_ADDR);
-		} else if ((!(m & UFFDIO_REGISTER_MODE_MINOR) && (present & PTE_P) && !(e & PTE_P)) ||
+		} else if ((!(m & UFFDIO_REGISTER_MODE_MINOR) && accessible && !(e & PTE_P)) ||
 			   (!(m & UFFDIO_REGISTER_MODE_WP) && (e & PTE_SW_WP))) {
-			mem_set_pte(p->mem, va, (e & PTE_ADDR) | present);
+			mem_set_pte(p->mem, va, present_entry(v, e));
 		}
 	}
 }
@@ -632,10 +638,10 @@ int mm_uffd_fill(struct proc *p, int ctx, gva_t va, const void *data, bool wp)
 	/* filled before it is mapped: no other thread may see it half written */
 	if (data)
 		memcpy(mem_hva(p->mem, gpa), data, PAGE_SIZE);
-	uint64_t f = pte_flags(v->prot) | PTE_A;
+	uint64_t e = present_entry(v, gpa);
 	if (wp && (v->uffd & UFFDIO_REGISTER_MODE_WP))
-		f = (f & ~PTE_W) | PTE_SW_WP;
-	mem_set_pte(p->mem, va, gpa | f);
+		e = (e & ~PTE_W) | PTE_SW_WP;
+	mem_set_pte(p->mem, va, e);
 	return 0;
 }
 
@@ -656,7 +662,7 @@ int mm_uffd_move(struct proc *p, int ctx, gva_t dst, gva_t src)
 		return -ENOENT;
 	gpa_t gpa = *spte & PTE_ADDR;
 	mem_set_pte(p->mem, src, 0);
-	mem_set_pte(p->mem, dst, gpa | pte_flags(v->prot) | PTE_A);
+	mem_set_pte(p->mem, dst, present_entry(v, gpa));
 	if (!(sv->uffd & UFFDIO_REGISTER_MODE_MISSING))
 		populate(p, src, src + PAGE_SIZE, sv->prot, false);
 	return 0;
@@ -681,7 +687,7 @@ int mm_uffd_continue(struct proc *p, int ctx, gva_t va)
 		return -EFAULT;
 	if (*pte & PTE_P)
 		return -EEXIST;
-	mem_set_pte(p->mem, va, (*pte & PTE_ADDR) | pte_flags(v->prot) | PTE_A);
+	mem_set_pte(p->mem, va, present_entry(v, *pte));
 	return 0;
 }
 
@@ -698,7 +704,7 @@ int mm_uffd_wp(struct proc *p, int ctx, gva_t va, bool on)
 	if (on)
 		mem_set_pte(p->mem, va, (*pte & ~PTE_W) | PTE_SW_WP);
 	else
-		mem_set_pte(p->mem, va, (*pte & PTE_ADDR) | pte_flags(v->prot) | PTE_A);
+		mem_set_pte(p->mem, va, present_entry(v, *pte));
 	return 0;
 }
 
@@ -716,14 +722,14 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 			return MM_SIGBUS;
 		if (write && pte && (*pte & (PTE_SW_WP | PTE_P)) == (PTE_SW_WP | PTE_P)) {
 			/* write-protected by a context since gone (or the page moved) */
-			mem_set_pte(p->mem, addr, (*pte & PTE_ADDR) | pte_flags(v->prot) | PTE_A);
+			mem_set_pte(p->mem, addr, present_entry(v, *pte));
 			return 0;
 		}
 		if (pte && (*pte & PTE_P))
 			return 0;       /* another thread mapped it meanwhile */
 		if (pte && (*pte & PTE_ADDR)) {
 			/* a MINOR page not in the page cache, or one of a context gone */
-			mem_set_pte(p->mem, addr, (*pte & PTE_ADDR) | pte_flags(v->prot) | PTE_A);
+			mem_set_pte(p->mem, addr, present_entry(v, *pte));
 			return 0;
 		}
 		/* Allowed by the VMA: a page missing its backing (none should be). */

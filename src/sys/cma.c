@@ -11,6 +11,7 @@
 #include "sys.h"
 #include "../util.h"
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -98,33 +99,26 @@ static long iovecs(struct proc *p, uint64_t va, uint64_t n, struct iovec *v, boo
 	return (long)total;
 }
 
-static long vm_rw(struct proc *p, const uint64_t a[6], bool write)
+/* The copy itself, a page of the other's at most at a time: the bytes copied, or the
+ * error if none were. */
+static long copy(struct proc *p, const struct remote *r, const struct iovec *lv, uint64_t nl,
+		 const struct iovec *rv, uint64_t nr, bool write)
 {
-	static _Thread_local struct iovec lv[IOV_MAX], rv[IOV_MAX];
-	static _Thread_local uint8_t buf[PAGE_SIZE];
-	if (a[5])
-		return -EINVAL;
-	long local = iovecs(p, a[1], a[2], lv, true), rc = local < 0 ? local : iovecs(p, a[3], a[4], rv, false);
-	if (rc < 0)
-		return rc;
-	if (!local || !rc)
-		return 0;       /* (nothing to copy: Linux looks no further) */
-	struct remote r;
-	if ((rc = find(p, (pid_t)a[0], &r)) < 0)
-		return rc;
+	uint8_t buf[PAGE_SIZE];
 	uint64_t done = 0, li = 0, loff = 0;
-	for (uint64_t ri = 0; ri < a[4]; ri++) {
+	for (uint64_t ri = 0; ri < nr; ri++) {
 		for (uint64_t off = 0; off < rv[ri].iov_len;) {
-			while (li < a[2] && loff == lv[li].iov_len)
+			while (li < nl && loff == lv[li].iov_len)
 				li++, loff = 0;
-			if (li == a[2])
+			if (li == nl)
 				return (long)done;
 			uint64_t va = (uint64_t)(uintptr_t)rv[ri].iov_base + off;
 			size_t n = MIN(MIN(rv[ri].iov_len - off, PAGE_SIZE - (va & (PAGE_SIZE - 1))),
 				       lv[li].iov_len - loff);
 			uint64_t local = (uint64_t)(uintptr_t)lv[li].iov_base + loff;
+			long rc = 0;
 			if ((write && mem_read(p->mem, buf, local, n) < 0) ||
-			    (rc = chunk(p, &r, buf, va, n, write)) < 0 ||
+			    (rc = chunk(p, r, buf, va, n, write)) < 0 ||
 			    (!write && mem_write(p->mem, local, buf, n) < 0))
 				return done ? (long)done : rc < 0 ? rc : -EFAULT;
 			done += n;
@@ -133,6 +127,21 @@ static long vm_rw(struct proc *p, const uint64_t a[6], bool write)
 		}
 	}
 	return (long)done;
+}
+
+static long vm_rw(struct proc *p, const uint64_t a[6], bool write)
+{
+	if (a[5])
+		return -EINVAL;
+	struct iovec *lv = xmalloc(2 * IOV_MAX * sizeof(*lv)), *rv = lv + IOV_MAX;
+	long local = iovecs(p, a[1], a[2], lv, true), rc = local < 0 ? local : iovecs(p, a[3], a[4], rv, false);
+	struct remote r;
+	if (rc > 0 && !local)
+		rc = 0;         /* (nothing to copy: Linux looks no further) */
+	else if (rc > 0 && (rc = find(p, (pid_t)a[0], &r)) == 0)
+		rc = copy(p, &r, lv, a[2], rv, a[4], write);
+	free(lv);
+	return rc;
 }
 
 long sys_process_vm_readv(struct proc *p, const uint64_t a[6]) { return vm_rw(p, a, false); }

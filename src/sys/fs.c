@@ -186,12 +186,12 @@ static bool running_program(int fd)
 }
 
 /* The file at 'path', if it is a regular one kvmse can read. */
-bool sys_running_program(int dirfd, const char *path)
+bool sys_running_program(const char *path)
 {
 	struct stat st;
 	if (!path || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return false;
-	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	bool busy = fd >= 0 && running_program(fd);
 	if (fd >= 0)
 		close(fd);

@@ -198,7 +198,7 @@ long sys_fremovexattr(struct proc *p, const uint64_t a[6]) { return HOST(SYS_fre
 long sys_truncate(struct proc *p, const uint64_t a[6])
 {
 	const char *path = PATH(0, 0);
-	return sys_running_program(AT_FDCWD, path) ? -ETXTBSY : HOST(SYS_truncate, path, (off_t)a[1]);
+	return sys_running_program(path) ? -ETXTBSY : HOST(SYS_truncate, path, (off_t)a[1]);
 }
 long sys_chdir(struct proc *p, const uint64_t a[6]) { return HOST(SYS_chdir, PATH(0, 0)); }
 long sys_fchdir(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fchdir, FD(0)); }

@@ -88,7 +88,7 @@ bool sys_add_segments(struct proc *p, uint64_t va, uint64_t len, enum mem_access
 		      struct iovec *iov, int *n, int max, bool lasting);
 
 /* fs.c: does a kvmse process run the file at 'path' (ETXTBSY)? */
-bool sys_running_program(int dirfd, const char *path);
+bool sys_running_program(const char *path);
 
 /* path.c: does 'path' name the running program (/proc/self/exe and the like)? */
 bool sys_is_self_exe(const char *path);

@@ -234,7 +234,7 @@ struct resolve {
 
 static int one_page(struct proc *p, int c, enum op op, const struct resolve *r, uint64_t off)
 {
-	static _Thread_local uint8_t page[PAGE_SIZE];
+	uint8_t page[PAGE_SIZE];
 	gva_t dst = r->dst + off;
 	switch (op) {
 	case OP_COPY:
