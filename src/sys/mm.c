@@ -61,10 +61,22 @@ static long fill_from_file(struct proc *p, int fd, gva_t start, uint64_t len, of
 
 #define DEV_ZERO makedev(1, 5)
 
-/* The checks a file mapping needs (fs and permissions), after the address is chosen, in
- * do_mmap's order; 1 for /dev/zero, which maps anonymous memory. */
-static long check_file(int fd, int type, int prot)
+#ifndef MAP_SYNC
+#define MAP_SYNC 0x80000
+#endif
+/* What MAP_SHARED_VALIDATE knows besides MAP_SYNC (Linux's LEGACY_MAP_MASK: the
+ * historical flags, MAP_ABOVE4G and the huge page size bits among them). */
+#define VALIDATED (MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_32BIT | 0x80 | MAP_GROWSDOWN | \
+		   MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | \
+		   MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | (0x1f << 26))
+
+/* The checks a file mapping needs (flags, fs and permissions), after the address is
+ * chosen, in do_mmap's order; 1 for /dev/zero, which maps anonymous memory. */
+static long check_file(int fd, int flags, int prot, uint64_t off)
 {
+	int type = flags & MAP_TYPE;
+	if (type == MAP_SHARED_VALIDATE && (flags & ~(VALIDATED | MAP_SYNC)))
+		return -EOPNOTSUPP;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;
@@ -72,6 +84,15 @@ static long check_file(int fd, int type, int prot)
 	if ((fl & O_ACCMODE) == O_WRONLY ||
 	    (type != MAP_PRIVATE && (prot & PROT_WRITE) && (fl & O_ACCMODE) != O_RDWR))
 		return -EACCES;
+	/* Whether the file system takes MAP_SYNC (DAX), and what this kernel makes of it
+	 * without MAP_SHARED_VALIDATE, is the host's to say: a mapping of one page tells. */
+	if (flags & MAP_SYNC) {
+		void *m = mmap(NULL, PAGE_SIZE, prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+			       type | MAP_SYNC, fd, (off_t)off);
+		if (m == MAP_FAILED)
+			return -errno;
+		munmap(m, PAGE_SIZE);
+	}
 	if (S_ISCHR(st.st_mode) && st.st_rdev == DEV_ZERO)
 		return 1;
 	/* Pipes, sockets, directories, other devices: no mmap of their own. */
@@ -154,12 +175,14 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	}
 	if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE && type != MAP_PRIVATE)
 		return -EINVAL;
+	if (type == MAP_SHARED_VALIDATE && (flags & MAP_ANONYMOUS))
+		return -EINVAL;         /* (only a file's mapping is validated) */
 	bool shared = type != MAP_PRIVATE;
 	unsigned vflags = (flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0;
 	int fd = -1;
 	if (!(flags & MAP_ANONYMOUS)) {
 		fd = user_fd(a[4]);
-		long rc = check_file(fd, type, prot);
+		long rc = check_file(fd, flags, prot, off);
 		if (rc < 0)
 			return rc;
 		/* A shared mapping of a file open read-only may never become writable (nor

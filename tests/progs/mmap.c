@@ -1,7 +1,9 @@
 /* mmap, munmap, mprotect and mremap patterns, file mappings included; mapping one file
  * until the process has its most mappings (ENOMEM, and then everything still works);
- * mseal: what it forbids, in the process and in a forked child; remap_file_pages. */
+ * mseal: what it forbids, in the process and in a forked child; remap_file_pages;
+ * the flags MAP_SHARED_VALIDATE refuses, and MAP_SYNC. */
 // run:
+// run: validate
 // run-once: many-files
 // run: seal
 // run: remap
@@ -125,8 +127,49 @@ static void remap(void)
 	CHECK(munmap(m, 4 * pg) == 0 && munmap(priv, pg) == 0 && close(fd) == 0);
 }
 
+#ifndef MAP_SYNC
+#define MAP_SYNC 0x80000
+#endif
+
+/* One page mapped with 'flags' (then unmapped): "ok" or the error. */
+static void try_map(const char *what, int prot, int flags, int fd)
+{
+	void *m = mmap(NULL, 4096, prot, flags, fd, 0);
+	printf("%s: %s\n", what, m == MAP_FAILED ? strerror(errno) : "ok");
+	if (m != MAP_FAILED)
+		CHECK(munmap(m, 4096) == 0);
+}
+
+static void validate(void)
+{
+	int fd = open("file", O_CREAT | O_RDWR | O_TRUNC, 0600);
+	int ro = open("file", O_RDONLY);
+	int zero = open("/dev/zero", O_RDWR);
+	CHECK(fd >= 0 && ro >= 0 && zero >= 0 && ftruncate(fd, 4096) == 0);
+	try_map("validate", PROT_READ, MAP_SHARED_VALIDATE, fd);
+	try_map("validate anonymous", PROT_READ, MAP_SHARED_VALIDATE | MAP_ANONYMOUS, -1);
+	try_map("validate, sync", PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC, fd);
+	try_map("validate, sync, writable read-only", PROT_WRITE, MAP_SHARED_VALIDATE | MAP_SYNC, ro);
+	try_map("shared, sync", PROT_READ, MAP_SHARED | MAP_SYNC, fd);
+	try_map("private, sync", PROT_READ, MAP_PRIVATE | MAP_SYNC, fd);
+	try_map("validate /dev/zero, sync", PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC, zero);
+	try_map("validate, populate, locked", PROT_READ,
+		MAP_SHARED_VALIDATE | MAP_POPULATE | MAP_LOCKED | MAP_NORESERVE, fd);
+	try_map("validate, fixed-noreplace", PROT_READ, MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE, fd);
+	for (int bit = 9; bit < 32; bit++)
+		if (bit != 19 && bit != 20 && (1u << bit) != MAP_HUGETLB) {
+			char what[32];
+			snprintf(what, sizeof(what), "validate, bit %d", bit);
+			try_map(what, PROT_READ, MAP_SHARED_VALIDATE | (int)(1u << bit), fd);
+		}
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "validate")) {
+		validate();
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "remap")) {
 		remap();
 		return 0;
