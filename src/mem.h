@@ -22,6 +22,9 @@ typedef uint64_t gva_t, gpa_t;
 #define PTE_SW_BUS (1ULL << 9)
 /* Software bit of a present entry: write-protected by a userfaultfd (mm.c). */
 #define PTE_SW_WP (1ULL << 10)
+/* Software bit of an absent entry: a guard page (MADV_GUARD_INSTALL); its backing, if
+ * any, is kept in the address bits for when the guard goes. */
+#define PTE_SW_GUARD (1ULL << 11)
 
 struct mem_extent {
 	gpa_t start;

@@ -408,8 +408,8 @@ static int protect_one(struct proc *p, gva_t start, gva_t end, int prot)
 	for (gva_t va = start; va < end; va += PAGE_SIZE) {
 		uint64_t *pte = mem_pte(p->mem, va, false);
 		/* A PROT_NONE page keeps its backing in the absent entry's address bits; a
-		 * write-protected one stays so. */
-		if (pte && (*pte & PTE_ADDR))
+		 * write-protected one stays so, and a guard page a guard page. */
+		if (pte && (*pte & PTE_ADDR) && !(*pte & PTE_SW_GUARD))
 			mem_set_pte(p->mem, va, (*pte & PTE_ADDR) |
 				    ((*pte & PTE_SW_WP) && flags ? (flags & ~PTE_W) | PTE_SW_WP : flags));
 	}
@@ -716,6 +716,8 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 		    !(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
 			return SEGV_ACCERR;
 		uint64_t *pte = mem_pte(p->mem, addr, false);
+		if (pte && (*pte & PTE_SW_GUARD))
+			return SEGV_MAPERR;
 		if (v->uffd && uffd_reason(p, v, pte, write))
 			return MM_UFFD;
 		if (pte && (*pte & PTE_SW_BUS))
@@ -950,5 +952,20 @@ void mm_zero(struct proc *p, gva_t start, uint64_t len)
 		uint64_t *pte = mem_pte(p->mem, va, false);
 		if (pte && (*pte & PTE_ADDR))
 			mem_zero(p->mem, *pte & PTE_ADDR, 1);
+	}
+}
+
+void mm_guard(struct proc *p, gva_t start, gva_t end, bool on)
+{
+	const struct vma *v = mm_find(p, start);
+	for (gva_t va = start; va < end; va += PAGE_SIZE) {
+		uint64_t *pte = mem_pte(p->mem, va, on);
+		if (!pte || !!(*pte & PTE_SW_GUARD) == on)
+			continue;
+		uint64_t e = *pte & PTE_ADDR;
+		if (on)
+			mem_set_pte(p->mem, va, e | PTE_SW_GUARD);
+		else
+			*pte = e && v->prot != PROT_NONE ? present_entry(v, e) : e;
 	}
 }

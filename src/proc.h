@@ -306,6 +306,9 @@ void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len);
 int mm_poke(struct proc *p, gva_t va, const void *src, uint64_t len);
 /* Zero the pages of [start, start+len) (MADV_DONTNEED on private anonymous memory). */
 void mm_zero(struct proc *p, gva_t start, uint64_t len);
+/* Make the pages of [start, end), inside one VMA, guard pages (their contents dropped
+ * first, as MADV_DONTNEED drops them) or ordinary ones again. */
+void mm_guard(struct proc *p, gva_t start, gva_t end, bool on);
 
 /* loader.c */
 struct cpu_features;

@@ -442,6 +442,9 @@ static gva_t next_vma(struct proc *p, gva_t va, gva_t end)
 	return v ? MIN(v->start, end) : end;
 }
 
+#define MADV_GUARD_INSTALL_ 102    /* (Linux 6.13, newer than some headers) */
+#define MADV_GUARD_REMOVE_ 103
+
 static bool advice_valid(int advice)
 {
 	switch (advice) {
@@ -450,7 +453,7 @@ static bool advice_valid(int advice)
 	case MADV_DOFORK: case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_HUGEPAGE:
 	case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP: case MADV_WIPEONFORK:
 	case MADV_KEEPONFORK: case MADV_COLD: case MADV_PAGEOUT: case MADV_POPULATE_READ:
-	case MADV_POPULATE_WRITE:
+	case MADV_POPULATE_WRITE: case MADV_GUARD_INSTALL_: case MADV_GUARD_REMOVE_:
 		return true;
 	default:
 		return false;
@@ -460,7 +463,7 @@ static bool advice_valid(int advice)
 static bool discards(int advice)
 {
 	return advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE ||
-	       advice == MADV_DONTFORK || advice == MADV_WIPEONFORK;
+	       advice == MADV_DONTFORK || advice == MADV_WIPEONFORK || advice == MADV_GUARD_INSTALL_;
 }
 
 long sys_madvise(struct proc *p, const uint64_t a[6])
@@ -487,8 +490,8 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 		gva_t stop = MIN(v->end, end);
 		bool shared = v->flags & VMA_SHARED;
 		/* (locked pages are not dropped: Linux's can_madv_lru_vma) */
-		if ((v->flags & VMA_LOCKED) &&
-		    (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE))
+		if ((v->flags & VMA_LOCKED) && (advice == MADV_DONTNEED || advice == MADV_FREE ||
+						advice == MADV_REMOVE || advice == MADV_GUARD_INSTALL_))
 			return -EINVAL;
 		bool file = mm_file_of(p, v) != NULL;
 		/* A sealed VMA's contents may not be thrown away where the program could not
@@ -509,10 +512,15 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 			mm_host_call(p, va, stop, host_madvise, &advice);
 		/* Dropped pages of shared memory come back with what others see: no change;
 		 * those of a private file mapping with the file's contents; others zeroed. */
-		if ((advice == MADV_DONTNEED || advice == MADV_FREE) && !shared && file)
+		bool drop = advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_GUARD_INSTALL_;
+		if (drop && !shared && file)
 			mm_host_call(p, va, stop, host_madvise, &(const int){ MADV_DONTNEED });
-		else if ((advice == MADV_DONTNEED || advice == MADV_FREE) && !shared)
+		else if (drop && !shared)
 			mm_zero(p, va, stop - va);
+		/* Guard pages: an access is SIGSEGV, a system call's EFAULT; mprotect, fork
+		 * and mremap keep them, munmap ends them. */
+		if (advice == MADV_GUARD_INSTALL_ || advice == MADV_GUARD_REMOVE_)
+			mm_guard(p, va, stop, advice == MADV_GUARD_INSTALL_);
 		va = stop;
 	}
 	return rc;
