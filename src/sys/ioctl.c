@@ -172,6 +172,8 @@ long sys_ioctl(struct proc *p, const uint64_t a[6])
 		return ifconf(p, a);
 	if (_IOC_TYPE(req) == 0xAA)
 		return uffd_ioctl(p, a);
+	if (req == PROCMAP_QUERY)
+		return procfs_query(p, FD(0), a[2]);
 	for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++)
 		if (ioctls[i].req == req)
 			return HOST(SYS_ioctl, FD(0), req,

@@ -13,7 +13,25 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <elf.h>
 #include <unistd.h>
+
+#define MAPS_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+/* PROCMAP_QUERY (Linux 6.11's linux/fs.h, newer than some headers). */
+struct procmap_query {
+	uint64_t size, query_flags, query_addr;
+	uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+	uint64_t vma_name_addr, build_id_addr;
+};
+#define PQ_READABLE 1
+#define PQ_WRITABLE 2
+#define PQ_EXECUTABLE 4
+#define PQ_SHARED 8
+#define PQ_COVERING_OR_NEXT 0x10
+#define PQ_FILE_BACKED 0x20
+#define PQ_VALID 0x3f
 
 /* Does 'path' name this process's /proc/.../<file>? */
 static bool own_proc_file(const char *path, const char *file)
@@ -33,20 +51,20 @@ static bool own_proc_file(const char *path, const char *file)
 	return rest && !strcmp(rest, want);
 }
 
+/* The name /proc/<pid>/maps gives VMA v, or NULL. */
+static const char *vma_name(struct proc *p, const struct vma *v)
+{
+	const struct mapped_file *file = mm_file_of(p, v);
+	return file ? file->path : v->flags & VMA_HEAP ? "[heap]" :
+	       v->end == p->ps->stack_top ? "[stack]" : NULL;
+}
+
 /* One line of /proc/<pid>/maps, as fs/proc/task_mmu.c prints it. */
 static void maps_line(FILE *f, struct proc *p, const struct vma *v)
 {
 	const struct mapped_file *file = mm_file_of(p, v);
-	const char *name = NULL;
-	unsigned long off = 0;
-	if (file) {
-		name = file->path;
-		off = (unsigned long)(v->pgoff * PAGE_SIZE);
-	} else if (v->flags & VMA_HEAP) {
-		name = "[heap]";
-	} else if (v->end == p->ps->stack_top) {
-		name = "[stack]";
-	}
+	const char *name = vma_name(p, v);
+	unsigned long off = file ? (unsigned long)(v->pgoff * PAGE_SIZE) : 0;
 	int len = fprintf(f, "%08llx-%08llx %c%c%c%c %08lx %02x:%02x %lu ",
 			  (unsigned long long)v->start, (unsigned long long)v->end,
 			  v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
@@ -62,7 +80,7 @@ long procfs_open(struct proc *p, const char *path, int flags)
 {
 	if (!own_proc_file(path, "maps"))
 		return -ENOENT;
-	int fd = memfd_create("maps", (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+	int fd = memfd_create("maps", MFD_ALLOW_SEALING | ((flags & O_CLOEXEC) ? MFD_CLOEXEC : 0));
 	if (fd < 0)
 		return -errno;
 	FILE *f = fdopen(dup(fd), "w");
@@ -74,11 +92,150 @@ long procfs_open(struct proc *p, const char *path, int flags)
 	for (size_t i = 0; i < p->ps->nvma; i++)
 		maps_line(f, p, &p->ps->vmas[i]);
 	mem_unlock(p->mem);
-	if (fclose(f) != 0 || lseek(fd, 0, SEEK_SET) < 0) {
+	if (fclose(f) != 0 || lseek(fd, 0, SEEK_SET) < 0 || fcntl(fd, F_ADD_SEALS, MAPS_SEALS) < 0) {
 		close(fd);
 		return -EIO;
 	}
 	return fd;
+}
+
+/* Is host descriptor fd one procfs_open made? (A memfd named so and sealed so.) */
+static bool is_maps(int fd)
+{
+	char link[64], want[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, want, sizeof(want) - 1);
+	if (n < 0)
+		return false;
+	want[n] = 0;
+	return !strcmp(want, "/memfd:maps (deleted)") && fcntl(fd, F_GET_SEALS) == MAPS_SEALS;
+}
+
+/* The GNU build ID of the ELF file at 'path' into id (20 bytes at most, as Linux's
+ * BUILD_ID_SIZE_MAX): its size, or 0 if it has none. */
+static uint32_t build_id(const char *path, uint8_t id[20])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf64_Ehdr eh;
+	uint32_t size = 0;
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
+		eh.e_phnum = 0;
+	for (int i = 0; i < eh.e_phnum && !size; i++) {
+		Elf64_Phdr ph;
+		uint8_t notes[4096];
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) != sizeof(ph) ||
+		    ph.p_type != PT_NOTE)
+			continue;
+		ssize_t n = pread(fd, notes, MIN(ph.p_filesz, sizeof(notes)), (off_t)ph.p_offset);
+		for (size_t at = 0; n > 0 && at + sizeof(Elf64_Nhdr) <= (size_t)n;) {
+			const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(notes + at);
+			size_t name = at + sizeof(*nh), desc = name + ((nh->n_namesz + 3) & ~3u);
+			if (desc + nh->n_descsz > (size_t)n)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    !memcmp(notes + name, "GNU", 4) && nh->n_descsz && nh->n_descsz <= 20) {
+				size = nh->n_descsz;
+				memcpy(id, notes + desc, size);
+				break;
+			}
+			at = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	close(fd);
+	return size;
+}
+
+/* Linux's query_matching_vma: the VMA at 'addr' (or the next, if asked) with the rights
+ * and kind asked for. */
+static const struct vma *query_vma(struct proc *p, gva_t addr, uint64_t flags)
+{
+	for (;;) {
+		const struct vma *v = mm_next(p, addr);
+		if (!v)
+			return NULL;
+		bool ok = !((flags & PQ_FILE_BACKED) && !mm_file_of(p, v)) &&
+			  !((flags & PQ_READABLE) && !(v->prot & PROT_READ)) &&
+			  !((flags & PQ_WRITABLE) && !(v->prot & PROT_WRITE)) &&
+			  !((flags & PQ_EXECUTABLE) && !(v->prot & PROT_EXEC)) &&
+			  !((flags & PQ_SHARED) && !(v->flags & VMA_SHARED));
+		if (ok && ((flags & PQ_COVERING_OR_NEXT) || v->start <= addr))
+			return v;
+		if (!(flags & PQ_COVERING_OR_NEXT))
+			return NULL;
+		addr = v->end;
+	}
+}
+
+/* Fill q (the caller's copy) for 'v': -errno, or 0 with the name and ID to copy out. */
+static long query_fill(struct proc *p, const struct vma *v, struct procmap_query *q,
+		       char *name, uint8_t id[20])
+{
+	const struct mapped_file *file = mm_file_of(p, v);
+	q->vma_start = v->start;
+	q->vma_end = v->end;
+	q->vma_flags = (v->prot & PROT_READ ? PQ_READABLE : 0) | (v->prot & PROT_WRITE ? PQ_WRITABLE : 0) |
+		       (v->prot & PROT_EXEC ? PQ_EXECUTABLE : 0) | (v->flags & VMA_SHARED ? PQ_SHARED : 0);
+	q->vma_page_size = PAGE_SIZE;
+	q->vma_offset = file ? v->pgoff * PAGE_SIZE : 0;
+	q->inode = file ? file->ino : 0;
+	q->dev_major = file ? major(file->dev) : 0;
+	q->dev_minor = file ? minor(file->dev) : 0;
+	if (q->build_id_size) {
+		uint32_t n = file ? build_id(file->path, id) : 0;
+		if (n && q->build_id_size < n)
+			return -ENAMETOOLONG;
+		q->build_id_size = n;
+	}
+	if (q->vma_name_size) {
+		const char *s = vma_name(p, v);
+		size_t n = s ? strlen(s) + 1 : 0;
+		if (n > MIN(q->vma_name_size, PATH_MAX))
+			return -ENAMETOOLONG;
+		if (s)
+			memcpy(name, s, n);
+		q->vma_name_size = (uint32_t)n;
+	}
+	return 0;
+}
+
+long procfs_query(struct proc *p, int fd, gva_t arg)
+{
+	if (!is_maps(fd))
+		return -ENOTTY;
+	uint64_t size;
+	if (mem_read(p->mem, &size, arg, sizeof(size)) < 0)
+		return -EFAULT;
+	if (size > PAGE_SIZE)
+		return -E2BIG;
+	if (size < offsetof(struct procmap_query, vma_start))
+		return -EINVAL;
+	struct procmap_query q = { 0 };
+	uint8_t tail[PAGE_SIZE];
+	if (mem_read(p->mem, &q, arg, MIN(size, sizeof(q))) < 0 ||
+	    (size > sizeof(q) && mem_read(p->mem, tail, arg + sizeof(q), size - sizeof(q)) < 0))
+		return -EFAULT;
+	for (uint64_t i = sizeof(q); i < size; i++)     /* (copy_struct_from_user) */
+		if (tail[i - sizeof(q)])
+			return -E2BIG;
+	if ((q.query_flags & ~PQ_VALID) || !q.vma_name_size != !q.vma_name_addr ||
+	    !q.build_id_size != !q.build_id_addr)
+		return -EINVAL;
+	char name[PATH_MAX];
+	uint8_t id[20];
+	mem_lock(p->mem);
+	const struct vma *v = query_vma(p, q.query_addr, q.query_flags);
+	long rc = v ? query_fill(p, v, &q, name, id) : -ENOENT;
+	mem_unlock(p->mem);
+	if (rc < 0)
+		return rc;
+	if ((q.vma_name_size && mem_write(p->mem, q.vma_name_addr, name, q.vma_name_size) < 0) ||
+	    (q.build_id_size && mem_write(p->mem, q.build_id_addr, id, q.build_id_size) < 0) ||
+	    mem_write(p->mem, arg, &q, MIN(size, sizeof(q))) < 0)
+		return -EFAULT;
+	return 0;
 }
 
 /* The host's memory-map fields as /proc/self/stat has them (fields 26-28 and 45-51),

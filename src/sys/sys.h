@@ -96,6 +96,9 @@ bool sys_is_self_exe(const char *path);
 /* procfs.c: open one of the /proc files that must show the guest (its maps); -ENOENT if
  * 'path' is none of them. */
 long procfs_open(struct proc *p, const char *path, int flags);
+/* ... and its ioctl PROCMAP_QUERY on host descriptor fd (-ENOTTY: not one of those). */
+#define PROCMAP_QUERY _IOC(_IOC_READ | _IOC_WRITE, 'f', 17, 104)  /* (104: its struct's size) */
+long procfs_query(struct proc *p, int fd, gva_t arg);
 /* ... and show the guest's program as this process to others: its name (the file's, a
  * script's and not its interpreter's), its argv and envp as command line and environ. */
 void procfs_show(const char *file, char *const argv[], char *const envp[]);
