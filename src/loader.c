@@ -349,8 +349,9 @@ static void load_interp(struct proc *p, struct image *in, const char *path, cons
  * one: the process's own, which its exit lets go before its parent hears of it; not an
  * open file description's, which the file's mappings would keep past the exit) on its
  * last possible byte, as long as they run. fs.c refuses a write open of a file so
- * locked (ETXTBSY), in any process of kvmse's. No new open is made for it (fanotify
- * would see one). */
+ * locked (ETXTBSY), in any process of kvmse's, and takes the locks again after each
+ * close the program makes (a close of any descriptor of the file lets them go). No new
+ * open is made for it (fanotify would see one). */
 static int running[2] = { -1, -1 };
 
 void loader_hold(void)

@@ -196,7 +196,7 @@ bool sys_running_program(const char *path)
 	if (fd >= 0)
 		close(fd);
 	if (busy)
-		loader_hold();  /* (a close of the program's file lets this process's locks go) */
+		loader_hold();  /* (as relock) */
 	return busy;
 }
 
@@ -253,7 +253,15 @@ long sys_open(struct proc *p, const uint64_t a[6])
 }
 
 long sys_readahead(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_readahead, FD(0), (off_t)a[1], (size_t)a[2]); }
-long sys_close(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_close, FD(0)); }
+/* A close of any descriptor of the running program's file lets go of this process's
+ * POSIX locks on it, the loader's among them: they are taken again after each. */
+static long relock(long rc)
+{
+	loader_hold();
+	return rc;
+}
+
+long sys_close(struct proc *p, const uint64_t a[6]) { (void)p; return relock(HOST(SYS_close, FD(0))); }
 
 long sys_close_range(struct proc *p, const uint64_t a[6])
 {
@@ -267,12 +275,12 @@ long sys_close_range(struct proc *p, const uint64_t a[6])
 		if (!fd_hidden((int)fd))
 			continue;
 		if (fd > from && syscall(SYS_close_range, from, fd - 1, a[2]) < 0)
-			return -errno;
+			return relock(-errno);
 		from = fd + 1;
 	}
 	if (from <= last && syscall(SYS_close_range, from, last, a[2]) < 0)
-		return -errno;
-	return 0;
+		return relock(-errno);
+	return relock(0);
 }
 
 long sys_lseek(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_lseek, FD(0), (off_t)a[1], (int)a[2]); }
@@ -284,7 +292,7 @@ long sys_dup3(struct proc *p, const uint64_t a[6])
 	(void)p;
 	if (!fd_hidden((int)a[0]) && (int)a[0] != (int)a[1])
 		fd_evict((int)a[1]);
-	return HOST(SYS_dup3, FD(0), (int)a[1], (int)a[2]);
+	return relock(HOST(SYS_dup3, FD(0), (int)a[1], (int)a[2]));
 }
 
 long sys_dup2(struct proc *p, const uint64_t a[6])
@@ -292,7 +300,7 @@ long sys_dup2(struct proc *p, const uint64_t a[6])
 	(void)p;
 	if (!fd_hidden((int)a[0]) && (int)a[0] != (int)a[1])
 		fd_evict((int)a[1]);
-	return HOST(SYS_dup2, FD(0), FD(1));
+	return relock(HOST(SYS_dup2, FD(0), FD(1)));
 }
 
 long sys_pipe2(struct proc *p, const uint64_t a[6]) { return HOST(SYS_pipe2, user_out(p, a[0], 2 * sizeof(int)), (int)a[1]); }

@@ -312,8 +312,11 @@ int main(int argc, char **argv)
 		return 5;
 	}
 	if (argc == 4 && !strcmp(argv[1], "hold")) {
-		/* an exec'd child: says it runs, and stays until its parent closes the pipe */
+		/* an exec'd child: reads its own file (which must not make it writable), says
+		 * it runs, and stays until its parent closes the pipe */
 		char c = 'x';
+		int self = open(argv[0], O_RDONLY);
+		CHECK(self >= 0 && read(self, &c, 1) == 1 && close(self) == 0);
 		CHECK(write(atoi(argv[2]), &c, 1) == 1);
 		while (read(atoi(argv[3]), &c, 1) > 0)
 			;
