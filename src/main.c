@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 	char *path = argv[first], **gargv = argv + first;
 	if (opt.argv0)
 		gargv[0] = (char *)opt.argv0;
-	if (loader_script(&path, &gargv, &script) < 0)
+	if (loader_script(&path, &gargv, &script, false) < 0)
 		die_status(126, "%s: too many levels of #! interpreters", prog);
 	loader_exec(p, path, gargv, env.v, f, &regs);
 	procfs_show(prog, gargv, env.v);

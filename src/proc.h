@@ -313,12 +313,13 @@ void mm_guard(struct proc *p, gva_t start, gva_t end, bool on);
 /* loader.c */
 struct cpu_features;
 /* A "#!" script becomes its interpreter's run: *path and *argv rewritten as Linux does
- * (up to 4 levels); 0, or -ELOOP. What it allocates is in 's', for loader_script_free. */
+ * (up to 4 levels); 0, or -ELOOP. What it allocates is in 's', for loader_script_free.
+ * 'probed': loader_probe has judged *path already. */
 struct script {
 	void *owned[12];
 	int n;
 };
-int loader_script(char **path, char ***argv, struct script *s);
+int loader_script(char **path, char ***argv, struct script *s, bool probed);
 void loader_script_free(struct script *s);
 /* Would execve of 'path' start here? 0, or the -errno it must fail with. */
 long loader_probe(const struct options *o, const char *path);

@@ -342,7 +342,7 @@ static void replace_image(struct proc *p, char *path, const char *name, char **a
 		p->cpu->ops->trap(p->cpu, CPU_TRAP_CPUID, 0);
 	free(p->ps->exe);
 	struct script script;
-	if (loader_script(&path, &argv, &script) < 0)
+	if (loader_script(&path, &argv, &script, true) < 0)
 		die_status(126, "%s: too many levels of #! interpreters", path);
 	loader_exec(p, path, argv, envp, &p->ps->features, p->regs);
 	procfs_show(name, argv, envp);
