@@ -311,9 +311,12 @@ static long move(struct proc *p, gva_t old, uint64_t old_len, gva_t to, uint64_t
 		if (rc < 0)
 			return rc;
 	}
-	/* MREMAP_DONTUNMAP leaves the old range mapped, its pages gone. */
+	/* MREMAP_DONTUNMAP leaves the old range mapped, its pages gone, its userfaultfd
+	 * registration kept (its pages missing then: the next touch is the context's). */
 	if ((flags & MREMAP_DONTUNMAP) && old_len) {
 		long rc = extend(p, v, old, old, old_len);
+		if (rc == 0 && v.uffd)
+			rc = mm_uffd_register(p, old, old + old_len, v.uffd);
 		if (rc < 0)
 			return rc;
 	}

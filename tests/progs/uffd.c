@@ -1,9 +1,9 @@
 /* uffd.c - userfaultfd: the API handshake and its errors; registering and its errors;
  * missing pages resolved by a handler thread with COPY, ZEROPAGE and MOVE, a WAKE that
- * resolves nothing (the access faults again), a partial COPY, MADV_DONTNEED making pages
- * missing again; UFFD_FEATURE_SIGBUS and POISON; write protection; minor faults on a
- * memfd resolved by CONTINUE; a forked child without the registrations; a fault waiting
- * when the context is closed. */
+ * resolves nothing (the access faults again), a partial COPY, MADV_DONTNEED and
+ * MREMAP_DONTUNMAP making pages missing again; UFFD_FEATURE_SIGBUS and POISON; write
+ * protection; minor faults on a memfd resolved by CONTINUE; a forked child without the
+ * registrations; a fault waiting when the context is closed. */
 // run: api
 // run: missing
 // run: signals
@@ -222,6 +222,11 @@ static void missing(void)
 	/* zapped, page 0 is missing again */
 	CHECK(madvise(hbase, PG, MADV_DONTNEED) == 0);
 	printf("page 0 reads '%c' again\n", ((volatile char *)hbase)[9]);
+	/* moved away with MREMAP_DONTUNMAP, page 0 stays registered and missing */
+	char *away = mremap(hbase, PG, PG, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+	CHECK(away != MAP_FAILED);
+	printf("moved page reads '%c'\n", away[9]);
+	printf("page 0 reads '%c' after the move\n", ((volatile char *)hbase)[10]);
 	((volatile char *)hbase)[4 * PG] = 1;          /* the handler's last */
 	pthread_join(t, NULL);
 	close(hfd);
