@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -236,6 +237,14 @@ bool mm_sealed(struct proc *p, gva_t start, gva_t end)
 	return false;
 }
 
+/* (a raw call: a sanitizer's libc wrapper of munlock does nothing) */
+int mm_host_munlock(void *a, size_t n, gva_t va, const void *unused)
+{
+	(void)va;
+	(void)unused;
+	return (int)syscall(SYS_munlock, a, n);
+}
+
 void mm_unmap(struct proc *p, gva_t start, uint64_t len)
 {
 	gva_t end = start + len;
@@ -243,7 +252,11 @@ void mm_unmap(struct proc *p, gva_t start, uint64_t len)
 	vma_split(p, end);
 	size_t i = vma_index_after(p, start);
 	while (i < p->ps->nvma && p->ps->vmas[i].start < end) {
-		depopulate(p, p->ps->vmas[i].start, p->ps->vmas[i].end);
+		const struct vma *v = &p->ps->vmas[i];
+		/* the host memory behind a locked VMA is unlocked with it (it may serve others) */
+		if (v->flags & VMA_LOCKED)
+			mm_host_call(p, v->start, v->end, mm_host_munlock, NULL);
+		depopulate(p, v->start, v->end);
 		vma_remove(p, i);
 	}
 }
@@ -265,6 +278,23 @@ static uint64_t gpa_run(struct proc *p, gva_t va, gva_t end, gpa_t *gpa)
 		if (!next || (*next & PTE_ADDR) != *gpa + n * PAGE_SIZE)
 			break;
 		n++;
+	}
+	return n;
+}
+
+uint64_t mm_resident(struct proc *p, const struct vma *v)
+{
+	uint64_t n = 0;
+	unsigned char vec[512];
+	for (gva_t va = v->start; va < v->end;) {
+		gpa_t gpa;
+		uint64_t run = MIN(gpa_run(p, va, v->end, &gpa), sizeof(vec));
+		uint64_t *pte = mem_pte(p->mem, va, false);
+		if (gpa && !(*pte & PTE_SW_GUARD) &&
+		    mincore(mem_hva(p->mem, gpa), run * PAGE_SIZE, vec) == 0)
+			for (uint64_t i = 0; i < run; i++)
+				n += vec[i] & 1;
+		va += run * PAGE_SIZE;
 	}
 	return n;
 }

@@ -244,6 +244,8 @@ int mm_map_at(struct proc *p, gva_t start, uint64_t len, int prot, unsigned flag
  * 0, or the last failure's -errno. */
 typedef int mm_host_fn(void *host, size_t len, gva_t va, const void *ctx);
 int mm_host_call(struct proc *p, gva_t start, gva_t end, mm_host_fn *fn, const void *ctx);
+/* An mm_host_fn: munlock of the host memory (ctx unused). */
+mm_host_fn mm_host_munlock;
 /* The VMAs of [start, end) show the file's pages from 'pgoff' on (remap_file_pages). */
 void mm_set_pgoff(struct proc *p, gva_t start, gva_t end, uint64_t pgoff);
 /* A mapping whose pages are the host's shared memory (VMA_SHARED: the file 'fd', or
@@ -304,6 +306,8 @@ void mm_past_eof(struct proc *p, gva_t start, uint64_t len);
 void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len);
 /* Write into guest memory whatever its protection (the loader's use). */
 int mm_poke(struct proc *p, gva_t va, const void *src, uint64_t len);
+/* How many pages of VMA v are in memory (the host's pages behind them: /proc's Rss). */
+uint64_t mm_resident(struct proc *p, const struct vma *v);
 /* Zero the pages of [start, start+len) (MADV_DONTNEED on private anonymous memory). */
 void mm_zero(struct proc *p, gva_t start, uint64_t len);
 /* Make the pages of [start, end), inside one VMA, guard pages (their contents dropped

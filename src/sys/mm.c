@@ -112,12 +112,6 @@ static int host_mlock(void *a, size_t n, gva_t va, const void *flags)
 	(void)va;
 	return (int)syscall(SYS_mlock2, a, n, *(const int *)flags);
 }
-static int host_munlock(void *a, size_t n, gva_t va, const void *unused)
-{
-	(void)va;
-	(void)unused;
-	return (int)syscall(SYS_munlock, a, n);
-}
 static int host_madvise(void *a, size_t n, gva_t va, const void *advice)
 {
 	(void)va;
@@ -587,7 +581,7 @@ static long lock_range(struct proc *p, gva_t start, uint64_t len, mm_host_fn *fn
 }
 
 long sys_mlock(struct proc *p, const uint64_t a[6]) { return lock_range(p, a[0], a[1], host_mlock, 0); }
-long sys_munlock(struct proc *p, const uint64_t a[6]) { return lock_range(p, a[0], a[1], host_munlock, 0); }
+long sys_munlock(struct proc *p, const uint64_t a[6]) { return lock_range(p, a[0], a[1], mm_host_munlock, 0); }
 
 long sys_mlock2(struct proc *p, const uint64_t a[6])
 {

@@ -1,6 +1,7 @@
 /* procfs.c - the /proc files whose contents must be the guest's, not kvmse's: its
- * memory map (opening it gives a memfd filled with what Linux would show), and its
- * command line and environment (the host process is told where they are). */
+ * memory map, in maps, smaps and smaps_rollup (opening one gives a memfd filled with
+ * what Linux would show), and its command line and environment (the host process is
+ * told where they are). */
 #include "sys.h"
 #include "../util.h"
 #include <fcntl.h>
@@ -76,11 +77,83 @@ static void maps_line(FILE *f, struct proc *p, const struct vma *v)
 	fputc('\n', f);
 }
 
+/* The kB fields of smaps, in Linux's order. The counts are of pages in memory: private
+ * anonymous ones are taken as dirty, those of files as clean; none is shared with
+ * another process. */
+enum { RSS, PRIVATE_CLEAN, PRIVATE_DIRTY, ANONYMOUS, LOCKED, FIELDS };
+
+static void vma_counts(struct proc *p, const struct vma *v, uint64_t kb[FIELDS])
+{
+	uint64_t rss = mm_resident(p, v) * (PAGE_SIZE / 1024);
+	bool file = mm_file_of(p, v) != NULL;
+	kb[RSS] += rss;
+	kb[file ? PRIVATE_CLEAN : PRIVATE_DIRTY] += rss;
+	kb[ANONYMOUS] += file ? 0 : rss;
+	kb[LOCKED] += v->flags & VMA_LOCKED ? rss : 0;
+}
+
+static void smaps_fields(FILE *f, const uint64_t kb[FIELDS], bool rollup)
+{
+	const uint64_t anon_dirty = kb[PRIVATE_DIRTY];
+	fprintf(f, "Rss:            %8llu kB\nPss:            %8llu kB\nPss_Dirty:      %8llu kB\n",
+		(unsigned long long)kb[RSS], (unsigned long long)kb[RSS], (unsigned long long)anon_dirty);
+	if (rollup)
+		fprintf(f, "Pss_Anon:       %8llu kB\nPss_File:       %8llu kB\nPss_Shmem:             0 kB\n",
+			(unsigned long long)kb[ANONYMOUS], (unsigned long long)(kb[RSS] - kb[ANONYMOUS]));
+	fprintf(f, "Shared_Clean:          0 kB\nShared_Dirty:          0 kB\n"
+		"Private_Clean:  %8llu kB\nPrivate_Dirty:  %8llu kB\nReferenced:     %8llu kB\n"
+		"Anonymous:      %8llu kB\n", (unsigned long long)kb[PRIVATE_CLEAN],
+		(unsigned long long)kb[PRIVATE_DIRTY], (unsigned long long)kb[RSS],
+		(unsigned long long)kb[ANONYMOUS]);
+	static const char *const zero[] = { "KSM", "LazyFree", "AnonHugePages", "ShmemPmdMapped",
+					    "FilePmdMapped", "Shared_Hugetlb", "Private_Hugetlb", "Swap",
+					    "SwapPss" };
+	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
+		fprintf(f, "%s:%*s0 kB\n", zero[i], (int)(22 - strlen(zero[i])), "");
+	fprintf(f, "Locked:         %8llu kB\n", (unsigned long long)kb[LOCKED]);
+}
+
+/* One VMA's record in /proc/<pid>/smaps: its maps line, sizes, counts and flags. */
+static void smaps_entry(FILE *f, struct proc *p, const struct vma *v)
+{
+	maps_line(f, p, v);
+	fprintf(f, "Size:           %8llu kB\nKernelPageSize:        4 kB\nMMUPageSize:           4 kB\n",
+		(unsigned long long)(v->end - v->start) / 1024);
+	uint64_t kb[FIELDS] = { 0 };
+	vma_counts(p, v, kb);
+	smaps_fields(f, kb, false);
+	bool shared = v->flags & VMA_SHARED;
+	/* (Linux's mnemonics, in its order; "ac": private writable memory is accounted) */
+	fprintf(f, "THPeligible:           0\nVmFlags:%s%s%s%s mr%s me%s%s%s%s \n",
+		v->prot & PROT_READ ? " rd" : "", v->prot & PROT_WRITE ? " wr" : "",
+		v->prot & PROT_EXEC ? " ex" : "", shared ? " sh" : "",
+		v->flags & VMA_NOWRITE ? "" : " mw", shared ? " ms" : "",
+		v->flags & VMA_GROWSDOWN ? " gd" : "", v->flags & VMA_LOCKED ? " lo" : "",
+		!shared && (v->prot & PROT_WRITE) ? " ac" : "");
+}
+
+/* /proc/<pid>/smaps_rollup: the sums, under a line that spans the mappings. */
+static void smaps_rollup(FILE *f, struct proc *p)
+{
+	const struct process *ps = p->ps;
+	uint64_t kb[FIELDS] = { 0 };
+	for (size_t i = 0; i < ps->nvma; i++)
+		vma_counts(p, &ps->vmas[i], kb);
+	int len = fprintf(f, "%08llx-%08llx ---p 00000000 00:00 0 ",
+			  ps->nvma ? (unsigned long long)ps->vmas[0].start : 0ULL,
+			  ps->nvma ? (unsigned long long)ps->vmas[ps->nvma - 1].end : 0ULL);
+	fprintf(f, "%*s[rollup]\n", MAX(0, 73 - len), "");
+	smaps_fields(f, kb, true);
+}
+
 long procfs_open(struct proc *p, const char *path, int flags)
 {
-	if (!own_proc_file(path, "maps"))
+	int kind = own_proc_file(path, "maps") ? 0 : own_proc_file(path, "smaps") ? 1 :
+		   own_proc_file(path, "smaps_rollup") ? 2 : -1;
+	if (kind < 0)
 		return -ENOENT;
-	int fd = memfd_create("maps", MFD_ALLOW_SEALING | ((flags & O_CLOEXEC) ? MFD_CLOEXEC : 0));
+	static const char *const names[] = { "maps", "smaps", "smaps_rollup" };
+	int fd = memfd_create(names[kind], MFD_ALLOW_SEALING | ((flags & O_CLOEXEC) ? MFD_CLOEXEC : 0));
 	if (fd < 0)
 		return -errno;
 	FILE *f = fdopen(dup(fd), "w");
@@ -89,8 +162,10 @@ long procfs_open(struct proc *p, const char *path, int flags)
 		return -ENOMEM;
 	}
 	mem_lock(p->mem);
-	for (size_t i = 0; i < p->ps->nvma; i++)
-		maps_line(f, p, &p->ps->vmas[i]);
+	if (kind == 2)
+		smaps_rollup(f, p);
+	for (size_t i = 0; kind < 2 && i < p->ps->nvma; i++)
+		(kind ? smaps_entry : maps_line)(f, p, &p->ps->vmas[i]);
 	mem_unlock(p->mem);
 	if (fclose(f) != 0 || lseek(fd, 0, SEEK_SET) < 0 || fcntl(fd, F_ADD_SEALS, MAPS_SEALS) < 0) {
 		close(fd);

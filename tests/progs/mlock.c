@@ -1,9 +1,10 @@
 /* mlock.c - mlock, munlock, mlock2, mlockall, munlockall, MAP_LOCKED: what they lock
  * shows as VmLck in /proc/self/status; a hole is ENOMEM, bad flags EINVAL; locked pages
- * are not dropped; MADV_WIPEONFORK. NUMA policies: set_mempolicy and get_mempolicy,
+ * are not dropped; /proc/self/smaps and smaps_rollup count them; MADV_WIPEONFORK. NUMA policies: set_mempolicy and get_mempolicy,
  * of the thread and of an address. */
 #include "common.h"
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -66,10 +67,40 @@ static void numa(char *page)
 	SHOW(syscall(SYS_mbind, page, 2 * pg, MPOL_DEFAULT_, NULL, 0, 0));
 }
 
+/* /proc/self/smaps's record of the mapping at 'm' (its fields, not its first line) and
+ * the Locked of smaps_rollup, at least that much. */
+static void smaps(const char *m)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	CHECK(f);
+	char line[512];
+	bool in = false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && strlen(perms) == 4)
+			in = lo == (unsigned long)m;
+		else if (in)
+			fputs(line, stdout);
+	}
+	fclose(f);
+	f = fopen("/proc/self/smaps_rollup", "r");
+	CHECK(f);
+	unsigned long kb = 0;
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "Locked: %lu kB", &kb);
+	fclose(f);
+	printf("rollup: at least that locked %d\n", kb >= 1024);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	long pg = sysconf(_SC_PAGESIZE);
+	char *mb = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(mb != MAP_FAILED && mlock(mb, 1 << 20) == 0);
+	smaps(mb);
+	CHECK(munmap(mb, 1 << 20) == 0);
 	char *a = mmap(NULL, 16 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(a != MAP_FAILED);
 	numa(a);
