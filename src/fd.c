@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -192,6 +193,16 @@ int fd_proc_open(const char *name, int flags)
 ssize_t fd_proc_readlink(const char *name, char *buf, size_t size)
 {
 	return readlinkat(proc_dir, name, buf, size);
+}
+
+ssize_t fd_target(int fd, char *buf, size_t size)
+{
+	char link[32];
+	snprintf(link, sizeof(link), "self/fd/%d", fd);
+	ssize_t n = fd_proc_readlink(link, buf, size - 1);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
 }
 
 void fd_proc_read(const char *name, char *buf, size_t size)

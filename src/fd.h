@@ -23,6 +23,9 @@ uint64_t fd_limit_host(uint64_t guest, uint64_t max);
 void fd_proc_init(void);
 int fd_proc_open(const char *name, int flags);
 ssize_t fd_proc_readlink(const char *name, char *buf, size_t size);
+/* What host descriptor fd is open on (its /proc link), NUL-terminated in buf: the
+ * length, or -1. */
+ssize_t fd_target(int fd, char *buf, size_t size);
 /* The start of a small file there, NUL-terminated ("" if it cannot be read). */
 void fd_proc_read(const char *name, char *buf, size_t size);
 

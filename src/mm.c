@@ -807,12 +807,9 @@ unsigned mm_file(struct proc *p, int fd)
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return 0;
-	char link[64], path[PATH_MAX];
-	snprintf(link, sizeof(link), "self/fd/%d", fd);
-	ssize_t n = fd_proc_readlink(link, path, sizeof(path) - 1);
-	if (n <= 0)
+	char path[PATH_MAX];
+	if (fd_target(fd, path, sizeof(path)) <= 0)
 		return 0;
-	path[n] = 0;
 	return file_named(p->ps, st.st_dev, st.st_ino, path);
 }
 

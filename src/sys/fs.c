@@ -343,12 +343,9 @@ long sys_fcntl(struct proc *p, const uint64_t a[6])
 /* Is 'fd' open on kvmse's own /proc/<pid>/fd (or a task's) directory? */
 static bool is_own_fd_dir(int fd)
 {
-	char link[64], dir[PATH_MAX];
-	snprintf(link, sizeof(link), "self/fd/%d", fd);
-	ssize_t n = fd_proc_readlink(link, dir, sizeof(dir) - 1);
-	if (n <= 0)
+	char dir[PATH_MAX];
+	if (fd_target(fd, dir, sizeof(dir)) <= 0)
 		return false;
-	dir[n] = 0;
 	int pid = (int)getpid(), a, b, len = 0;
 	if (sscanf(dir, "/proc/%d/fd%n", &a, &len) == 1 && !dir[len])
 		return a == pid;

@@ -177,13 +177,8 @@ long procfs_open(struct proc *p, const char *path, int flags)
 /* Is host descriptor fd one procfs_open made? (A memfd named so and sealed so.) */
 static bool is_maps(int fd)
 {
-	char link[64], want[64];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, want, sizeof(want) - 1);
-	if (n < 0)
-		return false;
-	want[n] = 0;
-	return !strcmp(want, "/memfd:maps (deleted)") && fcntl(fd, F_GET_SEALS) == MAPS_SEALS;
+	char target[64];
+	return fd_target(fd, target, sizeof(target)) > 0 && !strcmp(target, "/memfd:maps (deleted)") && fcntl(fd, F_GET_SEALS) == MAPS_SEALS;
 }
 
 /* The GNU build ID of the ELF file at 'path' into id (20 bytes at most, as Linux's

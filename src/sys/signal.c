@@ -937,12 +937,9 @@ long sys_pidfd_open(struct proc *p, const uint64_t a[6])
 /* Is host descriptor 'fd' a KVM one (the VM, a vCPU, /dev/kvm)? */
 static bool kvm_file(int fd)
 {
-	char path[64], target[64];
-	snprintf(path, sizeof(path), "self/fd/%d", fd);
-	ssize_t n = fd_proc_readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
+	char target[64];
+	if (fd_target(fd, target, sizeof(target)) < 0)
 		return false;
-	target[n] = 0;
 	return !strncmp(target, "anon_inode:kvm-", 15) || !strcmp(target, "/dev/kvm");
 }
 
