@@ -768,13 +768,17 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 		return populate(p, PAGE_ALIGN_DOWN(addr), PAGE_ALIGN_DOWN(addr) + PAGE_SIZE,
 				v->prot, true) ? SEGV_MAPERR : 0;
 	}
-	/* Below the stack: grow it, within RLIMIT_STACK and clear of the mapping below. */
+	/* Below a stack (the main one, or any MAP_GROWSDOWN mapping): grow it, to at most
+	 * RLIMIT_STACK from its top, and clear of the accessible mapping below (Linux's
+	 * acct_stack_growth and stack_guard_gap). */
 	size_t i = vma_index_after(p, addr);
 	if (i == p->ps->nvma || !(p->ps->vmas[i].flags & VMA_GROWSDOWN))
 		return SEGV_MAPERR;
 	struct vma *s = &p->ps->vmas[i];
-	gva_t floor = p->ps->stack_top - MIN(p->ps->rlim_stack, p->ps->stack_top);
-	gva_t below = i ? p->ps->vmas[i - 1].end + STACK_GUARD_GAP : 0;
+	gva_t floor = s->end - MIN(p->ps->rlim_stack, s->end);
+	const struct vma *prev = i ? &p->ps->vmas[i - 1] : NULL;
+	gva_t below = prev && !(prev->flags & VMA_GROWSDOWN) && prev->prot ? prev->end + STACK_GUARD_GAP :
+		      prev ? prev->end : 0;
 	if (addr < floor || addr < below)
 		return SEGV_MAPERR;
 	gva_t new_start = PAGE_ALIGN_DOWN(addr) > STACK_GROW_CHUNK ? PAGE_ALIGN_DOWN(addr) - STACK_GROW_CHUNK : 0;
