@@ -299,6 +299,34 @@ uint64_t mm_resident(struct proc *p, const struct vma *v)
 	return n;
 }
 
+#define PM_GUARD_REGION (1ULL << 58)
+
+void mm_pagemap(struct proc *p, const struct vma *v, int host, int out)
+{
+	uint64_t e[512];
+	for (gva_t va = v->start; va < v->end;) {
+		gpa_t gpa;
+		uint64_t run = MIN(gpa_run(p, va, v->end, &gpa), ARRAY_SIZE(e));
+		size_t bytes = run * sizeof(e[0]);
+		if (!gpa) {             /* no page (a guard mark at most): one at a time */
+			uint64_t *pte = mem_pte(p->mem, va, false);
+			e[0] = PM_GUARD_REGION;
+			if (pte && (*pte & PTE_SW_GUARD) && pwrite(out, e, 8, (off_t)(va / PAGE_SIZE * 8)) != 8)
+				return;
+			va += PAGE_SIZE;
+			continue;
+		}
+		if (pread(host, e, bytes, (off_t)((uintptr_t)mem_hva(p->mem, gpa) / PAGE_SIZE * 8)) != (ssize_t)bytes)
+			memset(e, 0, bytes);
+		for (uint64_t i = 0; i < run; i++)      /* (a guard keeps its page) */
+			if (*mem_pte(p->mem, va + i * PAGE_SIZE, false) & PTE_SW_GUARD)
+				e[i] = PM_GUARD_REGION;
+		if (pwrite(out, e, bytes, (off_t)(va / PAGE_SIZE * 8)) != (ssize_t)bytes)
+			return;
+		va += run * PAGE_SIZE;
+	}
+}
+
 /*
  * The pages of a shared mapping get host memory a fork shares (or the file's pages), and
  * those of a private file mapping the file's pages copy-on-write, run by run. They are

@@ -308,6 +308,10 @@ void mm_move(struct proc *p, gva_t old, gva_t new, uint64_t len);
 int mm_poke(struct proc *p, gva_t va, const void *src, uint64_t len);
 /* How many pages of VMA v are in memory (the host's pages behind them: /proc's Rss). */
 uint64_t mm_resident(struct proc *p, const struct vma *v);
+/* Write VMA v's entries of /proc/self/pagemap into 'out' at their offsets: the host's
+ * entries (descriptor 'host', its own pagemap) for the pages behind them, a guard
+ * page's mark. */
+void mm_pagemap(struct proc *p, const struct vma *v, int host, int out);
 /* Zero the pages of [start, start+len) (MADV_DONTNEED on private anonymous memory). */
 void mm_zero(struct proc *p, gva_t start, uint64_t len);
 /* Make the pages of [start, end), inside one VMA, guard pages (their contents dropped

@@ -146,10 +146,40 @@ static void smaps_rollup(FILE *f, struct proc *p)
 	smaps_fields(f, kb, true);
 }
 
+/* /proc/self/pagemap: a sparse memfd of one entry per page of the address space, the
+ * host's entry for the page behind each of the program's (bits 55-63: present, swapped,
+ * file or shared, exclusive, soft-dirty...; the frame number if kvmse may see it). */
+static long pagemap(struct proc *p, int flags)
+{
+	int host = fd_proc_open("self/pagemap", O_RDONLY);
+	if (host < 0)
+		return -errno;
+	int fd = memfd_create("pagemap", MFD_ALLOW_SEALING | ((flags & O_CLOEXEC) ? MFD_CLOEXEC : 0));
+	if (fd < 0 || ftruncate(fd, (off_t)(TASK_SIZE / PAGE_SIZE * 8)) < 0) {
+		long rc = -errno;
+		close(host);
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	mem_lock(p->mem);
+	for (size_t i = 0; i < p->ps->nvma; i++)
+		mm_pagemap(p, &p->ps->vmas[i], host, fd);
+	mem_unlock(p->mem);
+	close(host);
+	if (fcntl(fd, F_ADD_SEALS, MAPS_SEALS) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
 long procfs_open(struct proc *p, const char *path, int flags)
 {
 	int kind = own_proc_file(path, "maps") ? 0 : own_proc_file(path, "smaps") ? 1 :
-		   own_proc_file(path, "smaps_rollup") ? 2 : -1;
+		   own_proc_file(path, "smaps_rollup") ? 2 : own_proc_file(path, "pagemap") ? 3 : -1;
+	if (kind == 3)
+		return pagemap(p, flags);
 	if (kind < 0)
 		return -ENOENT;
 	static const char *const names[] = { "maps", "smaps", "smaps_rollup" };
