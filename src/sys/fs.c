@@ -6,12 +6,14 @@
 #include <linux/openat2.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
@@ -175,14 +177,44 @@ static long own_file(struct proc *p, const char **path, int flags, bool follow)
 	return fd;
 }
 
+/* Does /proc/locks list a loader's lock (a read lock of LOADER_BUSY_BYTE alone) on the
+ * file fd is open on? */
+static bool loader_lock_listed(int fd)
+{
+	struct stat st;
+	int locks = fstat(fd, &st) < 0 ? -1 : fd_proc_open("locks", O_RDONLY);
+	FILE *f = locks < 0 ? NULL : fdopen(locks, "r");
+	if (!f) {
+		if (locks >= 0)
+			close(locks);
+		return false;
+	}
+	char line[256], type[16], first[32], last[32], want[32];
+	unsigned maj, min;
+	unsigned long ino;
+	bool found = false;
+	snprintf(want, sizeof(want), "%lld", (long long)LOADER_BUSY_BYTE);
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %*s %15s %*d %x:%x:%lu %31s %31s", type, &maj, &min, &ino,
+			       first, last) == 6 && !strcmp(type, "READ") && ino == st.st_ino &&
+			makedev(maj, min) == st.st_dev && !strcmp(first, want) && !strcmp(last, want);
+	fclose(f);
+	return found;
+}
+
 /* Linux opens no running program for writing, nor truncates one (ETXTBSY): a kvmse
  * process that runs one holds a read lock on its LOADER_BUSY_BYTE (loader.c). fd is the
- * regular file in question, open. */
+ * regular file in question, open. The lock a test finds is that one, or the program's
+ * own (a whole-file lock covers the byte too): then the list of locks tells. */
 static bool running_program(int fd)
 {
 	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = LOADER_BUSY_BYTE,
 			    .l_len = 1 };
-	return fcntl(fd, F_OFD_GETLK, &lk) == 0 && lk.l_type != F_UNLCK;
+	if (fcntl(fd, F_OFD_GETLK, &lk) < 0 || lk.l_type == F_UNLCK)
+		return false;
+	if (lk.l_type == F_RDLCK && lk.l_start == LOADER_BUSY_BYTE && lk.l_len == 1)
+		return true;
+	return loader_lock_listed(fd);
 }
 
 /* The file at 'path', if it is a regular one kvmse can read. */

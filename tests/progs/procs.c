@@ -288,6 +288,27 @@ static void text_busy(void)
 	SHOW(open(copy, O_WRONLY | O_TRUNC) >= 0);
 	CHECK(stat(copy, &after) == 0);
 	printf("size now %lld\n", (long long)after.st_size);
+	/* A file locked whole (by this process, then by a child) is no running program. */
+	int lk = open(copy, O_RDWR);
+	struct flock whole = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	CHECK(lk >= 0 && fcntl(lk, F_SETLK, &whole) == 0);
+	SHOW(open(copy, O_WRONLY | O_TRUNC) >= 0);
+	CHECK(pipe(ready) == 0 && pipe(hold) == 0);
+	if ((pid = fork()) == 0) {
+		whole.l_type = F_RDLCK;
+		CHECK(fcntl(lk, F_SETLK, &whole) == 0 && write(ready[1], "x", 1) == 1);
+		close(hold[1]);
+		CHECK(read(hold[0], &c, 1) == 0);
+		_exit(0);
+	}
+	whole.l_type = F_UNLCK;
+	CHECK(fcntl(lk, F_SETLK, &whole) == 0);     /* (so the child's read lock can be taken) */
+	close(hold[0]);
+	CHECK(read(ready[0], &c, 1) == 1);
+	SHOW(open(copy, O_WRONLY) >= 0);
+	SHOW(truncate(copy, 0));
+	close(hold[1]);
+	CHECK(waitpid(pid, &st, 0) == pid);
 	unlink(copy);
 }
 
