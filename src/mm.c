@@ -316,7 +316,8 @@ void mm_pagemap(struct proc *p, const struct vma *v, int host, int out)
 			va += PAGE_SIZE;
 			continue;
 		}
-		if (pread(host, e, bytes, (off_t)((uintptr_t)mem_hva(p->mem, gpa) / PAGE_SIZE * 8)) != (ssize_t)bytes)
+		off_t at = (off_t)((uintptr_t)mem_hva(p->mem, gpa) / PAGE_SIZE * 8);
+		if (pread(host, e, bytes, at) != (ssize_t)bytes)
 			memset(e, 0, bytes);
 		for (uint64_t i = 0; i < run; i++)      /* (a guard keeps its page) */
 			if (*mem_pte(p->mem, va + i * PAGE_SIZE, false) & PTE_SW_GUARD)

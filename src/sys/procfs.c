@@ -92,33 +92,43 @@ static void vma_counts(struct proc *p, const struct vma *v, uint64_t kb[FIELDS])
 	kb[LOCKED] += v->flags & VMA_LOCKED ? rss : 0;
 }
 
+/* One "Name:    123 kB" line, as Linux pads it. */
+static void kb_line(FILE *f, const char *name, uint64_t kb)
+{
+	fprintf(f, "%s:%*s%8llu kB\n", name, (int)(15 - strlen(name)), "", (unsigned long long)kb);
+}
+
 static void smaps_fields(FILE *f, const uint64_t kb[FIELDS], bool rollup)
 {
-	const uint64_t anon_dirty = kb[PRIVATE_DIRTY];
-	fprintf(f, "Rss:            %8llu kB\nPss:            %8llu kB\nPss_Dirty:      %8llu kB\n",
-		(unsigned long long)kb[RSS], (unsigned long long)kb[RSS], (unsigned long long)anon_dirty);
-	if (rollup)
-		fprintf(f, "Pss_Anon:       %8llu kB\nPss_File:       %8llu kB\nPss_Shmem:             0 kB\n",
-			(unsigned long long)kb[ANONYMOUS], (unsigned long long)(kb[RSS] - kb[ANONYMOUS]));
-	fprintf(f, "Shared_Clean:          0 kB\nShared_Dirty:          0 kB\n"
-		"Private_Clean:  %8llu kB\nPrivate_Dirty:  %8llu kB\nReferenced:     %8llu kB\n"
-		"Anonymous:      %8llu kB\n", (unsigned long long)kb[PRIVATE_CLEAN],
-		(unsigned long long)kb[PRIVATE_DIRTY], (unsigned long long)kb[RSS],
-		(unsigned long long)kb[ANONYMOUS]);
+	kb_line(f, "Rss", kb[RSS]);
+	kb_line(f, "Pss", kb[RSS]);
+	kb_line(f, "Pss_Dirty", kb[PRIVATE_DIRTY]);
+	if (rollup) {
+		kb_line(f, "Pss_Anon", kb[ANONYMOUS]);
+		kb_line(f, "Pss_File", kb[RSS] - kb[ANONYMOUS]);
+		kb_line(f, "Pss_Shmem", 0);
+	}
+	kb_line(f, "Shared_Clean", 0);
+	kb_line(f, "Shared_Dirty", 0);
+	kb_line(f, "Private_Clean", kb[PRIVATE_CLEAN]);
+	kb_line(f, "Private_Dirty", kb[PRIVATE_DIRTY]);
+	kb_line(f, "Referenced", kb[RSS]);
+	kb_line(f, "Anonymous", kb[ANONYMOUS]);
 	static const char *const zero[] = { "KSM", "LazyFree", "AnonHugePages", "ShmemPmdMapped",
 					    "FilePmdMapped", "Shared_Hugetlb", "Private_Hugetlb", "Swap",
 					    "SwapPss" };
 	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
-		fprintf(f, "%s:%*s0 kB\n", zero[i], (int)(22 - strlen(zero[i])), "");
-	fprintf(f, "Locked:         %8llu kB\n", (unsigned long long)kb[LOCKED]);
+		kb_line(f, zero[i], 0);
+	kb_line(f, "Locked", kb[LOCKED]);
 }
 
 /* One VMA's record in /proc/<pid>/smaps: its maps line, sizes, counts and flags. */
 static void smaps_entry(FILE *f, struct proc *p, const struct vma *v)
 {
 	maps_line(f, p, v);
-	fprintf(f, "Size:           %8llu kB\nKernelPageSize:        4 kB\nMMUPageSize:           4 kB\n",
-		(unsigned long long)(v->end - v->start) / 1024);
+	kb_line(f, "Size", (v->end - v->start) / 1024);
+	kb_line(f, "KernelPageSize", PAGE_SIZE / 1024);
+	kb_line(f, "MMUPageSize", PAGE_SIZE / 1024);
 	uint64_t kb[FIELDS] = { 0 };
 	vma_counts(p, v, kb);
 	smaps_fields(f, kb, false);
@@ -208,7 +218,8 @@ long procfs_open(struct proc *p, const char *path, int flags)
 static bool is_maps(int fd)
 {
 	char target[64];
-	return fd_target(fd, target, sizeof(target)) > 0 && !strcmp(target, "/memfd:maps (deleted)") && fcntl(fd, F_GET_SEALS) == MAPS_SEALS;
+	return fd_target(fd, target, sizeof(target)) > 0 && !strcmp(target, "/memfd:maps (deleted)") &&
+	       fcntl(fd, F_GET_SEALS) == MAPS_SEALS;
 }
 
 /* The GNU build ID of the ELF file at 'path' into id (20 bytes at most, as Linux's
@@ -276,8 +287,10 @@ static long query_fill(struct proc *p, const struct vma *v, struct procmap_query
 	const struct mapped_file *file = mm_file_of(p, v);
 	q->vma_start = v->start;
 	q->vma_end = v->end;
-	q->vma_flags = (v->prot & PROT_READ ? PQ_READABLE : 0) | (v->prot & PROT_WRITE ? PQ_WRITABLE : 0) |
-		       (v->prot & PROT_EXEC ? PQ_EXECUTABLE : 0) | (v->flags & VMA_SHARED ? PQ_SHARED : 0);
+	q->vma_flags = (v->prot & PROT_READ ? PQ_READABLE : 0) |
+		       (v->prot & PROT_WRITE ? PQ_WRITABLE : 0) |
+		       (v->prot & PROT_EXEC ? PQ_EXECUTABLE : 0) |
+		       (v->flags & VMA_SHARED ? PQ_SHARED : 0);
 	q->vma_page_size = PAGE_SIZE;
 	q->vma_offset = file ? v->pgoff * PAGE_SIZE : 0;
 	q->inode = file ? file->ino : 0;
