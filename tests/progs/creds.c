@@ -1,6 +1,7 @@
 /* creds.c - identity and scheduling: set*id reach every thread of kvmse (a file a
  * dropped uid may not open stays closed, whichever thread opens it), getres*id, groups,
- * nice values, scheduling policies, pidfds, capabilities, each thread's prctl attributes. */
+ * nice values, scheduling policies, pidfds, capabilities, each thread's prctl attributes;
+ * a set-group-ID file created by creat() as nobody keeps the bit, a truncation drops it. */
 // run: ids
 // run: sched
 // run: pidfd
@@ -8,8 +9,10 @@
 // run: keepcaps
 // run: attrs
 // run: reaper
+// run: setgid-file
 #include "common.h"
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <grp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -448,6 +451,30 @@ static void reaper(void)
 	printf("%d waited for, then %s\n", n, strerror(errno));
 }
 
+/* In a child made nobody, in a directory anyone may write. */
+static void setgid_file(void)
+{
+	char dir[] = "/tmp/creds-sgid.XXXXXX";
+	CHECK(mkdtemp(dir) && chmod(dir, 0777) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		CHECK(setgid(65534) == 0 && setuid(65534) == 0 && chdir(dir) == 0);
+		struct stat st;
+		int fd = creat("f", 02755);
+		CHECK(fd >= 0 && fstat(fd, &st) == 0);
+		printf("created: set-group-ID %d\n", !!(st.st_mode & S_ISGID));
+		close(fd);
+		fd = open("f", O_WRONLY | O_CREAT | O_TRUNC, 0644);    /* it exists: cut */
+		CHECK(fd >= 0 && fstat(fd, &st) == 0);
+		printf("opened with O_TRUNC: set-group-ID %d\n", !!(st.st_mode & S_ISGID));
+		close(fd);
+		unlink("f");
+		_exit(0);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid && status == 0 && rmdir(dir) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -466,5 +493,7 @@ int main(int argc, char **argv)
 		attrs();
 	else if (!strcmp(argv[1], "reaper"))
 		reaper();
+	else if (!strcmp(argv[1], "setgid-file"))
+		setgid_file();
 	return 0;
 }
