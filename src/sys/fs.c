@@ -178,11 +178,10 @@ static long own_file(struct proc *p, const char **path, int flags, bool follow)
 }
 
 /* Does /proc/locks list a loader's lock (a read lock of LOADER_BUSY_BYTE alone) on the
- * file fd is open on? */
-static bool loader_lock_listed(int fd)
+ * file (dev, ino)? */
+static bool loader_lock_listed(dev_t dev, ino_t ino)
 {
-	struct stat st;
-	int locks = fstat(fd, &st) < 0 ? -1 : fd_proc_open("locks", O_RDONLY);
+	int locks = fd_proc_open("locks", O_RDONLY);
 	FILE *f = locks < 0 ? NULL : fdopen(locks, "r");
 	if (!f) {
 		if (locks >= 0)
@@ -191,13 +190,13 @@ static bool loader_lock_listed(int fd)
 	}
 	char line[256], type[16], first[32], last[32], want[32];
 	unsigned maj, min;
-	unsigned long ino;
+	unsigned long i;
 	bool found = false;
 	snprintf(want, sizeof(want), "%lld", (long long)LOADER_BUSY_BYTE);
 	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %*s %*s %15s %*d %x:%x:%lu %31s %31s", type, &maj, &min, &ino,
-			       first, last) == 6 && !strcmp(type, "READ") && ino == st.st_ino &&
-			makedev(maj, min) == st.st_dev && !strcmp(first, want) && !strcmp(last, want);
+		found = sscanf(line, "%*s %*s %*s %15s %*d %x:%x:%lu %31s %31s", type, &maj, &min, &i,
+			       first, last) == 6 && !strcmp(type, "READ") && i == ino &&
+			makedev(maj, min) == dev && !strcmp(first, want) && !strcmp(last, want);
 	fclose(f);
 	return found;
 }
@@ -212,24 +211,19 @@ static bool running_program(int fd)
 			    .l_len = 1 };
 	if (fcntl(fd, F_OFD_GETLK, &lk) < 0 || lk.l_type == F_UNLCK)
 		return false;
+	struct stat st;
 	if (lk.l_type == F_RDLCK && lk.l_start == LOADER_BUSY_BYTE && lk.l_len == 1)
 		return true;
-	return loader_lock_listed(fd);
+	return fstat(fd, &st) == 0 && loader_lock_listed(st.st_dev, st.st_ino);
 }
 
-/* The file at 'path', if it is a regular one kvmse can read. */
+/* The file at 'path', if it is a regular one. (No open of it to ask: a read open would
+ * break a lease on it, as truncate would not: LTP fcntl33.) */
 bool sys_running_program(const char *path)
 {
 	struct stat st;
-	if (!path || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return false;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	bool busy = fd >= 0 && running_program(fd);
-	if (fd >= 0)
-		close(fd);
-	if (busy)
-		loader_hold();  /* (as relock) */
-	return busy;
+	return path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       loader_lock_listed(st.st_dev, st.st_ino);
 }
 
 /* The program's own open, made without O_TRUNC: a regular file is tested, then cut. */
