@@ -230,8 +230,8 @@ bool sys_running_program(const char *path)
 static long open_write(int dirfd, const char *path, int flags, mode_t mode)
 {
 	/* A file this open creates is no program and has nothing to cut; and a truncation
-	 * of it would be one Linux does not make (it clears a set-group-ID bit the mode
-	 * gives, in a directory not the caller's group: LTP creat08). */
+	 * of it would be one Linux does not make (an unprivileged one clears the
+	 * set-group-ID bit the mode gives: LTP creat08). */
 	if ((flags & (O_CREAT | O_TRUNC)) == (O_CREAT | O_TRUNC)) {
 		long fd = HOST(SYS_openat, dirfd, path, (flags & ~O_TRUNC) | O_EXCL, mode);
 		if (fd != -EEXIST)
