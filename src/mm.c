@@ -289,11 +289,10 @@ uint64_t mm_resident(struct proc *p, const struct vma *v)
 	for (gva_t va = v->start; va < v->end;) {
 		gpa_t gpa;
 		uint64_t run = MIN(gpa_run(p, va, v->end, &gpa), sizeof(vec));
-		uint64_t *pte = mem_pte(p->mem, va, false);
-		if (gpa && !(*pte & PTE_SW_GUARD) &&
-		    mincore(mem_hva(p->mem, gpa), run * PAGE_SIZE, vec) == 0)
-			for (uint64_t i = 0; i < run; i++)
-				n += vec[i] & 1;
+		if (gpa && mincore(mem_hva(p->mem, gpa), run * PAGE_SIZE, vec) == 0)
+			for (uint64_t i = 0; i < run; i++)      /* (a guard keeps its page) */
+				n += (vec[i] & 1) &&
+				     !(*mem_pte(p->mem, va + i * PAGE_SIZE, false) & PTE_SW_GUARD);
 		va += run * PAGE_SIZE;
 	}
 	return n;
