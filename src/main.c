@@ -237,6 +237,8 @@ int main(int argc, char **argv)
 	take_limit(RLIMIT_AS, &p->ps->rlim_as);
 	take_limit(RLIMIT_DATA, &p->ps->rlim_data);
 	mem_init(p->mem, size, SHIM_SIZE);
+	p->mem->miss = mm_miss;
+	p->mem->miss_ctx = p->ps;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_STACK, &rl) < 0)
 		die_errno("getrlimit");

@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 
+_Thread_local unsigned mem_held;
+
 void mem_init(struct mem *m, uint64_t size, uint64_t reserved)
 {
 	memset(m, 0, sizeof(*m));
@@ -191,12 +193,21 @@ void mem_zero(struct mem *m, gpa_t gpa, uint64_t pages)
 		memset(m->host + gpa, 0, pages * PAGE_SIZE);
 }
 
+/* Pages for kvmse's own use come from runs of this many, so that page tables lie
+ * together: one among the program's pages would make the host fill (and zero) a whole
+ * transparent huge page for it, 2 MiB for each 2 MiB of address space mapped. */
+#define PT_RUN 64
+
 gpa_t mem_alloc_page(struct mem *m)
 {
-	gpa_t gpa;
-	if (!mem_alloc(m, 1, &gpa))
-		die("guest memory exhausted (raise --memory)");
-	return gpa;
+	if (!m->pt_left) {
+		m->pt_left = mem_alloc(m, PT_RUN, &m->pt_next);
+		if (!m->pt_left)
+			die("guest memory exhausted (raise --memory)");
+	}
+	m->pt_left--;
+	m->pt_next += PAGE_SIZE;
+	return m->pt_next - PAGE_SIZE;
 }
 
 /* Index of 'va' in the table of 'level' (4 = PML4 ... 1 = PT). */
@@ -281,6 +292,15 @@ static uint8_t *translate(struct mem *m, gva_t va, enum mem_access acc)
 	return NULL;
 }
 
+/* translate, after the miss hook has given 'va' its page if it may */
+static uint8_t *reach(struct mem *m, gva_t va, enum mem_access acc)
+{
+	uint8_t *p = translate(m, va, acc);
+	if (!p && m->miss && m->miss(m->miss_ctx, va, acc == MEM_WRITE) == 0)
+		p = translate(m, va, acc);
+	return p;
+}
+
 static bool canonical_user(gva_t va, uint64_t len)
 {
 	return va < (1ULL << 47) && len <= (1ULL << 47) - va;
@@ -295,7 +315,7 @@ int mem_iov(struct mem *m, gva_t va, uint64_t len, enum mem_access acc,
 		*covered = 0;
 	while (done < len) {
 		gva_t cur = va + done;
-		uint8_t *p = canonical_user(cur, 1) ? translate(m, cur, acc) : NULL;
+		uint8_t *p = canonical_user(cur, 1) ? reach(m, cur, acc) : NULL;
 		if (!p)
 			return -EFAULT;
 		uint64_t chunk = MIN(PAGE_SIZE - (cur & (PAGE_SIZE - 1)), len - done);
@@ -383,7 +403,7 @@ static void copy_pages(void *arg)
 {
 	struct copy *c = arg;
 	while (c->len) {
-		uint8_t *p = translate(c->m, c->va, c->acc);
+		uint8_t *p = reach(c->m, c->va, c->acc);
 		if (!p) {
 			c->rc = -EFAULT;
 			return;
@@ -429,7 +449,7 @@ static void prefix_pages(void *arg)
 {
 	struct prefix *f = arg;
 	while (f->n < f->max && canonical_user(f->va + f->n, 1)) {
-		uint8_t *p = translate(f->m, f->va + f->n, MEM_READ);
+		uint8_t *p = reach(f->m, f->va + f->n, MEM_READ);
 		if (!p)
 			break;
 		size_t chunk = MIN(PAGE_SIZE - ((f->va + f->n) & (PAGE_SIZE - 1)), f->max - f->n);

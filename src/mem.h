@@ -39,6 +39,9 @@ struct mem_extent {
 typedef void (*mem_pte_hook)(void *ctx, gpa_t pte, gva_t va);
 /* Called before pages at or above 'top' are handed out, to make the CPU model see them. */
 typedef void (*mem_grow_hook)(void *ctx, uint64_t top);
+/* Called when kvmse's own access to user page 'va' finds no page: 0 if the SE layer gave
+ * it one (a page the program has not touched yet), so the access is tried again. */
+typedef int (*mem_miss_hook)(void *ctx, gva_t va, bool write);
 
 struct mem {
 	uint8_t *host;                  /* backing of gpa [0, size) */
@@ -46,21 +49,39 @@ struct mem {
 	struct mem_extent *free;        /* free gpa runs, sorted by start */
 	size_t nfree, capfree;
 	uint64_t used_pages;
+	gpa_t pt_next;                  /* the rest of the run page tables come from */
+	uint64_t pt_left;
 	gpa_t root;                     /* PML4 */
 	mem_pte_hook hook;
 	mem_grow_hook grow;
 	void *hook_ctx;
+	mem_miss_hook miss;
+	void *miss_ctx;
 	uint64_t visible;               /* gpa [0, visible) is known to the CPU model */
 	struct mem_extent *backed;      /* gpa runs given to mem_back, sorted */
 	size_t nbacked, capbacked;
 	/* Held by whoever changes the page tables, the allocator or the memory map (the
 	 * SE layer's mm calls), and by a CPU model about to run a vCPU of a program with
-	 * threads, so none enters while another thread's edit is half done. Reads need not. */
+	 * threads, so none enters while another thread's edit is half done. Reads need not.
+	 * The miss hook takes it unless its thread holds it (mem_held). */
 	pthread_mutex_t lock;
 };
 
-static inline void mem_lock(struct mem *m) { pthread_mutex_lock(&m->lock); }
-static inline void mem_unlock(struct mem *m) { pthread_mutex_unlock(&m->lock); }
+/* How many times this thread holds its process's lock. (Not a recursive mutex: a host
+ * fork's child must be able to release the lock its parent's thread took.) */
+extern _Thread_local unsigned mem_held;
+
+static inline void mem_lock(struct mem *m)
+{
+	pthread_mutex_lock(&m->lock);
+	mem_held++;
+}
+
+static inline void mem_unlock(struct mem *m)
+{
+	mem_held--;
+	pthread_mutex_unlock(&m->lock);
+}
 
 /* Reserve 'size' bytes of guest-physical memory; the first 'reserved' bytes are not allocated. */
 void mem_init(struct mem *m, uint64_t size, uint64_t reserved);

@@ -52,6 +52,20 @@ static uint64_t pte_flags(int prot)
 	return f;
 }
 
+/* What an entry holds that a populate keeps: its page, or a mark (a guard, past EOF). */
+#define KEEP (PTE_ADDR | PTE_SW_GUARD | PTE_SW_BUS)
+
+/*
+ * Anonymous private mappings this big or bigger get their pages as they are first
+ * touched, a block of LAZY_BLOCK at a time (fill), as Linux fills them: a program may
+ * reserve far more than guest memory holds (MAP_NORESERVE, sanitizers' shadow memory),
+ * and filling costs some 200 ns a page. Smaller ones are filled at once, since a fault
+ * costs a VM exit.
+ */
+#define LAZY_MIN (64ULL << 20)
+#define LAZY_BLOCK (2ULL << 20)
+#define LAZY_BLOCK_MAX (64ULL << 20)
+
 /* Give every page of [start, end) a backing page; entries of PROT_NONE pages stay absent.
  * 'ahead': the entries start accessed (pte_flags). */
 static int populate(struct proc *p, gva_t start, gva_t end, int prot, bool ahead)
@@ -66,14 +80,14 @@ static int populate(struct proc *p, gva_t start, gva_t end, int prot, bool ahead
 		if (p->mem->used_pages + 8 > total)
 			return -ENOMEM;
 		uint64_t *pte = mem_pte(p->mem, va, true);
-		if (*pte & PTE_ADDR) {
+		if (*pte & KEEP) {
 			va += PAGE_SIZE;
 			continue;
 		}
 		uint64_t want = 1;
 		while (va + want * PAGE_SIZE < end && want < 512) {
 			uint64_t *next = mem_pte(p->mem, va + want * PAGE_SIZE, false);
-			if (next && (*next & PTE_ADDR))
+			if (next && (*next & KEEP))
 				break;
 			want++;
 		}
@@ -413,7 +427,7 @@ static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned fla
 	int rc = 0;
 	if ((flags & VMA_SHARED) || fd >= 0)
 		rc = back(p, start, start + len, prot, flags, fd, pgoff * PAGE_SIZE);
-	else if (pte_flags(prot))
+	else if (pte_flags(prot) && len < LAZY_MIN)
 		rc = populate(p, start, start + len, prot, true);
 	if (rc < 0) {
 		mm_unmap(p, start, len);
@@ -458,7 +472,7 @@ static int protect_one(struct proc *p, gva_t start, gva_t end, int prot)
 	/* Memory reserved PROT_NONE and opened a part at a time (thread stacks with their
 	 * guard, arenas) is mostly never touched: its entries start not accessed, so that
 	 * unmapping the rest costs no flush. */
-	if (flags && !(v->uffd & UFFDIO_REGISTER_MODE_MISSING)) {
+	if (flags && !(v->uffd & UFFDIO_REGISTER_MODE_MISSING) && end - start < LAZY_MIN) {
 		int rc = populate(p, start, end, prot, false);
 		if (rc < 0)
 			return rc;
@@ -766,6 +780,74 @@ int mm_uffd_wp(struct proc *p, int ctx, gva_t va, bool on)
 	return 0;
 }
 
+/* Pages for the block of LAZY_BLOCK around 'addr', inside VMA v (what it has kept). A
+ * fault just past the last block filled doubles the block, up to LAZY_BLOCK_MAX, as a
+ * readahead would: a program touching memory in order takes a few dozen VM exits per
+ * GiB, not 512. */
+static int fill(struct proc *p, const struct vma *v, gva_t addr)
+{
+	struct process *ps = p->ps;
+	gva_t block = addr & ~(LAZY_BLOCK - 1);
+	uint64_t len = LAZY_BLOCK;
+	if (block == ps->fill_next)
+		len = MIN(2 * ps->fill_len, LAZY_BLOCK_MAX);
+	gva_t end = MIN(block + len, v->end);
+	int rc = populate(p, MAX(block, v->start), end, v->prot, true);
+	ps->fill_next = end;
+	ps->fill_len = len;
+	return rc;
+}
+
+/* The host's memory behind them too, as Linux's populate faults pages in (best effort:
+ * hosts before 5.14 have no MADV_POPULATE_WRITE, and the memory comes at first touch). */
+static int host_populate(void *a, size_t n, gva_t va, const void *unused)
+{
+	(void)va;
+	(void)unused;
+	(void)madvise(a, n, MADV_POPULATE_WRITE);
+	return 0;
+}
+
+int mm_populate(struct proc *p, gva_t start, gva_t end)
+{
+	for (gva_t va = start; va < end;) {
+		const struct vma *v = mm_find(p, va);
+		if (!v) {
+			struct vma *n = mm_next(p, va);
+			va = n ? n->start : end;
+			continue;
+		}
+		gva_t stop = MIN(v->end, end);
+		/* (shared and file mappings have all their pages from the start) */
+		if (pte_flags(v->prot) && !(v->uffd & UFFDIO_REGISTER_MODE_MISSING) &&
+		    !(v->flags & VMA_SHARED) && !mm_file_of(p, v)) {
+			int rc = populate(p, va, stop, v->prot, true);
+			if (rc < 0)
+				return rc;
+			mm_host_call(p, va, stop, host_populate, NULL);
+		}
+		va = stop;
+	}
+	return 0;
+}
+
+/* mem.c's miss hook: kvmse's own access to a page the program has not touched yet gets
+ * the page, as a kernel's copy_to_user faults it in. A stack does not grow for it (nor
+ * does Linux's since 6.5), and a userfaultfd's page waits for its handler, so EFAULT. */
+int mm_miss(void *ctx, gva_t va, bool write)
+{
+	struct process *ps = ctx;
+	struct proc p = { .ps = ps, .mem = &ps->mem };  /* (all the memory map uses of it) */
+	bool held = mem_held;
+	if (!held)
+		mem_lock(p.mem);
+	const struct vma *v = mm_find(&p, va);
+	int rc = v && !v->uffd ? mm_fault(&p, va, write, false) : -1;
+	if (!held)
+		mem_unlock(p.mem);
+	return rc;
+}
+
 int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 {
 	struct vma *v = mm_find(p, addr);
@@ -792,9 +874,8 @@ int mm_fault(struct proc *p, gva_t addr, bool write, bool exec)
 			mem_set_pte(p->mem, addr, present_entry(v, *pte));
 			return 0;
 		}
-		/* Allowed by the VMA: a page missing its backing (none should be). */
-		return populate(p, PAGE_ALIGN_DOWN(addr), PAGE_ALIGN_DOWN(addr) + PAGE_SIZE,
-				v->prot, true) ? SEGV_MAPERR : 0;
+		/* Allowed by the VMA: a page not touched before (LAZY_MIN). */
+		return fill(p, v, addr) ? SEGV_MAPERR : 0;
 	}
 	/* Below a stack (the main one, or any MAP_GROWSDOWN mapping): grow it, to at most
 	 * RLIMIT_STACK from its top, and clear of the accessible mapping below (Linux's
@@ -988,6 +1069,9 @@ int mm_poke(struct proc *p, gva_t va, const void *src, uint64_t len)
 	const uint8_t *s = src;
 	while (len) {
 		uint64_t *pte = mem_pte(p->mem, va, false);
+		const struct vma *v = mm_find(p, va);
+		if ((!pte || !(*pte & PTE_ADDR)) && v && !v->uffd && fill(p, v, va) == 0)
+			pte = mem_pte(p->mem, va, false);
 		if (!pte || !(*pte & PTE_ADDR))
 			return -EFAULT;
 		uint64_t off = va & (PAGE_SIZE - 1);

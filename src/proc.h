@@ -156,6 +156,8 @@ struct process {
 	gva_t mmap_base;                /* top-down search for free areas starts here */
 	gva_t stack_top;
 	uint64_t rlim_stack;            /* RLIMIT_STACK's soft limit (the host has it too) */
+	gva_t fill_next;                /* where the last fault's fill ended (mm.c's fill) */
+	uint64_t fill_len;              /* and how much it gave */
 	/* RLIMIT_AS and RLIMIT_DATA are the program's, kept and enforced by kvmse (mm.c): the
 	 * host's would limit kvmse, whose reservation of guest memory is far above them. */
 	struct rlimit rlim_as, rlim_data;
@@ -271,6 +273,11 @@ struct vma *mm_find(struct proc *p, gva_t va);
 #define MM_SIGBUS (-1)
 #define MM_UFFD (-2)    /* a userfaultfd context resolves it (uffd_fault) */
 int mm_fault(struct proc *p, gva_t addr, bool write, bool exec);
+/* Give the untouched pages of [start, end) theirs (MAP_POPULATE, mlock, MADV_POPULATE_*):
+ * 0 or -ENOMEM. */
+int mm_populate(struct proc *p, gva_t start, gva_t end);
+/* mem.c's miss hook, with the process as its context. */
+int mm_miss(void *ctx, gva_t va, bool write);
 /* userfaultfd's page states (sys/uffd.c), under the memory lock. Registering [start, end)
  * with 'reg' (MM_UFFD_CTX(i) | modes; 0 unregisters): 0, or the -errno of the first VMA
  * that cannot be. A MISSING page is one with no backing page; a write-protected one is

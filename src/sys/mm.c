@@ -212,7 +212,10 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 		if (in_file < len)
 			mm_past_eof(p, start + in_file, len - in_file);
 	}
-	/* Locked as mlock would; if that fails, the mapping stands all the same (Linux). */
+	/* Filled at once (a big one is filled as touched otherwise), and locked as mlock
+	 * would; if either fails, the mapping stands all the same (Linux). */
+	if (flags & (MAP_POPULATE | MAP_LOCKED))
+		(void)mm_populate(p, start, start + len);
 	if ((flags & MAP_LOCKED) && mm_host_call(p, start, start + len, host_mlock, &no_flags) == 0)
 		mm_set_flag(p, start, start + len, VMA_LOCKED, true);
 	return (long)start;
@@ -501,6 +504,9 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 			return -EINVAL;
 		if (advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK)
 			mm_host_call(p, va, stop, host_madvise, &advice);
+		if ((advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE) &&
+		    mm_populate(p, va, stop) < 0)
+			return -ENOMEM;
 		if (advice == MADV_REMOVE && !shared)
 			return -EINVAL;         /* anonymous memory has no file to punch */
 		if (advice == MADV_REMOVE && (v->flags & VMA_NOWRITE))
@@ -574,6 +580,8 @@ static long lock_range(struct proc *p, gva_t start, uint64_t len, mm_host_fn *fn
 	/* Every page of the range must be mapped (Linux: ENOMEM before it locks any). */
 	if (!mm_covered(p, start, end))
 		return -ENOMEM;
+	if (fn == host_mlock && !(flags & MLOCK_ONFAULT) && mm_populate(p, start, end) < 0)
+		return -ENOMEM;
 	long rc = mm_host_call(p, start, end, fn, &flags);
 	if (rc == 0)
 		mm_set_flag(p, start, end, VMA_LOCKED, fn == host_mlock);
@@ -600,7 +608,10 @@ long sys_mlockall(struct proc *p, const uint64_t a[6])
 	if (!(flags & MCL_CURRENT))
 		return 0;
 	for (size_t i = 0; i < p->ps->nvma; i++) {
-		long rc = mm_host_call(p, p->ps->vmas[i].start, p->ps->vmas[i].end, host_mlock,
+		const struct vma *v = &p->ps->vmas[i];
+		if (!(flags & MCL_ONFAULT) && mm_populate(p, v->start, v->end) < 0)
+			return -ENOMEM;
+		long rc = mm_host_call(p, v->start, v->end, host_mlock,
 				       &(const int){ (flags & MCL_ONFAULT) ? MLOCK_ONFAULT : 0 });
 		if (rc < 0)
 			return rc;
