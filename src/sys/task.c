@@ -2,7 +2,9 @@
 #include "sys.h"
 #include "../thread.h"
 #include "../util.h"
+#include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/lsan_interface.h>
 #endif
@@ -141,14 +143,101 @@ long sys_getresgid(struct proc *p, const uint64_t a[6])
 	return put_ids(p, a, id);
 }
 
+#define PF_USER_WORKER 0x4000     /* (a task flag of /proc's stat) */
+
+/* KVM's worker thread in a kvmse process (kvm-nx-lpage-recovery, a user worker). */
+static bool kvm_worker(const char *task)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "%s/stat", task);
+	fd_proc_read(path, buf, sizeof(buf));
+	const char *comm = strchr(buf, '('), *rest = strrchr(buf, ')');
+	unsigned long flags = 0;
+	if (!comm || !rest || sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return (flags & PF_USER_WORKER) && !strncmp(comm + 1, "kvm-", 4);
+}
+
+static bool user_is(const char *task, uid_t uid)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "%s/status", task);
+	fd_proc_read(path, buf, sizeof(buf));
+	const char *u = strstr(buf, "\nUid:");
+	unsigned long real;
+	return u && sscanf(u + 5, "%lu", &real) == 1 && real == uid;
+}
+
+/*
+ * PRIO_PGRP and PRIO_USER: each thread of the group's or the user's processes, as Linux
+ * walks them (getpriority: the highest; setpriority: ESRCH if none, else the last
+ * thread's error), but for the worker thread KVM adds to each kvmse process: it keeps
+ * the credentials and nice value it was made with (root's, before the program's setuid,
+ * which made an unprivileged setpriority EPERM where Linux says EACCES).
+ */
+static long prio_walk(int which, id_t who, bool set, int nice)
+{
+	if (!who)
+		who = which == PRIO_PGRP ? (id_t)getpgrp() : getuid();
+	int dir = fd_proc_open(".", O_RDONLY | O_DIRECTORY);
+	DIR *d = dir < 0 ? NULL : fdopendir(dir);
+	if (!d) {
+		if (dir >= 0)
+			close(dir);
+		return -ENOMEM;
+	}
+	long rc = -ESRCH;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		pid_t pid = atoi(e->d_name);
+		if (pid <= 0 || (which == PRIO_PGRP && getpgid(pid) != (pid_t)who))
+			continue;
+		char path[64];
+		snprintf(path, sizeof(path), "%d/task", pid);
+		int tdir = fd_proc_open(path, O_RDONLY | O_DIRECTORY);
+		DIR *t = tdir < 0 ? NULL : fdopendir(tdir);
+		if (!t) {
+			if (tdir >= 0)
+				close(tdir);
+			continue;
+		}
+		struct dirent *te;
+		while ((te = readdir(t))) {
+			pid_t tid = atoi(te->d_name);
+			char task[40];
+			snprintf(task, sizeof(task), "%d/task/%d", pid, tid);
+			if (tid <= 0 || kvm_worker(task) || (which == PRIO_USER && !user_is(task, who)))
+				continue;
+			long r = syscall(set ? SYS_setpriority : SYS_getpriority, PRIO_PROCESS, tid, nice);
+			if (r < 0 && errno == ESRCH)
+				continue;       /* (it ended meanwhile) */
+			if (!set)
+				rc = MAX(rc, r);
+			else if (r < 0)
+				rc = -errno;
+			else if (rc == -ESRCH)
+				rc = 0;
+		}
+		closedir(t);
+	}
+	closedir(d);
+	return rc;
+}
+
 /* Nice values and scheduling are per thread too: "0", the caller, is the guest thread. */
 long sys_getpriority(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_getpriority, (int)a[0], (int)a[0] == PRIO_PROCESS ? sys_pid(p, a[1]) : (pid_t)a[1]);
+	int which = (int)a[0];
+	if (which == PRIO_PGRP || which == PRIO_USER)
+		return prio_walk(which, (id_t)a[1], false, 0);
+	return HOST(SYS_getpriority, which, which == PRIO_PROCESS ? sys_pid(p, a[1]) : (pid_t)a[1]);
 }
 long sys_setpriority(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_setpriority, (int)a[0], (int)a[0] == PRIO_PROCESS ? sys_pid(p, a[1]) : (pid_t)a[1],
+	int which = (int)a[0];
+	if (which == PRIO_PGRP || which == PRIO_USER)
+		return prio_walk(which, (id_t)a[1], true, (int)a[2]);
+	return HOST(SYS_setpriority, which, which == PRIO_PROCESS ? sys_pid(p, a[1]) : (pid_t)a[1],
 		    (int)a[2]);
 }
 long sys_sched_getscheduler(struct proc *p, const uint64_t a[6]) { return HOST(SYS_sched_getscheduler, sys_pid(p, a[0])); }

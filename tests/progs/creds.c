@@ -1,7 +1,8 @@
 /* creds.c - identity and scheduling: set*id reach every thread of kvmse (a file a
  * dropped uid may not open stays closed, whichever thread opens it), getres*id, groups,
  * nice values, scheduling policies, pidfds, capabilities, each thread's prctl attributes;
- * a set-group-ID file created by creat() as nobody keeps the bit, a truncation drops it. */
+ * a set-group-ID file created by creat() as nobody keeps the bit, a truncation drops it;
+ * PRIO_PGRP as nobody. */
 // run: ids
 // run: sched
 // run: pidfd
@@ -10,6 +11,7 @@
 // run: attrs
 // run: reaper
 // run: setgid-file
+// run: prio-group
 #include "common.h"
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -452,6 +454,31 @@ static void reaper(void)
 }
 
 /* In a child made nobody, in a directory anyone may write. */
+/* PRIO_PGRP is each thread of the group's processes (under kvmse, but KVM's worker
+ * thread, which kept root's identity): as nobody, a lower nice value is EACCES. */
+static void prio_group(void)
+{
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		CHECK(setpgid(0, 0) == 0);
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			printf("not root: %s\n", strerror(errno));
+		int base = getpriority(PRIO_PROCESS, 0);
+		SHOW(setpriority(PRIO_PGRP, 0, base - 1));
+		SHOW(setpriority(PRIO_PGRP, 0, base + 2));
+		printf("group nice +%d\n", getpriority(PRIO_PGRP, 0) - base);
+		printf("own nice +%d\n", getpriority(PRIO_PROCESS, 0) - base);
+		SHOW(setpriority(PRIO_PGRP, 999999, 0));
+		errno = 0;
+		SHOW(getpriority(PRIO_PGRP, 999999) == -1 && errno ? -1 : 0);
+		fflush(stdout);
+		_exit(0);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+}
+
 static void setgid_file(void)
 {
 	char dir[] = "/tmp/creds-sgid.XXXXXX";
@@ -493,6 +520,8 @@ int main(int argc, char **argv)
 		attrs();
 	else if (!strcmp(argv[1], "reaper"))
 		reaper();
+	else if (!strcmp(argv[1], "prio-group"))
+		prio_group();
 	else if (!strcmp(argv[1], "setgid-file"))
 		setgid_file();
 	return 0;
