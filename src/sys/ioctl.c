@@ -5,6 +5,7 @@
 #include "../util.h"
 #include <linux/fs.h>
 #include <linux/loop.h>
+#include <linux/perf_event.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <string.h>
@@ -161,9 +162,15 @@ long sys_ioctl(struct proc *p, const uint64_t a[6])
 	    req == TIOCSCTTY || req == TIOCNOTTY || req == TIOCGPTPEER || req == TIOCEXCL ||
 	    req == TIOCNXCL || req == TCSBRKP || req == TIOCSBRK || req == TIOCCBRK || req == TIOCCONS)
 		return HOST(SYS_ioctl, FD(0), req, a[2]);
-	/* ... or a descriptor: the loop device's backing file, a clone's source */
-	if (req == LOOP_SET_FD || req == LOOP_CHANGE_FD || req == FICLONE)
+	/* ... or a descriptor: the loop device's backing file, a clone's source, where a
+	 * perf event's samples go or its BPF program */
+	if (req == LOOP_SET_FD || req == LOOP_CHANGE_FD || req == FICLONE ||
+	    req == PERF_EVENT_IOC_SET_OUTPUT || req == PERF_EVENT_IOC_SET_BPF)
 		return HOST(SYS_ioctl, FD(0), req, FD(2));
+	if (req == PERF_EVENT_IOC_PAUSE_OUTPUT)         /* (an _IOW whose argument is the value) */
+		return HOST(SYS_ioctl, FD(0), req, a[2]);
+	if (req == PERF_EVENT_IOC_SET_FILTER)           /* a string */
+		return HOST(SYS_ioctl, FD(0), req, user_path(p, a[2], 0));
 	if (req == LOOP_CONFIGURE)
 		return loop_configure(p, a);
 	if (req == FICLONERANGE)
