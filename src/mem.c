@@ -9,6 +9,10 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08      /* (Linux 6.11, newer than some headers) */
+#endif
+
 _Thread_local unsigned mem_held;
 
 void mem_init(struct mem *m, uint64_t size, uint64_t reserved)
@@ -132,8 +136,8 @@ static void note_backed(struct mem *m, gpa_t gpa, uint64_t pages)
 int mem_back(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, enum mem_backing how)
 {
 	int prot = PROT_READ | (how == MEM_SHARED_RO ? 0 : PROT_WRITE);
-	int flags = (how == MEM_FILE_PRIVATE ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED |
-		    (fd < 0 ? MAP_ANONYMOUS : 0);
+	int type = how == MEM_FILE_PRIVATE ? MAP_PRIVATE : how == MEM_DROPPABLE ? MAP_DROPPABLE : MAP_SHARED;
+	int flags = type | MAP_FIXED | (fd < 0 ? MAP_ANONYMOUS : 0);
 	if (mmap(m->host + gpa, pages * PAGE_SIZE, prot, flags, fd, fd < 0 ? 0 : (off_t)off) == MAP_FAILED) {
 		int e = errno;
 		make_private(m, gpa, pages);

@@ -98,6 +98,7 @@ enum mem_backing {
 	MEM_SHARED,             /* shared: the file 'fd' from 'off', or anonymous if fd < 0 */
 	MEM_SHARED_RO,          /* ... of a file open read-only */
 	MEM_FILE_PRIVATE,       /* the file 'fd' copy-on-write (MAP_PRIVATE) */
+	MEM_DROPPABLE,          /* private memory the host may drop (MAP_DROPPABLE), no fd */
 };
 
 /*

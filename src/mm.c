@@ -349,7 +349,8 @@ void mm_pagemap(struct proc *p, const struct vma *v, int host, int out)
 static int back(struct proc *p, gva_t start, gva_t end, int prot, unsigned flags, int fd,
 		uint64_t off)
 {
-	enum mem_backing how = !(flags & VMA_SHARED) ? MEM_FILE_PRIVATE :
+	enum mem_backing how = (flags & VMA_DROPPABLE) ? MEM_DROPPABLE :
+			       !(flags & VMA_SHARED) ? MEM_FILE_PRIVATE :
 			       (flags & VMA_NOWRITE) ? MEM_SHARED_RO : MEM_SHARED;
 	int rc = populate(p, start, end, prot, true);
 	for (gva_t va = start; !rc && va < end;) {
@@ -415,17 +416,17 @@ static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned fla
 {
 	if (p->ps->nvma > max_map_count() || !mm_may_expand(p, start, len, prot, flags))
 		return -ENOMEM;
-	/* A shared or file mapping is a host mapping inside guest memory: it splits kvmse's
+	/* A shared, droppable or file mapping is a host mapping inside guest memory: it splits kvmse's
 	 * one, up to two host VMAs more each. Past the host's limit, kvmse could no longer
 	 * change its own mappings: the program's mmap is ENOMEM first. */
-	if (((flags & VMA_SHARED) || fd >= 0) &&
+	if (((flags & (VMA_SHARED | VMA_DROPPABLE)) || fd >= 0) &&
 	    2 * (p->mem->nbacked + 1) + HOST_VMA_RESERVE >= max_map_count())
 		return -ENOMEM;
 	mm_unmap(p, start, len);
 	size_t i = vma_index_after(p, start);
 	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, pgoff, 0 });
 	int rc = 0;
-	if ((flags & VMA_SHARED) || fd >= 0)
+	if ((flags & (VMA_SHARED | VMA_DROPPABLE)) || fd >= 0)
 		rc = back(p, start, start + len, prot, flags, fd, pgoff * PAGE_SIZE);
 	else if (pte_flags(prot) && len < LAZY_MIN)
 		rc = populate(p, start, start + len, prot, true);

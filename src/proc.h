@@ -18,6 +18,7 @@
 #define VMA_SHM       16u               /* a System V shared memory segment (shmat) */
 #define VMA_LOCKED    32u               /* mlock: its host pages are locked too */
 #define VMA_SEALED    64u               /* mseal: no unmap, move, resize or mprotect */
+#define VMA_DROPPABLE 128u              /* MAP_DROPPABLE: the host may take its pages (zeros) */
 /* Bits from VMA_FILE_SHIFT up: the mapped file, 1 + its index in process.files (0: none). */
 #define VMA_FILE_SHIFT 8
 

@@ -61,6 +61,9 @@ static long fill_from_file(struct proc *p, int fd, gva_t start, uint64_t len, of
 
 #define DEV_ZERO makedev(1, 5)
 
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08      /* (Linux 6.11, newer than some headers) */
+#endif
 #ifndef MAP_SYNC
 #define MAP_SYNC 0x80000
 #endif
@@ -167,12 +170,21 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 		if (!start)
 			return -ENOMEM;
 	}
-	if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE && type != MAP_PRIVATE)
+	/* MAP_DROPPABLE: private memory the host may take back under pressure (zeros then),
+	 * never locked, grown, of a file, or huge; a fork's child gets it zeroed (the host's
+	 * mapping, which the child's VM shares, is wiped on fork). */
+	if (type == MAP_DROPPABLE && (!(flags & MAP_ANONYMOUS) ||
+				      (flags & (MAP_LOCKED | MAP_GROWSDOWN | MAP_HUGETLB))))
+		return -EINVAL;
+	if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE && type != MAP_PRIVATE &&
+	    type != MAP_DROPPABLE)
 		return -EINVAL;
 	if (type == MAP_SHARED_VALIDATE && (flags & MAP_ANONYMOUS))
 		return -EINVAL;         /* (only a file's mapping is validated) */
-	bool shared = type != MAP_PRIVATE;
+	bool shared = type != MAP_PRIVATE && type != MAP_DROPPABLE;
 	unsigned vflags = (flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0;
+	if (type == MAP_DROPPABLE)
+		vflags |= VMA_DROPPABLE;
 	int fd = -1;
 	if (!(flags & MAP_ANONYMOUS)) {
 		fd = user_fd(a[4]);
@@ -516,7 +528,7 @@ long sys_madvise(struct proc *p, const uint64_t a[6])
 		/* Dropped pages of shared memory come back with what others see: no change;
 		 * those of a private file mapping with the file's contents; others zeroed. */
 		bool drop = advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_GUARD_INSTALL_;
-		if (drop && !shared && file)
+		if (drop && !shared && (file || (v->flags & VMA_DROPPABLE)))
 			mm_host_call(p, va, stop, host_madvise, &(const int){ MADV_DONTNEED });
 		else if (drop && !shared)
 			mm_zero(p, va, stop - va);

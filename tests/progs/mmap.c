@@ -1,9 +1,11 @@
 /* mmap, munmap, mprotect and mremap patterns, file mappings included; mapping one file
  * until the process has its most mappings (ENOMEM, and then everything still works);
  * mseal: what it forbids, in the process and in a forked child; remap_file_pages;
- * the flags MAP_SHARED_VALIDATE refuses, and MAP_SYNC. */
+ * the flags MAP_SHARED_VALIDATE refuses, and MAP_SYNC; MAP_DROPPABLE memory (a fork's
+ * child gets it zeroed, MADV_DONTNEED zeroes it, no file or lock may go with it). */
 // run:
 // run: validate
+// run: droppable
 // run-once: many-files
 // run: seal
 // run: remap
@@ -164,8 +166,44 @@ static void validate(void)
 		}
 }
 
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08      /* (Linux 6.11, newer than some headers) */
+#endif
+
+static void droppable(void)
+{
+	char *d = mmap(NULL, MB, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_DROPPABLE, -1, 0);
+	if (d == MAP_FAILED) {
+		printf("no MAP_DROPPABLE: %s\n", strerror(errno));
+		return;
+	}
+	memset(d, 'A', MB);
+	printf("written: %c %c\n", d[0], d[MB - 1]);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(d[0] == 0 && d[MB - 1] == 0 ? 0 : 1);
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	printf("the child saw zeros: %s; the parent still %c\n", WEXITSTATUS(st) ? "no" : "yes", d[0]);
+	SHOW(madvise(d, 4096, MADV_DONTNEED));
+	printf("after MADV_DONTNEED: %d %c\n", d[0], d[4096]);
+	SHOW(mprotect(d, 4096, PROT_READ));
+	SHOW(munmap(d, MB));
+	int fd = open("/proc/self/exe", O_RDONLY);
+	CHECK(fd >= 0);
+	SHOW(mmap(NULL, 4096, PROT_READ, MAP_DROPPABLE, fd, 0) == MAP_FAILED ? -1 : 0);
+	close(fd);
+	SHOW(mmap(NULL, 4096, PROT_READ, MAP_ANONYMOUS | MAP_DROPPABLE | MAP_LOCKED, -1, 0) == MAP_FAILED ? -1 : 0);
+	SHOW(mmap(NULL, 4096, PROT_READ, MAP_ANONYMOUS | MAP_DROPPABLE | MAP_GROWSDOWN, -1, 0) == MAP_FAILED ? -1 : 0);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "droppable")) {
+		droppable();
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "validate")) {
 		validate();
 		return 0;
