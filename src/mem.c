@@ -102,6 +102,34 @@ uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa)
 	return n;
 }
 
+int mem_alloc_aligned(struct mem *m, uint64_t pages, uint64_t align, gpa_t *gpa)
+{
+	for (size_t i = 0; i < m->nfree; i++) {
+		struct mem_extent *e = &m->free[i];
+		uintptr_t host = (uintptr_t)m->host + e->start;
+		gpa_t at = e->start + (((host + align - 1) & ~(uintptr_t)(align - 1)) - host);
+		gpa_t end = e->start + e->pages * PAGE_SIZE;
+		if (at + pages * PAGE_SIZE > end)
+			continue;
+		struct mem_extent tail = { at + pages * PAGE_SIZE, (end - at) / PAGE_SIZE - pages };
+		size_t next = i + 1;
+		e->pages = (at - e->start) / PAGE_SIZE;         /* the head stays free */
+		if (!e->pages) {
+			memmove(e, e + 1, (m->nfree - i - 1) * sizeof(*e));
+			m->nfree--;
+			next = i;
+		}
+		if (tail.pages)
+			add_extent(&m->free, &m->nfree, &m->capfree, next, tail);
+		m->used_pages += pages;
+		if (at + pages * PAGE_SIZE > m->visible && m->grow)
+			m->grow(m->hook_ctx, at + pages * PAGE_SIZE);
+		*gpa = at;
+		return 0;
+	}
+	return -ENOMEM;
+}
+
 void mem_free(struct mem *m, gpa_t gpa, uint64_t pages)
 {
 	mem_zero(m, gpa, pages);

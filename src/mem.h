@@ -91,6 +91,9 @@ static inline void *mem_hva(struct mem *m, gpa_t gpa) { return m->host + gpa; }
 
 /* Allocate a run of up to 'pages' contiguous zeroed pages; returns the count (0: none left). */
 uint64_t mem_alloc(struct mem *m, uint64_t pages, gpa_t *gpa);
+/* All 'pages' in one run whose host address is a multiple of 'align' (the host's huge
+ * pages): 0 or -ENOMEM. */
+int mem_alloc_aligned(struct mem *m, uint64_t pages, uint64_t align, gpa_t *gpa);
 /* Return pages to the allocator; their host memory is released (and reads back as zero). */
 void mem_free(struct mem *m, gpa_t gpa, uint64_t pages);
 /* Host memory behind guest pages other than kvmse's own private anonymous memory. */

@@ -346,12 +346,16 @@ void mm_pagemap(struct proc *p, const struct vma *v, int host, int out)
  * those of a private file mapping the file's pages copy-on-write, run by run. They are
  * populated even when PROT_NONE, so that no later populate gives one private memory.
  */
+static enum mem_backing backing(unsigned flags)
+{
+	return (flags & VMA_DROPPABLE) ? MEM_DROPPABLE : !(flags & VMA_SHARED) ? MEM_FILE_PRIVATE :
+	       (flags & VMA_NOWRITE) ? MEM_SHARED_RO : MEM_SHARED;
+}
+
 static int back(struct proc *p, gva_t start, gva_t end, int prot, unsigned flags, int fd,
 		uint64_t off)
 {
-	enum mem_backing how = (flags & VMA_DROPPABLE) ? MEM_DROPPABLE :
-			       !(flags & VMA_SHARED) ? MEM_FILE_PRIVATE :
-			       (flags & VMA_NOWRITE) ? MEM_SHARED_RO : MEM_SHARED;
+	enum mem_backing how = backing(flags);
 	int rc = populate(p, start, end, prot, true);
 	for (gva_t va = start; !rc && va < end;) {
 		gpa_t gpa;
@@ -360,6 +364,29 @@ static int back(struct proc *p, gva_t start, gva_t end, int prot, unsigned flags
 		va += n * PAGE_SIZE;
 	}
 	return rc;
+}
+
+/* hugetlb memory: one run of guest-physical pages whose host address is aligned as the
+ * host's huge pages must be, with the hugetlb file (for anonymous memory a memfd of
+ * sys/mm.c's) mapped over it whole. The entries are 4 KiB ones all the same. */
+static int back_huge(struct proc *p, gva_t start, gva_t end, int prot, unsigned flags, int fd,
+		     uint64_t off)
+{
+	uint64_t pages = (end - start) / PAGE_SIZE, f = pte_flags(prot);
+	gpa_t gpa;
+	if (p->mem->used_pages + pages + 8 > p->mem->size / PAGE_SIZE ||
+	    mem_alloc_aligned(p->mem, pages, mm_page_size(flags), &gpa) < 0)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < pages; i++)
+		mem_set_pte(p->mem, start + i * PAGE_SIZE, (gpa + i * PAGE_SIZE) | (f ? f | PTE_A : 0));
+	return mem_back(p->mem, gpa, pages, fd, off, backing(flags));
+}
+
+bool mm_cut_huge(struct proc *p, gva_t start, gva_t end)
+{
+	const struct vma *a = mm_find(p, start), *b = mm_find(p, end);
+	return (a && (a->flags & VMA_HUGE) && a->start < start && (start & (mm_page_size(a->flags) - 1))) ||
+	       (b && (b->flags & VMA_HUGE) && b->start < end && (end & (mm_page_size(b->flags) - 1)));
 }
 
 int mm_host_call(struct proc *p, gva_t start, gva_t end, mm_host_fn *fn, const void *ctx)
@@ -426,7 +453,9 @@ static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned fla
 	size_t i = vma_index_after(p, start);
 	vma_insert(p, i, (struct vma){ start, start + len, prot, flags, pgoff, 0 });
 	int rc = 0;
-	if ((flags & (VMA_SHARED | VMA_DROPPABLE)) || fd >= 0)
+	if (flags & VMA_HUGE)
+		rc = back_huge(p, start, start + len, prot, flags, fd, pgoff * PAGE_SIZE);
+	else if ((flags & (VMA_SHARED | VMA_DROPPABLE)) || fd >= 0)
 		rc = back(p, start, start + len, prot, flags, fd, pgoff * PAGE_SIZE);
 	else if (pte_flags(prot) && len < LAZY_MIN)
 		rc = populate(p, start, start + len, prot, true);

@@ -19,8 +19,11 @@
 #define VMA_LOCKED    32u               /* mlock: its host pages are locked too */
 #define VMA_SEALED    64u               /* mseal: no unmap, move, resize or mprotect */
 #define VMA_DROPPABLE 128u              /* MAP_DROPPABLE: the host may take its pages (zeros) */
+#define VMA_HUGE_2M   256u              /* hugetlb memory of 2 MiB pages (the host's) */
+#define VMA_HUGE_1G   512u              /* ... of 1 GiB pages */
+#define VMA_HUGE (VMA_HUGE_2M | VMA_HUGE_1G)
 /* Bits from VMA_FILE_SHIFT up: the mapped file, 1 + its index in process.files (0: none). */
-#define VMA_FILE_SHIFT 8
+#define VMA_FILE_SHIFT 12
 
 /* A file something maps, named in /proc/self/maps as Linux names it. */
 struct mapped_file {
@@ -274,6 +277,13 @@ struct vma *mm_find(struct proc *p, gva_t va);
 #define MM_SIGBUS (-1)
 #define MM_UFFD (-2)    /* a userfaultfd context resolves it (uffd_fault) */
 int mm_fault(struct proc *p, gva_t addr, bool write, bool exec);
+/* The page size of a VMA's memory: 4 KiB, or a hugetlb mapping's (VMA_HUGE_*). */
+static inline uint64_t mm_page_size(unsigned flags)
+{
+	return (flags & VMA_HUGE_1G) ? 1ULL << 30 : (flags & VMA_HUGE_2M) ? 2ULL << 20 : 4096;
+}
+/* Would a cut at 'start' or 'end' split a hugetlb page (munmap, mprotect: EINVAL)? */
+bool mm_cut_huge(struct proc *p, gva_t start, gva_t end);
 /* Give the untouched pages of [start, end) theirs (MAP_POPULATE, mlock, MADV_POPULATE_*):
  * 0 or -ENOMEM. */
 int mm_populate(struct proc *p, gva_t start, gva_t end);

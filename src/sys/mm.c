@@ -7,11 +7,14 @@
 #include <linux/mempolicy.h>
 #include <linux/capability.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #define PROT_SEM 0x8            /* accepted by mprotect, without effect on x86 */
@@ -102,6 +105,50 @@ static long check_file(int fd, int flags, int prot, uint64_t off)
 	return S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? 0 : -ENODEV;
 }
 
+/*
+ * hugetlb memory: a hugetlbfs file's (a memfd made with MFD_HUGETLB among them), or
+ * anonymous memory with MAP_HUGETLB and its size bits (0: the host's default), for which
+ * a memfd of its own is made. Returns VMA_HUGE_2M or VMA_HUGE_1G, 0 (not hugetlb), or
+ * -EINVAL (MAP_HUGETLB with another file, a size x86-64 has not).
+ */
+static long huge_kind(int flags, int fd)
+{
+	unsigned shift = 0;
+	struct statfs sf;
+	if (fd >= 0 && fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == HUGETLBFS_MAGIC)
+		shift = (unsigned)__builtin_ctzl((unsigned long)sf.f_bsize);
+	else if (fd >= 0 || !(flags & MAP_HUGETLB))
+		return (flags & MAP_HUGETLB) && fd >= 0 ? -EINVAL : 0;
+	else
+		shift = ((unsigned)flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+	if (!shift) {
+		char buf[4096];
+		fd_proc_read("meminfo", buf, sizeof(buf));
+		const char *h = strstr(buf, "Hugepagesize:");
+		shift = h && atol(h + 13) == 1L << 20 ? 30 : 21;
+	}
+	return shift == 21 ? (long)VMA_HUGE_2M : shift == 30 ? (long)VMA_HUGE_1G : -EINVAL;
+}
+
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT 26       /* (<linux/memfd.h>'s, which clashes with glibc's) */
+#endif
+
+/* A memfd of hugetlb memory for an anonymous MAP_HUGETLB mapping of 'len' bytes. */
+static long huge_memfd(unsigned kind, uint64_t len)
+{
+	unsigned shift = kind == VMA_HUGE_1G ? 30 : 21;
+	int fd = memfd_create("anon_hugepage", MFD_CLOEXEC | MFD_HUGETLB | (shift << MFD_HUGE_SHIFT));
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)len) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 /* A non-fixed address is a hint: page-aligned down, at least mmap_min_addr (64 KiB). */
 static gva_t hint(gva_t addr)
 {
@@ -150,6 +197,17 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	len = KPAGE_ALIGN(len);
 	if (!len || len > TASK_SIZE)
 		return -ENOMEM;
+	long huge = huge_kind(flags, (flags & MAP_ANONYMOUS) ? -1 : user_fd(a[4]));
+	if (huge < 0)
+		return huge;
+	/* hugetlb: the length rounds up to the huge page, which the address (if fixed) and
+	 * the offset must be aligned to (ksys_mmap_pgoff, hugetlb_get_unmapped_area) */
+	uint64_t align = mm_page_size((unsigned)huge);
+	len = (len + align - 1) & ~(align - 1);
+	if (!len || len > TASK_SIZE)
+		return -ENOMEM;
+	if (huge && (((flags & MAP_FIXED) && (addr & (align - 1))) || (off & (align - 1))))
+		return -EINVAL;
 	if ((flags & MAP_LOCKED) && !can_mlock())
 		return -EPERM;
 	if (flags & MAP_FIXED_NOREPLACE)
@@ -163,12 +221,14 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 		if ((flags & MAP_FIXED_NOREPLACE) && !mm_range_free(p, addr, len))
 			return -EEXIST;
 		start = addr;
-	} else if (addr && hint(addr) <= TASK_SIZE - len && mm_range_free(p, hint(addr), len)) {
+	} else if (addr && hint(addr) <= TASK_SIZE - len && !(hint(addr) & (align - 1)) &&
+		   mm_range_free(p, hint(addr), len)) {
 		start = hint(addr);     /* a free hint is taken */
 	} else {
-		start = mm_find_free(p, len);
+		start = mm_find_free(p, len + align - PAGE_SIZE);
 		if (!start)
 			return -ENOMEM;
+		start = (start + align - 1) & ~(align - 1);
 	}
 	/* MAP_DROPPABLE: private memory the host may take back under pressure (zeros then),
 	 * never locked, grown, of a file, or huge; a fork's child gets it zeroed (the host's
@@ -206,9 +266,19 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 		vflags |= mm_file(p, fd);
 	if (shared)
 		vflags |= VMA_SHARED;
-	long rc = shared || fd >= 0 ?
-		  mm_map_backed(p, start, len, prot, vflags, fd >= 0 ? off / PAGE_SIZE : start / PAGE_SIZE, fd) :
-		  mm_map(p, start, len, prot, vflags);
+	long rc;
+	if (huge && fd < 0) {           /* anonymous: a hugetlb memfd of its own, unnamed */
+		long mfd = huge_memfd((unsigned)huge, len);
+		if (mfd < 0)
+			return mfd;
+		rc = mm_map_backed(p, start, len, prot, vflags | (unsigned)huge, 0, (int)mfd);
+		close((int)mfd);
+		return rc < 0 ? rc : (long)start;
+	}
+	vflags |= (unsigned)huge;
+	rc = shared || fd >= 0 ?
+	     mm_map_backed(p, start, len, prot, vflags, fd >= 0 ? off / PAGE_SIZE : start / PAGE_SIZE, fd) :
+	     mm_map(p, start, len, prot, vflags);
 	/* A file the host cannot map (no mmap of its own there) is read into a private copy. */
 	if (rc == -ENODEV && !shared && fd >= 0) {
 		rc = mm_map_at(p, start, len, prot, vflags, off / PAGE_SIZE);
@@ -245,6 +315,8 @@ static long unmap_checked(struct proc *p, gva_t start, uint64_t len)
 		return -EPERM;
 	if (mm_cut_refused(p, start, start + len))
 		return -ENOMEM;
+	if (mm_cut_huge(p, start, start + len))
+		return -EINVAL;
 	mm_unmap(p, start, len);
 	return 0;
 }
@@ -285,6 +357,8 @@ long sys_mprotect(struct proc *p, const uint64_t a[6])
 	}
 	if (mm_sealed(p, start, end))
 		return -EPERM;
+	if (mm_cut_huge(p, start, end))
+		return -EINVAL;
 	return mm_protect(p, start, end - start, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
 }
 
