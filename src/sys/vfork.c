@@ -6,7 +6,9 @@
  * copy, so when it leaves, it sends the parent every page of the parent's it has written,
  * and the parent, asleep until then, copies them in. The host tells which pages the child
  * wrote: after the fork, a page is mapped by both processes until one writes it, and then
- * the writer's copy is its own ("exclusively mapped" in /proc/self/pagemap). */
+ * the writer's copy is its own ("exclusively mapped" in /proc/self/pagemap). A page the
+ * parent had not touched yet (mm.c fills big mappings as touched) is new in the child:
+ * it goes by its address, and the parent fills it in. */
 #include "sys.h"
 #include "../util.h"
 #include <fcntl.h>
@@ -36,6 +38,7 @@ void vfork_snapshot(struct proc *p, bool other_threads, gva_t sp)
 	ps->vfork_pages = calloc((p->mem->size / PAGE_SIZE + 63) / 64, 8);
 	if (!ps->vfork_pages)
 		die("out of memory");
+	ps->vfork_all = !other_threads;
 	for (size_t i = 0; i < ps->nvma; i++) {
 		const struct vma *v = &ps->vmas[i];
 		if (other_threads && (sp < v->start || sp >= v->end))
@@ -93,6 +96,31 @@ static int open_pagemap(void)
 	return pm;
 }
 
+/* Each page the child has that its parent had not (in a mapping the parent has, then):
+ * its address + 1, then its contents. */
+static void send_new(struct proc *p, int fd)
+{
+	struct process *ps = p->ps;
+	for (size_t i = 0; i < ps->nvma; i++) {
+		const struct vma *v = &ps->vmas[i];
+		if ((v->flags & VMA_SHARED) || mm_file_of(p, v))
+			continue;       /* (filled when mapped) */
+		for (gva_t va = v->start; va < v->end; va += PAGE_SIZE) {
+			uint64_t *pte = mem_pte(p->mem, va, false);
+			if (!pte) {
+				va = (va | ((2ULL << 20) - 1)) + 1 - PAGE_SIZE;
+				continue;
+			}
+			gpa_t gpa = *pte & PTE_ADDR;
+			if (!gpa || bit(ps->vfork_pages, gpa / PAGE_SIZE))
+				continue;
+			uint64_t tag = va + 1;
+			struct iovec iov[2] = { { &tag, 8 }, { mem_hva(p->mem, gpa), PAGE_SIZE } };
+			write_all(fd, iov, 2);
+		}
+	}
+}
+
 /* Each of the parent's pages the child has written: its gpa, then its contents. */
 static void send_written(struct proc *p, int fd)
 {
@@ -131,6 +159,8 @@ void vfork_release(struct proc *p)
 	fd_unhide(&ps->vfork_done);
 	if (ps->vfork_pages)
 		send_written(p, ps->vfork_done);
+	if (ps->vfork_pages && ps->vfork_all)
+		send_new(p, ps->vfork_done);
 	free(ps->vfork_pages);
 	ps->vfork_pages = NULL;
 	close(ps->vfork_done);
@@ -157,9 +187,15 @@ void vfork_wait(struct proc *p, int done[2])
 	close(done[1]);
 	static _Thread_local uint8_t page[PAGE_SIZE];
 	uint64_t gpa;
-	while (read_all(done[0], &gpa, 8) && read_all(done[0], page, PAGE_SIZE))
-		if (gpa < p->mem->size && !(gpa % PAGE_SIZE))
+	while (read_all(done[0], &gpa, 8) && read_all(done[0], page, PAGE_SIZE)) {
+		if (gpa < p->mem->size && !(gpa % PAGE_SIZE)) {
 			memcpy(mem_hva(p->mem, gpa), page, PAGE_SIZE);
+		} else if (gpa % PAGE_SIZE == 1) {      /* a page new to us: its address */
+			mem_lock(p->mem);
+			mm_poke(p, gpa - 1, page, PAGE_SIZE);
+			mem_unlock(p->mem);
+		}
+	}
 	fd_unhide(&done[0]);
 	close(done[0]);
 }

@@ -1,7 +1,8 @@
 /* A mapping far bigger than memory (MAP_NORESERVE, as sanitizers reserve their shadow)
  * gets pages only where it is touched: by the program, by a system call writing into it
  * or reading from it, by MADV_POPULATE_WRITE or mlock. Untouched pages read as zeros,
- * are not resident, and a fork's child and parent each see their own. */
+ * are not resident, a fork's child and parent each see their own, and a vfork child's
+ * stores are its parent's. */
 #include "common.h"
 #include <setjmp.h>
 #include <signal.h>
@@ -58,6 +59,16 @@ static void child_and_parent(char *m)
 	int st;
 	CHECK(waitpid(pid, &st, 0) == pid);
 	printf("child's status %d; parent sees %d %d\n", WEXITSTATUS(st), m[300 * GIB], m[301 * GIB]);
+	/* a vfork child runs on its parent's memory: what it stores there stays */
+	pid = vfork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		m[302 * GIB + 5] = 11;
+		m[300 * GIB + 1] = 12;
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid);
+	printf("after vfork: %d %d\n", m[302 * GIB + 5], m[300 * GIB + 1]);
 }
 
 /* A guard page in the middle of untouched memory stays a guard when its neighbour is
