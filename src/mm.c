@@ -945,15 +945,16 @@ static unsigned file_named(struct process *ps, dev_t dev, ino_t ino, const char 
 }
 
 /* The VMA flags that name the file open on host descriptor 'fd' (0 if it has no name). */
-unsigned mm_file(struct proc *p, int fd)
+unsigned mm_file_as(struct proc *p, int fd, const char *name)
 {
 	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return 0;
+	return fstat(fd, &st) < 0 ? 0 : file_named(p->ps, st.st_dev, st.st_ino, name);
+}
+
+unsigned mm_file(struct proc *p, int fd)
+{
 	char path[PATH_MAX];
-	if (fd_target(fd, path, sizeof(path)) <= 0)
-		return 0;
-	return file_named(p->ps, st.st_dev, st.st_ino, path);
+	return fd_target(fd, path, sizeof(path)) <= 0 ? 0 : mm_file_as(p, fd, path);
 }
 
 /*

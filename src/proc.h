@@ -313,6 +313,8 @@ int mm_uffd_wp(struct proc *p, int ctx, gva_t va, bool on);
 void mm_reset(struct proc *p);
 void mm_free(struct process *ps);
 unsigned mm_file(struct proc *p, int fd);
+/* The same, named 'name' in /proc/self/maps. */
+unsigned mm_file_as(struct proc *p, int fd, const char *name);
 /* System V shared memory (sys/ipc.c): attach, detach at 'addr' (-EINVAL: none there),
  * detach all. */
 int mm_map_shm(struct proc *p, gva_t start, uint64_t len, int prot, int shmid, int shmflg, key_t key);

@@ -267,11 +267,12 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	if (shared)
 		vflags |= VMA_SHARED;
 	long rc;
-	if (huge && fd < 0) {           /* anonymous: a hugetlb memfd of its own, unnamed */
+	if (huge && fd < 0) {           /* anonymous: a hugetlb memfd of its own, named as Linux's */
 		long mfd = huge_memfd((unsigned)huge, len);
 		if (mfd < 0)
 			return mfd;
-		rc = mm_map_backed(p, start, len, prot, vflags | (unsigned)huge, 0, (int)mfd);
+		vflags |= (unsigned)huge | mm_file_as(p, (int)mfd, "/anon_hugepage (deleted)");
+		rc = mm_map_backed(p, start, len, prot, vflags, 0, (int)mfd);
 		close((int)mfd);
 		return rc < 0 ? rc : (long)start;
 	}

@@ -40,6 +40,24 @@ static void set_nr(long n)
 	close(fd);
 }
 
+/* The name /proc/self/maps gives the mapping at 'p'. */
+static void maps_name(const char *what, void *p)
+{
+	char line[512], want[32];
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)p);
+	FILE *f = fopen("/proc/self/maps", "r");
+	CHECK(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, want, strlen(want)))
+			continue;
+		char *name = line;
+		for (int field = 0; field < 5 && name; field++)
+			name = strchr(name + 1, ' ');
+		printf("%s named:%s", what, name ? name + strspn(name, " ") - 1 : "?\n");
+	}
+	fclose(f);
+}
+
 static const char *outcome(void *p)
 {
 	return p == MAP_FAILED ? strerror(errno) : "mapped";
@@ -53,6 +71,7 @@ static void anonymous(void)
 	if (p == MAP_FAILED)
 		return;
 	printf("aligned: %s\n", ((unsigned long)p & (HUGE - 1)) ? "no" : "yes");
+	maps_name("anonymous", p);
 	p[0] = 1;
 	p[2 * HUGE - 1] = 2;        /* the length was rounded up to 4 MiB */
 	printf("contents: %d %d %d\n", p[0], p[HUGE], p[2 * HUGE - 1]);
@@ -79,6 +98,7 @@ static void shared_memfd(void)
 	printf("memfd, shared: %s\n", outcome(p));
 	if (p == MAP_FAILED)
 		return;
+	maps_name("memfd", p);
 	SHOW(mmap(NULL, HUGE, PROT_READ, MAP_SHARED, fd, 4096) == MAP_FAILED ? -1 : 0);
 	p[100] = 5;
 	pid_t pid = fork();
