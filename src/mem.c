@@ -164,7 +164,8 @@ static void note_backed(struct mem *m, gpa_t gpa, uint64_t pages)
 int mem_back(struct mem *m, gpa_t gpa, uint64_t pages, int fd, uint64_t off, enum mem_backing how)
 {
 	int prot = PROT_READ | (how == MEM_SHARED_RO ? 0 : PROT_WRITE);
-	int type = how == MEM_FILE_PRIVATE ? MAP_PRIVATE : how == MEM_DROPPABLE ? MAP_DROPPABLE : MAP_SHARED;
+	int type = how == MEM_FILE_PRIVATE ? MAP_PRIVATE :
+		   how == MEM_DROPPABLE ? MAP_DROPPABLE : MAP_SHARED;
 	int flags = type | MAP_FIXED | (fd < 0 ? MAP_ANONYMOUS : 0);
 	if (mmap(m->host + gpa, pages * PAGE_SIZE, prot, flags, fd, fd < 0 ? 0 : (off_t)off) == MAP_FAILED) {
 		int e = errno;

@@ -341,17 +341,18 @@ void mm_pagemap(struct proc *p, const struct vma *v, int host, int out)
 	}
 }
 
-/*
- * The pages of a shared mapping get host memory a fork shares (or the file's pages), and
- * those of a private file mapping the file's pages copy-on-write, run by run. They are
- * populated even when PROT_NONE, so that no later populate gives one private memory.
- */
+/* The host mapping behind a VMA of these flags (mem_back). */
 static enum mem_backing backing(unsigned flags)
 {
 	return (flags & VMA_DROPPABLE) ? MEM_DROPPABLE : !(flags & VMA_SHARED) ? MEM_FILE_PRIVATE :
 	       (flags & VMA_NOWRITE) ? MEM_SHARED_RO : MEM_SHARED;
 }
 
+/*
+ * The pages of a shared mapping get host memory a fork shares (or the file's pages), and
+ * those of a private file mapping the file's pages copy-on-write, run by run. They are
+ * populated even when PROT_NONE, so that no later populate gives one private memory.
+ */
 static int back(struct proc *p, gva_t start, gva_t end, int prot, unsigned flags, int fd,
 		uint64_t off)
 {
@@ -382,11 +383,16 @@ static int back_huge(struct proc *p, gva_t start, gva_t end, int prot, unsigned 
 	return mem_back(p->mem, gpa, pages, fd, off, backing(flags));
 }
 
+/* Would a cut at 'va' split one of its VMA's huge pages? */
+static bool splits_huge(struct proc *p, gva_t va)
+{
+	const struct vma *v = mm_find(p, va);
+	return v && (v->flags & VMA_HUGE) && v->start < va && (va & (mm_page_size(v->flags) - 1));
+}
+
 bool mm_cut_huge(struct proc *p, gva_t start, gva_t end)
 {
-	const struct vma *a = mm_find(p, start), *b = mm_find(p, end);
-	return (a && (a->flags & VMA_HUGE) && a->start < start && (start & (mm_page_size(a->flags) - 1))) ||
-	       (b && (b->flags & VMA_HUGE) && b->start < end && (end & (mm_page_size(b->flags) - 1)));
+	return splits_huge(p, start) || splits_huge(p, end);
 }
 
 int mm_host_call(struct proc *p, gva_t start, gva_t end, mm_host_fn *fn, const void *ctx)
@@ -443,9 +449,9 @@ static int map(struct proc *p, gva_t start, uint64_t len, int prot, unsigned fla
 {
 	if (p->ps->nvma > max_map_count() || !mm_may_expand(p, start, len, prot, flags))
 		return -ENOMEM;
-	/* A shared, droppable or file mapping is a host mapping inside guest memory: it splits kvmse's
-	 * one, up to two host VMAs more each. Past the host's limit, kvmse could no longer
-	 * change its own mappings: the program's mmap is ENOMEM first. */
+	/* A shared, droppable or file mapping is a host mapping inside guest memory: it
+	 * splits kvmse's one, up to two host VMAs more each. Past the host's limit, kvmse
+	 * could no longer change its own mappings: the program's mmap is ENOMEM first. */
 	if (((flags & (VMA_SHARED | VMA_DROPPABLE)) || fd >= 0) &&
 	    2 * (p->mem->nbacked + 1) + HOST_VMA_RESERVE >= max_map_count())
 		return -ENOMEM;
