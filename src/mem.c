@@ -9,10 +9,6 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 
-#ifndef MAP_DROPPABLE
-#define MAP_DROPPABLE 0x08      /* (Linux 6.11, newer than some headers) */
-#endif
-
 _Thread_local unsigned mem_held;
 
 void mem_init(struct mem *m, uint64_t size, uint64_t reserved)

@@ -5,7 +5,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
+
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08      /* (Linux 6.11, newer than some headers) */
+#endif
 
 typedef uint64_t gva_t, gpa_t;
 

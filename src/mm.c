@@ -1106,8 +1106,8 @@ int mm_poke(struct proc *p, gva_t va, const void *src, uint64_t len)
 	const uint8_t *s = src;
 	while (len) {
 		uint64_t *pte = mem_pte(p->mem, va, false);
-		const struct vma *v = mm_find(p, va);
-		if ((!pte || !(*pte & PTE_ADDR)) && v && !v->uffd && fill(p, v, va) == 0)
+		const struct vma *v = pte && (*pte & PTE_ADDR) ? NULL : mm_find(p, va);
+		if (v && !v->uffd && fill(p, v, va) == 0)       /* (a page not touched yet) */
 			pte = mem_pte(p->mem, va, false);
 		if (!pte || !(*pte & PTE_ADDR))
 			return -EFAULT;

@@ -64,9 +64,6 @@ static long fill_from_file(struct proc *p, int fd, gva_t start, uint64_t len, of
 
 #define DEV_ZERO makedev(1, 5)
 
-#ifndef MAP_DROPPABLE
-#define MAP_DROPPABLE 0x08      /* (Linux 6.11, newer than some headers) */
-#endif
 #ifndef MAP_SYNC
 #define MAP_SYNC 0x80000
 #endif
