@@ -273,6 +273,7 @@ static void text_busy(void)
 		execv(copy, args);
 		_exit(99);
 	}
+	close(ready[1]);
 	close(hold[0]);
 	char c;
 	CHECK(read(ready[0], &c, 1) == 1);
@@ -293,6 +294,10 @@ static void text_busy(void)
 	struct flock whole = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	CHECK(lk >= 0 && fcntl(lk, F_SETLK, &whole) == 0);
 	SHOW(open(copy, O_WRONLY | O_TRUNC) >= 0);
+	/* (unlocked before the fork, so the child's read lock can be taken whichever runs
+	 * first; the parent's write end of 'ready' closed, so a child that fails is seen) */
+	whole.l_type = F_UNLCK;
+	CHECK(fcntl(lk, F_SETLK, &whole) == 0);
 	CHECK(pipe(ready) == 0 && pipe(hold) == 0);
 	if ((pid = fork()) == 0) {
 		whole.l_type = F_RDLCK;
@@ -301,8 +306,7 @@ static void text_busy(void)
 		CHECK(read(hold[0], &c, 1) == 0);
 		_exit(0);
 	}
-	whole.l_type = F_UNLCK;
-	CHECK(fcntl(lk, F_SETLK, &whole) == 0);     /* (so the child's read lock can be taken) */
+	close(ready[1]);
 	close(hold[0]);
 	CHECK(read(ready[0], &c, 1) == 1);
 	SHOW(open(copy, O_WRONLY) >= 0);
