@@ -73,6 +73,7 @@ long sys_inotify_add_watch(struct proc *p, const uint64_t a[6])
 long sys_inotify_rm_watch(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_inotify_rm_watch, FD(0), (int)a[1]); }
 
 long sys_memfd_create(struct proc *p, const uint64_t a[6]) { return HOST(SYS_memfd_create, user_path(p, a[0], 0), (unsigned)a[1]); }
+long sys_memfd_secret(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(447, (unsigned)a[0]); }
 
 long sys_getcpu(struct proc *p, const uint64_t a[6])
 {

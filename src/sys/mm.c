@@ -103,6 +103,25 @@ static long check_file(int fd, int flags, int prot, uint64_t off)
 }
 
 /*
+ * memfd_secret's memory is out of the host kernel's reach, and so out of KVM's: the
+ * guest gets shared anonymous memory in its place, once the host has judged the mapping
+ * (its flags, and RLIMIT_MEMLOCK, which secret memory counts against). Two mappings of
+ * one such descriptor do not share their pages here. 1 for such a file, 0 for another,
+ * or the host's -errno.
+ */
+static long secret_check(int fd, int flags, int prot, uint64_t len, uint64_t off)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0 || (unsigned long)sf.f_type != SECRETMEM_MAGIC)
+		return 0;
+	void *m = mmap(NULL, len, prot, flags & ~(MAP_FIXED | MAP_FIXED_NOREPLACE), fd, (off_t)off);
+	if (m == MAP_FAILED)
+		return -errno;
+	munmap(m, len);
+	return 1;
+}
+
+/*
  * hugetlb memory: a hugetlbfs file's (a memfd made with MFD_HUGETLB among them), or
  * anonymous memory with MAP_HUGETLB and its size bits (0: the host's default), for which
  * a memfd of its own is made. Returns VMA_HUGE_2M or VMA_HUGE_1G, 0 (not hugetlb), or
@@ -242,17 +261,21 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	unsigned vflags = (flags & MAP_GROWSDOWN) ? VMA_GROWSDOWN : 0;
 	if (type == MAP_DROPPABLE)
 		vflags |= VMA_DROPPABLE;
-	int fd = -1;
+	int fd = -1, secret = -1;
 	if (!(flags & MAP_ANONYMOUS)) {
 		fd = user_fd(a[4]);
 		long rc = check_file(fd, flags, prot, off);
+		if (rc == 0 && (rc = secret_check(fd, flags, prot, len, off)) > 0)
+			rc = 2;
 		if (rc < 0)
 			return rc;
 		/* A shared mapping of a file open read-only may never become writable (nor
 		 * one of /dev/zero, which is anonymous memory here). */
 		if (shared && (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR)
 			vflags |= VMA_NOWRITE;
-		if (rc == 1)
+		if (rc == 2)
+			secret = fd;
+		if (rc)
 			fd = -1;
 	}
 	/* (what a fixed mapping replaces is unmapped first, which mseal forbids) */
@@ -261,6 +284,8 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
 	if (fd >= 0)
 		vflags |= mm_file(p, fd);
+	if (secret >= 0)
+		vflags |= mm_file_as(p, secret, "/secretmem (deleted)");
 	if (shared)
 		vflags |= VMA_SHARED;
 	long rc;
@@ -275,7 +300,8 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	}
 	vflags |= (unsigned)huge;
 	rc = shared || fd >= 0 ?
-	     mm_map_backed(p, start, len, prot, vflags, fd >= 0 ? off / PAGE_SIZE : start / PAGE_SIZE, fd) :
+	     mm_map_backed(p, start, len, prot, vflags, fd >= 0 || secret >= 0 ? off / PAGE_SIZE :
+			   start / PAGE_SIZE, fd) :
 	     mm_map(p, start, len, prot, vflags);
 	/* A file the host cannot map (no mmap of its own there) is read into a private copy. */
 	if (rc == -ENODEV && !shared && fd >= 0) {
@@ -286,7 +312,8 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	if (rc < 0)
 		return rc;
 	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+	int sized = fd >= 0 ? fd : secret;
+	if (sized >= 0 && fstat(sized, &st) == 0 && S_ISREG(st.st_mode)) {
 		/* Whole pages past the end of the file: SIGBUS when touched, as Linux does. */
 		uint64_t in_file = (uint64_t)st.st_size > off ? KPAGE_ALIGN((uint64_t)st.st_size - off) : 0;
 		if (in_file < len)

@@ -2,8 +2,11 @@
  * until the process has its most mappings (ENOMEM, and then everything still works);
  * mseal: what it forbids, in the process and in a forked child; remap_file_pages;
  * the flags MAP_SHARED_VALIDATE refuses, and MAP_SYNC; MAP_DROPPABLE memory (a fork's
- * child gets it zeroed, MADV_DONTNEED zeroes it, no file or lock may go with it). */
+ * child gets it zeroed, MADV_DONTNEED zeroes it, no file or lock may go with it);
+ * memfd_secret memory (shared only, what a fork's child and system calls see of it,
+ * SIGBUS past the end of its file). */
 // run:
+// run: secret
 // run: validate
 // run: droppable
 // run-once: many-files
@@ -198,8 +201,52 @@ static void droppable(void)
 	SHOW(mmap(NULL, 4096, PROT_READ, MAP_ANONYMOUS | MAP_DROPPABLE | MAP_GROWSDOWN, -1, 0) == MAP_FAILED ? -1 : 0);
 }
 
+static void secret(void)
+{
+	int fd = (int)syscall(447, 0);  /* memfd_secret (newer than some headers) */
+	if (fd < 0) {
+		printf("no memfd_secret: %s\n", strerror(errno));
+		return;
+	}
+	CHECK(ftruncate(fd, 8192) == 0);
+	SHOW(mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) == MAP_FAILED ? -1 : 0);
+	char *m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED);
+	strcpy(m, "secret");
+	strcpy(m + 4096, "second page");
+	/* system calls read and write it (copy_from_user and copy_to_user reach it) */
+	int pfd[2];
+	CHECK(pipe(pfd) == 0);
+	SHOW(write(pfd[1], m, 6));
+	char buf[16] = { 0 };
+	SHOW(read(pfd[0], buf, 6));
+	printf("read back: %s\n", buf);
+	SHOW(write(pfd[1], "xyz", 3));
+	SHOW(read(pfd[0], m + 100, 3));
+	printf("in it: %s\n", m + 100);
+	SHOW(read(fd, buf, 4));         /* (no read or write of the file itself) */
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		int saw = !strcmp(m, "secret");
+		strcpy(m, "child");
+		_exit(saw ? 0 : 1);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	printf("the child saw it: %s; the parent now sees %s and %s\n", WEXITSTATUS(st) ? "no" : "yes",
+	       m, m + 4096);
+	fflush(stdout);
+	m[2 * 4096] = 1;                /* past the end of the file */
+	printf("not reached\n");
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "secret")) {
+		secret();
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "droppable")) {
 		droppable();
 		return 0;
