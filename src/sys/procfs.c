@@ -184,14 +184,33 @@ static long pagemap(struct proc *p, int flags)
 	return fd;
 }
 
+/* The memfd opened again read-only, as the file was opened (a write or a splice into
+ * it is then EBADF, as on Linux). */
+static long read_only(long fd, int flags)
+{
+	if (fd < 0 || (flags & O_ACCMODE) != O_RDONLY)
+		return fd;
+	char name[32];
+	snprintf(name, sizeof(name), "self/fd/%ld", fd);
+	int ro = fd_proc_open(name, O_RDONLY | (flags & O_CLOEXEC));
+	long rc = ro < 0 ? -errno : ro;
+	close((int)fd);
+	return rc;
+}
+
+static long open_kind(struct proc *p, int kind, int flags);
+
 long procfs_open(struct proc *p, const char *path, int flags)
 {
 	int kind = own_proc_file(path, "maps") ? 0 : own_proc_file(path, "smaps") ? 1 :
 		   own_proc_file(path, "smaps_rollup") ? 2 : own_proc_file(path, "pagemap") ? 3 : -1;
+	return kind < 0 ? -ENOENT : read_only(open_kind(p, kind, flags), flags);
+}
+
+static long open_kind(struct proc *p, int kind, int flags)
+{
 	if (kind == 3)
 		return pagemap(p, flags);
-	if (kind < 0)
-		return -ENOENT;
 	static const char *const names[] = { "maps", "smaps", "smaps_rollup" };
 	int fd = memfd_create(names[kind], MFD_ALLOW_SEALING | ((flags & O_CLOEXEC) ? MFD_CLOEXEC : 0));
 	if (fd < 0)

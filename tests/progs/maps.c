@@ -1,5 +1,7 @@
-/* /proc/self/maps shows the program's own memory: its stack, heap and code. */
+/* /proc/self/maps shows the program's own memory: its stack, heap and code. Opened
+ * read-only, it takes no write and no splice (EBADF). */
 #include "common.h"
+#include <fcntl.h>
 #include <unistd.h>
 
 int main(void)
@@ -23,5 +25,13 @@ int main(void)
 	fclose(f);
 	printf("stack %d heap %d code %d several lines %d\n", stack, heap, code, n > 3);
 	free(m);
+	int fd = open("/proc/self/maps", O_RDONLY);
+	CHECK(fd >= 0);
+	SHOW(fcntl(fd, F_GETFL) & O_ACCMODE);
+	SHOW(write(fd, "x", 1));
+	int pfd[2];
+	CHECK(pipe(pfd) == 0 && write(pfd[1], "abc", 3) == 3);
+	SHOW(splice(pfd[0], NULL, fd, NULL, 3, 0));
+	close(fd);
 	return local;
 }
