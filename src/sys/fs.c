@@ -152,12 +152,35 @@ long sys_creat(struct proc *p, const uint64_t a[6])
 
 /* splice and tee move data between descriptors in the host kernel; only the offsets
  * (loff_t in and out, or NULL) are guest memory. */
+/* splice or tee with a signalfd or a userfaultfd, pipes here: Linux's have no splice
+ * (EINVAL), once both descriptors are open with the access the call needs (EBADF; a
+ * signalfd is open for reading and writing, a userfaultfd for reading, as the pipe's
+ * read end that stands for it). 0 if neither is one. */
+static long no_splice(struct proc *p, int in, int out)
+{
+	bool sout = sigfd_is(p, out);
+	if (!sout && !sigfd_is(p, in) && !uffd_is(in) && !uffd_is(out))
+		return 0;
+	int fi = fcntl(in, F_GETFL), fo = fcntl(out, F_GETFL);
+	if (fi < 0 || fo < 0 || (fi & O_PATH) || (fo & O_PATH))
+		return -EBADF;
+	bool readable = (fi & O_ACCMODE) != O_WRONLY, writable = sout || (fo & O_ACCMODE) != O_RDONLY;
+	return readable && writable ? -EINVAL : -EBADF;
+}
+
 long sys_splice(struct proc *p, const uint64_t a[6])
 {
+	long rc = no_splice(p, FD(0), FD(2));
+	if (rc)
+		return rc;
 	return epipe(p, HOST(SYS_splice, FD(0), user_out(p, a[1], sizeof(loff_t)), FD(2),
 			     user_out(p, a[3], sizeof(loff_t)), (size_t)a[4], (unsigned)a[5]));
 }
-long sys_tee(struct proc *p, const uint64_t a[6]) { (void)p; return epipe(p, HOST(SYS_tee, FD(0), FD(1), (size_t)a[2], (unsigned)a[3])); }
+long sys_tee(struct proc *p, const uint64_t a[6])
+{
+	long rc = no_splice(p, FD(0), FD(1));
+	return rc ? rc : epipe(p, HOST(SYS_tee, FD(0), FD(1), (size_t)a[2], (unsigned)a[3]));
+}
 long sys_sync_file_range(struct proc *p, const uint64_t a[6])
 {
 	(void)p;

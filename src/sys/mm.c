@@ -246,6 +246,8 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 			return -ENOMEM;
 		start = (start + align - 1) & ~(align - 1);
 	}
+	if (!(flags & MAP_ANONYMOUS) && uring_is(user_fd(a[4])))
+		return uring_mmap(p, user_fd(a[4]), start, len, prot, off);
 	/* MAP_DROPPABLE: private memory the host may take back under pressure (zeros then),
 	 * never locked, grown, of a file, or huge; a fork's child gets it zeroed (the host's
 	 * mapping, which the child's VM shares, is wiped on fork). */

@@ -73,8 +73,7 @@ long sys_getsockopt(struct proc *p, const uint64_t a[6])
 
 #define CONTROL_MAX (1 << 20)   /* past the host's optmem_max: ENOBUFS there too */
 
-/* Does the control data name a descriptor of kvmse's (SCM_RIGHTS)? */
-static bool passes_hidden(struct msghdr *h)
+bool sys_passes_hidden(struct msghdr *h)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
@@ -123,7 +122,7 @@ static long msg(struct proc *p, const uint64_t a[6], bool send)
 			ctl = NULL;
 		}
 	}
-	if (ctl && passes_hidden(&h)) {
+	if (ctl && sys_passes_hidden(&h)) {
 		free(ctl);
 		return -EBADF;
 	}

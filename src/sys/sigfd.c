@@ -185,6 +185,21 @@ static long create(struct proc *p, uint64_t mask, int flags)
 	return sv[0];
 }
 
+bool sigfd_is(struct proc *p, int fd)
+{
+	struct sighand *sh = &p->ps->sh;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return false;
+	sigset_t old;
+	sig_lock(sh, &old);
+	bool is = false;
+	for (int i = 0; i < SIGFD_MAX && !is; i++)
+		is = sh->sfd[i].wr > 0 && sh->sfd[i].dev == st.st_dev && sh->sfd[i].ino == st.st_ino;
+	sig_unlock(sh, &old);
+	return is;
+}
+
 /* A new mask for the signalfd 'fd' of the program's. */
 static long update(struct proc *p, int fd, uint64_t mask)
 {

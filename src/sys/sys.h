@@ -77,6 +77,13 @@ static inline uint64_t user_opaque(uint64_t v)
 	return v < 65536 ? v : (uint64_t)(uintptr_t)user_buf_poison();
 }
 
+/* net.c: does the control data name a descriptor of kvmse's (SCM_RIGHTS)? */
+struct msghdr;
+bool sys_passes_hidden(struct msghdr *h);
+/* uring.c: is fd an io_uring of the program's? mmap of one of its rings. */
+bool uring_is(int fd);
+long uring_mmap(struct proc *p, int fd, gva_t start, uint64_t len, int prot, uint64_t off);
+
 /* strace.c: one strace line for call 'nr' with strace format 'fmt' (see syscalls.def). */
 void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt, const uint64_t a[6],
 		  long ret, bool returned);
@@ -154,6 +161,8 @@ bool sigfd_post(struct sighand *sh, const struct ksiginfo *info);
 uint64_t sigfd_unread(struct sighand *sh);
 /* In a forked child: new pipes for its signalfds, which its parent's were. */
 void sigfd_fork(struct proc *p);
+/* Is fd one of the program's signalfds (a pipe here, where Linux's has no splice)? */
+bool sigfd_is(struct proc *p, int fd);
 /* Add the signals of mask 'bits' (bit sig-1) to a host sigset, or take them out. */
 void sig_host_bits(sigset_t *set, uint64_t bits, bool add);
 /* (on p's vCPU thread) Unblock on the host what the guest no longer has pending. */
@@ -215,6 +224,8 @@ void aio_forked(void);
 long uffd_ioctl(struct proc *p, const uint64_t a[6]);
 int uffd_fault(struct proc *p, gva_t addr, bool write);
 void uffd_forked(struct proc *p);
+/* Is fd one of the program's userfaultfd contexts (a pipe here)? */
+bool uffd_is(int fd);
 void uffd_exec(void);
 /* seccomp.c: before system call nr (made at 'ip'): false to run it, or true with
  * *ret the result it gets instead (the thread or the process may have ended); prctl's

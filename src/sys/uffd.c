@@ -153,6 +153,14 @@ static int find(int fd)
 	return -1;
 }
 
+bool uffd_is(int fd)
+{
+	pthread_mutex_lock(&lock);
+	bool is = find(fd) >= 0;
+	pthread_mutex_unlock(&lock);
+	return is;
+}
+
 static long api(struct proc *p, int c, uint64_t va)
 {
 	struct uffdio_api u;
