@@ -1,6 +1,7 @@
 /* signalfd: blocked signals read as records (raise, a child's exit, sigqueue's value, a
  * timer), poll and epoll on it, a new mask, a thread blocked in read, a forked child's
- * signals (its own, not its parent's), the descriptors it opens, bad arguments. */
+ * signals (its own, not its parent's), the descriptors it opens, bad arguments; splice
+ * and tee take no signalfd. */
 #include "common.h"
 #include <poll.h>
 #include <pthread.h>
@@ -89,6 +90,13 @@ int main(void)
 	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	CHECK(fd >= 0);
 	printf("descriptors the signalfd opened: %d\n", open_fds() - before);
+	int sp[2];
+	CHECK(pipe(sp) == 0);
+	SHOW(splice(fd, NULL, sp[1], NULL, 16, SPLICE_F_NONBLOCK));
+	SHOW(splice(sp[0], NULL, fd, NULL, 16, SPLICE_F_NONBLOCK));
+	SHOW(tee(fd, sp[1], 16, SPLICE_F_NONBLOCK));
+	close(sp[0]);
+	close(sp[1]);
 	read_one(fd);
 	raise(SIGUSR1);
 	sigset_t pend;
