@@ -460,8 +460,11 @@ long sys_copy_file_range(struct proc *p, const uint64_t a[6])
 /* cachestat: a range of two 64-bit values in, five 64-bit counts out. */
 long sys_cachestat(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_cachestat, FD(0), user_in(p, a[1], 2 * sizeof(uint64_t)),
-		    user_out(p, a[2], 5 * sizeof(uint64_t)), (unsigned)a[3]);
+	uint64_t *out = user_out(p, a[2], 5 * sizeof(uint64_t));
+	long rc = HOST(SYS_cachestat, FD(0), user_in(p, a[1], 2 * sizeof(uint64_t)), out, (unsigned)a[3]);
+	if (rc == 0 && procfs_is(FD(0)))        /* (the memfd's pages are not /proc's) */
+		memset(out, 0, 5 * sizeof(uint64_t));
+	return rc;
 }
 long sys_fadvise64(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fadvise64, FD(0), (off_t)a[1], (off_t)a[2], (int)a[3]); }
 long sys_fallocate(struct proc *p, const uint64_t a[6]) { (void)p; return HOST(SYS_fallocate, FD(0), (int)a[1], (off_t)a[2], (off_t)a[3]); }

@@ -233,12 +233,24 @@ static long open_kind(struct proc *p, int kind, int flags)
 	return fd;
 }
 
-/* Is host descriptor fd one procfs_open made? (A memfd named so and sealed so.) */
+/* Is host descriptor fd one procfs_open made as 'name'? (A memfd named so and sealed so.) */
+static bool is_own(int fd, const char *name)
+{
+	char target[64], want[64];
+	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
+	return fd_target(fd, target, sizeof(target)) > 0 && !strcmp(target, want) &&
+	       fcntl(fd, F_GET_SEALS) == MAPS_SEALS;
+}
+
 static bool is_maps(int fd)
 {
-	char target[64];
-	return fd_target(fd, target, sizeof(target)) > 0 && !strcmp(target, "/memfd:maps (deleted)") &&
-	       fcntl(fd, F_GET_SEALS) == MAPS_SEALS;
+	return is_own(fd, "maps");
+}
+
+bool procfs_is(int fd)
+{
+	return is_own(fd, "maps") || is_own(fd, "smaps") || is_own(fd, "smaps_rollup") ||
+	       is_own(fd, "pagemap");
 }
 
 /* The GNU build ID of the ELF file at 'path' into id (20 bytes at most, as Linux's

@@ -106,6 +106,8 @@ long procfs_open(struct proc *p, const char *path, int flags);
 /* ... and its ioctl PROCMAP_QUERY on host descriptor fd (-ENOTTY: not one of those). */
 #define PROCMAP_QUERY _IOC(_IOC_READ | _IOC_WRITE, 'f', 17, 104)  /* (104: its struct's size) */
 long procfs_query(struct proc *p, int fd, gva_t arg);
+/* Is fd one of those files (a memfd here, a file with no page cache on Linux)? */
+bool procfs_is(int fd);
 /* ... and show the guest's program as this process to others: its name (the file's, a
  * script's and not its interpreter's), its argv and envp as command line and environ. */
 void procfs_show(const char *file, char *const argv[], char *const envp[]);
