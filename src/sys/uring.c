@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -59,8 +60,12 @@ struct op {
 	struct iovec hiov;              /* ... as the host's iovec */
 	struct iovec *giov;             /* where a read's data goes (guest addresses) */
 	int ngiov;
+	bool whole;                     /* a fixed-size result: all of buf is given on success */
 	struct msghdr msg;              /* SENDMSG, RECVMSG: the host's header ... */
 	gva_t gmsg;                     /* ... and the program's (RECVMSG's is written back) */
+	char *path[2];                  /* paths, open_how, epoll_event: what the host takes */
+	socklen_t alen;                 /* ACCEPT: the address's length ... */
+	gva_t galen;                    /* ... and where the program has it */
 };
 
 struct ring {
@@ -112,6 +117,8 @@ static void op_free(struct op *o)
 	free(o->giov);
 	free(o->msg.msg_name);
 	free(o->msg.msg_control);
+	free(o->path[0]);
+	free(o->path[1]);
 }
 
 static void ring_free(struct ring *r)
@@ -369,7 +376,7 @@ static long take_buffers(struct proc *p, struct op *o, const struct iovec *g, in
 /* A read's data, as much as it got, to the program's buffers. */
 static void give_data(struct proc *p, struct op *o, int32_t res)
 {
-	uint64_t left = res > 0 ? (uint64_t)res : 0, at = 0;
+	uint64_t left = o->whole ? (res >= 0 ? o->hiov.iov_len : 0) : res > 0 ? (uint64_t)res : 0, at = 0;
 	for (int i = 0; i < o->ngiov && left; i++) {
 		uint64_t n = MIN(left, o->giov[i].iov_len);
 		mem_write(p->mem, (gva_t)(uintptr_t)o->giov[i].iov_base, (uint8_t *)o->buf + at, n);
@@ -430,6 +437,50 @@ static void give_msg(struct proc *p, struct op *o)
 	mem_write(p->mem, o->gmsg, &m, sizeof(m));
 }
 
+/* Path k of an operation: kvmse's copy, which the host takes when the entry is
+ * submitted (as it takes any path). */
+static long take_path(struct proc *p, struct op *o, int k, __u64 *field)
+{
+	if (!*field)
+		return 0;
+	const char *h = user_path(p, *field, 0);
+	if (!user_path_whole(h, 0))
+		return -EFAULT;
+	o->path[k] = xstrdup(h);
+	*field = (uintptr_t)o->path[k];
+	return 0;
+}
+
+/* Fixed-size data the host takes when the entry is submitted (an open_how, an
+ * epoll_event, a timeout). */
+static long take_struct(struct proc *p, struct op *o, int k, __u64 *field, uint64_t len)
+{
+	if (!*field)
+		return 0;
+	if (len > PAGE_SIZE)
+		return -E2BIG;
+	o->path[k] = xmalloc(len + 1);
+	if (mem_read(p->mem, o->path[k], *field, len) < 0)
+		return -EFAULT;
+	*field = (uintptr_t)o->path[k];
+	return 0;
+}
+
+/* ACCEPT: the peer's address and its length, given back at completion. */
+static long take_accept(struct proc *p, struct op *o, struct io_uring_sqe *h)
+{
+	if (!h->addr)
+		return 0;
+	o->galen = h->addr2;
+	if (mem_read(p->mem, &o->alen, o->galen, sizeof(o->alen)) < 0 || (int)o->alen < 0)
+		return (int)o->alen < 0 ? -EINVAL : -EFAULT;
+	struct iovec g = { (void *)(uintptr_t)h->addr, MIN(o->alen, (socklen_t)sizeof(struct sockaddr_storage)) };
+	long rc = take_buffers(p, o, &g, 1, false);
+	h->addr = (uintptr_t)o->buf;
+	h->addr2 = (uintptr_t)&o->alen;
+	return rc;
+}
+
 static uint64_t host_id_of(struct ring *r, uint64_t user_data)
 {
 	for (size_t i = 0; i < r->nops; i++)
@@ -460,10 +511,40 @@ static long translate(struct proc *p, struct ring *r, const struct io_uring_sqe 
 		h->addr = host_id_of(r, g->addr);
 		return 0;
 	case IORING_OP_TIMEOUT: case IORING_OP_LINK_TIMEOUT:
-		one.iov_len = sizeof(struct __kernel_timespec);
-		rc = take_buffers(p, o, &one, 1, true);
-		h->addr = (uintptr_t)o->buf;
+		return take_struct(p, o, 0, &h->addr, sizeof(struct __kernel_timespec));
+	case IORING_OP_SOCKET:
+		return 0;
+	case IORING_OP_SPLICE: case IORING_OP_TEE:
+		if (!(g->splice_flags & SPLICE_F_FD_IN_FIXED))
+			h->splice_fd_in = user_fd((uint32_t)g->splice_fd_in);
+		return 0;
+	case IORING_OP_EPOLL_CTL:
+		h->off = (uint64_t)user_fd(g->off);
+		return take_struct(p, o, 0, &h->addr, sizeof(struct epoll_event));
+	case IORING_OP_CONNECT:
+		return take_struct(p, o, 0, &h->addr, g->off);
+	case IORING_OP_ACCEPT:
+		return take_accept(p, o, h);
+	case IORING_OP_OPENAT:
+		return take_path(p, o, 0, &h->addr);
+	case IORING_OP_OPENAT2:
+		rc = take_path(p, o, 0, &h->addr);
+		return rc ? rc : take_struct(p, o, 1, &h->addr2, g->len);
+	case IORING_OP_STATX:
+		rc = take_path(p, o, 0, &h->addr);
+		one = (struct iovec){ (void *)(uintptr_t)g->addr2, sizeof(struct statx) };
+		if (!rc)
+			rc = take_buffers(p, o, &one, 1, false);
+		o->whole = true;
+		h->addr2 = (uintptr_t)o->buf;
 		return rc;
+	case IORING_OP_UNLINKAT: case IORING_OP_MKDIRAT:
+		return take_path(p, o, 0, &h->addr);
+	case IORING_OP_RENAMEAT: case IORING_OP_LINKAT: case IORING_OP_SYMLINKAT:
+		if (g->opcode != IORING_OP_SYMLINKAT)
+			h->len = (uint32_t)user_fd(g->len);
+		rc = take_path(p, o, 0, &h->addr);
+		return rc ? rc : take_path(p, o, 1, &h->addr2);
 	case IORING_OP_READ_FIXED: case IORING_OP_WRITE_FIXED:
 		if (g->buf_index >= r->nbufs || g->addr < (uintptr_t)r->bufs[g->buf_index].iov_base ||
 		    g->addr + g->len > (uintptr_t)r->bufs[g->buf_index].iov_base + r->bufs[g->buf_index].iov_len)
@@ -562,6 +643,8 @@ static void reap(struct proc *p, struct ring *r)
 				give_data(p, o, c.res);
 			if (o->opcode == IORING_OP_RECVMSG && c.res >= 0)
 				give_msg(p, o);
+			if (o->galen && c.res >= 0)
+				mem_write(p->mem, o->galen, &o->alen, sizeof(o->alen));
 			if (!(o->skip_success && c.res >= 0))
 				post(p, r, o->user_data, c.res, c.flags);
 			if (!(c.flags & IORING_CQE_F_MORE)) {
@@ -687,7 +770,10 @@ static bool op_served(unsigned op)
 	case IORING_OP_TIMEOUT_REMOVE: case IORING_OP_ASYNC_CANCEL: case IORING_OP_LINK_TIMEOUT:
 	case IORING_OP_FALLOCATE: case IORING_OP_CLOSE: case IORING_OP_READ: case IORING_OP_WRITE:
 	case IORING_OP_FADVISE: case IORING_OP_SEND: case IORING_OP_RECV: case IORING_OP_SHUTDOWN:
-	case IORING_OP_SENDMSG: case IORING_OP_RECVMSG:
+	case IORING_OP_SENDMSG: case IORING_OP_RECVMSG: case IORING_OP_SOCKET: case IORING_OP_SPLICE:
+	case IORING_OP_TEE: case IORING_OP_EPOLL_CTL: case IORING_OP_CONNECT: case IORING_OP_ACCEPT:
+	case IORING_OP_OPENAT: case IORING_OP_OPENAT2: case IORING_OP_STATX: case IORING_OP_UNLINKAT:
+	case IORING_OP_MKDIRAT: case IORING_OP_RENAMEAT: case IORING_OP_LINKAT: case IORING_OP_SYMLINKAT:
 		return true;
 	default:
 		return false;

@@ -1,7 +1,8 @@
 /* io_uring: a ring mapped as liburing maps it; writes, reads (plain, vectored, into a
  * registered buffer), a read that completes later, a no-op, fsync, poll and its cancel,
- * a timeout, sendmsg and recvmsg with a name; a wait a signal ends; a probe; bad
- * descriptors, addresses and sizes. Each submission is waited for, so completions come in a known order. */
+ * a timeout, sendmsg and recvmsg with a name; files by path (mkdir, open, statx,
+ * link, rename, unlink) and a splice; connect, accept, send, recv, shutdown; a wait a
+ * signal ends; a probe; bad descriptors, addresses and sizes. Each submission is waited for, so completions come in a known order. */
 #include "common.h"
 #include <fcntl.h>
 #include <poll.h>
@@ -37,7 +38,9 @@ struct params {
 };
 enum { NOP, READV, WRITEV, FSYNC, READ_FIXED, WRITE_FIXED, POLL_ADD, POLL_REMOVE, SYNC_RANGE,
        SENDMSG, RECVMSG, TIMEOUT, TIMEOUT_REMOVE, ACCEPT, CANCEL, LINK_TIMEOUT, CONNECT,
-       FALLOCATE, OPENAT, CLOSE, FILES_UPDATE, STATX, READ, WRITE };
+       FALLOCATE, OPENAT, CLOSE, FILES_UPDATE, STATX, READ, WRITE, FADVISE, MADVISE, SEND,
+       RECV, OPENAT2, EPOLL_CTL, SPLICE, PROVIDE_BUFFERS, REMOVE_BUFFERS, TEE, SHUTDOWN,
+       RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT, LINKAT };
 #define GETEVENTS 1
 
 static int ring;
@@ -185,6 +188,91 @@ static void interrupted(void)
 	SHOW(enter(0, 1, GETEVENTS));
 }
 
+/* Files by path: mkdir, open, statx, rename, link, unlink; a splice out of a pipe. */
+static void paths(void)
+{
+	char dir[] = "/tmp/kvmse-uring-XXXXXX", a[64], b[64];
+	CHECK(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/sub", dir);
+	next(MKDIRAT, AT_FDCWD, (uintptr_t)a, 0700, 0, 30);
+	run();
+	snprintf(a, sizeof(a), "%s/sub/f", dir);
+	next(OPENAT, AT_FDCWD, (uintptr_t)a, 0600, 0, 31)->op_flags = O_CREAT | O_RDWR;
+	printf("submitted: %ld\n", enter(1, 1, GETEVENTS));
+	uint32_t *head = (uint32_t *)(cq + par.cq.head), mask = *(uint32_t *)(cq + par.cq.ring_mask);
+	int fd = ((struct cqe *)(cq + par.cq.cqes))[*head & mask].res;
+	printf("opened: %d\n", fd >= 0);
+	reap();
+	int p[2];
+	CHECK(pipe(p) == 0 && write(p[1], "spliced", 7) == 7);
+	struct sqe *e = next(SPLICE, fd, 0, 7, 0, 32);
+	e->splice_fd_in = p[0];
+	e->addr = (uint64_t)-1;         /* splice_off_in: none (a pipe) */
+	run();
+	struct statx { uint32_t mask, blksize; uint64_t attributes; uint32_t nlink, uid, gid;
+		       uint16_t mode, pad; uint64_t ino, size; uint8_t rest[256 - 40]; } st = { 0 };
+	e = next(STATX, AT_FDCWD, (uintptr_t)a, 0x7ff /* STATX_BASIC_STATS */, (uintptr_t)&st, 33);
+	run();
+	printf("statx: size %llu mode %o links %u\n", (unsigned long long)st.size, st.mode & 0777, st.nlink);
+	snprintf(b, sizeof(b), "%s/sub/g", dir);
+	next(LINKAT, AT_FDCWD, (uintptr_t)a, AT_FDCWD, (uintptr_t)b, 34);
+	run();
+	snprintf(b, sizeof(b), "%s/sub/h", dir);
+	next(RENAMEAT, AT_FDCWD, (uintptr_t)a, AT_FDCWD, (uintptr_t)b, 35);
+	run();
+	next(UNLINKAT, AT_FDCWD, (uintptr_t)a, 0, 0, 36);             /* gone: ENOENT */
+	run();
+	next(UNLINKAT, AT_FDCWD, (uintptr_t)b, 0, 0, 37);
+	run();
+	snprintf(b, sizeof(b), "%s/sub/g", dir);
+	next(UNLINKAT, AT_FDCWD, (uintptr_t)b, 0, 0, 38);
+	run();
+	next(OPENAT, AT_FDCWD, 0x1000, 0, 0, 39);                     /* a bad path */
+	run();
+	next(CLOSE, fd, 0, 0, 0, 40);
+	run();
+	snprintf(a, sizeof(a), "%s/sub", dir);
+	next(UNLINKAT, AT_FDCWD, (uintptr_t)a, 0, 0, 41)->op_flags = AT_REMOVEDIR;
+	run();
+	close(p[0]);
+	close(p[1]);
+	rmdir(dir);
+}
+
+/* A stream socket: connect, accept (with the peer's address), send, recv. */
+static void stream(void)
+{
+	char dir[] = "/tmp/kvmse-uring-XXXXXX";
+	CHECK(mkdtemp(dir));
+	struct sockaddr_un addr = { .sun_family = AF_UNIX }, peer;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/l", dir);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(l >= 0 && c >= 0 && bind(l, (struct sockaddr *)&addr, sizeof(addr)) == 0 && listen(l, 1) == 0);
+	next(CONNECT, c, (uintptr_t)&addr, 0, sizeof(addr), 50);
+	run();
+	socklen_t len = sizeof(peer);
+	memset(&peer, 0x55, sizeof(peer));
+	next(ACCEPT, l, (uintptr_t)&peer, 0, (uintptr_t)&len, 51);
+	printf("submitted: %ld\n", enter(1, 1, GETEVENTS));
+	uint32_t *head = (uint32_t *)(cq + par.cq.head), mask = *(uint32_t *)(cq + par.cq.ring_mask);
+	int s = ((struct cqe *)(cq + par.cq.cqes))[*head & mask].res;
+	printf("accepted: %d, address length %u family %d\n", s >= 0, len, peer.sun_family);
+	reap();
+	next(SEND, c, (uintptr_t)"stream", 6, 0, 52);
+	run();
+	char buf[16] = { 0 };
+	next(RECV, s, (uintptr_t)buf, sizeof(buf), 0, 53);
+	run();
+	printf("received: %s\n", buf);
+	next(SHUTDOWN, c, 0, SHUT_WR, 0, 54);
+	run();
+	close(s);
+	close(c);
+	close(l);
+	unlink(addr.sun_path);
+	rmdir(dir);
+}
+
 static void bad_calls(void)
 {
 	struct params p = { 0 };
@@ -222,6 +310,8 @@ int main(void)
 	file_io();
 	pipes();
 	messages();
+	paths();
+	stream();
 	interrupted();
 	bad_calls();
 	return 0;
