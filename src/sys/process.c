@@ -150,6 +150,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 		ptimer_forked(p);
 		aio_forked();
 		uffd_forked(p);
+		uring_forked();
 		loader_hold();          /* (a fork does not pass on POSIX locks) */
 		sig_thread_gone(p, true);
 		mm_set_flag(p, 0, ~0ULL, VMA_LOCKED, false);   /* (locks are not inherited) */

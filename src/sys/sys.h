@@ -82,6 +82,9 @@ struct msghdr;
 bool sys_passes_hidden(struct msghdr *h);
 /* uring.c: is fd an io_uring of the program's? mmap of one of its rings. */
 bool uring_is(int fd);
+/* In a forked child: the parent's rings are not served (kvmse's state of them is the
+ * parent's). */
+void uring_forked(void);
 long uring_mmap(struct proc *p, int fd, gva_t start, uint64_t len, int prot, uint64_t off);
 
 /* strace.c: one strace line for call 'nr' with strace format 'fmt' (see syscalls.def). */

@@ -12,7 +12,8 @@
  *
  * Served: the operations below (others complete with EINVAL), registered buffers and
  * files, eventfds, probes. Not served: SQPOLL and IOPOLL rings, provided buffers, big
- * SQEs and CQEs, multishot requests.
+ * SQEs and CQEs, a ring a forked child inherits (its calls on it are EOPNOTSUPP: the
+ * host ring would be its parent's too).
  */
 #include "sys.h"
 #include "../util.h"
@@ -101,6 +102,13 @@ static struct ring *find(int fd)
 		if (rings[i].ino && (ino_t)rings[i].ino == st.st_ino && rings[i].dev == st.st_dev)
 			return &rings[i];
 	return NULL;
+}
+
+void uring_forked(void)
+{
+	for (int i = 0; i < RINGS_MAX; i++)
+		if (rings[i].ino)
+			ring_free(&rings[i]);
 }
 
 bool uring_is(int fd)
@@ -681,7 +689,7 @@ static long submit(struct proc *p, struct ring *r, int fd, uint32_t want)
 
 /* The program's ring holds at least 'want' completions, or the wait ends: 0 or -errno.
  * The host waits for its own ring, without the lock. */
-static long wait_events(struct proc *p, struct ring *r, int fd, uint32_t want, const struct timespec *ts)
+static long wait_events(struct proc *p, int fd, uint32_t want, const struct timespec *ts)
 {
 	struct timespec end = { 0 };
 	if (ts) {
@@ -691,9 +699,13 @@ static long wait_events(struct proc *p, struct ring *r, int fd, uint32_t want, c
 	}
 	for (;;) {
 		pthread_mutex_lock(&lock);
-		reap(p, r);
-		uint32_t have = peek32(p, r->cq + H_TAIL) - peek32(p, r->cq + H_HEAD);
+		struct ring *r = find(fd);      /* (again: it is not held while the host waits) */
+		if (r)
+			reap(p, r);
+		uint32_t have = r ? peek32(p, r->cq + H_TAIL) - peek32(p, r->cq + H_HEAD) : 0;
 		pthread_mutex_unlock(&lock);
+		if (!r)
+			return -EBADF;
 		if (have >= want)
 			return 0;
 		struct io_uring_getevents_arg arg = { 0 };
@@ -755,7 +767,7 @@ long sys_io_uring_enter(struct proc *p, const uint64_t a[6])
 	long w = mask ? sig_wait_mask(p, mask, masklen) : 0;
 	if (w)
 		return rc ? rc : w;
-	w = sig_deliverable(p) ? -EINTR : wait_events(p, r, fd, min, tsp);
+	w = sig_deliverable(p) ? -EINTR : wait_events(p, fd, min, tsp);
 	w = mask ? sig_wait_done(p, w) : w;
 	return rc ? rc : w;
 }
