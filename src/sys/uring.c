@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -92,6 +93,7 @@ struct ring {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ring rings[RINGS_MAX];
+static atomic_bool made;                /* a ring was ever made */
 
 static struct ring *find(int fd)
 {
@@ -113,6 +115,8 @@ void uring_forked(void)
 
 bool uring_is(int fd)
 {
+	if (!atomic_load(&made))        /* (most programs have none: no fstat then) */
+		return false;
 	pthread_mutex_lock(&lock);
 	bool is = find(fd) != NULL;
 	pthread_mutex_unlock(&lock);
@@ -221,6 +225,7 @@ long sys_io_uring_setup(struct proc *p, const uint64_t a[6])
 	struct ring *r = fstat(fd, &st) == 0 ? free_slot() : NULL;
 	long rc = r ? map_rings(r, fd, &hp) : -EMFILE;
 	if (rc == 0) {
+		atomic_store(&made, true);
 		r->ino = (int)st.st_ino;
 		r->dev = st.st_dev;
 		r->flags = gp.flags;
