@@ -106,13 +106,6 @@ static struct ring *find(int fd)
 	return NULL;
 }
 
-void uring_forked(void)
-{
-	for (int i = 0; i < RINGS_MAX; i++)
-		if (rings[i].ino)
-			ring_free(&rings[i]);
-}
-
 bool uring_is(int fd)
 {
 	if (!atomic_load(&made))        /* (most programs have none: no fstat then) */
@@ -145,6 +138,13 @@ static void ring_free(struct ring *r)
 	free(r->over);
 	free(r->bufs);
 	memset(r, 0, sizeof(*r));
+}
+
+void uring_forked(void)
+{
+	for (int i = 0; i < RINGS_MAX; i++)
+		if (rings[i].ino)
+			ring_free(&rings[i]);
 }
 
 /* Rings no descriptor of the program's is open on any more are dropped. */
