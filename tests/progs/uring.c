@@ -152,14 +152,23 @@ static void pipes(void)
 	close(p[1]);
 }
 
+/* A socket of 'type' bound to a name in a new directory 'dir'. */
+static int bound(int type, char *dir, struct sockaddr_un *addr)
+{
+	CHECK(mkdtemp(dir));
+	*addr = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	snprintf(addr->sun_path, sizeof(addr->sun_path), "%s/s", dir);
+	int s = socket(AF_UNIX, type, 0);
+	CHECK(s >= 0 && bind(s, (struct sockaddr *)addr, sizeof(*addr)) == 0);
+	return s;
+}
+
 static void messages(void)
 {
 	char dir[] = "/tmp/kvmse-uring-XXXXXX";
-	CHECK(mkdtemp(dir));
-	struct sockaddr_un to = { .sun_family = AF_UNIX }, from;
-	snprintf(to.sun_path, sizeof(to.sun_path), "%s/s", dir);
-	int rx = socket(AF_UNIX, SOCK_DGRAM, 0), tx = socket(AF_UNIX, SOCK_DGRAM, 0);
-	CHECK(rx >= 0 && tx >= 0 && bind(rx, (struct sockaddr *)&to, sizeof(to)) == 0);
+	struct sockaddr_un to, from;
+	int rx = bound(SOCK_DGRAM, dir, &to), tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CHECK(tx >= 0);
 	char data[] = "hello ring", got[32] = { 0 };
 	struct iovec v = { data, sizeof(data) }, w = { got, sizeof(got) };
 	struct msghdr m = { .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &v, .msg_iovlen = 1 };
@@ -243,11 +252,9 @@ static void paths(void)
 static void stream(void)
 {
 	char dir[] = "/tmp/kvmse-uring-XXXXXX";
-	CHECK(mkdtemp(dir));
-	struct sockaddr_un addr = { .sun_family = AF_UNIX }, peer;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/l", dir);
-	int l = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0);
-	CHECK(l >= 0 && c >= 0 && bind(l, (struct sockaddr *)&addr, sizeof(addr)) == 0 && listen(l, 1) == 0);
+	struct sockaddr_un addr, peer;
+	int l = bound(SOCK_STREAM, dir, &addr), c = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(c >= 0 && listen(l, 1) == 0);
 	next(CONNECT, c, (uintptr_t)&addr, 0, sizeof(addr), 50);
 	run();
 	socklen_t len = sizeof(peer);
