@@ -71,10 +71,10 @@ struct op {
 };
 
 struct ring {
-	int ino;                        /* the host ring's inode (0: a free slot) */
+	_Atomic int ino;                /* the host ring's inode (0: a free slot) */
 	dev_t dev;
 	unsigned flags, sq_entries, cq_entries;
-	gva_t sq, cq, sqes;             /* the program's mappings (0: none yet) */
+	_Atomic gva_t sq, cq, sqes;     /* the program's mappings (0: none yet) */
 	uint8_t *hsq, *hcq;             /* kvmse's of the host's rings */
 	struct io_uring_sqe *hsqes;
 	size_t hsq_len, hcq_len, hsqes_len;
@@ -91,6 +91,10 @@ struct ring {
 	bool warned;
 };
 
+/* The rings, and every call on them, but for two that run under the memory lock (mmap,
+ * and uring_is for it): the order is this lock, then the memory lock (a copy from the
+ * program's memory may fill a page). Those two look a ring up without it: its slot
+ * stays while the program has it open, and slots are published by 'ino' last. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ring rings[RINGS_MAX];
 static atomic_bool made;                /* a ring was ever made */
@@ -108,12 +112,7 @@ static struct ring *find(int fd)
 
 bool uring_is(int fd)
 {
-	if (!atomic_load(&made))        /* (most programs have none: no fstat then) */
-		return false;
-	pthread_mutex_lock(&lock);
-	bool is = find(fd) != NULL;
-	pthread_mutex_unlock(&lock);
-	return is;
+	return atomic_load(&made) && find(fd);  /* (most programs have none: no fstat then) */
 }
 
 static void op_free(struct op *o)
@@ -128,6 +127,7 @@ static void op_free(struct op *o)
 
 static void ring_free(struct ring *r)
 {
+	atomic_store(&r->ino, 0);
 	munmap(r->hsq, r->hsq_len);
 	if (r->hcq != r->hsq)
 		munmap(r->hcq, r->hcq_len);
@@ -225,12 +225,12 @@ long sys_io_uring_setup(struct proc *p, const uint64_t a[6])
 	struct ring *r = fstat(fd, &st) == 0 ? free_slot() : NULL;
 	long rc = r ? map_rings(r, fd, &hp) : -EMFILE;
 	if (rc == 0) {
-		atomic_store(&made, true);
-		r->ino = (int)st.st_ino;
 		r->dev = st.st_dev;
 		r->flags = gp.flags;
 		r->sq_entries = hp.sq_entries;
 		r->cq_entries = hp.cq_entries;
+		atomic_store(&r->ino, (int)st.st_ino);
+		atomic_store(&made, true);
 	} else if (r) {
 		ring_free(r);
 	}
@@ -259,10 +259,9 @@ long sys_io_uring_setup(struct proc *p, const uint64_t a[6])
  * long as the program asks: Linux does not hold it to the ring's size). */
 long uring_mmap(struct proc *p, int fd, gva_t start, uint64_t len, int prot, uint64_t off)
 {
-	pthread_mutex_lock(&lock);
 	struct ring *r = find(fd);
 	uint32_t n = 0;
-	gva_t *where = NULL;
+	_Atomic gva_t *where = NULL;
 	off &= IORING_OFF_MMAP_MASK;    /* (the rest of the offset is not looked at) */
 	if (r && off == IORING_OFF_SQ_RING) {
 		n = r->sq_entries;
@@ -284,7 +283,6 @@ long uring_mmap(struct proc *p, int fd, gva_t start, uint64_t len, int prot, uin
 		if (where == &r->sq)    /* (the head the program sees is where kvmse takes) */
 			mm_poke(p, start + H_HEAD, &r->head, 4);
 	}
-	pthread_mutex_unlock(&lock);
 	return rc < 0 ? rc : (long)start;
 }
 
