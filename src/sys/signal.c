@@ -433,7 +433,13 @@ static void queue_outside(int sig, const siginfo_t *si, void *uc, struct proc *t
 
 static void host_handler(int sig, siginfo_t *si, void *uc)
 {
-	queue_outside(sig, si, uc, leader_taking(host_ps, sig));
+	struct proc *to = leader_taking(host_ps, sig);
+	/* Linux drops a signal the program ignores as it is sent, unless the thread it
+	 * goes to blocks it (kvmse's handler stays installed for an ignored one after it
+	 * was blocked: a handler set later must not get it). */
+	if (to && (atomic_load(&host_ps->sh.ignored) & SIGBIT(sig)) && !(atomic_load(&to->sig.mask) & SIGBIT(sig)))
+		return;
+	queue_outside(sig, si, uc, to);
 }
 
 /* A timer's signal that the kick carried (ptimer.c): the program's, to the thread the

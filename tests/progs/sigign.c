@@ -1,8 +1,11 @@
 /* Ignored signals: inherited ones stay ignored, one the program ignores, sent from
  * outside (tests/badinput.sh sends SIGTERM), does nothing; blocked, an ignored signal
- * from another process stays pending for sigwaitinfo, unblocked it is lost. */
+ * from another process stays pending for sigwaitinfo, unblocked it is lost; a child's
+ * SIGCHLD while its default (ignore) is set, as popen callers set it, is lost too, and
+ * the handler set back afterwards never sees it. */
 // run: query
 // run: blocked-wait
+// run: popen-chld
 #include "common.h"
 #include <signal.h>
 #include <sys/wait.h>
@@ -39,9 +42,37 @@ static void blocked_wait(void)
 	}
 }
 
+static volatile sig_atomic_t chld;
+static void on_chld(int sig)
+{
+	(void)sig;
+	chld++;
+}
+
+/* What LTP's tst_is_virt does (posix_spawn blocks every signal around the clone). */
+static void popen_chld(void)
+{
+	signal(SIGCHLD, on_chld);
+	int three = 0;
+	for (int i = 0; i < 60; i++) {
+		signal(SIGCHLD, SIG_DFL);
+		FILE *f = popen("exit 3", "r");
+		CHECK(f);
+		three += WEXITSTATUS(pclose(f)) == 3;
+		signal(SIGCHLD, on_chld);
+	}
+	struct timespec t = { 0, 50000000 };
+	nanosleep(&t, NULL);
+	printf("exited with 3: %d; SIGCHLD handled: %d\n", three, (int)chld);
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
+	if (!strcmp(argv[1], "popen-chld")) {
+		popen_chld();
+		return 0;
+	}
 	if (!strcmp(argv[1], "blocked-wait")) {
 		blocked_wait();
 		return 0;
