@@ -71,7 +71,7 @@ struct op {
 };
 
 struct ring {
-	_Atomic int ino;                /* the host ring's inode (0: a free slot) */
+	_Atomic ino_t ino;              /* the host ring's inode (0: a free slot) */
 	dev_t dev;
 	unsigned flags, sq_entries, cq_entries;
 	_Atomic gva_t sq, cq, sqes;     /* the program's mappings (0: none yet) */
@@ -105,7 +105,7 @@ static struct ring *find(int fd)
 	if (fstat(fd, &st) < 0)
 		return NULL;
 	for (int i = 0; i < RINGS_MAX; i++)
-		if (rings[i].ino && (ino_t)rings[i].ino == st.st_ino && rings[i].dev == st.st_dev)
+		if (rings[i].ino && rings[i].ino == st.st_ino && rings[i].dev == st.st_dev)
 			return &rings[i];
 	return NULL;
 }
@@ -155,7 +155,7 @@ static void collect_one(int fd, void *arg)
 	if (fstat(fd, &st) < 0)
 		return;
 	for (int i = 0; i < RINGS_MAX; i++)
-		if (rings[i].ino && (ino_t)rings[i].ino == st.st_ino && rings[i].dev == st.st_dev)
+		if (rings[i].ino && rings[i].ino == st.st_ino && rings[i].dev == st.st_dev)
 			live[i] = true;
 }
 
@@ -229,7 +229,7 @@ long sys_io_uring_setup(struct proc *p, const uint64_t a[6])
 		r->flags = gp.flags;
 		r->sq_entries = hp.sq_entries;
 		r->cq_entries = hp.cq_entries;
-		atomic_store(&r->ino, (int)st.st_ino);
+		atomic_store(&r->ino, st.st_ino);
 		atomic_store(&made, true);
 	} else if (r) {
 		ring_free(r);
