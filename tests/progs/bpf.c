@@ -3,6 +3,7 @@
  * bad pointers, sizes, descriptors and commands. Without the privilege for bpf, both
  * runs say so and stop there. */
 #include "common.h"
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -184,6 +185,22 @@ static void programs(void)
 	SHOW(elem(UPDATE, progs, &k, &bad));
 }
 
+/* Around the descriptor limit, where kvmse keeps its own: none is a map to the program,
+ * nor can it go into a program array. */
+static void high_fds(void)
+{
+	struct rlimit rl;
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	int progs = map_create(3, 4, 4, 1, "progs2"), ebadf = 0;
+	uint32_t k = 0;
+	uint64_t v;
+	for (int fd = (int)rl.rlim_cur - 16; fd < (int)rl.rlim_cur + 16; fd++) {
+		ebadf += elem(LOOKUP, fd, &k, &v) == -1 && errno == EBADF;
+		ebadf += elem(UPDATE, progs, &k, &fd) == -1 && errno == EBADF;
+	}
+	printf("calls near the descriptor limit that were EBADF: %d of 64\n", ebadf);
+}
+
 int main(void)
 {
 	int fd = map_create(2, 4, 8, 4, "probe");
@@ -194,5 +211,6 @@ int main(void)
 	close(fd);
 	maps();
 	programs();
+	high_fds();
 	return 0;
 }
