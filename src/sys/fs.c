@@ -150,8 +150,6 @@ long sys_creat(struct proc *p, const uint64_t a[6])
 	return sys_openat(p, b);
 }
 
-/* splice and tee move data between descriptors in the host kernel; only the offsets
- * (loff_t in and out, or NULL) are guest memory. */
 /* splice or tee with a signalfd or a userfaultfd, pipes here: Linux's have no splice
  * (EINVAL), once both descriptors are open with the access the call needs (EBADF; a
  * signalfd is open for reading and writing, a userfaultfd for reading, as the pipe's
@@ -168,6 +166,8 @@ static long no_splice(struct proc *p, int in, int out)
 	return readable && writable ? -EINVAL : -EBADF;
 }
 
+/* splice and tee move data between descriptors in the host kernel; only the offsets
+ * (loff_t in and out, or NULL) are guest memory. */
 long sys_splice(struct proc *p, const uint64_t a[6])
 {
 	long rc = no_splice(p, FD(0), FD(2));
