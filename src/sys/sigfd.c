@@ -188,8 +188,11 @@ static long create(struct proc *p, uint64_t mask, int flags)
 bool sigfd_is(struct proc *p, int fd)
 {
 	struct sighand *sh = &p->ps->sh;
+	bool any = false;       /* (none made: no fstat, on splice's path) */
+	for (int i = 0; i < SIGFD_MAX && !any; i++)
+		any = __atomic_load_n(&sh->sfd[i].wr, __ATOMIC_RELAXED) != 0;
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+	if (!any || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return false;
 	sigset_t old;
 	sig_lock(sh, &old);

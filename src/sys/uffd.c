@@ -155,6 +155,11 @@ static int find(int fd)
 
 bool uffd_is(int fd)
 {
+	bool any = false;       /* (none made: no fstat, on splice's path) */
+	for (int i = 0; i < CTX_MAX && !any; i++)
+		any = __atomic_load_n(&ctxs[i].wr, __ATOMIC_RELAXED) != 0;
+	if (!any)
+		return false;
 	pthread_mutex_lock(&lock);
 	bool is = find(fd) >= 0;
 	pthread_mutex_unlock(&lock);
