@@ -594,9 +594,20 @@ static long translate(struct proc *p, struct ring *r, const struct io_uring_sqe 
 	}
 }
 
+/* An entry kvmse fails or drops itself: its CQE (or the dropped count) waits until the
+ * host has said how far it took the entries before it. */
+struct fail {
+	uint32_t i;
+	int32_t res;
+	uint64_t user_data;
+	bool dropped;
+};
+
 /* Take the program's new entries (at most 'want') to the host ring: how many were taken;
- * *host gets how many the host ring got, pos[k] the program's index of the k-th. */
-static uint32_t take(struct proc *p, struct ring *r, uint32_t want, uint32_t *host, uint32_t *pos)
+ * *host gets how many the host ring got, pos[k] the program's index of the k-th, and
+ * f[0..*nf) the entries that failed here. */
+static uint32_t take(struct proc *p, struct ring *r, uint32_t want, uint32_t *host, uint32_t *pos,
+		     struct fail *f, uint32_t *nf)
 {
 	uint32_t *htail = (uint32_t *)(r->hsq + r->so.tail);
 	uint32_t hhead = __atomic_load_n((uint32_t *)(r->hsq + r->so.head), __ATOMIC_ACQUIRE);
@@ -609,8 +620,7 @@ static uint32_t take(struct proc *p, struct ring *r, uint32_t want, uint32_t *ho
 		struct io_uring_sqe g;
 		if (idx >= r->sq_entries || !r->sqes ||
 		    mem_read(p->mem, &g, r->sqes + idx * sizeof(g), sizeof(g)) < 0) {
-			uint32_t dropped = peek32(p, r->sq + H_MORE) + 1;
-			poke(p, r->sq + H_MORE, &dropped, 4);
+			f[(*nf)++] = (struct fail){ .i = i, .dropped = true };
 			continue;
 		}
 		if (r->nops == r->capops) {
@@ -624,7 +634,7 @@ static uint32_t take(struct proc *p, struct ring *r, uint32_t want, uint32_t *ho
 		long rc = translate(p, r, &g, h, o);
 		if (rc < 0) {
 			op_free(o);
-			post(p, r, g.user_data, (int32_t)rc, 0);
+			f[(*nf)++] = (struct fail){ .i = i, .res = (int32_t)rc, .user_data = g.user_data };
 			if (!(r->flags & IORING_SETUP_SUBMIT_ALL))
 				break;
 			continue;
@@ -671,8 +681,9 @@ static void reap(struct proc *p, struct ring *r)
 /* Submit what the program asks to: the count taken, or -errno. */
 static long submit(struct proc *p, struct ring *r, int fd, uint32_t want)
 {
-	uint32_t *pos = xmalloc(r->sq_entries * sizeof(*pos) + 1), nhost, head = r->head;
-	uint32_t taken = take(p, r, want, &nhost, pos);
+	uint32_t *pos = xmalloc(r->sq_entries * sizeof(*pos) + 1), nhost, nf = 0, head = r->head;
+	struct fail *f = xmalloc(r->sq_entries * sizeof(*f) + 1);
+	uint32_t taken = take(p, r, want, &nhost, pos, f, &nf);
 	long rc = nhost ? sys_ret(syscall(SYS_io_uring_enter, fd, nhost, 0, 0, NULL, 0)) : 0;
 	uint32_t done = rc < 0 ? 0 : (uint32_t)rc;
 	if (done < nhost) {
@@ -684,6 +695,15 @@ static long submit(struct proc *p, struct ring *r, int fd, uint32_t want)
 			op_free(&r->ops[--r->nops]);
 		taken = pos[done] - head;
 	}
+	/* Those failed here past that point are taken again by a later call. */
+	for (uint32_t k = 0; k < nf && f[k].i - head < taken; k++) {
+		uint32_t dropped = peek32(p, r->sq + H_MORE) + 1;
+		if (f[k].dropped)
+			poke(p, r->sq + H_MORE, &dropped, 4);
+		else
+			post(p, r, f[k].user_data, f[k].res, 0);
+	}
+	free(f);
 	free(pos);
 	r->head = head + taken;
 	poke(p, r->sq + H_HEAD, &r->head, 4);

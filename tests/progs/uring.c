@@ -302,6 +302,31 @@ static void high_fds(void)
 	printf("reads near the descriptor limit that were EBADF: %d of 32\n", ebadf);
 }
 
+/* An entry the kernel refuses stops the batch: the entries after it, even one that
+ * will fail too, stay queued for the next call, and each completes once. */
+static void stopped_batch(void)
+{
+	uint32_t *head = (uint32_t *)(cq + par.cq.head), mask = *(uint32_t *)(cq + par.cq.ring_mask);
+	next(NOP, -1, 0, 0, 0, 70)->flags = 0x80;
+	next(NOP, -1, 0, 0, 0, 71);
+	next(READV, 0, 8, 1, 0, 72);
+	printf("submitted of 3: %ld\n", enter(3, 0, 0));
+	printf("submitted of 2: %ld\n", enter(2, 2, GETEVENTS));
+	int seen[3] = { 0 }, res[3] = { 0 };
+	while (*head != __atomic_load_n((uint32_t *)(cq + par.cq.tail), __ATOMIC_ACQUIRE)) {
+		struct cqe *c = (struct cqe *)(cq + par.cq.cqes) + (*head & mask);
+		if (c->user_data >= 70 && c->user_data < 73) {
+			seen[c->user_data - 70]++;
+			res[c->user_data - 70] = c->res;
+		} else {
+			printf("unexpected completion %llu\n", (unsigned long long)c->user_data);
+		}
+		__atomic_store_n(head, *head + 1, __ATOMIC_RELEASE);
+	}
+	for (int i = 0; i < 3; i++)
+		printf("completion %d: %d time(s), %s\n", 70 + i, seen[i], strerror(-res[i]));
+}
+
 static void bad_calls(void)
 {
 	struct params p = { 0 };
@@ -343,6 +368,7 @@ int main(void)
 	stream();
 	interrupted();
 	high_fds();
+	stopped_batch();
 	bad_calls();
 	return 0;
 }
