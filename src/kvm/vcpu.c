@@ -564,13 +564,14 @@ static bool kvm_set_xsave(struct cpu *c, const void *buf, size_t size)
 
 #define CR4_TSD (1ULL << 2)     /* RDTSC is privileged (SDM Vol. 3A, 2.5) */
 
-/* kvm_pvm runs user mode with the host's CR4, and CPUID there never reaches KVM: neither
- * RDTSC nor CPUID faults (seen, though KVM takes the MSR). Elsewhere CPUID exits to KVM,
- * which emulates CPUID faulting (an MSR of Intel's). */
+/* kvm_pvm runs user mode with the host's CR4: RDTSC cannot fault there. CPUID exits to
+ * KVM, which emulates CPUID faulting (an MSR of Intel's); on kvm_pvm only where the host
+ * CPU has CPUID faulting itself (seen: without it the MSR is taken, and CPUID does not
+ * fault), which the SE layer asks the host first. */
 static int kvm_trap(struct cpu *c, enum cpu_trap insn, int on)
 {
 	struct kvm_cpu *k = (struct kvm_cpu *)c;
-	if (on > 0 && k->vm->pvm)
+	if (on > 0 && k->vm->pvm && insn == CPU_TRAP_TSC)
 		return -1;
 	if (insn == CPU_TRAP_CPUID) {
 		if (on >= 0 && !kvm_cpuid_fault(k, on))
