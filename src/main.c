@@ -229,8 +229,6 @@ int main(int argc, char **argv)
 	sig_init(p);
 	p->opt = p->ps->opt = &opt;
 	p->tid = (pid_t)syscall(SYS_gettid);
-	if (pthread_getcpuclockid(pthread_self(), &p->cpu_clock))
-		die("cannot find kvmse's CPU-time clock");
 	uint64_t size = opt.memory ? PAGE_ALIGN_UP(opt.memory) : default_memory();
 	/* The direct map uses 2 MiB pages: keep the size a multiple of them. */
 	size = (size + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);

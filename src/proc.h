@@ -215,7 +215,6 @@ struct proc {
 	/* The guest thread's identity: that of the host thread running its vCPU, whichever
 	 * host thread runs a call (the syscall server is another). */
 	pid_t tid;
-	clockid_t cpu_clock;            /* that thread's CPU-time clock */
 	struct sigstate sig;
 	gva_t clear_child_tid, robust_list;
 	bool exited;                    /* this thread has ended (or the process) */

@@ -265,8 +265,6 @@ static void *thread_main(void *arg)
 	struct start *st = arg;
 	struct proc *t = st->t;
 	t->tid = (pid_t)syscall(SYS_gettid);
-	if (pthread_getcpuclockid(pthread_self(), &t->cpu_clock))
-		die("cannot find a thread's CPU-time clock");
 	/* Both before it runs: its own code may look for its tid there at once. */
 	if ((st->flags & CLONE_PARENT_SETTID) && mem_write(t->mem, st->ptid, &t->tid, 4) < 0)
 		pr_warn("clone: cannot store the new thread's tid");

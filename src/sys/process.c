@@ -167,8 +167,6 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 		struct cpu_regs *r = p->regs;
 		p->tid = (pid_t)syscall(SYS_gettid);
 		p->ps->reaper_above |= p->tid == 1;     /* (a new PID namespace) */
-		if (pthread_getcpuclockid(pthread_self(), &p->cpu_clock))
-			die("cannot find kvmse's CPU-time clock");
 		if (flags & CLONE_VFORK) {
 			fd_unhide(&done[0]);
 			close(done[0]);

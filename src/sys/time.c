@@ -9,11 +9,21 @@
 #define HOST(...) sys_ret(syscall(__VA_ARGS__))
 #define TS(i) user_buf(p, a[i], sizeof(struct timespec), MEM_WRITE)
 
+/* Linux's CPU-time clock ids (MAKE_PROCESS_CPUCLOCK, MAKE_THREAD_CPUCLOCK) of a pid:
+ * 0 is the caller's. glibc's timer_create passes those for the caller. */
+#define CPUCLOCK(pid, thread) ((clockid_t)(~(uint32_t)(pid) << 3 | ((thread) ? 6 : 2)))
+
+/* The caller's CPU-time clocks are those of the host thread that runs its vCPU, named
+ * by its tid: the call may run on the syscall server's thread, whose own clock counts
+ * only the calls it serves. (The process's too: the server's polling is no time of the
+ * program's.) */
 clockid_t sys_clock(const struct proc *p, uint64_t id)
 {
-	if ((clockid_t)id == CLOCK_PROCESS_CPUTIME_ID || (clockid_t)id == CLOCK_THREAD_CPUTIME_ID)
-		return p->cpu_clock;
-	return (clockid_t)id;
+	clockid_t c = (clockid_t)id;
+	if (c == CLOCK_PROCESS_CPUTIME_ID || c == CLOCK_THREAD_CPUTIME_ID || c == CPUCLOCK(0, true) ||
+	    c == CPUCLOCK(0, false))
+		return CPUCLOCK(p->tid, true);
+	return c;
 }
 
 long sys_clock_gettime(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_gettime, sys_clock(p, a[0]), TS(1)); }
