@@ -120,9 +120,19 @@ struct cpu {
 	struct cpu_stats stats;
 };
 
+/* An area of the vDSO a model gives the program, as /proc/self/maps names it. */
+struct cpu_vdso_area {
+	uint64_t start, end;
+	char name[16];
+};
+#define VDSO_AREAS 4
+
 /* The host features the guest sees, so the loader can fill the auxv like Linux. */
 struct cpu_features {
 	uint64_t hwcap, hwcap2;
+	uint64_t vdso;          /* AT_SYSINFO_EHDR: the vDSO's ELF image (0: none) */
+	struct cpu_vdso_area vdso_areas[VDSO_AREAS];    /* its areas, the code last */
+	unsigned nvdso_areas;
 	uint64_t minsigstksz;
 	uint32_t xsave_size;    /* the XSAVE image of the enabled features (0: FXSAVE only) */
 	uint64_t xfeatures;     /* XCR0 */

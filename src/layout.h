@@ -10,6 +10,7 @@
  *   SHIM_VA + 0x02000  IDT (shared by every vCPU)         supervisor RW, NX
  *   SLOT_VA(i)         vCPU i's entry page (gpa 0)        user R-X (kvm_pvm runs it in ring 3)
  *   SLOT_VA(i) + 4096  vCPU i's syscall channel page      user RW, NX
+ *   VDSO_VA            the host's vDSO: time data, code   user R, NX; code user R-X
  *   PCPU_VA(i)         vCPU i's own area (below)          supervisor RW, NX
  *   DMAP_VA + gpa      all guest-physical memory (2 MiB pages), supervisor RW, NX
  *
@@ -41,6 +42,9 @@
 #define QUEUE_MAX       8192            /* entries of QENT_SIZE bytes */
 #define QENT_SIZE       24              /* struct kvm_qent */
 #define PCPU_PAGES      ((PCPU_QENT_OFF + QUEUE_MAX * QENT_SIZE) / 4096)
+
+/* The host's vDSO (vdso.c): its time data pages, then a copy of its code. User R (X). */
+#define VDSO_VA         (SHIM_VA + 0xc00000)
 
 #define DMAP_VA         0xffff888000000000
 

@@ -417,6 +417,7 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 	char *abs = realpath(path, NULL);
 	p->ps->exe = abs ? abs : xstrdup(path);
 	uint64_t auxv[][2] = {
+		{ AT_SYSINFO_EHDR, f->vdso },           /* (left out if there is none) */
 		{ AT_MINSIGSTKSZ, f->minsigstksz },
 		{ AT_HWCAP, f->hwcap },
 		{ AT_PAGESZ, PAGE_SIZE },
@@ -439,7 +440,7 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 		{ AT_NULL, 0 },
 	};
 	memset(regs, 0, sizeof(*regs));
-	build_stack(p, path, argv, envp, auxv, ARRAY_SIZE(auxv), regs);
+	build_stack(p, path, argv, envp, auxv + !f->vdso, ARRAY_SIZE(auxv) - !f->vdso, regs);
 	regs->rip = interp ? in.eh.e_entry + in.bias : im.eh.e_entry + im.bias;
 	regs->rflags = 0x202;
 	release_running();

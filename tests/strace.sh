@@ -14,3 +14,13 @@ for v in glibc musl; do
 	[ -s "$WORK/n.tr" ] || echo "strace produced nothing" >>"$WORK/why"
 	[ -s "$WORK/why" ] && result "strace format: $v/files" bad || result "strace format: $v/files" ok
 done
+
+# Clock reads through the vDSO are no system calls, under kvmse as natively: strace sees
+# only the 10 of the program's 100 that are.
+for v in glibc musl; do
+	strace -o "$WORK/n.tr" "$TESTS/build/$v/vdso" count >/dev/null 2>&1
+	"${KV[@]}" --strace "$TESTS/build/$v/vdso" count >/dev/null 2>"$WORK/k.tr"
+	n=$(grep -c '^clock_gettime' "$WORK/n.tr") k=$(grep -c '^clock_gettime' "$WORK/k.tr")
+	[ "$n" = "$k" ] && result "strace: $v/vdso clock reads" ok ||
+		{ echo "clock_gettime calls: $n natively, $k under kvmse" >"$WORK/why"; result "strace: $v/vdso clock reads" bad; }
+done

@@ -259,6 +259,8 @@ static void setup_msrs(struct kvm_cpu *k)
 	m.e[3].data = (1 << 8) | (1 << 10) | (1 << 14) | (1 << 18);
 	if (ioctl(k->vcpu_fd, KVM_SET_MSRS, &m) != 4)
 		die("KVM_SET_MSRS: could not set the SYSCALL MSRs");
+	if (k->vm->vdso && !kvm_vdso_tsc(k))
+		die("KVM_SET_DEVICE_ATTR: could not give a vCPU the host's TSC");
 }
 
 #define MSR_MISC_FEATURES_ENABLES 0x140     /* bit 0: CPUID faults outside ring 0 */
@@ -468,6 +470,8 @@ static uint64_t set_cpuid(struct kvm_cpu *k, uint64_t *cr4)
 	vm->pvm = is_pvm();
 	if (vm->pvm)
 		pvm_restore_isa(cpuid, xcr0);
+	struct kvm_cpuid_entry2 *sizes = cpuid_find(cpuid, 0x80000008, 0);
+	vm->phys_bits = sizes ? sizes->eax & 0xff : 36;
 	struct kvm_cpuid_entry2 *leaf7 = cpuid_find(cpuid, 7, 0);
 	if (leaf7 && (leaf7->ebx & 1))
 		*cr4 |= CR4_FSGSBASE;
@@ -520,6 +524,7 @@ struct cpu *kvm_cpu_create(struct mem *mem, struct cpu_features *f)
 	setup_sregs(k, cr4);
 	setup_fpu(k);           /* XCR0 needs CR4.OSXSAVE in place */
 	setup_msrs(k);
+	kvm_vdso_setup(k, f);
 	/* The model keeps the segment state at hand from now on (synced at each exit). */
 	KVM_IOCTL(k->vcpu_fd, KVM_GET_SREGS, k->s);
 	f->hwcap2 = (cr4 & CR4_FSGSBASE) ? 2 : 0;   /* HWCAP2_FSGSBASE */
@@ -674,6 +679,8 @@ pid_t kvm_cpu_fork(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg)
 	m->visible = 0;
 	vm->nslots = 0;
 	grow_hook(vm, visible);
+	if (vm->vdso && !kvm_vdso_slot(vm))
+		die("KVM_SET_USER_MEMORY_REGION: the vDSO's time data");
 	new_vcpu_fd(k);
 	if (raise && setrlimit(RLIMIT_NOFILE, &nofile) < 0)
 		die_errno("setrlimit");

@@ -41,8 +41,10 @@ struct kvm_vm {
 	size_t run_size;        /* of each vCPU's kvm_run */
 	bool sync_regs;         /* KVM_CAP_SYNC_REGS: registers travel in kvm_run */
 	bool pvm;               /* kvm_pvm (its user mode ignores CR4.TSD, for one) */
+	bool vdso;              /* the host's vDSO is mapped (vdso.c): TSCs are the host's */
 	struct kvm_cpuid2 *cpuid;       /* as set, for later vCPUs and a forked child's */
 	uint64_t xcr0;
+	unsigned phys_bits;     /* the guest's physical address width (CPUID 0x80000008) */
 	/* Every vCPU made, by slot (KVM cannot destroy one alone: those of threads that
 	 * ended wait in 'idle' for the next thread). Changed under the memory lock. */
 	struct kvm_cpu *vcpus[SLOTS_MAX];
@@ -108,6 +110,11 @@ static inline void kvm_qset(struct kvm_cpu *k, uint64_t count, uint64_t done, bo
 void kvm_shim_setup(struct kvm_vm *vm);
 /* Map guest-physical [from, to) in the direct map, for the shim to reach page tables. */
 void kvm_map_direct(struct kvm_vm *vm, uint64_t from, uint64_t to);
+/* The host's vDSO for the program (vdso.c), if vCPU k's TSC can be the host's; later
+ * vCPUs get the host's TSC with kvm_vdso_tsc, a forked child's VM the slot again. */
+void kvm_vdso_setup(struct kvm_cpu *k, struct cpu_features *f);
+bool kvm_vdso_tsc(struct kvm_cpu *k);
+bool kvm_vdso_slot(struct kvm_vm *vm);
 /* The 16-byte hardware frame an exception pushed on the IST stack, plus its error code. */
 uint64_t *kvm_ist_frame(struct kvm_cpu *k);
 extern const struct cpu_ops kvm_cpu_ops;

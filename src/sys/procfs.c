@@ -77,6 +77,17 @@ static void maps_line(FILE *f, struct proc *p, const struct vma *v)
 	fputc('\n', f);
 }
 
+/* The vDSO's lines (in the upper half here: after every VMA, as Linux lists [vsyscall]). */
+static void vdso_lines(FILE *f, const struct cpu_features *cf)
+{
+	for (unsigned i = 0; i < cf->nvdso_areas; i++) {
+		const struct cpu_vdso_area *a = &cf->vdso_areas[i];
+		int len = fprintf(f, "%08llx-%08llx r-%cp 00000000 00:00 0 ", (unsigned long long)a->start,
+				  (unsigned long long)a->end, i + 1 == cf->nvdso_areas ? 'x' : '-');
+		fprintf(f, "%*s%s\n", MAX(0, 73 - len), "", a->name);
+	}
+}
+
 /* The kB fields of smaps, in Linux's order. The counts are of pages in memory: private
  * anonymous ones are taken as dirty, those of files as clean; none is shared with
  * another process. */
@@ -226,6 +237,8 @@ static long open_kind(struct proc *p, int kind, int flags)
 	for (size_t i = 0; kind < 2 && i < p->ps->nvma; i++)
 		(kind ? smaps_entry : maps_line)(f, p, &p->ps->vmas[i]);
 	mem_unlock(p->mem);
+	if (kind == 0)
+		vdso_lines(f, &p->ps->features);
 	if (fclose(f) != 0 || lseek(fd, 0, SEEK_SET) < 0 || fcntl(fd, F_ADD_SEALS, MAPS_SEALS) < 0) {
 		close(fd);
 		return -EIO;
