@@ -81,12 +81,13 @@ fi
 expect "memory cap: exhausted, guest carries on" 0 "until ENOMEM" "$KVMSE" --memory 32M "$TESTS/build/glibc/exhaust" 1000
 
 # A signal from outside: ignored by the program, it does nothing; else it kills, as natively.
-# term_when_ready OUT CMD...: run CMD in the background, SIGTERM it once it printed "ready".
+# term_when_ready OUT CMD...: run CMD in the background, SIGTERM it once it printed "ready"
+# (it waits up to 10 s for that, for a loaded host).
 term_when_ready() {
 	local out=$1; shift
 	"$@" >"$out" 2>/dev/null &
 	local pid=$! i
-	for i in $(seq 100); do grep -q ready "$out" && break; sleep 0.02; done
+	for i in $(seq 500); do grep -q ready "$out" && break; sleep 0.02; done
 	kill -TERM "$pid"
 	wait "$pid"
 	echo "status $?" >>"$out"

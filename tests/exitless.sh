@@ -26,7 +26,7 @@ sig_while_blocked() { # OUT SIG CMD...
 	exec 9<>"$WORK/fifo"
 	"$@" <"$WORK/fifo" >"$out" 2>/dev/null &
 	local pid=$!
-	for i in $(seq 100); do grep -q ready "$out" && break; sleep 0.02; done
+	for i in $(seq 500); do grep -q ready "$out" && break; sleep 0.02; done
 	sleep 0.1
 	kill -"$sig" "$pid"
 	{ wait "$pid"; } 2>/dev/null
