@@ -54,8 +54,13 @@ static void *check_clocks(void *who)
 }
 
 static sigjmp_buf back;
-static void on_segv(int sig)
+static void *fault_addr;
+static int fault_code;
+static void on_segv(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
+	fault_addr = si->si_addr;
+	fault_code = si->si_code;
 	siglongjmp(back, sig);
 }
 
@@ -138,9 +143,15 @@ int main(int argc, char **argv)
 	}
 	fclose(f);
 	printf("maps: [vdso] at the image %d, [vvar] %d\n", vdso, vvar);
-	signal(SIGSEGV, on_segv);
+	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO };
+	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
 	printf("write to the image: %s\n", try_write((volatile char *)eh));
 	if (vvar_start)
 		printf("write to [vvar]: %s\n", try_write((volatile char *)vvar_start));
+	/* A bad pointer faults in the vDSO's code, with the siginfo of any fault. */
+	if (!sigsetjmp(back, 1))
+		printf("clock_gettime to address 8: %d\n", clock_gettime(CLOCK_MONOTONIC, (struct timespec *)8));
+	else
+		printf("clock_gettime to address 8: SIGSEGV, code %d, address %p\n", fault_code, fault_addr);
 	return 0;
 }
