@@ -57,13 +57,16 @@ struct ksiginfo {
 	};
 };
 
-#define SIGQ_MAX 128                    /* queued signals (RT ones queue, others do not) */
+/* Queued signals (RT ones queue, others do not) a queue holds: RLIMIT_SIGPENDING's
+ * count usually allows far more, which a send past it gets when it is lower (EAGAIN). */
+#define SIGQ_MAX 1024
 
-/* Signals waiting for a thread, or for whichever thread of the process takes them. */
+/* Signals waiting for a thread, or for whichever thread of the process takes them. The
+ * entries are allocated with the queue (sig_queue_init): a signal handler may add one. */
 struct sigqueue {
 	_Atomic uint64_t pending;       /* queued (bit sig-1) */
 	int nq;
-	struct { int sig; struct ksiginfo info; } q[SIGQ_MAX];
+	struct sigq_entry { int sig; struct ksiginfo info; } *q;        /* SIGQ_MAX of them */
 };
 
 /*

@@ -298,12 +298,14 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 	}
 	struct process *ps = p->ps;
 	pthread_mutex_lock(&ps->lock);
-	struct proc *t = ps->nthreads + ps->ending >= THREADS_MAX ? NULL :
-			 ps->nidle ? ps->idle[--ps->nidle] : xmalloc(sizeof(*t));
+	bool full = ps->nthreads + ps->ending >= THREADS_MAX, reused = !full && ps->nidle;
+	struct proc *t = full ? NULL : reused ? ps->idle[--ps->nidle] : xmalloc(sizeof(*t));
 	pthread_mutex_unlock(&ps->lock);
 	if (!t)
 		return -EAGAIN;
+	struct sigq_entry *q = reused ? t->sig.own.q : sig_queue_alloc();
 	memset(t, 0, sizeof(*t));
+	t->sig.own.q = q;
 	t->ps = p->ps;
 	t->mem = p->mem;
 	t->opt = p->opt;
@@ -317,6 +319,7 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 	t->cpu = p->cpu->ops->clone(p->cpu);
 	mem_unlock(p->mem);
 	if (!t->cpu) {
+		free(t->sig.own.q);
 		free(t);        /* (never on the list) */
 		return -EAGAIN;
 	}

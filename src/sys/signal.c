@@ -670,10 +670,17 @@ static void kick_handler(int sig, siginfo_t *si, void *uc)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+struct sigq_entry *sig_queue_alloc(void)
+{
+	return xmalloc(SIGQ_MAX * sizeof(struct sigq_entry));
+}
+
 void sig_init(struct proc *p)
 {
 	struct sighand *sh = &p->ps->sh;
 	host_ps = p->ps;
+	sh->shared.q = sig_queue_alloc();
+	p->sig.own.q = sig_queue_alloc();
 	atomic_flag_clear(&sh->lock);
 	/* Ignored signals stay ignored across exec: the guest starts with kvmse's. */
 	for (int sig = 1; sig <= 64; sig++) {

@@ -5,6 +5,7 @@
 // run: resethand
 // run: timedwait
 // run: queue
+// run: queue-many
 // run: queue-limit
 // run: raise-all
 // run: sigpipe
@@ -134,6 +135,22 @@ int main(int argc, char **argv)
 		sigprocmask(SIG_UNBLOCK, &set, NULL);     /* three, in order */
 		SHOW(kill(getpid(), 0));
 		SHOW(kill(getpid(), 99));
+	} else if (!strcmp(m, "queue-many")) {
+		/* 1000 queued at once (Linux's limit, RLIMIT_SIGPENDING, is far higher): all
+		 * are taken, in the order sent, half of them by sigtimedwait, half by handlers. */
+		sigaddset(&set, SIGRTMIN + 2);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		int sent = 0, taken = 0, in_order = 1;
+		for (int i = 0; i < 1000; i++)
+			sent += sigqueue(getpid(), SIGRTMIN + 2, (union sigval){ .sival_int = i }) == 0;
+		siginfo_t si;
+		struct timespec zero = { 0, 0 };
+		for (; taken < 500 && sigtimedwait(&set, &si, &zero) == SIGRTMIN + 2; taken++)
+			in_order &= si.si_value.sival_int == taken;
+		handle(SIGRTMIN + 2, on_count, 0, 0);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		printf("sent %d, taken %d in order %d, then handled %d\n", sent, taken, in_order,
+		       count[SIGRTMIN + 2]);
 	} else if (!strcmp(m, "queue-limit")) {
 		/* With RLIMIT_SIGPENDING 0, a real-time signal is queued only if sent by kill. */
 		struct rlimit none = { 0, 0 };
