@@ -62,7 +62,7 @@ struct ksiginfo {
 #define SIGQ_MAX 1024
 
 /* Signals waiting for a thread, or for whichever thread of the process takes them. The
- * entries are allocated with the queue (sig_queue_init): a signal handler may add one. */
+ * entries are allocated with the queue (sig_queue_alloc): a signal handler may add one. */
 struct sigqueue {
 	_Atomic uint64_t pending;       /* queued (bit sig-1) */
 	int nq;

@@ -97,9 +97,10 @@ static void hide_getcpu(uint8_t *img, size_t len)
 			continue;
 		Elf64_Sym *sym = (Elf64_Sym *)(img + sh[i].sh_offset);
 		for (size_t j = 0; j < sh[i].sh_size / sizeof(*sym); j++) {
+			if (sym[j].st_name >= str->sh_size)
+				continue;
 			const char *name = (const char *)img + str->sh_offset + sym[j].st_name;
-			if (sym[j].st_name < str->sh_size &&
-			    memchr(name, 0, str->sh_size - sym[j].st_name) && strstr(name, "getcpu"))
+			if (memchr(name, 0, str->sh_size - sym[j].st_name) && strstr(name, "getcpu"))
 				sym[j].st_shndx = SHN_UNDEF;
 		}
 	}
