@@ -57,16 +57,13 @@ struct ksiginfo {
 	};
 };
 
-/* Queued signals (RT ones queue, others do not) a queue holds: RLIMIT_SIGPENDING's
- * count usually allows far more, which a send past it gets when it is lower (EAGAIN). */
-#define SIGQ_MAX 1024
-
 /* Signals waiting for a thread, or for whichever thread of the process takes them. The
- * entries are allocated with the queue (sig_queue_alloc): a signal handler may add one. */
+ * entries are reserved with the queue (sig_queue_alloc), room for RLIMIT_SIGPENDING's
+ * hard limit at kvmse's start: a signal handler may add one, and cannot allocate. */
 struct sigqueue {
 	_Atomic uint64_t pending;       /* queued (bit sig-1) */
 	int nq;
-	struct sigq_entry { int sig; struct ksiginfo info; } *q;        /* SIGQ_MAX of them */
+	struct sigq_entry { int sig; struct ksiginfo info; } *q;
 };
 
 /*

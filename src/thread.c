@@ -319,7 +319,7 @@ long thread_clone(struct proc *p, uint64_t flags, gva_t stack, gva_t ptid, gva_t
 	t->cpu = p->cpu->ops->clone(p->cpu);
 	mem_unlock(p->mem);
 	if (!t->cpu) {
-		free(t->sig.own.q);
+		sig_queue_free(t->sig.own.q);
 		free(t);        /* (never on the list) */
 		return -EAGAIN;
 	}

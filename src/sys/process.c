@@ -56,11 +56,11 @@ static void only_thread(struct proc *p)
 	struct process *ps = p->ps;
 	for (int i = 0; i < ps->nthreads; i++)
 		if (ps->threads[i] != p) {
-			free(ps->threads[i]->sig.own.q);
+			sig_queue_free(ps->threads[i]->sig.own.q);
 			free(ps->threads[i]);
 		}
 	for (int i = 0; i < ps->nidle; i++) {
-		free(ps->idle[i]->sig.own.q);
+		sig_queue_free(ps->idle[i]->sig.own.q);
 		free(ps->idle[i]);
 	}
 	ps->threads[0] = p;

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -61,6 +62,21 @@ void sig_unlock(struct sighand *s, const sigset_t *old)
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
+/*
+ * A queue has room for RLIMIT_SIGPENDING's hard limit (as the guest could raise its own
+ * limit to it) and the few signals Linux queues past it (over_sigpending), at most
+ * SIGQ_MAX. The room is reserved, not committed: the host fills what is used.
+ */
+#define SIGQ_MAX (1 << 18)
+static int sigq_cap;
+
+static void sig_queue_size(void)
+{
+	struct rlimit lim;
+	rlim_t n = getrlimit(RLIMIT_SIGPENDING, &lim) < 0 ? 0 : lim.rlim_max;
+	sigq_cap = (int)MIN(n, (rlim_t)SIGQ_MAX - 64) + 64;
+}
+
 /* A timer's overrun count grows by 'n' expiries at most up to DELAYTIMER_MAX (INT_MAX). */
 static void overrun_add(siginfo_t *si, int64_t n)
 {
@@ -83,7 +99,7 @@ static bool enqueue(struct sigqueue *s, const struct ksiginfo *info)
 	}
 	if (sig < 32 && (atomic_load(&s->pending) & SIGBIT(sig)))
 		return true;
-	if (s->nq == SIGQ_MAX)
+	if (s->nq == sigq_cap)
 		return false;
 	s->q[s->nq].sig = sig;
 	s->q[s->nq].info = *info;
@@ -217,7 +233,7 @@ static void timer_taken(struct proc *p, int sig, struct ksiginfo *info)
 		const struct timespec now = { 0, 0 };
 		/* (the timer's one only: once taken, the host re-arms it, and a short period
 		 * could expire again at once) */
-		for (int n = 0; n < SIGQ_MAX && sigtimedwait(&set, &more, &now) == sig; n++) {
+		for (int n = 0; n < sigq_cap && sigtimedwait(&set, &more, &now) == sig; n++) {
 			if (more.si_code == SI_TIMER && more.si_timerid == si->si_timerid) {
 				overrun_add(si, 1 + (int64_t)more.si_overrun);
 				break;
@@ -672,13 +688,23 @@ static void kick_handler(int sig, siginfo_t *si, void *uc)
 
 struct sigq_entry *sig_queue_alloc(void)
 {
-	return xmalloc(SIGQ_MAX * sizeof(struct sigq_entry));
+	void *q = mmap(NULL, (size_t)sigq_cap * sizeof(struct sigq_entry), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (q == MAP_FAILED)
+		die_errno("mmap of a signal queue");
+	return q;
+}
+
+void sig_queue_free(struct sigq_entry *q)
+{
+	munmap(q, (size_t)sigq_cap * sizeof(struct sigq_entry));
 }
 
 void sig_init(struct proc *p)
 {
 	struct sighand *sh = &p->ps->sh;
 	host_ps = p->ps;
+	sig_queue_size();
 	sh->shared.q = sig_queue_alloc();
 	p->sig.own.q = sig_queue_alloc();
 	atomic_flag_clear(&sh->lock);

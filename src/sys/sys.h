@@ -140,8 +140,9 @@ static inline pid_t sys_pid(const struct proc *p, uint64_t pid)
 #define SIG_DEFAULT_STOP (SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
 /* The guest starts with kvmse's dispositions (ignored ones stay so across exec). */
 void sig_init(struct proc *p);
-/* The entries of a new signal queue (a thread's own, the process's). */
+/* The entries of a new signal queue (a thread's own, the process's), and their end. */
 struct sigq_entry *sig_queue_alloc(void);
+void sig_queue_free(struct sigq_entry *q);
 void sig_set_mask(struct proc *p, uint64_t mask);
 /* A new process starts with no signal pending. */
 void sig_forget_pending(struct proc *p);
