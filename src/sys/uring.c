@@ -697,11 +697,12 @@ static long submit(struct proc *p, struct ring *r, int fd, uint32_t want)
 	}
 	/* Those failed here past that point are taken again by a later call. */
 	for (uint32_t k = 0; k < nf && f[k].i - head < taken; k++) {
-		uint32_t dropped = peek32(p, r->sq + H_MORE) + 1;
-		if (f[k].dropped)
+		if (f[k].dropped) {
+			uint32_t dropped = peek32(p, r->sq + H_MORE) + 1;
 			poke(p, r->sq + H_MORE, &dropped, 4);
-		else
+		} else {
 			post(p, r, f[k].user_data, f[k].res, 0);
+		}
 	}
 	free(f);
 	free(pos);
