@@ -479,6 +479,10 @@ static bool script_line(char *buf, size_t len, char **interp, char **arg)
 	return **interp != 0;
 }
 
+#ifndef AT_EXECVE_CHECK
+#define AT_EXECVE_CHECK 0x10000
+#endif
+
 /* Linux runs no file that is open for writing (ETXTBSY). No read lease can be taken on
  * such a file, so one taken (and given back by the close) tells; a lease break in
  * between sends kvmse's kick, not SIGIO. (No answer where leases are not allowed.) */
@@ -488,20 +492,19 @@ static bool open_for_writing(int fd)
 	       errno == EAGAIN;
 }
 
-#ifndef AT_EXECVE_CHECK
-#define AT_EXECVE_CHECK 0x10000
-#endif
-
 /* The host's own verdict on running the file, where it gives one (Linux 6.14's
  * AT_EXECVE_CHECK, which executes nothing): the right to execute in a Landlock domain,
- * a noexec mount, other security modules. (Older kernels: EINVAL, no verdict.) */
+ * a noexec mount, other security modules, a writer (ETXTBSY, unless fanotify's
+ * pre-content events watch the file, which must be writable while it runs). Older
+ * kernels give none (EINVAL): then only a writer is looked for. */
 static long exec_denied(int fd)
 {
 	static char *const none[] = { NULL };
-	if (syscall(SYS_execveat, fd, "", none, none, AT_EMPTY_PATH | AT_EXECVE_CHECK) == 0 ||
-	    errno == EINVAL)
+	if (syscall(SYS_execveat, fd, "", none, none, AT_EMPTY_PATH | AT_EXECVE_CHECK) == 0)
 		return 0;
-	return -errno;
+	if (errno != EINVAL)
+		return -errno;
+	return open_for_writing(fd) ? -ETXTBSY : 0;
 }
 
 /* The first bytes of 'path' (NUL-terminated in buf[n]); -errno as execve would give,
@@ -514,8 +517,7 @@ static long head(const char *path, char *buf, size_t size, bool checked)
 		return -errno;
 	struct stat st;
 	long n = checked ? 0 : fstat(fd, &st) < 0 ? -errno :
-		 !S_ISREG(st.st_mode) || access(path, X_OK) < 0 ? -EACCES :
-		 open_for_writing(fd) ? -ETXTBSY : exec_denied(fd);
+		 !S_ISREG(st.st_mode) || access(path, X_OK) < 0 ? -EACCES : exec_denied(fd);
 	if (n == 0)
 		n = pread(fd, buf, size - 1, 0);
 	if (n == -1)

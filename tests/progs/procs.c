@@ -2,7 +2,8 @@
  * posix_spawn, execve of a #! script and of a missing file, death by a signal,
  * nothing of a child left once it has been waited for, setpgid before and after a
  * child's execve, SIGCHLD's SA_NOCLDSTOP and SA_NOCLDWAIT; a running program is not
- * opened for writing (ETXTBSY), nor truncated. */
+ * opened for writing (ETXTBSY), nor truncated; a file open for writing does not run,
+ * unless fanotify's pre-content events watch it. */
 // run: fork
 // run: bomb
 // run: vfork-exec
@@ -14,6 +15,7 @@
 // run: exec-signals
 // run: sigchld
 // run: text-busy
+// run: exec-writer
 // run: system
 // run: exec-interp
 // run: exit-gone
@@ -30,6 +32,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <poll.h>
+#include <sys/fanotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -316,6 +320,61 @@ static void text_busy(void)
 	unlink(copy);
 }
 
+/* A child opens a copy of this program for writing and runs it; the parent answers
+ * the fanotify permission events of 'fan' (none: -1) until the child is gone. */
+static void exec_writer_child(const char *copy, int fan)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		CHECK(open(copy, O_RDWR) >= 0);
+		char *args[] = { (char *)copy, "child", "a writer open", NULL };
+		execv(copy, args);
+		printf("execv: %s\n", strerror(errno));
+		fflush(stdout);
+		_exit(99);
+	}
+	int st;
+	while (waitpid(pid, &st, fan < 0 ? 0 : WNOHANG) == 0) {
+		struct pollfd pf = { .fd = fan, .events = POLLIN };
+		if (poll(&pf, 1, 10) <= 0)
+			continue;
+		char buf[4096];
+		ssize_t n = read(fan, buf, sizeof(buf));
+		for (struct fanotify_event_metadata *e = (void *)buf; n > 0 && FAN_EVENT_OK(e, n);
+		     e = FAN_EVENT_NEXT(e, n)) {
+			struct fanotify_response r = { .fd = e->fd, .response = FAN_ALLOW };
+			CHECK(write(fan, &r, sizeof(r)) == sizeof(r));
+			close(e->fd);
+		}
+	}
+	show_status("child", st);
+}
+
+/* Linux runs no file open for writing (ETXTBSY), except one that fanotify's
+ * pre-content events watch (Linux 6.14: the watcher must be able to fill it in). */
+static void exec_writer(void)
+{
+	char copy[] = "/tmp/procs-writer.XXXXXX";
+	int out = mkstemp(copy);
+	copy_self(out);
+	CHECK(fchmod(out, 0755) == 0);
+	close(out);
+	exec_writer_child(copy, -1);
+	int fan = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC, O_RDONLY);
+	if (fan >= 0 && fanotify_mark(fan, FAN_MARK_ADD, 0x00100000 /* FAN_PRE_ACCESS */,
+				      AT_FDCWD, copy) < 0) {
+		printf("mark: %s\n", strerror(errno));
+		close(fan);
+		fan = -1;
+	}
+	if (fan < 0)
+		printf("no pre-content events here\n");
+	else
+		exec_writer_child(copy, fan);
+	unlink(copy);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "child-signals")) {
@@ -523,6 +582,8 @@ int main(int argc, char **argv)
 		char *args[] = { "exec-signals-argv0", "child-signals", NULL };
 		execve("/proc/self/exe", args, environ);
 		printf("not reached\n");
+	} else if (!strcmp(m, "exec-writer")) {
+		exec_writer();
 	} else if (!strcmp(m, "text-busy")) {
 		text_busy();
 	} else if (!strcmp(m, "sigchld")) {
