@@ -314,25 +314,36 @@ static uint8_t *translate(struct mem *m, gva_t va, enum mem_access acc)
 		if (l == 1 || (e & PTE_PS)) {
 			uint64_t mask = (1ULL << (12 + 9 * (l - 1))) - 1;
 			gpa_t gpa = (e & PTE_ADDR & ~mask) | (va & mask);
-			return gpa < m->size ? m->host + gpa : NULL;
+			if (gpa < m->size)
+				return m->host + gpa;
+			return acc == MEM_READ && gpa - m->size < m->ro_len ?
+			       (uint8_t *)(uintptr_t)(m->ro_host + (gpa - m->size)) : NULL;
 		}
 		table = e & PTE_ADDR;
 	}
 	return NULL;
 }
 
+static bool canonical_user(gva_t va, uint64_t len)
+{
+	return va < (1ULL << 47) && len <= (1ULL << 47) - va;
+}
+
 /* translate, after the miss hook has given 'va' its page if it may */
 static uint8_t *reach(struct mem *m, gva_t va, enum mem_access acc)
 {
 	uint8_t *p = translate(m, va, acc);
-	if (!p && m->miss && m->miss(m->miss_ctx, va, acc == MEM_WRITE) == 0)
+	if (!p && m->miss && canonical_user(va, 1) && m->miss(m->miss_ctx, va, acc == MEM_WRITE) == 0)
 		p = translate(m, va, acc);
 	return p;
 }
 
-static bool canonical_user(gva_t va, uint64_t len)
+/* May a system call make access 'acc' to [va, va+len)? The lower half's pages may be
+ * filled in on the way (the miss hook); the upper half's read-only range is there. */
+static bool nameable(const struct mem *m, gva_t va, uint64_t len, enum mem_access acc)
 {
-	return va < (1ULL << 47) && len <= (1ULL << 47) - va;
+	return canonical_user(va, len) ||
+	       (acc == MEM_READ && va >= m->ro_start && va < m->ro_end && len <= m->ro_end - va);
 }
 
 int mem_iov(struct mem *m, gva_t va, uint64_t len, enum mem_access acc,
@@ -344,7 +355,7 @@ int mem_iov(struct mem *m, gva_t va, uint64_t len, enum mem_access acc,
 		*covered = 0;
 	while (done < len) {
 		gva_t cur = va + done;
-		uint8_t *p = canonical_user(cur, 1) ? reach(m, cur, acc) : NULL;
+		uint8_t *p = nameable(m, cur, 1, acc) ? reach(m, cur, acc) : NULL;
 		if (!p)
 			return -EFAULT;
 		uint64_t chunk = MIN(PAGE_SIZE - (cur & (PAGE_SIZE - 1)), len - done);
@@ -450,7 +461,7 @@ static void copy_pages(void *arg)
 
 static int copy(struct mem *m, gva_t va, void *buf, uint64_t len, enum mem_access acc)
 {
-	if (len && !canonical_user(va, len))
+	if (len && !nameable(m, va, len, acc))
 		return -EFAULT;
 	struct copy c = { m, va, buf, len, acc, 0 };
 	return guarded(m, copy_pages, &c) ? c.rc : -EFAULT;

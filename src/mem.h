@@ -65,6 +65,11 @@ struct mem {
 	uint64_t visible;               /* gpa [0, visible) is known to the CPU model */
 	struct mem_extent *backed;      /* gpa runs given to mem_back, sorted */
 	size_t nbacked, capbacked;
+	/* The one range of the upper half the program may name to system calls, for reading
+	 * (the vDSO: vdso.c), and the host memory of its data past guest RAM (gpa size on). */
+	gva_t ro_start, ro_end;
+	const uint8_t *ro_host;
+	uint64_t ro_len;
 	/* Held by whoever changes the page tables, the allocator or the memory map (the
 	 * SE layer's mm calls), and by a CPU model about to run a vCPU of a program with
 	 * threads, so none enters while another thread's edit is half done. Reads need not.

@@ -145,4 +145,8 @@ void kvm_vdso_setup(struct kvm_cpu *k, struct cpu_features *f)
 		f->vdso_areas[i].end += VDSO_VA - host[0].start;
 	}
 	f->nvdso_areas = nhost;
+	m->ro_start = VDSO_VA;
+	m->ro_end = f->vdso_areas[nhost - 1].end;
+	m->ro_host = (const uint8_t *)(uintptr_t)host[0].start;
+	m->ro_len = code->start - host[0].start;
 }

@@ -1,6 +1,6 @@
 /* The vDSO: its clocks agree with the system calls' (never behind them), in each thread
- * and in a forked child; it is read-only; /proc/self/maps names it; getcpu answers a
- * CPU the thread may run on. */
+ * and in a forked child; it is read-only, and system calls read it as the program does;
+ * /proc/self/maps names it; getcpu answers a CPU the thread may run on. */
 #include "common.h"
 #include <elf.h>
 #include <pthread.h>
@@ -143,6 +143,24 @@ int main(int argc, char **argv)
 	}
 	fclose(f);
 	printf("maps: [vdso] at the image %d, [vvar] %d\n", vdso, vvar);
+	/* System calls read the image and [vvar] as the program does, and write to neither. */
+	int pfd[2];
+	char buf[64];
+	CHECK(pipe(pfd) == 0);
+	ssize_t n = write(pfd[1], eh, sizeof(buf));
+	printf("write(2) of the image: %zd, the same bytes %d\n", n, n == (ssize_t)sizeof(buf) &&
+	       read(pfd[0], buf, sizeof(buf)) == n && !memcmp(buf, eh, sizeof(buf)));
+	if (vvar_start) {
+		n = write(pfd[1], (void *)vvar_start, 16);
+		printf("write(2) of [vvar]: %zd\n", n);
+		if (n > 0)
+			CHECK(read(pfd[0], buf, (size_t)n) == n);
+	}
+	CHECK(write(pfd[1], "x", 1) == 1);
+	n = read(pfd[0], (void *)eh, 1);
+	printf("read(2) into the image: %zd %s\n", n, n < 0 ? strerror(errno) : "");
+	close(pfd[0]);
+	close(pfd[1]);
 	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO };
 	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
 	printf("write to the image: %s\n", try_write((volatile char *)eh));
