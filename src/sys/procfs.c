@@ -77,15 +77,14 @@ static void maps_line(FILE *f, struct proc *p, const struct vma *v)
 	fputc('\n', f);
 }
 
-/* The vDSO's lines (in the upper half here: after every VMA, as Linux lists [vsyscall]). */
-static void vdso_lines(FILE *f, const struct cpu_features *cf)
+/* One of the vDSO's lines (in the upper half here: after every VMA, as Linux lists
+ * [vsyscall]); area i, the code last. */
+static void vdso_line(FILE *f, const struct cpu_features *cf, unsigned i)
 {
-	for (unsigned i = 0; i < cf->nvdso_areas; i++) {
-		const struct cpu_vdso_area *a = &cf->vdso_areas[i];
-		int len = fprintf(f, "%08llx-%08llx r-%cp 00000000 00:00 0 ", (unsigned long long)a->start,
-				  (unsigned long long)a->end, i + 1 == cf->nvdso_areas ? 'x' : '-');
-		fprintf(f, "%*s%s\n", MAX(0, 73 - len), "", a->name);
-	}
+	const struct cpu_vdso_area *a = &cf->vdso_areas[i];
+	int len = fprintf(f, "%08llx-%08llx r-%cp 00000000 00:00 0 ", (unsigned long long)a->start,
+			  (unsigned long long)a->end, i + 1 == cf->nvdso_areas ? 'x' : '-');
+	fprintf(f, "%*s%s\n", MAX(0, 73 - len), "", a->name);
 }
 
 /* The kB fields of smaps, in Linux's order. The counts are of pages in memory: private
@@ -151,6 +150,21 @@ static void smaps_entry(FILE *f, struct proc *p, const struct vma *v)
 		v->flags & VMA_NOWRITE ? "" : " mw", shared ? " ms" : "",
 		v->flags & VMA_GROWSDOWN ? " gd" : "", v->flags & VMA_LOCKED ? " lo" : "",
 		!shared && (v->prot & PROT_WRITE) ? " ac" : "");
+}
+
+/* The vDSO's records in smaps: sizes, no page of the program's own, Linux's flags (the
+ * time data a kernel mapping of pages, the code a special mapping). */
+static void vdso_smaps(FILE *f, const struct cpu_features *cf, unsigned i)
+{
+	const struct cpu_vdso_area *a = &cf->vdso_areas[i];
+	vdso_line(f, cf, i);
+	kb_line(f, "Size", (a->end - a->start) / 1024);
+	kb_line(f, "KernelPageSize", PAGE_SIZE / 1024);
+	kb_line(f, "MMUPageSize", PAGE_SIZE / 1024);
+	uint64_t kb[FIELDS] = { 0 };
+	smaps_fields(f, kb, false);
+	fprintf(f, "THPeligible:           0\nVmFlags: %s \n",
+		i + 1 == cf->nvdso_areas ? "rd ex mr mw me de" : "rd mr pf io de dd");
 }
 
 /* /proc/<pid>/smaps_rollup: the sums, under a line that spans the mappings. */
@@ -237,8 +251,8 @@ static long open_kind(struct proc *p, int kind, int flags)
 	for (size_t i = 0; kind < 2 && i < p->ps->nvma; i++)
 		(kind ? smaps_entry : maps_line)(f, p, &p->ps->vmas[i]);
 	mem_unlock(p->mem);
-	if (kind == 0)
-		vdso_lines(f, &p->ps->features);
+	for (unsigned i = 0; kind < 2 && i < p->ps->features.nvdso_areas; i++)
+		(kind ? vdso_smaps : vdso_line)(f, &p->ps->features, i);
 	if (fclose(f) != 0 || lseek(fd, 0, SEEK_SET) < 0 || fcntl(fd, F_ADD_SEALS, MAPS_SEALS) < 0) {
 		close(fd);
 		return -EIO;

@@ -1,6 +1,6 @@
 /* The vDSO: its clocks agree with the system calls' (never behind them), in each thread
  * and in a forked child; it is read-only, and system calls read it as the program does;
- * /proc/self/maps names it; getcpu answers a CPU the thread may run on. */
+ * /proc/self/maps and smaps name it; getcpu answers a CPU the thread may run on. */
 #include "common.h"
 #include <elf.h>
 #include <pthread.h>
@@ -143,6 +143,18 @@ int main(int argc, char **argv)
 	}
 	fclose(f);
 	printf("maps: [vdso] at the image %d, [vvar] %d\n", vdso, vvar);
+	/* smaps has a record for it too, of its size. */
+	f = fopen("/proc/self/smaps", "r");
+	CHECK(f);
+	int sized = 0;
+	unsigned long a = 0, b = 0, kb;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && strstr(line, "[vdso]") &&
+		    fgets(line, sizeof(line), f) && sscanf(line, "Size: %lu kB", &kb) == 1)
+			sized = a == (unsigned long)eh && kb * 1024 == b - a;
+	}
+	fclose(f);
+	printf("smaps: [vdso] of its size %d\n", sized);
 	/* System calls read the image and [vvar] as the program does, and write to neither. */
 	int pfd[2];
 	char buf[64];
