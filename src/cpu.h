@@ -99,6 +99,11 @@ struct cpu_ops {
 	 * itself in the state it stopped in. 'host_fork(arg)' makes the host process, as
 	 * fork() would (one thread of the model's runs meanwhile). Returns as fork() does. */
 	pid_t (*fork)(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg);
+	/* Run fn(arg) in a process with no thread but the caller's (the model's own gone
+	 * meanwhile: what the host allows only such a process, a new user namespace, say),
+	 * and go on with the program's state as it was. The program has one thread, stopped
+	 * in a system call. Returns fn's result. */
+	long (*alone)(struct cpu *c, long (*fn)(void *arg), void *arg);
 	/* A CPU for a new thread of the program, with c's state (the caller's, stopped in
 	 * a system call; the memory lock held); NULL if the model has no more. Its 'run'
 	 * is called on the new thread. */

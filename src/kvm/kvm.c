@@ -634,42 +634,49 @@ static void drop_other_vcpus(struct kvm_cpu *k)
 	vm->nlive = 1;
 }
 
-/*
- * fork() for the guest: KVM serves a VM only to the process that made it, so the child
- * makes its own over its (copy-on-write) copy of guest memory, whose page tables, shim
- * and channel pages come along, and gives its vCPU the state the parent's has now.
- */
-pid_t kvm_cpu_fork(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg)
-{
-	struct kvm_cpu *k = (struct kvm_cpu *)c;
-	struct kvm_vm *vm = k->vm;
-	static struct kvm_xsave xsave;
+/* What a vCPU carries into a VM made again: its registers, FPU state and XCR0. */
+struct vcpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
 	struct kvm_xcrs xcrs;
-	struct kvm_regs regs = *k->r;
-	struct kvm_sregs sregs = *k->s;
-	KVM_IOCTL(k->vcpu_fd, KVM_GET_XSAVE, &xsave);
-	KVM_IOCTL(k->vcpu_fd, KVM_GET_XCRS, &xcrs);
-	/* kvmse forks with one thread: the server stops (the next exit-path call starts it
-	 * again in the parent; the child counts its calls afresh, as most children run a
-	 * short program), so no lock is held across the fork by a thread the child will
-	 * not have. */
+	struct kvm_xsave xsave;
+};
+
+/* Take k's state, and stop its server: no thread but the caller's may run kvmse's
+ * code in what follows (a host fork, or a call the host allows only one thread). The
+ * next exit-path call starts the server again, after 'start_after' calls. */
+static void vcpu_keep(struct kvm_cpu *k, struct vcpu_state *st)
+{
+	st->regs = *k->r;
+	st->sregs = *k->s;
+	KVM_IOCTL(k->vcpu_fd, KVM_GET_XSAVE, &st->xsave);
+	KVM_IOCTL(k->vcpu_fd, KVM_GET_XCRS, &st->xcrs);
 	if (k->server) {
 		kvm_server_stop(k->server);
 		k->server = NULL;
 	}
-	pid_t pid = host_fork(arg);
-	if (pid != 0)
-		return pid;
+}
+
+/* The VM goes, with every vCPU but k. */
+static void vm_unmake(struct kvm_cpu *k)
+{
+	drop_other_vcpus(k);
+	release_vcpu(k);
+	release_vm(k->vm);
+}
+
+/* A new VM over the same guest memory (page tables, shim and channel pages included),
+ * with k in it in state 'st'. */
+static void vm_remake(struct kvm_cpu *k, const struct vcpu_state *st)
+{
+	struct kvm_vm *vm = k->vm;
 	k->chan[CH_STOP / 8] = 0;
 	k->serve_from = k->cpu.stats.exits_syscall + k->serve_with.start_after;
 	atomic_store(&k->kicked, false);
-	drop_other_vcpus(k);
-	release_vcpu(k);
-	release_vm(vm);
-	struct mem *m = c->mem;
+	struct mem *m = k->cpu.mem;
 	uint64_t visible = m->visible;
 	/* A program that lowered its descriptor limit and used it up leaves kvmse none for
-	 * the child's VM: the limit goes up to the hard one meanwhile. */
+	 * the new VM: the limit goes up to the hard one meanwhile. */
 	struct rlimit nofile, raised;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0)
 		die_errno("getrlimit");
@@ -685,16 +692,63 @@ pid_t kvm_cpu_fork(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg)
 	if (raise && setrlimit(RLIMIT_NOFILE, &nofile) < 0)
 		die_errno("setrlimit");
 	KVM_IOCTL(k->vcpu_fd, KVM_SET_CPUID2, vm->cpuid);
-	KVM_IOCTL(k->vcpu_fd, KVM_SET_SREGS, &sregs);
-	KVM_IOCTL(k->vcpu_fd, KVM_SET_XCRS, &xcrs);
-	KVM_IOCTL(k->vcpu_fd, KVM_SET_XSAVE, &xsave);
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_SREGS, &st->sregs);
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_XCRS, &st->xcrs);
+	KVM_IOCTL(k->vcpu_fd, KVM_SET_XSAVE, &st->xsave);
 	setup_msrs(k);
 	if (k->cpuid_fault && !kvm_cpuid_fault(k, true))
 		die("KVM_SET_MSRS: CPUID faulting");
-	*k->r = regs;
-	*k->s = sregs;
+	*k->r = st->regs;
+	*k->s = st->sregs;
 	k->r_dirty = k->s_dirty = true;
+}
+
+/*
+ * fork() for the guest: KVM serves a VM only to the process that made it, so the child
+ * makes its own over its (copy-on-write) copy of guest memory, and gives its vCPU the
+ * state the parent's has now. kvmse forks with one thread (the server stopped), so no
+ * lock is held across the fork by a thread the child will not have; the child counts
+ * its calls afresh before its server starts, as most children run a short program.
+ */
+pid_t kvm_cpu_fork(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	static struct vcpu_state st;
+	vcpu_keep(k, &st);
+	pid_t pid = host_fork(arg);
+	if (pid != 0)
+		return pid;
+	vm_unmake(k);
+	vm_remake(k, &st);
 	return 0;
+}
+
+/* The host threads of this process (/proc's count; 0 if unreadable). */
+static int host_threads(void)
+{
+	char buf[4096];
+	fd_proc_read("self/status", buf, sizeof(buf));
+	const char *t = strstr(buf, "\nThreads:");
+	return t ? atoi(t + 9) : 0;
+}
+
+/*
+ * The host lets only a process of one thread change its user namespace or join a time
+ * namespace, and a VM has threads of KVM's in its process (Linux 6.13 and later: the
+ * NX huge page recovery worker). So the VM goes for the call, and is made again after
+ * it, in the new namespaces. Its worker ends soon after the VM (up to 100 ms waited).
+ */
+long kvm_cpu_alone(struct cpu *c, long (*fn)(void *arg), void *arg)
+{
+	struct kvm_cpu *k = (struct kvm_cpu *)c;
+	static struct vcpu_state st;
+	vcpu_keep(k, &st);
+	vm_unmake(k);
+	for (int i = 0; i < 100 && host_threads() > 1; i++)
+		usleep(1000);
+	long ret = fn(arg);
+	vm_remake(k, &st);
+	return ret;
 }
 
 /*

@@ -148,6 +148,7 @@ uint64_t kvm_server_answered(struct kvm_server *s);
  * that): false if it is not the last request the server answered. */
 bool kvm_server_reanswer(struct kvm_server *s, uint64_t seq);
 pid_t kvm_cpu_fork(struct cpu *c, pid_t (*host_fork)(void *arg), void *arg);
+long kvm_cpu_alone(struct cpu *c, long (*fn)(void *arg), void *arg);
 /* CPUID faults in user mode from now on, or not; false if KVM cannot do that. */
 bool kvm_cpuid_fault(struct kvm_cpu *k, bool on);
 

@@ -643,6 +643,7 @@ const struct cpu_ops kvm_cpu_ops = {
 	.serve = kvm_serve,
 	.kick = kvm_kick,
 	.fork = kvm_cpu_fork,
+	.alone = kvm_cpu_alone,
 	.clone = kvm_cpu_clone,
 	.retire = kvm_cpu_retire,
 	.stats = kvm_stats,

@@ -21,16 +21,34 @@
 /* What only a process of one thread may unshare, and then it is already its own. */
 #define ONE_THREAD (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)
 
-/* Run the host call 'nr' on this thread, with a new server for the new state. In a new
- * user namespace the thread has new capabilities, which the server takes too. */
+struct host_call {
+	long nr;
+	uint64_t a0, a1;
+};
+
+static long host_call(void *arg)
+{
+	const struct host_call *c = arg;
+	return syscall(c->nr, c->a0, c->a1) < 0 ? -errno : 0;
+}
+
+/*
+ * Run the host call 'nr' on this thread, with a new server for the new state. In a new
+ * user namespace the thread has new capabilities, which the server takes too. The host
+ * changes the user namespace of a process of one thread only (EINVAL), and joins it to
+ * a time namespace likewise (EUSERS): kvmse's process has more (the CPU model's), so a
+ * program of one thread gets the call made again with none of them (cpu_ops.alone).
+ */
 static long renew(struct proc *p, long nr, uint64_t a0, uint64_t a1, bool user)
 {
-	long ret = syscall(nr, a0, a1) < 0 ? -errno : 0;
-	/* (Linux 6.13 and later run KVM's NX huge page recovery as a thread of the VM's
-	 * process, and a process of several threads cannot change its user namespace) */
+	struct host_call c = { nr, a0, a1 };
+	long ret = host_call(&c);
+	if ((ret == -EINVAL || ret == -EUSERS) && p->ps->nthreads == 1 && !p->ps->ending &&
+	    p->cpu->ops->alone)
+		ret = p->cpu->ops->alone(p->cpu, host_call, &c);
 	if (ret == -EINVAL && user && p->ps->nthreads == 1 && !p->opt->quiet)
 		pr_warn("%s: the host refuses a new user namespace to kvmse's process, which has "
-			"threads of KVM's: EINVAL", nr == SYS_unshare ? "unshare" : "setns");
+			"threads it could not end: EINVAL", nr == SYS_unshare ? "unshare" : "setns");
 	if (ret == 0 && user)
 		sys_caps_note(p);
 	thread_renew_server(p);

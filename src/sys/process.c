@@ -81,7 +81,7 @@ static pid_t host_fork(void *arg)
 {
 	const struct clone_args *ca = arg;
 	uint64_t flags = ca->flags & HOST_FLAGS;
-	if (!flags && ca->exit_signal == SIGCHLD)
+	if (!flags && ca->exit_signal == SIGCHLD && !ca->set_tid)
 		return fork();
 	pid_t *tid;
 	void *head;
@@ -92,7 +92,8 @@ static pid_t host_fork(void *arg)
 				.child_tid = (uintptr_t)tid,
 				/* (CLONE_PARENT's child ends with its parent's signal) */
 				.exit_signal = flags & CLONE_PARENT ? 0 : ca->exit_signal,
-				.cgroup = (uint64_t)user_fd(ca->cgroup) };
+				.cgroup = (uint64_t)user_fd(ca->cgroup),
+				.set_tid = ca->set_tid, .set_tid_size = ca->set_tid_size };
 	pid_t pid = (pid_t)syscall(SYS_clone3, &h, sizeof(h));
 	if (pid == 0)
 		syscall(SYS_set_robust_list, head, len);
@@ -273,10 +274,18 @@ long sys_clone3(struct proc *p, const uint64_t a[6])
 	long e = clone3_args(p, a[0], a[1], &ca);
 	if (e < 0)
 		return e;
-	if (ca.set_tid) {
+	/* The pids asked for a new process, to the host's clone3 (a copy: host_fork takes
+	 * ca.set_tid as kvmse's address). A thread's are not supported. */
+	pid_t tids[32];
+	if (ca.set_tid && (ca.flags & CLONE_VM) && !(ca.flags & CLONE_VFORK)) {
 		if (!p->opt->quiet)
-			pr_warn("clone3 with set_tid is not supported: ENOSYS");
+			pr_warn("clone3 of a thread with set_tid is not supported: ENOSYS");
 		return -ENOSYS;
+	}
+	if (ca.set_tid) {
+		if (mem_read(p->mem, tids, ca.set_tid, ca.set_tid_size * sizeof(pid_t)) < 0)
+			return -EFAULT;
+		ca.set_tid = (uint64_t)(uintptr_t)tids;
 	}
 	ca.stack = ca.stack ? ca.stack + ca.stack_size : 0;
 	return new_process(p, &ca);

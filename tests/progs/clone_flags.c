@@ -7,6 +7,7 @@
 // run: uts
 // run: pid
 // run: time
+// run: user
 // run: unshare-args
 #include "common.h"
 #include <fcntl.h>
@@ -162,31 +163,73 @@ static void pidns(void)
 	printf("parent: pid > 1: %d, status %d\n", pid > 1, WEXITSTATUS(st));
 }
 
+static void *idle(void *arg);
+
+static double mono(void)
+{
+	struct timespec t;
+	CHECK(clock_gettime(CLOCK_MONOTONIC, &t) == 0);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* A new time namespace, ten days on, for the children; one of them goes back to the
+ * first (setns: Linux lets only a process of one thread join a time namespace). */
 static void timens(void)
 {
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
+		int first = open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC);
+		CHECK(first >= 0);
 		if (unshare(CLONE_NEWTIME) < 0) {
 			printf("unshare: %s\n", strerror(errno));
 			_exit(0);
 		}
-		/* ten days on: takes effect in the children */
+		double t0 = mono();
 		int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 		CHECK(fd >= 0);
 		const char *off = "monotonic 864000 0";
 		SHOW(write(fd, off, strlen(off)));
-		struct timespec t;
-		CHECK(clock_gettime(CLOCK_MONOTONIC, &t) == 0);
-		printf("this process, ten days on: %d\n", t.tv_sec >= 864000);
+		printf("this process, not moved: %d\n", mono() - t0 < 1000);
 		fflush(stdout);
 		pid_t c = fork();
 		if (c == 0) {
-			CHECK(clock_gettime(CLOCK_MONOTONIC, &t) == 0);
-			printf("its child, ten days on: %d\n", t.tv_sec >= 864000);
+			printf("its child, ten days on: %d\n", mono() - t0 >= 864000);
+			SHOW(setns(first, CLONE_NEWTIME));
+			printf("back in the first: %d\n", mono() - t0 < 1000);
 			_exit(0);
 		}
 		CHECK(c > 0 && waitpid(c, NULL, 0) == c);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, NULL, 0) == pid);
+}
+
+/* A user namespace, in a process of one thread (of two, EINVAL): root in it. */
+static void userns(void)
+{
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		uid_t uid = getuid();
+		gid_t gid = getgid();
+		if (unshare(CLONE_NEWUSER) < 0) {
+			printf("unshare: %s\n", strerror(errno));
+			_exit(0);
+		}
+		char map[64];
+		int fd = open("/proc/self/setgroups", O_WRONLY);
+		CHECK(fd >= 0 && write(fd, "deny", 4) == 4 && close(fd) == 0);
+		snprintf(map, sizeof(map), "0 %d 1", (int)uid);
+		fd = open("/proc/self/uid_map", O_WRONLY);
+		CHECK(fd >= 0 && write(fd, map, strlen(map)) == (ssize_t)strlen(map) && close(fd) == 0);
+		snprintf(map, sizeof(map), "0 %d 1", (int)gid);
+		fd = open("/proc/self/gid_map", O_WRONLY);
+		CHECK(fd >= 0 && write(fd, map, strlen(map)) == (ssize_t)strlen(map) && close(fd) == 0);
+		printf("uid %d gid %d in it, clock runs %d\n", (int)getuid(), (int)getgid(), mono() > 0);
+		pthread_t t;
+		CHECK(pthread_create(&t, NULL, idle, NULL) == 0);
+		SHOW(unshare(CLONE_NEWUSER));
 		_exit(0);
 	}
 	CHECK(waitpid(pid, NULL, 0) == pid);
@@ -230,6 +273,8 @@ int main(int argc, char **argv)
 		pidns();
 	else if (!strcmp(argv[1], "time"))
 		timens();
+	else if (!strcmp(argv[1], "user"))
+		userns();
 	else if (!strcmp(argv[1], "unshare-args"))
 		unshare_args();
 	else
