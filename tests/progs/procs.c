@@ -169,6 +169,23 @@ static void clone3_checks(void)
 	printf("  status %d, pid matches %d\n", si.si_status, si.si_pid == pid);
 	close(pidfd);
 	SHOW(syscall(SYS_clone, CLONE_PIDFD_ | CLONE_PARENT_SETTID | SIGCHLD, 0, &pidfd, NULL, 0));
+	/* set_tid: the pid asked for (CAP_SYS_ADMIN), not one in use, from readable memory */
+	ca = (struct cargs){ .exit_signal = SIGCHLD, .set_tid = 8, .set_tid_size = 1 };
+	SHOW(clone3_run(&ca, sizeof(ca), 1));
+	pid_t want = getpid();
+	ca.set_tid = (uint64_t)(uintptr_t)&want;
+	SHOW(clone3_run(&ca, sizeof(ca), 1));
+	long got = -1;
+	for (int i = 0; i < 50 && got < 0; i++) {
+		want = 20000 + (getpid() + 7919 * i) % 10000;
+		if (kill(want, 0) == 0 || errno != ESRCH)
+			continue;
+		got = clone3_run(&ca, sizeof(ca), 6);
+		if (got < 0 && errno != EEXIST)
+			break;
+	}
+	printf("set_tid: %s\n", got < 0 ? strerror(errno) : got == want ? "the pid asked" : "another pid");
+	reap(got);
 	/* without CAP_SYS_ADMIN (dropped in a child), a new namespace is EPERM */
 	fflush(stdout);
 	pid_t c = fork();
