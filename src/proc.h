@@ -218,6 +218,7 @@ struct proc {
 	struct sigstate sig;
 	gva_t clear_child_tid, robust_list;
 	bool exited;                    /* this thread has ended (or the process) */
+	bool host_gone;                 /* ended, and its host thread has exited */
 	int exit_code;                  /* exit's status */
 	struct bounce bounce[6];
 	int nbounce;

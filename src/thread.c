@@ -158,6 +158,26 @@ static bool thread_remove(struct proc *p)
 	return last;
 }
 
+/* (A thread's way out, after thread_end, is the C library's and a sanitizer's teardown,
+ * which take their allocators' locks. Its tid stays valid until it is gone; up to
+ * 200 ms is waited for each.) */
+void thread_wait_ended(struct process *ps)
+{
+	pthread_mutex_lock(&ps->lock);
+	while (ps->ending)
+		pthread_cond_wait(&ps->changed, &ps->lock);
+	for (int i = 0; i < ps->nidle; i++) {
+		struct proc *t = ps->idle[i];
+		for (int n = 0; !t->host_gone && n < 10000; n++) {
+			if (syscall(SYS_tgkill, getpid(), t->tid, 0) < 0 && errno == ESRCH)
+				t->host_gone = true;
+			else
+				usleep(20);
+		}
+	}
+	pthread_mutex_unlock(&ps->lock);
+}
+
 struct proc *thread_find(struct process *ps, pid_t tid)
 {
 	struct proc *t = NULL;

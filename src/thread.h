@@ -17,6 +17,9 @@ void thread_serve(struct proc *p);
 void thread_renew_server(struct proc *p);
 /* execve: every other thread ends (as Linux's de_thread); returns once they have. */
 void thread_end_others(struct proc *p);
+/* Returns once the host threads of every guest thread that has ended have exited (a
+ * host fork must not leave locks their way out holds). */
+void thread_wait_ended(struct process *ps);
 /* Put p on its process's thread list. */
 void thread_add(struct proc *p);
 

@@ -139,6 +139,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	thread_wait_ended(p->ps);
 	/* Memory and the thread list as they are: no other thread is changing them. */
 	execmark_before_fork();
 	pthread_mutex_lock(&p->ps->lock);
