@@ -85,6 +85,7 @@ expect "memory cap: exhausted, guest carries on" 0 "until ENOMEM" "$KVMSE" --mem
 # (it waits up to 10 s for that, for a loaded host).
 term_when_ready() {
 	local out=$1; shift
+	: >"$out"       # (emptied first: the last run's "ready" must not be seen)
 	"$@" >"$out" 2>/dev/null &
 	local pid=$! i
 	for i in $(seq 500); do grep -q ready "$out" && break; sleep 0.02; done

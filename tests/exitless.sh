@@ -24,6 +24,7 @@ sig_while_blocked() { # OUT SIG CMD...
 	local out=$1 sig=$2 i; shift 2
 	rm -f "$WORK/fifo"; mkfifo "$WORK/fifo"
 	exec 9<>"$WORK/fifo"
+	: >"$out"       # (emptied first: the last run's "ready" must not be seen)
 	"$@" <"$WORK/fifo" >"$out" 2>/dev/null &
 	local pid=$!
 	for i in $(seq 500); do grep -q ready "$out" && break; sleep 0.02; done

@@ -6,6 +6,7 @@
 # spin_kill NAME SIG CMD...: start CMD, wait for its "ready", send SIG; print output and status.
 spin_kill() {
 	local out=$1 sig=$2; shift 2
+	: >"$out"       # (emptied first: the last run's "ready" must not be seen)
 	"$@" >"$out" 2>&1 &
 	local pid=$! i
 	for i in $(seq 100); do grep -q ready "$out" && break; sleep 0.05; done
