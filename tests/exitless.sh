@@ -19,13 +19,14 @@ awk -v c="$cpu" 'BEGIN { exit !(c < 0.25) }' || echo "kvmse used $cpu s of CPU d
 	result "exitless: read blocked 400 ms [cpu ${cpu}s]" ok
 
 # A signal from outside while the read is blocked in the server: the program dies of it,
-# as natively. (A FIFO kept open for writing here keeps the read waiting.)
+# as natively. (A FIFO kept open for writing here keeps the read waiting. The signal's
+# action is made the default first: a caller such as nohup may have left it ignored.)
 sig_while_blocked() { # OUT SIG CMD...
 	local out=$1 sig=$2 i; shift 2
 	rm -f "$WORK/fifo"; mkfifo "$WORK/fifo"
 	exec 9<>"$WORK/fifo"
 	: >"$out"       # (emptied first: the last run's "ready" must not be seen)
-	"$@" <"$WORK/fifo" >"$out" 2>/dev/null &
+	env --default-signal="$sig" "$@" <"$WORK/fifo" >"$out" 2>/dev/null &
 	local pid=$!
 	for i in $(seq 500); do grep -q ready "$out" && break; sleep 0.02; done
 	sleep 0.1
