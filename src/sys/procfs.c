@@ -108,6 +108,14 @@ static void kb_line(FILE *f, const char *name, uint64_t kb)
 	fprintf(f, "%s:%*s%8llu kB\n", name, (int)(15 - strlen(name)), "", (unsigned long long)kb);
 }
 
+/* A mapping's size and its page sizes (always 4 KiB pages). */
+static void size_lines(FILE *f, uint64_t bytes)
+{
+	kb_line(f, "Size", bytes / 1024);
+	kb_line(f, "KernelPageSize", PAGE_SIZE / 1024);
+	kb_line(f, "MMUPageSize", PAGE_SIZE / 1024);
+}
+
 static void smaps_fields(FILE *f, const uint64_t kb[FIELDS], bool rollup)
 {
 	kb_line(f, "Rss", kb[RSS]);
@@ -136,9 +144,7 @@ static void smaps_fields(FILE *f, const uint64_t kb[FIELDS], bool rollup)
 static void smaps_entry(FILE *f, struct proc *p, const struct vma *v)
 {
 	maps_line(f, p, v);
-	kb_line(f, "Size", (v->end - v->start) / 1024);
-	kb_line(f, "KernelPageSize", PAGE_SIZE / 1024);
-	kb_line(f, "MMUPageSize", PAGE_SIZE / 1024);
+	size_lines(f, v->end - v->start);
 	uint64_t kb[FIELDS] = { 0 };
 	vma_counts(p, v, kb);
 	smaps_fields(f, kb, false);
@@ -158,9 +164,7 @@ static void vdso_smaps(FILE *f, const struct cpu_features *cf, unsigned i)
 {
 	const struct cpu_vdso_area *a = &cf->vdso_areas[i];
 	vdso_line(f, cf, i);
-	kb_line(f, "Size", (a->end - a->start) / 1024);
-	kb_line(f, "KernelPageSize", PAGE_SIZE / 1024);
-	kb_line(f, "MMUPageSize", PAGE_SIZE / 1024);
+	size_lines(f, a->end - a->start);
 	uint64_t kb[FIELDS] = { 0 };
 	smaps_fields(f, kb, false);
 	fprintf(f, "THPeligible:           0\nVmFlags: %s \n",
