@@ -62,7 +62,8 @@ struct ksiginfo {
  * hard limit at kvmse's start: a signal handler may add one, and cannot allocate. */
 struct sigqueue {
 	_Atomic uint64_t pending;       /* queued (bit sig-1) */
-	int nq;
+	int nq, head;                   /* a ring: the oldest at q[head] */
+	int count[64];                  /* queued of each signal */
 	struct sigq_entry { int sig; struct ksiginfo info; } *q;
 };
 

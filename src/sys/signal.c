@@ -77,6 +77,35 @@ static void sig_queue_size(void)
 	sigq_cap = (int)MIN(n, (rlim_t)SIGQ_MAX - 64) + 64;
 }
 
+/* The queue is a ring: its entry i (0 the oldest) of nq is 'head' entries on. */
+static struct sigq_entry *entry(struct sigqueue *s, int i)
+{
+	return &s->q[(s->head + i) % sigq_cap];
+}
+
+/* (lock held) Remove entry i, moving the entries on its shorter side over it: taking the
+ * oldest, the usual case, moves none (a queue may hold a quarter million). */
+static void unqueue(struct sigqueue *s, int i)
+{
+	s->count[entry(s, i)->sig - 1]--;
+	if (i < s->nq / 2) {
+		for (; i > 0; i--)
+			*entry(s, i) = *entry(s, i - 1);
+		s->head = (s->head + 1) % sigq_cap;
+	} else {
+		for (; i + 1 < s->nq; i++)
+			*entry(s, i) = *entry(s, i + 1);
+	}
+	s->nq--;
+}
+
+static void queue_clear(struct sigqueue *s)
+{
+	s->nq = s->head = 0;
+	memset(s->count, 0, sizeof(s->count));
+	atomic_store(&s->pending, 0);
+}
+
 /* A timer's overrun count grows by 'n' expiries at most up to DELAYTIMER_MAX (INT_MAX). */
 static void overrun_add(siginfo_t *si, int64_t n)
 {
@@ -90,9 +119,9 @@ static bool enqueue(struct sigqueue *s, const struct ksiginfo *info)
 {
 	int sig = info->signo;
 	const siginfo_t *si = (const siginfo_t *)info;
-	for (int i = 0; si->si_code == SI_TIMER && i < s->nq; i++) {
-		siginfo_t *was = (siginfo_t *)&s->q[i].info;
-		if (s->q[i].sig == sig && was->si_code == SI_TIMER && was->si_timerid == si->si_timerid) {
+	for (int i = 0; si->si_code == SI_TIMER && s->count[sig - 1] && i < s->nq; i++) {
+		siginfo_t *was = (siginfo_t *)&entry(s, i)->info;
+		if (entry(s, i)->sig == sig && was->si_code == SI_TIMER && was->si_timerid == si->si_timerid) {
 			overrun_add(was, 1 + (int64_t)si->si_overrun);
 			return true;
 		}
@@ -101,9 +130,10 @@ static bool enqueue(struct sigqueue *s, const struct ksiginfo *info)
 		return true;
 	if (s->nq == sigq_cap)
 		return false;
-	s->q[s->nq].sig = sig;
-	s->q[s->nq].info = *info;
+	entry(s, s->nq)->sig = sig;
+	entry(s, s->nq)->info = *info;
 	s->nq++;
+	s->count[sig - 1]++;
 	atomic_fetch_or(&s->pending, SIGBIT(sig));
 	return true;
 }
@@ -111,20 +141,19 @@ static bool enqueue(struct sigqueue *s, const struct ksiginfo *info)
 /* (lock held) Remove the first queued 'sig' (every one, with 'all') into *info. */
 static void dequeue(struct sigqueue *s, int sig, struct ksiginfo *info, bool all)
 {
-	bool took = false, more = false;
-	for (int i = 0; i < s->nq;) {
-		if (s->q[i].sig != sig || (took && !all)) {
-			more |= s->q[i].sig == sig;
+	for (int i = 0; s->count[sig - 1] && i < s->nq;) {
+		if (entry(s, i)->sig != sig) {
 			i++;
 			continue;
 		}
-		if (!took && info)
-			*info = s->q[i].info;
-		took = true;
-		memmove(&s->q[i], &s->q[i + 1], (size_t)(s->nq - i - 1) * sizeof(s->q[0]));
-		s->nq--;
+		if (info)
+			*info = entry(s, i)->info;
+		info = NULL;
+		unqueue(s, i);
+		if (!all)
+			break;
 	}
-	if (!more)
+	if (!s->count[sig - 1])
 		atomic_fetch_and(&s->pending, ~SIGBIT(sig));
 }
 
@@ -144,17 +173,17 @@ static uint64_t take(struct sighand *sh, struct sigqueue *s, uint64_t want)
 {
 	uint64_t went = 0;
 	for (int i = 0; i < s->nq;) {
-		int sig = s->q[i].sig;
-		if (!(want & SIGBIT(sig)) || !sigfd_post(sh, &s->q[i].info)) {
+		int sig = entry(s, i)->sig;
+		if (!(want & SIGBIT(sig)) || !sigfd_post(sh, &entry(s, i)->info)) {
 			i++;
 			continue;
 		}
-		memmove(&s->q[i], &s->q[i + 1], (size_t)(s->nq - i - 1) * sizeof(s->q[0]));
-		s->nq--;
+		unqueue(s, i);
 		went |= SIGBIT(sig);
 	}
-	for (int i = 0; i < s->nq; i++)
-		went &= ~SIGBIT(s->q[i].sig);   /* (still pending: one more is queued) */
+	for (int sig = 1; sig <= 64; sig++)
+		if (s->count[sig - 1])
+			went &= ~SIGBIT(sig);   /* (still pending: one more is queued) */
 	atomic_fetch_and(&s->pending, ~went);
 	return went;
 }
@@ -617,9 +646,8 @@ void sig_forget_pending(struct proc *p)
 	struct sighand *sh = &p->ps->sh;
 	sigset_t old;
 	sig_lock(sh, &old);
-	p->sig.own.nq = sh->shared.nq = 0;
-	atomic_store(&p->sig.own.pending, 0);
-	atomic_store(&sh->shared.pending, 0);
+	queue_clear(&p->sig.own);
+	queue_clear(&sh->shared);
 	sig_unlock(sh, &old);
 }
 
