@@ -234,6 +234,7 @@ struct proc {
 	unsigned long persona;
 	_Atomic unsigned persona_gen;
 	int seccomp_mode;               /* SECCOMP_MODE_*: sys/seccomp.c */
+	bool seccomp_restart;           /* its call, sent to a supervisor, was interrupted */
 	const struct seccomp_filter *seccomp;
 };
 

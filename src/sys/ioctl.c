@@ -6,6 +6,7 @@
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <linux/perf_event.h>
+#include <linux/seccomp.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <string.h>
@@ -181,6 +182,12 @@ long sys_ioctl(struct proc *p, const uint64_t a[6])
 		return uffd_ioctl(p, a);
 	if (req == PROCMAP_QUERY)
 		return procfs_query(p, FD(0), a[2]);
+	if (_IOC_TYPE(req) == SECCOMP_IOC_MAGIC) {
+		bool listener;
+		long rc = seccomp_listener_ioctl(p, a, &listener);
+		if (listener)
+			return rc;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++)
 		if (ioctls[i].req == req)
 			return HOST(SYS_ioctl, FD(0), req,

@@ -6,9 +6,12 @@
  * into forked children; execve keeps them. A filter never changes once installed, and
  * none is freed: the process keeps every one on a list.
  *
- * Not the same: no user-space notification (SECCOMP_FILTER_FLAG_NEW_LISTENER is
- * EINVAL); TRACE is ENOSYS, as with no tracer. */
+ * A filter may have a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER), which a supervisor
+ * reads the calls it sends with SECCOMP_RET_USER_NOTIF from (seccomp_notify.c).
+ *
+ * Not the same: TRACE is ENOSYS, as with no tracer. */
 #include "sys.h"
+#include "../fd.h"
 #include "../util.h"
 #include <linux/audit.h>
 #include <linux/capability.h>
@@ -17,16 +20,21 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/prctl.h>
 
 #define MAX_INSNS 4096
 #define MAX_ERRNO 4095
+#define TSYNC_ESRCH (1u << 4)
+#define WAIT_KILLABLE_RECV (1u << 5)
 #define FLAGS_KNOWN (SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG | \
-		     SECCOMP_FILTER_FLAG_SPEC_ALLOW | (1u << 4) /* TSYNC_ESRCH */)
+		     SECCOMP_FILTER_FLAG_SPEC_ALLOW | SECCOMP_FILTER_FLAG_NEW_LISTENER | \
+		     TSYNC_ESRCH | WAIT_KILLABLE_RECV)
 
 struct seccomp_filter {
 	const struct seccomp_filter *prev;      /* the thread's older filters */
 	struct seccomp_filter *next_all;
+	int listener;                   /* kvmse's end of its listener, or -1 */
 	unsigned len;
 	struct sock_filter insn[];
 };
@@ -150,14 +158,17 @@ static uint32_t run(const struct seccomp_filter *f, const struct data *d)
 	return SECCOMP_RET_KILL_PROCESS;        /* (never: the last one returns) */
 }
 
-/* The action that prevails: the lowest as a signed number (KILL_PROCESS first). */
-static uint32_t verdict(const struct proc *p, const struct data *d)
+/* The action that prevails: the lowest as a signed number (KILL_PROCESS first), from
+ * the newest filter that gave it (*from). */
+static uint32_t verdict(const struct proc *p, const struct data *d, const struct seccomp_filter **from)
 {
 	uint32_t ret = SECCOMP_RET_ALLOW;
 	for (const struct seccomp_filter *f = p->seccomp; f; f = f->prev) {
 		uint32_t r = run(f, d);
-		if ((int32_t)(r & SECCOMP_RET_ACTION_FULL) < (int32_t)(ret & SECCOMP_RET_ACTION_FULL))
+		if ((int32_t)(r & SECCOMP_RET_ACTION_FULL) < (int32_t)(ret & SECCOMP_RET_ACTION_FULL)) {
 			ret = r;
+			*from = f;
+		}
 	}
 	return ret;
 }
@@ -181,8 +192,10 @@ bool seccomp_blocks(struct proc *p, unsigned nr, const uint64_t a[6], uint64_t i
 		*ret = -EPERM;
 		return true;
 	}
+	p->seccomp_restart = false;
 	struct data d = { (int32_t)nr, AUDIT_ARCH_X86_64, ip, { a[0], a[1], a[2], a[3], a[4], a[5] } };
-	uint32_t r = verdict(p, &d), data = r & SECCOMP_RET_DATA;
+	const struct seccomp_filter *f = NULL;
+	uint32_t r = verdict(p, &d, &f), data = r & SECCOMP_RET_DATA;
 	switch (r & SECCOMP_RET_ACTION_FULL) {
 	case SECCOMP_RET_ALLOW: case SECCOMP_RET_LOG:
 		return false;
@@ -193,8 +206,13 @@ bool seccomp_blocks(struct proc *p, unsigned nr, const uint64_t a[6], uint64_t i
 		trap(p, &d, data);
 		*ret = nr;      /* (rolled back: RAX holds the number again) */
 		return true;
-	case SECCOMP_RET_TRACE: case SECCOMP_RET_USER_NOTIF:
-		*ret = -ENOSYS;         /* (no tracer, no listener) */
+	case SECCOMP_RET_USER_NOTIF: {
+		struct seccomp_data sd;
+		memcpy(&sd, &d, sizeof(sd));
+		return seccomp_notify(p, f->listener, &sd, ret);
+	}
+	case SECCOMP_RET_TRACE:
+		*ret = -ENOSYS;         /* (no tracer) */
 		return true;
 	default:
 		/* KILL_THREAD ends the thread, unless it is the last; the rest (KILL_PROCESS,
@@ -219,7 +237,7 @@ static long tsync_refused(const struct proc *p, unsigned flags)
 		while (f && f != t->seccomp)
 			f = f->prev;
 		if (f != t->seccomp || t->seccomp_mode == SECCOMP_MODE_STRICT)
-			return flags & (1u << 4) ? -ESRCH : t->tid;
+			return flags & TSYNC_ESRCH ? -ESRCH : t->tid;
 	}
 	return 0;
 }
@@ -227,7 +245,9 @@ static long tsync_refused(const struct proc *p, unsigned flags)
 /* A new filter on top of the thread's (or all threads', with TSYNC). */
 static long add_filter(struct proc *p, unsigned flags, uint64_t prog)
 {
-	if (flags & ~FLAGS_KNOWN)
+	bool listen = flags & SECCOMP_FILTER_FLAG_NEW_LISTENER;
+	if ((flags & ~FLAGS_KNOWN) || ((flags & WAIT_KILLABLE_RECV) && !listen) ||
+	    (listen && (flags & SECCOMP_FILTER_FLAG_TSYNC) && !(flags & TSYNC_ESRCH)))
 		return -EINVAL;
 	struct { uint16_t len; uint64_t filter; } fp;   /* struct sock_fprog */
 	if (mem_read(p->mem, &fp.len, prog, 2) < 0 || mem_read(p->mem, &fp.filter, prog + 8, 8) < 0)
@@ -240,9 +260,11 @@ static long add_filter(struct proc *p, unsigned flags, uint64_t prog)
 	f->len = fp.len;
 	long e = mem_read(p->mem, f->insn, fp.filter, fp.len * sizeof(f->insn[0])) < 0 ? -EFAULT :
 		 !valid(f->insn, fp.len) || p->seccomp_mode == SECCOMP_MODE_STRICT ? -EINVAL : 0;
-	if (e) {
+	f->listener = -1;
+	long fd = e ? e : listen ? seccomp_listener_new(&f->listener) : 0;
+	if (fd < 0) {
 		free(f);
-		return e;
+		return fd;
 	}
 	pthread_mutex_lock(&lock);
 	f->next_all = all;
@@ -251,6 +273,8 @@ static long add_filter(struct proc *p, unsigned flags, uint64_t prog)
 	f->prev = p->seccomp;
 	pthread_mutex_lock(&p->ps->lock);
 	long rc = flags & SECCOMP_FILTER_FLAG_TSYNC ? tsync_refused(p, flags) : 0;
+	for (const struct seccomp_filter *o = p->seccomp; listen && !rc && o; o = o->prev)
+		rc = o->listener >= 0 ? -EBUSY : 0;     /* (one listener to a thread) */
 	for (int i = 0; !rc && i < p->ps->nthreads; i++) {
 		struct proc *t = p->ps->threads[i];
 		if (t == p || (flags & SECCOMP_FILTER_FLAG_TSYNC)) {
@@ -259,7 +283,13 @@ static long add_filter(struct proc *p, unsigned flags, uint64_t prog)
 		}
 	}
 	pthread_mutex_unlock(&p->ps->lock);
-	return rc;
+	if (listen && rc) {             /* (the filter stays on the list, unused) */
+		close((int)fd);
+		fd_unhide(&f->listener);
+		close(f->listener);
+		f->listener = -1;
+	}
+	return rc ? rc : fd;
 }
 
 static long strict(struct proc *p)

@@ -217,7 +217,8 @@ static void restart(struct proc *p, struct cpu_regs *r, int64_t nr, const struct
 {
 	if (nr < 0 || (int64_t)r->rax != -EINTR)
 		return;
-	enum restart k = restart_kind(nr, r);
+	/* (a call a seccomp supervisor had not answered: Linux's ERESTARTSYS) */
+	enum restart k = p->seccomp_restart ? RESTART_SYS : restart_kind(nr, r);
 	p->sig.sleep_resume = false;
 	if (k == NEVER || (handler && !(k == RESTART_SYS && (handler->flags & SA_RESTART))))
 		return;
