@@ -233,6 +233,9 @@ struct proc {
 	/* The same for the personality (uname answers by it). */
 	unsigned long persona;
 	_Atomic unsigned persona_gen;
+	/* ... and for the filesystem ids (setfsuid, setfsgid; a set*id call resets them). */
+	uint32_t fsuid, fsgid;
+	_Atomic unsigned fs_gen;
 	int seccomp_mode;               /* SECCOMP_MODE_*: sys/seccomp.c */
 	bool seccomp_restart;           /* its call, sent to a supervisor, was interrupted */
 	const struct seccomp_filter *seccomp;

@@ -89,12 +89,21 @@ static void before_cred_change(void)
 	sys_keep_unwinder();
 }
 
+/* On the vCPU thread: its filesystem ids as they are now, for its server. */
+static void fs_ids_note(struct proc *p)
+{
+	p->fsuid = (uint32_t)setfsuid((uid_t)-1);       /* (-1: no change; the id is returned) */
+	p->fsgid = (uint32_t)setfsgid((gid_t)-1);
+	atomic_fetch_add(&p->fs_gen, 1);
+}
+
 /* The C library makes every host thread take a new uid; what each keeps of its
  * capabilities then depends on its keepcaps bit. The server takes the guest thread's
  * bits before each call it makes, so one made by the guest thread itself (the exit
  * path) may find a server that has not yet: it is replaced by one that has them. */
 static long after_cred_change(struct proc *p, long ret)
 {
+	fs_ids_note(p);
 	if (atomic_load(&p->caps_gen) && syscall(SYS_gettid) == p->tid)
 		thread_renew_server(p);
 	return ret;
@@ -119,9 +128,22 @@ long sys_setgroups(struct proc *p, const uint64_t a[6])
 		return -EINVAL;
 	return CRED(setgroups((size_t)a[0], user_in(p, a[1], a[0] * sizeof(gid_t))));
 }
-/* setfsuid and setfsgid return the old id and report no error, as the raw calls do. */
-long sys_setfsuid(struct proc *p, const uint64_t a[6]) { (void)p; return setfsuid((uid_t)a[0]); }
-long sys_setfsgid(struct proc *p, const uint64_t a[6]) { (void)p; return setfsgid((gid_t)a[0]); }
+/* setfsuid and setfsgid return the old id and report no error, as the raw calls do. They
+ * are the thread's alone: made on the vCPU thread (sys_caller_only), then taken by its
+ * server (sys_thread_follow), which opens files for it. */
+long sys_setfsuid(struct proc *p, const uint64_t a[6])
+{
+	long old = setfsuid((uid_t)a[0]);
+	fs_ids_note(p);
+	return old;
+}
+
+long sys_setfsgid(struct proc *p, const uint64_t a[6])
+{
+	long old = setfsgid((gid_t)a[0]);
+	fs_ids_note(p);
+	return old;
+}
 
 static long put_ids(struct proc *p, const uint64_t a[6], const uint32_t id[3])
 {
@@ -350,15 +372,21 @@ long sys_personality(struct proc *p, const uint64_t a[6])
  * since it last did (the vCPU thread, running a call handed back, has them already). */
 void sys_thread_follow(struct proc *p)
 {
-	static __thread unsigned caps_seen, persona_seen;
-	unsigned caps = atomic_load(&p->caps_gen), persona = atomic_load(&p->persona_gen);
-	if (caps == caps_seen && persona == persona_seen)
+	static __thread unsigned caps_seen, persona_seen, fs_seen;
+	unsigned caps = atomic_load(&p->caps_gen), persona = atomic_load(&p->persona_gen),
+		 fs = atomic_load(&p->fs_gen);
+	if (caps == caps_seen && persona == persona_seen && fs == fs_seen)
 		return;
 	bool self = syscall(SYS_gettid) == p->tid;
 	if (caps != caps_seen && (self || caps_take(p)))
 		caps_seen = caps;
 	if (persona != persona_seen && (self || syscall(SYS_personality, p->persona) != -1))
 		persona_seen = persona;
+	if (fs != fs_seen && !self) {
+		setfsuid(p->fsuid);
+		setfsgid(p->fsgid);
+	}
+	fs_seen = fs;
 }
 
 long sys_getgroups(struct proc *p, const uint64_t a[6])
@@ -727,7 +755,8 @@ long sys_futex(struct proc *p, const uint64_t a[6])
 
 bool sys_caller_only(uint64_t nr, const uint64_t a[6])
 {
-	if (nr == SYS_capset || nr == SYS_capget || nr == SYS_personality ||
+	if (nr == SYS_capset || nr == SYS_capget || nr == SYS_personality || nr == SYS_setfsuid ||
+	    nr == SYS_setfsgid ||
 	    nr == SYS_set_mempolicy || nr == SYS_get_mempolicy || nr == SYS_seccomp)
 		return true;
 	if (nr == SYS_prctl) {          /* the thread's own attributes */

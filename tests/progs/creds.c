@@ -2,8 +2,9 @@
  * dropped uid may not open stays closed, whichever thread opens it), getres*id, groups,
  * nice values, scheduling policies, pidfds, capabilities, each thread's prctl attributes;
  * a set-group-ID file created by creat() as nobody keeps the bit, a truncation drops it;
- * PRIO_PGRP as nobody. */
+ * PRIO_PGRP as nobody; setfsuid and setfsgid, which the opens that follow go by. */
 // run: ids
+// run: fsids
 // run: sched
 // run: pidfd
 // run: caps
@@ -90,6 +91,52 @@ static void ids(void)
 	SHOW(setregid(0, 0));
 	SHOW(setgid(0));
 	unlink("secret.tmp");
+}
+
+/* setfsuid and setfsgid are the calling thread's: every open after them (some made by
+ * kvmse's syscall server, in its transports that have one, an execve's by the vCPU's
+ * thread) goes by them, and a thread started then has them too. */
+static void fsids(void)
+{
+	int fd = open("fs-secret.tmp", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	fd = open("fs-exec.tmp", O_WRONLY | O_CREAT | O_TRUNC, 0700);
+	CHECK(fd >= 0 && write(fd, "#!/bin/true\n", 12) == 12);
+	close(fd);
+	if (getuid() != 0) {
+		printf("not root: the rest needs root\n");
+		unlink("fs-secret.tmp");
+		unlink("fs-exec.tmp");
+		return;
+	}
+	SHOW(seteuid(0));
+	SHOW(setfsuid(65534));
+	SHOW(setfsuid(-1));
+	SHOW(setfsgid(65534));
+	SHOW(setfsgid(-1));
+	int denied = 0;
+	for (int i = 0; i < 40; i++) {
+		fd = open("fs-secret.tmp", O_RDONLY);
+		denied += fd < 0 && errno == EACCES;
+		if (fd >= 0)
+			close(fd);
+	}
+	printf("opens denied as fsuid nobody: %d of 40\n", denied);
+	char *argv[] = { "fs-exec.tmp", NULL }, *envp[] = { NULL };
+	SHOW(execve("fs-exec.tmp", argv, envp));         /* (its file is root's, 0700) */
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, opener, "fs-secret.tmp") == 0);
+	pthread_join(t, NULL);
+	SHOW(setfsuid(0));
+	SHOW(setfsgid(0));
+	fd = open("fs-secret.tmp", O_RDONLY);
+	printf("open as fsuid root: %s\n", fd >= 0 ? "yes" : strerror(errno));
+	close(fd);
+	SHOW(setuid(0));
+	SHOW(setfsuid(-1));
+	unlink("fs-secret.tmp");
+	unlink("fs-exec.tmp");
 }
 
 static void sched(void)
@@ -508,6 +555,8 @@ int main(int argc, char **argv)
 	CHECK(argc == 2);
 	if (!strcmp(argv[1], "ids"))
 		ids();
+	else if (!strcmp(argv[1], "fsids"))
+		fsids();
 	else if (!strcmp(argv[1], "sched"))
 		sched();
 	else if (!strcmp(argv[1], "pidfd"))
