@@ -13,6 +13,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -249,6 +250,44 @@ bool mm_sealed(struct proc *p, gva_t start, gva_t end)
 		if (p->ps->vmas[i].flags & VMA_SEALED)
 			return true;
 	return false;
+}
+
+/*
+ * vm.overcommit_memory 0 (and, short of its commit limit, 2) refuses one charged mapping
+ * bigger than RAM and swap together: a private writable one not MAP_NORESERVE, or shared
+ * anonymous memory. Guest memory itself is the host's MAP_NORESERVE, so kvmse checks.
+ * (The sum is kept; only a mapping bigger than it costs a look at the host again.)
+ */
+static uint64_t memory_and_swap(void)
+{
+	struct sysinfo si;
+	return sysinfo(&si) < 0 ? UINT64_MAX : ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+}
+
+bool mm_may_charge(uint64_t len)
+{
+	static _Atomic uint64_t known;
+	if (len <= atomic_load(&known))
+		return true;
+	atomic_store(&known, memory_and_swap());
+	char mode[8];
+	fd_proc_read("sys/vm/overcommit_memory", mode, sizeof(mode));
+	return mode[0] == '1' || len <= atomic_load(&known);
+}
+
+static bool charged(const struct vma *v)
+{
+	return !(v->flags & (VMA_NORESERVE | VMA_HUGE | VMA_SHM)) && (v->prot & PROT_WRITE) &&
+	       (!(v->flags & VMA_SHARED) || !(v->flags >> VMA_FILE_SHIFT));
+}
+
+/* dup_mmap charges each VMA again. */
+long mm_fork_charge(struct proc *p)
+{
+	for (size_t i = 0; i < p->ps->nvma; i++)
+		if (charged(&p->ps->vmas[i]) && !mm_may_charge(p->ps->vmas[i].end - p->ps->vmas[i].start))
+			return -ENOMEM;
+	return 0;
 }
 
 /* (a raw call: a sanitizer's libc wrapper of munlock does nothing) */

@@ -22,6 +22,7 @@
 #define VMA_HUGE_2M   256u              /* hugetlb memory of 2 MiB pages (the host's) */
 #define VMA_HUGE_1G   512u              /* ... of 1 GiB pages */
 #define VMA_HUGE (VMA_HUGE_2M | VMA_HUGE_1G)
+#define VMA_NORESERVE 1024u             /* MAP_NORESERVE: not charged to overcommit */
 /* Bits from VMA_FILE_SHIFT up: the mapped file, 1 + its index in process.files (0: none). */
 #define VMA_FILE_SHIFT 12
 
@@ -277,6 +278,10 @@ struct vma *mm_next(struct proc *p, gva_t va);
 /* Is every page of [start, end) mapped? Does a sealed VMA reach into it? */
 bool mm_covered(struct proc *p, gva_t start, gva_t end);
 bool mm_sealed(struct proc *p, gva_t start, gva_t end);
+/* Linux's overcommit check (its heuristic): may a charged mapping of 'len' bytes be
+ * made? Could a fork copy every charged VMA? (-ENOMEM if not) */
+bool mm_may_charge(uint64_t len);
+long mm_fork_charge(struct proc *p);
 struct vma *mm_find(struct proc *p, gva_t va);
 /* Make a page fault at 'addr' go away (stack growth): 0, or the si_code of the SIGSEGV,
  * or MM_SIGBUS (a file mapping's page past the end of the file). */

@@ -283,6 +283,11 @@ long sys_mmap(struct proc *p, const uint64_t a[6])
 	/* (what a fixed mapping replaces is unmapped first, which mseal forbids) */
 	if (mm_sealed(p, start, start + len))
 		return -EPERM;
+	if (flags & MAP_NORESERVE)
+		vflags |= VMA_NORESERVE;
+	if ((prot & PROT_WRITE) && !(flags & MAP_NORESERVE) && !huge && (!shared || fd < 0) &&
+	    secret < 0 && !mm_may_charge(len))
+		return -ENOMEM;
 	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
 	if (fd >= 0)
 		vflags |= mm_file(p, fd);

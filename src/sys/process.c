@@ -125,7 +125,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
 		return thread_clone(p, flags | ca->exit_signal, ca->stack, ca->parent_tid, ca->child_tid,
 				    ca->tls);
-	if ((e = process_flags_check(p, ca)) < 0)
+	if ((e = process_flags_check(p, ca)) < 0 || (!(flags & CLONE_VM) && (e = mm_fork_charge(p)) < 0))
 		return e;
 	int done[2] = { -1, -1 };
 	if ((flags & CLONE_VFORK) && pipe2(done, O_CLOEXEC) < 0)

@@ -149,13 +149,15 @@ static void smaps_entry(FILE *f, struct proc *p, const struct vma *v)
 	vma_counts(p, v, kb);
 	smaps_fields(f, kb, false);
 	bool shared = v->flags & VMA_SHARED;
-	/* (Linux's mnemonics, in its order; "ac": private writable memory is accounted) */
-	fprintf(f, "THPeligible:           0\nVmFlags:%s%s%s%s mr%s me%s%s%s%s \n",
+	/* (Linux's mnemonics, in its order; "ac": private writable memory is charged to
+	 * overcommit, "nr": MAP_NORESERVE's is not) */
+	bool noreserve = v->flags & VMA_NORESERVE;
+	fprintf(f, "THPeligible:           0\nVmFlags:%s%s%s%s mr%s me%s%s%s%s%s \n",
 		v->prot & PROT_READ ? " rd" : "", v->prot & PROT_WRITE ? " wr" : "",
 		v->prot & PROT_EXEC ? " ex" : "", shared ? " sh" : "",
 		v->flags & VMA_NOWRITE ? "" : " mw", shared ? " ms" : "",
 		v->flags & VMA_GROWSDOWN ? " gd" : "", v->flags & VMA_LOCKED ? " lo" : "",
-		!shared && (v->prot & PROT_WRITE) ? " ac" : "");
+		!shared && !noreserve && (v->prot & PROT_WRITE) ? " ac" : "", noreserve ? " nr" : "");
 }
 
 /* The vDSO's records in smaps: sizes, no page of the program's own, Linux's flags (the

@@ -2,11 +2,14 @@
  * gets pages only where it is touched: by the program, by a system call writing into it
  * or reading from it, by MADV_POPULATE_WRITE or mlock. Untouched pages read as zeros,
  * are not resident, a fork's child and parent each see their own, and a vfork child's
- * stores are its parent's. */
+ * stores are its parent's. smaps flags it "nr"; a writable mapping without MAP_NORESERVE
+ * is charged to overcommit instead. */
 #include "common.h"
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 
 #ifndef MADV_POPULATE_WRITE
@@ -89,6 +92,53 @@ static void guard(char *m)
 	printf("touching the guard: signal %d; its neighbour: %d\n", sig, g[4096]);
 }
 
+/* Its VmFlags line in smaps ("nr", not "ac"). */
+static void vmflags(const char *m)
+{
+	char line[256], start[32];
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)m);
+	FILE *f = fopen("/proc/self/smaps", "r");
+	CHECK(f);
+	bool in = false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, start, strlen(start)))
+			in = true;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			printf("MAP_NORESERVE's %s", line);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* Without MAP_NORESERVE, private writable memory is charged: with vm.overcommit_memory
+ * 0, one mapping bigger than RAM and swap together is refused, and so is a fork of a
+ * process that has one (two adjacent halves, merged). */
+static void charged(void)
+{
+	struct sysinfo si;
+	CHECK(sysinfo(&si) == 0);
+	unsigned long size = ((si.totalram + si.totalswap) * si.mem_unit + GIB) & ~(GIB - 1);
+	char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	printf("a writable mapping bigger than memory: %s\n", m == MAP_FAILED ? strerror(errno) : "made");
+	if (m != MAP_FAILED)
+		munmap(m, size);
+	m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	printf("a read-only one: %s\n", m == MAP_FAILED ? strerror(errno) : "made");
+	CHECK(m != MAP_FAILED);
+	for (int half = 0; half < 2; half++)
+		CHECK(mmap(m + half * size / 2, size / 2, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	printf("fork with two writable halves of it: %s\n", pid < 0 ? strerror(errno) : "made");
+	if (pid > 0)
+		CHECK(waitpid(pid, NULL, 0) == pid);
+	munmap(m, size);
+}
+
 int main(void)
 {
 	char *m = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -104,6 +154,8 @@ int main(void)
 
 	syscalls(m);
 	child_and_parent(m);
+	vmflags(m);
+	charged();
 
 	SHOW(madvise(m + 600 * GIB, 4096, MADV_POPULATE_WRITE));
 	printf("resident after MADV_POPULATE_WRITE: %d\n", resident(m + 600 * GIB));
