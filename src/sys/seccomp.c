@@ -39,13 +39,6 @@ struct seccomp_filter {
 	struct sock_filter insn[];
 };
 
-struct data {                   /* struct seccomp_data */
-	int32_t nr;
-	uint32_t arch;
-	uint64_t ip;
-	uint64_t args[6];
-};
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct seccomp_filter *all;
 
@@ -57,7 +50,7 @@ static bool valid(const struct sock_filter *f, unsigned len)
 		unsigned op = BPF_OP(i->code);
 		switch (i->code) {
 		case BPF_LD | BPF_W | BPF_ABS:
-			if (i->k >= sizeof(struct data) || (i->k & 3))
+			if (i->k >= sizeof(struct seccomp_data) || (i->k & 3))
 				return false;
 			break;
 		case BPF_ALU | BPF_DIV | BPF_K:
@@ -124,7 +117,7 @@ static bool jump(unsigned op, uint32_t a, uint32_t v)
 	}
 }
 
-static uint32_t run(const struct seccomp_filter *f, const struct data *d)
+static uint32_t run(const struct seccomp_filter *f, const struct seccomp_data *d)
 {
 	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 };
 	for (unsigned pc = 0; pc < f->len; pc++) {
@@ -160,7 +153,7 @@ static uint32_t run(const struct seccomp_filter *f, const struct data *d)
 
 /* The action that prevails: the lowest as a signed number (KILL_PROCESS first), from
  * the newest filter that gave it (*from). */
-static uint32_t verdict(const struct proc *p, const struct data *d, const struct seccomp_filter **from)
+static uint32_t verdict(const struct proc *p, const struct seccomp_data *d, const struct seccomp_filter **from)
 {
 	uint32_t ret = SECCOMP_RET_ALLOW;
 	for (const struct seccomp_filter *f = p->seccomp; f; f = f->prev) {
@@ -174,10 +167,10 @@ static uint32_t verdict(const struct proc *p, const struct data *d, const struct
 }
 
 /* Linux's force_sig_seccomp: SIGSYS, with the call and its architecture. */
-static void trap(struct proc *p, const struct data *d, uint32_t data)
+static void trap(struct proc *p, const struct seccomp_data *d, uint32_t data)
 {
 	struct ksiginfo info = { .signo = SIGSYS, .errno_ = (int32_t)data, .code = 1 /* SYS_SECCOMP */ };
-	memcpy(info.raw, &d->ip, 8);
+	memcpy(info.raw, &d->instruction_pointer, 8);
 	memcpy(info.raw + 8, &d->nr, 4);
 	memcpy(info.raw + 12, &d->arch, 4);
 	sig_force(p, &info);
@@ -193,7 +186,7 @@ bool seccomp_blocks(struct proc *p, unsigned nr, const uint64_t a[6], uint64_t i
 		return true;
 	}
 	p->seccomp_restart = false;
-	struct data d = { (int32_t)nr, AUDIT_ARCH_X86_64, ip, { a[0], a[1], a[2], a[3], a[4], a[5] } };
+	struct seccomp_data d = { (int)nr, AUDIT_ARCH_X86_64, ip, { a[0], a[1], a[2], a[3], a[4], a[5] } };
 	const struct seccomp_filter *f = NULL;
 	uint32_t r = verdict(p, &d, &f), data = r & SECCOMP_RET_DATA;
 	switch (r & SECCOMP_RET_ACTION_FULL) {
@@ -206,11 +199,8 @@ bool seccomp_blocks(struct proc *p, unsigned nr, const uint64_t a[6], uint64_t i
 		trap(p, &d, data);
 		*ret = nr;      /* (rolled back: RAX holds the number again) */
 		return true;
-	case SECCOMP_RET_USER_NOTIF: {
-		struct seccomp_data sd;
-		memcpy(&sd, &d, sizeof(sd));
-		return seccomp_notify(p, f->listener, &sd, ret);
-	}
+	case SECCOMP_RET_USER_NOTIF:
+		return seccomp_notify(p, &f->listener, &d, ret);
 	case SECCOMP_RET_TRACE:
 		*ret = -ENOSYS;         /* (no tracer) */
 		return true;
@@ -324,7 +314,7 @@ long sys_seccomp(struct proc *p, const uint64_t a[6])
 		}
 	}
 	case SECCOMP_GET_NOTIF_SIZES: {
-		const uint16_t sizes[3] = { 80, 24, sizeof(struct data) };
+		const uint16_t sizes[3] = { 80, 24, sizeof(struct seccomp_data) };
 		if (flags)
 			return -EINVAL;
 		return mem_write(p->mem, a[2], sizes, sizeof(sizes)) < 0 ? -EFAULT : 0;

@@ -130,11 +130,12 @@ static int32_t install(int got, const struct reply *r)
 }
 
 /* The waiting thread: answers and ADDFDs until the answer, on its end 'wait', or until
- * every copy of the listener is closed (kvmse's end hangs up). */
-static bool await(struct proc *p, int listener, int *wait, long *ret)
+ * every copy of the listener is closed (kvmse's end hangs up). Both numbers are read
+ * where they are kept, at each turn: a dup2 of the program's may move either. */
+static bool await(struct proc *p, const int *listener, int *wait, long *ret)
 {
 	for (;;) {
-		struct pollfd pf[2] = { { *wait, POLLIN, 0 }, { listener, 0, 0 } };
+		struct pollfd pf[2] = { { *wait, POLLIN, 0 }, { *listener, 0, 0 } };
 		int ready = poll(pf, 2, -1);
 		if (ready < 0 && errno == EINTR && !sig_wakes(p))
 			continue;
@@ -166,19 +167,19 @@ static bool await(struct proc *p, int listener, int *wait, long *ret)
 	}
 }
 
-bool seccomp_notify(struct proc *p, int listener, const struct seccomp_data *d, long *ret)
+bool seccomp_notify(struct proc *p, const int *listener, const struct seccomp_data *d, long *ret)
 {
 	static _Atomic uint32_t seq;
 	struct seccomp_notif n = { .id = (uint64_t)(uint32_t)p->tid << 32 | atomic_fetch_add(&seq, 1),
 				   .pid = (uint32_t)p->tid, .data = *d };
 	int sv[2];
-	if (listener < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+	if (*listener < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		*ret = -ENOSYS;
 		return true;
 	}
 	int wait = sv[0];
 	fd_hide(&wait);
-	bool sent = send_fd(listener, &n, sizeof(n), sv[1]) == 0;
+	bool sent = send_fd(*listener, &n, sizeof(n), sv[1]) == 0;
 	close(sv[1]);
 	bool blocks = true;
 	if (sent)

@@ -241,12 +241,12 @@ void uffd_exec(void);
 bool seccomp_blocks(struct proc *p, unsigned nr, const uint64_t a[6], uint64_t ip, long *ret);
 long seccomp_prctl(struct proc *p, const uint64_t a[6]);
 /* seccomp_notify.c: a listener (the program's descriptor, or -errno; kvmse's end, hidden,
- * in *kvmse_end); a call sent to the supervisor through kvmse's end 'listener' (false:
+ * in *kvmse_end); a call sent to the supervisor through kvmse's end '*listener' (false:
  * run it; true: *ret is its result); the listener's ioctls (*handled false: fd is not
  * one). */
 struct seccomp_data;
 int seccomp_listener_new(int *kvmse_end);
-bool seccomp_notify(struct proc *p, int listener, const struct seccomp_data *d, long *ret);
+bool seccomp_notify(struct proc *p, const int *listener, const struct seccomp_data *d, long *ret);
 long seccomp_listener_ioctl(struct proc *p, const uint64_t a[6], bool *handled);
 
 /* execmark.c: which children have exec'd (setpgid on them is EACCES). Before a host
