@@ -203,6 +203,11 @@ struct process {
 	int nidle;
 	uint64_t start_ns;              /* when kvmse started (now_ns) */
 	atomic_bool group_exit;         /* exit_group, or a signal that kills them all */
+	/* ptrace.c: the thread a tracer traces (its tid; 0: none), the tracer, the options
+	 * it gave at the attach, and a change of these the vCPU thread has still to follow. */
+	_Atomic pid_t ptraced, ptracer;
+	_Atomic unsigned pt_options;
+	atomic_bool pt_follow;
 	int exit_status;
 	int exit_signal;                /* terminated by this signal (0: exited) */
 };
@@ -240,6 +245,7 @@ struct proc {
 	int seccomp_mode;               /* SECCOMP_MODE_*: sys/seccomp.c */
 	bool seccomp_restart;           /* its call, sent to a supervisor, was interrupted */
 	const struct seccomp_filter *seccomp;
+	struct tracee *pt;              /* ptrace.c: while traced */
 };
 
 #define STAT_INC(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)

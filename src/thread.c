@@ -227,7 +227,10 @@ noreturn void thread_run(struct proc *p)
 		case CPU_SYSCALL: {
 			int64_t nr = (int64_t)regs.rax;
 			p->regs = &regs;
-			sys_dispatch(p, &regs);
+			if (!p->pt || ptrace_syscall_enter(p, &regs, &nr))
+				sys_dispatch(p, &regs);
+			if (p->pt && !p->exited)
+				ptrace_syscall_exit(p, &regs, nr);
 			p->regs = NULL;
 			sig_deliver(p, &regs, nr);
 			break;

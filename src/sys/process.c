@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define HOST(...) sys_ret(syscall(__VA_ARGS__))
@@ -152,6 +153,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 		only_thread(p);
 		sig_forget_pending(p);
 		sigfd_fork(p);
+		ptrace_forked(p);
 		execmark_forked();
 		ptimer_forked(p);
 		aio_forked();
@@ -406,6 +408,7 @@ static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 		char *copy = xstrdup(path);
 		replace_image(p, copy, name, argv, envp);
 		free(copy);
+		ptrace_exec(p);
 		if (held >= 0) {
 			fd_unhide(&held);
 			close(held);
@@ -459,17 +462,40 @@ long sys_execveat(struct proc *p, const uint64_t a[6])
 	return exec(p, full, a[2], a[3]);
 }
 
-/* Children are kvmse processes too: the host's own wait calls see them as they are. */
+/* Children are kvmse processes too: the host's own wait calls see them as they are,
+ * but for a tracee's stops, which are the program's as it made them (ptrace.c). */
 long sys_wait4(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_wait4, (pid_t)a[0], user_out(p, a[1], sizeof(int)), (int)a[2],
-		    user_out(p, a[3], sizeof(struct rusage)));
+	int st;
+	struct rusage ru;
+	long rc;
+	do
+		rc = HOST(SYS_wait4, (pid_t)a[0], &st, (int)a[2], &ru);
+	while (rc > 0 && WIFSTOPPED(st) && !ptrace_wait_stop((pid_t)rc, &st));
+	if (rc > 0 && ((a[1] && mem_write(p->mem, a[1], &st, sizeof(st))) ||
+		       (a[3] && mem_write(p->mem, a[3], &ru, sizeof(ru)))))
+		return -EFAULT;
+	return rc;
 }
 
 long sys_waitid(struct proc *p, const uint64_t a[6])
 {
-	return HOST(SYS_waitid, (int)a[0], (pid_t)a[1], user_out(p, a[2], sizeof(siginfo_t)), (int)a[3],
-		    user_out(p, a[4], sizeof(struct rusage)));
+	siginfo_t si;
+	struct rusage ru;
+	long rc;
+	int st;
+	do {
+		memset(&si, 0, sizeof(si));
+		rc = HOST(SYS_waitid, (int)a[0], (pid_t)a[1], &si, (int)a[3], &ru);
+		st = si.si_status << 8 | 0x7f;
+	} while (rc == 0 && si.si_code == CLD_TRAPPED && si.si_pid &&
+		 !ptrace_wait_stop(si.si_pid, &st));
+	if (rc == 0 && si.si_code == CLD_TRAPPED)
+		si.si_status = st >> 8;
+	if (rc == 0 && ((a[2] && mem_write(p->mem, a[2], &si, sizeof(si))) ||
+			(a[4] && mem_write(p->mem, a[4], &ru, sizeof(ru)))))
+		return -EFAULT;
+	return rc;
 }
 
 long sys_setpgid(struct proc *p, const uint64_t a[6])

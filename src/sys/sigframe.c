@@ -244,12 +244,13 @@ static void stop_self(struct proc *p, int sig)
 		fprintf(stderr, "--- stopped by SIG%s ---\n", sigabbrev_np(sig));
 }
 
-static void default_action(struct proc *p, const struct cpu_regs *r, int sig, const struct ksiginfo *info)
+static void default_action(struct proc *p, struct cpu_regs *r, int sig, const struct ksiginfo *info)
 {
 	if (SIG_DEFAULT_IGNORE & SIGBIT(sig))
 		return;
 	if (SIG_DEFAULT_STOP & SIGBIT(sig)) {
-		stop_self(p, sig);
+		if (!ptrace_group_stop(p, r, sig))
+			stop_self(p, sig);
 		return;
 	}
 	if ((SIG_SYNCHRONOUS & SIGBIT(sig)) && info->code > 0 && sig != SIGSYS)  /* (seccomp's) */
@@ -276,7 +277,11 @@ void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr)
 	bool handled = false;
 	struct ksiginfo info;
 	int sig;
+	ptrace_follow(p);
 	while (!p->exited && (sig = sig_dequeue(p, ~atomic_load(&s->mask), &info))) {
+		ptrace_follow(p);       /* (a tracer's message may come during a stop) */
+		if (p->pt && !(sig = ptrace_signal(p, r, sig, &info, nr)))
+			continue;
 		struct ksigaction act = p->ps->sh.act[sig];
 		if (p->opt->strace)
 			strace_signal(p, &info);

@@ -482,7 +482,8 @@ static void host_handler(int sig, siginfo_t *si, void *uc)
 	/* Linux drops a signal the program ignores as it is sent, unless the thread it
 	 * goes to blocks it (kvmse's handler stays installed for an ignored one after it
 	 * was blocked: a handler set later must not get it). */
-	if (to && (atomic_load(&host_ps->sh.ignored) & SIGBIT(sig)) && !(atomic_load(&to->sig.mask) & SIGBIT(sig)))
+	if (to && (atomic_load(&host_ps->sh.ignored) & SIGBIT(sig)) && !(atomic_load(&to->sig.mask) & SIGBIT(sig)) &&
+	    !atomic_load(&host_ps->ptraced))
 		return;
 	queue_outside(sig, si, uc, to);
 }
@@ -515,7 +516,8 @@ static int host_follow(struct proc *p, int sig, bool mask_only)
 	/* The host reaps or reports children as the program's SIGCHLD action says. */
 	int chld = sig == SIGCHLD ? (int)(sh->act[sig].flags & (SA_NOCLDSTOP | SA_NOCLDWAIT)) : 0;
 	struct sigaction sa = { .sa_handler = SIG_DFL, .sa_flags = chld };
-	bool ours = (atomic_load(&p->sig.mask) & b) || (h != SIG_IGN_V && h != SIG_DFL_V);
+	bool ours = (atomic_load(&p->sig.mask) & b) || (h != SIG_IGN_V && h != SIG_DFL_V) ||
+		    atomic_load(&p->ps->ptraced);
 	bool same = sig != SIGCHLD || chld == sh->host_chld;
 	if (ours && (sh->host_handled & b) && same)
 		return 0;
@@ -536,6 +538,13 @@ static int host_follow(struct proc *p, int sig, bool mask_only)
 	if (sig == SIGCHLD)
 		sh->host_chld = chld;
 	return 0;
+}
+
+void sig_follow_all(struct proc *p)
+{
+	for (int sig = 1; sig <= 64; sig++)
+		if (host_follow(p, sig, false) < 0)
+			pr_warn("cannot set the host's action for signal %d", sig);
 }
 
 void sig_set_mask(struct proc *p, uint64_t mask)
@@ -593,8 +602,10 @@ static bool queue(struct proc *t, const struct ksiginfo *info, bool own)
 {
 	struct sighand *sh = &t->ps->sh;
 	uint64_t b = SIGBIT(info->signo);
-	/* An ignored signal is dropped when sent, unless blocked (it may be waited for). */
-	if ((atomic_load(&sh->ignored) & b) && !(atomic_load(&t->sig.mask) & b))
+	/* An ignored signal is dropped when sent, unless blocked (it may be waited for) or
+	 * traced (the tracer sees it). */
+	if ((atomic_load(&sh->ignored) & b) && !(atomic_load(&t->sig.mask) & b) &&
+	    !atomic_load(&t->ps->ptraced))
 		return true;
 	sigset_t old;
 	sig_lock(sh, &old);
@@ -606,6 +617,14 @@ static bool queue(struct proc *t, const struct ksiginfo *info, bool own)
 	else
 		wake_one(t->ps, t, info->signo);
 	return ok;
+}
+
+void sig_requeue(struct proc *p, const struct ksiginfo *info)
+{
+	sigset_t old;
+	sig_lock(&p->ps->sh, &old);
+	enqueue(&p->sig.own, info);
+	sig_unlock(&p->ps->sh, &old);
 }
 
 void sig_force(struct proc *p, const struct ksiginfo *info)
@@ -703,14 +722,23 @@ static void kick_handler(int sig, siginfo_t *si, void *uc)
 	}
 	int psig;
 	bool thread;
-	bool proxied = si->si_code == SI_TIMER && ptimer_proxied(host_ps, si->si_timerid, &psig, &thread);
+	bool traced = ptrace_message(host_ps, self, si, &psig);
+	bool proxied = !traced && si->si_code == SI_TIMER && ptimer_proxied(host_ps, si->si_timerid, &psig, &thread);
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);       /* as host_handler's other callers */
-	if (proxied)
+	if (traced && psig) {           /* a tracer's signal (PTRACE_ATTACH's SIGSTOP) */
+		siginfo_t from = { .si_signo = psig, .si_code = SI_USER };
+		from.si_pid = si->si_pid;
+		from.si_uid = si->si_uid;
+		queue_outside(psig, &from, NULL, self);
+	} else if (traced && self) {
+		self->cpu->ops->kick(self->cpu);        /* (to follow the tracer at once) */
+	} else if (proxied) {
 		queue_proxied(psig, thread, si);
-	else
+	} else if (!traced) {
 		host_handler(sig, si, uc);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 

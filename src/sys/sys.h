@@ -204,6 +204,32 @@ void sig_exec(struct proc *p);
 /* Turn the CPU's exception into the signal Linux sends for it (or grow the stack). */
 void sig_fault(struct proc *p, const struct cpu_regs *r, const struct cpu_event *ev);
 
+/* Queue 'info' again for p (a signal a tracer gave that p blocks). */
+void sig_requeue(struct proc *p, const struct ksiginfo *info);
+/* The host's dispositions follow the guest's again, for every signal (a tracer came or
+ * went: a traced program takes every signal through kvmse). */
+void sig_follow_all(struct proc *p);
+
+/* ptrace.c: the tracee's stops and the tracer's view of them. On the vCPU thread unless
+ * said. */
+void ptrace_follow(struct proc *p);
+/* In a forked child: not traced. */
+void ptrace_forked(struct proc *p);
+/* (kvmse's SIG_KICK handler) A message of ptrace's? *sig: a signal for the program. */
+bool ptrace_message(struct process *ps, struct proc *self, const siginfo_t *si, int *sig);
+/* A signal-delivery stop for 'sig' after call 'nr' (-1: none): the signal to deliver
+ * instead (0: none). */
+int ptrace_signal(struct proc *p, struct cpu_regs *r, int sig, struct ksiginfo *info, int64_t nr);
+/* The default action of a stop signal when traced (false: not traced). */
+bool ptrace_group_stop(struct proc *p, struct cpu_regs *r, int sig);
+void ptrace_exec(struct proc *p);
+/* Syscall stops: false if the tracer skips the call; *nr may change. */
+bool ptrace_syscall_enter(struct proc *p, struct cpu_regs *r, int64_t *nr);
+void ptrace_syscall_exit(struct proc *p, struct cpu_regs *r, int64_t nr);
+/* (the tracer) Child 'pid''s stop, which a wait reported: true with *status as the
+ * program made it, false if it was passed on (wait again). */
+bool ptrace_wait_stop(pid_t pid, int *status);
+
 /* strace.c: the line for a delivered signal (--- SIGSEGV {...} ---). */
 void strace_signal(struct proc *p, const struct ksiginfo *info);
 

@@ -17,17 +17,10 @@ static const struct sys_entry table[] = {
 #undef SC
 };
 
-/* Names of the calls kvmse does not emulate yet, for the warning and strace. */
-static const char *const other_names[] = {
-	[101] = "ptrace",
-};
-
 const char *sys_name(unsigned nr)
 {
 	if (nr < ARRAY_SIZE(table) && table[nr].name)
 		return table[nr].name;
-	if (nr < ARRAY_SIZE(other_names) && other_names[nr])
-		return other_names[nr];
 	return NULL;
 }
 
