@@ -40,6 +40,11 @@ static noreturn void finish(struct process *ps)
 	}
 	fflush(stdout);
 	fflush(stderr);
+#ifdef __SANITIZE_ADDRESS__
+	/* LeakSanitizer stops the threads by tracing them, which it cannot do to a tracee. */
+	if (!ps->exit_signal && atomic_load(&ps->ptraced))
+		_exit(ps->exit_status);
+#endif
 	if (!ps->exit_signal)
 		exit(ps->exit_status);
 	/*

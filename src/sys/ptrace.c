@@ -31,6 +31,7 @@
 #define EFL_FIX 0x50dd5                 /* the flags a tracer may set (FLAG_MASK) */
 #define USER_CS 0x33
 #define USER_SS 0x2b
+#define USER_SIZE 928                   /* the kernel's struct user (the C library's is less) */
 
 /* Where a stopped tracee's tracer reads the stop and leaves a request, in the tracee's
  * memory (process_vm_readv and _writev). */
@@ -40,7 +41,7 @@ struct box {
 	int64_t result;         /* its result: >= 0, or -errno */
 	uint64_t addr, data;    /* its arguments; a PEEK's word comes back in data */
 	uint32_t len;           /* the bytes of buf that go with it, either way */
-	uint8_t buf[XSAVE_MAX];
+	_Alignas(16) uint8_t buf[XSAVE_MAX];
 };
 #define BOX_HEAD offsetof(struct box, buf)
 
@@ -113,11 +114,12 @@ bool ptrace_message(struct process *ps, struct proc *self, const siginfo_t *si, 
 			atomic_store(&self->pt->lost, true);
 		return true;
 	}
-	if (si->si_errno != MAGIC_TRACER || !self)
+	if (si->si_errno != MAGIC_TRACER)
 		return false;
+	/* (the thread it was sent to: a forked child may not know its own tid yet) */
 	atomic_store(&ps->ptracer, si->si_pid);
 	atomic_store(&ps->pt_options, (unsigned)si->si_int >> 8);
-	atomic_store(&ps->ptraced, self->tid);
+	atomic_store(&ps->ptraced, (pid_t)syscall(SYS_gettid));
 	atomic_store(&ps->pt_follow, true);
 	*sig = si->si_int & 0xff;
 	return true;
@@ -175,14 +177,14 @@ static long set_debugreg(struct tracee *t, unsigned n, uint64_t v)
 
 static long peek_user(struct tracee *t, const struct cpu_regs *r, uint64_t off, uint64_t *v)
 {
-	if ((off & 7) || off >= sizeof(struct user))
+	if ((off & 7) || off >= USER_SIZE)
 		return -EIO;
 	*v = 0;
 	if (off < sizeof(struct user_regs_struct)) {
 		struct user_regs_struct u;
 		regs_out(t, r, &u);
 		memcpy(v, (uint8_t *)&u + off, 8);
-	} else if (off >= offsetof(struct user, u_debugreg)) {
+	} else if (off >= offsetof(struct user, u_debugreg) && off < offsetof(struct user, u_debugreg[8])) {
 		*v = t->dr[(off - offsetof(struct user, u_debugreg)) / 8];
 	}
 	return 0;
@@ -190,7 +192,7 @@ static long peek_user(struct tracee *t, const struct cpu_regs *r, uint64_t off, 
 
 static long poke_user(struct tracee *t, struct cpu_regs *r, uint64_t off, uint64_t v)
 {
-	if ((off & 7) || off >= sizeof(struct user))
+	if ((off & 7) || off >= USER_SIZE)
 		return -EIO;
 	if (off < sizeof(struct user_regs_struct)) {
 		struct user_regs_struct u;
@@ -201,7 +203,7 @@ static long poke_user(struct tracee *t, struct cpu_regs *r, uint64_t off, uint64
 			return -EIO;
 		return regs_in(t, r, &u);
 	}
-	if (off >= offsetof(struct user, u_debugreg))
+	if (off >= offsetof(struct user, u_debugreg) && off < offsetof(struct user, u_debugreg[8]))
 		return set_debugreg(t, (unsigned)(off - offsetof(struct user, u_debugreg)) / 8, v);
 	return 0;
 }
@@ -237,21 +239,14 @@ static long poke_mem(struct proc *p, gva_t va, uint64_t v)
 	return rc;
 }
 
-/* The XSAVE image as Linux's regsets give it: the FXSAVE part carries the software
- * bytes that say which features follow. */
+/* The XSAVE image as Linux's regsets give it: the FXSAVE part's software bytes start
+ * with the enabled features (XCR0). */
 static uint32_t xstate_out(struct proc *p, uint8_t *x)
 {
-	uint32_t size = p->sig.xsave_size ? p->sig.xsave_size : FX_SIZE;
 	p->cpu->ops->get_xsave(p->cpu, x, XSAVE_MAX);
-	if (!p->sig.xsave_size)
-		return size;
-	uint32_t magic = FP_XSTATE_MAGIC1;
 	memset(x + SW_BYTES, 0, FX_SIZE - SW_BYTES);
-	memcpy(x + SW_BYTES, &magic, 4);
-	memcpy(x + SW_BYTES + 4, &size, 4);
-	memcpy(x + SW_BYTES + 8, &p->sig.xfeatures, 8);
-	memcpy(x + SW_BYTES + 16, &size, 4);
-	return size;
+	memcpy(x + SW_BYTES, &p->sig.xfeatures, 8);
+	return p->sig.xsave_size ? p->sig.xsave_size : FX_SIZE;
 }
 
 /* The FPU state from a tracer: 'len' bytes of FXSAVE or XSAVE image over the current one
@@ -266,8 +261,8 @@ static long xstate_in(struct proc *p, const uint8_t *in, uint32_t len, bool fx)
 		memcpy(&bv, x + XSTATE_BV, 8);
 		bv |= 3;
 	} else {
-		if (len < FX_SIZE + 64 || len > sizeof(x))
-			return -EINVAL;
+		if (len != p->sig.xsave_size)   /* (xstateregs_set: the whole image) */
+			return -EFAULT;
 		memcpy(&bv, in + XSTATE_BV, 8);
 		memcpy(&comp, in + XSTATE_BV + 8, 8);
 		memcpy(reserved, in + XSTATE_BV + 16, sizeof(reserved));
@@ -792,6 +787,6 @@ long sys_ptrace(struct proc *p, const uint64_t a[6])
 	case PTRACE_GETEVENTMSG:
 		return stopped(pid) ? put_word(p, a[3], 0) : -ESRCH;
 	default:
-		return -EIO;
+		return stopped(pid) ? -EIO : -ESRCH;
 	}
 }

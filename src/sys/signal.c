@@ -564,9 +564,11 @@ void sig_set_mask(struct proc *p, uint64_t mask)
 	}
 	atomic_store(&s->mask, mask);
 	/* An ignored signal pending while blocked is taken, and dropped, once unblocked, as
-	 * Linux's get_signal does (a timer's then counts its overruns: timer_taken). */
+	 * Linux's get_signal does (a timer's then counts its overruns: timer_taken); traced,
+	 * it is sig_deliver's: the tracer sees it first. */
 	struct ksiginfo info;
-	while (sig_dequeue(p, removed & pending(p) & atomic_load(&sh->ignored), &info))
+	while (!atomic_load(&p->ps->ptraced) &&
+	       sig_dequeue(p, removed & pending(p) & atomic_load(&sh->ignored), &info))
 		;
 	if (removed & atomic_load(&s->host_held))
 		release_soon(p);

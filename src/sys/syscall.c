@@ -102,13 +102,14 @@ void sys_dispatch(struct proc *p, struct cpu_regs *r)
 }
 
 /* Calls that need the CPU's state, or change the page tables (which the program must
- * not see half done), or the thread's syscall server (ns.c, landlock.c), or use the
+ * not see half done), or the thread's syscall server (ns.c, landlock.c, ptrace.c: a
+ * tracee's calls stop it, and a tracer is a thread), or use the
  * host thread's keyring (keys.c: one thread keyring per guest thread): they always stop
  * the CPU. */
 static const unsigned need_cpu[] = {
 	9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 15 /* rt_sigreturn */,
 	25 /* mremap */, 30 /* shmat */, 56 /* clone */, 57 /* fork */, 58 /* vfork */, 59 /* execve */,
-	60 /* exit */, 67 /* shmdt */, 131 /* sigaltstack */, 158 /* arch_prctl */,
+	60 /* exit */, 67 /* shmdt */, 101 /* ptrace */, 131 /* sigaltstack */, 158 /* arch_prctl */,
 	206 /* io_setup */, 207 /* io_destroy */, 231 /* exit_group */, 446 /* landlock_restrict_self */,
 	248 /* add_key */, 249 /* request_key */, 250 /* keyctl */, 272 /* unshare */, 308 /* setns */,
 	322 /* execveat */, 435 /* clone3 */,

@@ -755,9 +755,9 @@ long sys_futex(struct proc *p, const uint64_t a[6])
 
 bool sys_caller_only(uint64_t nr, const uint64_t a[6])
 {
-	/* (ptrace's tracer is a thread, and a tracee's stops are waited for by it) */
+	/* (a tracee's stops are the tracer thread's to see: ptrace.c) */
 	if (nr == SYS_capset || nr == SYS_capget || nr == SYS_personality || nr == SYS_setfsuid ||
-	    nr == SYS_setfsgid || nr == SYS_ptrace || nr == SYS_wait4 || nr == SYS_waitid ||
+	    nr == SYS_setfsgid || nr == SYS_wait4 || nr == SYS_waitid ||
 	    nr == SYS_set_mempolicy || nr == SYS_get_mempolicy || nr == SYS_seccomp)
 		return true;
 	if (nr == SYS_prctl) {          /* the thread's own attributes */
