@@ -8,6 +8,7 @@
 #include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -492,8 +493,11 @@ long sys_waitid(struct proc *p, const uint64_t a[6])
 		 !ptrace_wait_stop(si.si_pid, &st));
 	if (rc == 0 && si.si_code == CLD_TRAPPED)
 		si.si_status = st >> 8;
-	if (rc == 0 && ((a[2] && mem_write(p->mem, a[2], &si, sizeof(si))) ||
-			(a[4] && mem_write(p->mem, a[4], &ru, sizeof(ru)))))
+	/* Linux writes these fields (signo to status) of the siginfo, and the rusage only
+	 * for a child it found. */
+	size_t fields = offsetof(siginfo_t, si_status) + sizeof(si.si_status);
+	if (rc == 0 && ((a[2] && mem_write(p->mem, a[2], &si, fields)) ||
+			(a[4] && si.si_pid && mem_write(p->mem, a[4], &ru, sizeof(ru)))))
 		return -EFAULT;
 	return rc;
 }

@@ -3,7 +3,8 @@
  * nothing of a child left once it has been waited for, setpgid before and after a
  * child's execve, SIGCHLD's SA_NOCLDSTOP and SA_NOCLDWAIT; a running program is not
  * opened for writing (ETXTBSY), nor truncated; a file open for writing does not run,
- * unless fanotify's pre-content events watch it. */
+ * unless fanotify's pre-content events watch it; what wait4 and waitid write (waitid
+ * only the siginfo's first fields, and the rusage only for a child it found). */
 // run: fork
 // run: bomb
 // run: vfork-exec
@@ -25,6 +26,7 @@
 // run: fork-unprivileged
 // run: setpgid-exec
 // run: nocld
+// run: wait-fields
 #include "common.h"
 #include <elf.h>
 #include <fcntl.h>
@@ -732,6 +734,32 @@ int main(int argc, char **argv)
 			_exit(4);
 		CHECK(pid > 0);
 		SHOW(wait(&st));
+	} else if (!strcmp(m, "wait-fields")) {
+		siginfo_t si;
+		struct rusage ru;
+		memset(&si, 0x55, sizeof(si));
+		memset(&ru, 0x55, sizeof(ru));
+		fflush(stdout);
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+		SHOW(syscall(SYS_waitid, P_PID, pid, &si, WEXITED | WNOHANG, &ru));
+		const uint8_t *b = (const uint8_t *)&si;
+		printf("signo %d, pid %d, byte 40 %#x, rusage kept %d\n", si.si_signo, si.si_pid, b[40],
+		       ru.ru_utime.tv_sec == (time_t)0x5555555555555555);
+		CHECK(kill(pid, SIGKILL) == 0);
+		SHOW(syscall(SYS_waitid, P_PID, pid, &si, WEXITED, &ru));
+		printf("signo %d, code %d, status %d, byte 40 %#x, rusage filled %d\n", si.si_signo,
+		       si.si_code, si.si_status, b[40], ru.ru_utime.tv_sec != (time_t)0x5555555555555555);
+		/* a bad status address: the child is reaped all the same */
+		if ((pid = fork()) == 0)
+			_exit(3);
+		CHECK(pid > 0);
+		SHOW(wait4(pid, (int *)8, 0, NULL));
+		SHOW(waitpid(pid, NULL, WNOHANG));
 	} else if (!strcmp(m, "setpgid-exec")) {
 		/* Allowed on a child until it execs; then EACCES, or EPERM first if it is in
 		 * another session. */
