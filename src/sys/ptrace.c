@@ -432,14 +432,12 @@ int ptrace_signal(struct proc *p, struct cpu_regs *r, int sig, struct ksiginfo *
 	return to;
 }
 
-/* The default action of a stop signal, traced: the stop is the tracer's to see. */
+/* The default action of a stop signal, traced: the stop is the tracer's to see (false:
+ * not traced, or the tracer went meanwhile). */
 bool ptrace_group_stop(struct proc *p, struct cpu_regs *r, int sig)
 {
 	ptrace_follow(p);
-	if (!tracee_of(p))
-		return false;
-	stop(p, r, stop_status(sig));
-	return true;
+	return tracee_of(p) && stop(p, r, stop_status(sig)) >= 0;
 }
 
 /* After an execve: SIGTRAP, or the exec event's stop (PTRACE_O_TRACEEXEC). */
