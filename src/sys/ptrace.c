@@ -53,6 +53,7 @@ struct tracee {
 	int64_t orig_rax;       /* the call of a syscall stop, -1 elsewhere */
 	struct ksiginfo info;   /* the signal of a signal-delivery stop */
 	bool forced_tf;         /* single-stepping set the trap flag */
+	uint64_t event_msg;     /* PTRACE_GETEVENTMSG's */
 	_Atomic bool lost;      /* its own stop came back to it: no tracer took it */
 };
 
@@ -346,6 +347,9 @@ static bool serve(struct proc *p, struct cpu_regs *r, struct tracee *t, int *sig
 	case PTRACE_SETOPTIONS:
 		t->options = (unsigned)b->data;
 		break;
+	case PTRACE_GETEVENTMSG:
+		b->data = t->event_msg;
+		break;
 	case PTRACE_DETACH:
 		step(t, r, false);
 		*sig = (int)b->data;
@@ -446,10 +450,22 @@ void ptrace_exec(struct proc *p)
 	struct tracee *t = tracee_of(p);
 	if (!t)
 		return;
+	t->event_msg = (uint64_t)p->tid;        /* (the thread that made it) */
 	if (t->options & PTRACE_O_TRACEEXEC)
 		stop(p, p->regs, stop_status(SIGTRAP | PTRACE_EVENT_EXEC << 8));
 	else
 		sys_self_signal(p, SIGTRAP);
+}
+
+/* Before the thread ends with wait status 'status': the exit event's stop
+ * (PTRACE_O_TRACEEXIT), its message that status. */
+void ptrace_exit(struct proc *p, struct cpu_regs *r, int status)
+{
+	struct tracee *t = tracee_of(p);
+	if (!t || !(t->options & PTRACE_O_TRACEEXIT))
+		return;
+	t->event_msg = (uint64_t)status;
+	stop(p, r, stop_status(SIGTRAP | PTRACE_EVENT_EXIT << 8));
 }
 
 /* Syscall stops (PTRACE_SYSCALL). At the entry the tracer may change the call, or skip
@@ -670,7 +686,7 @@ static long attach(pid_t pid, bool seize, unsigned options)
 	return 0;
 }
 
-#define OPTIONS_KNOWN (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)
+#define OPTIONS_KNOWN (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
 
 static long traceme(struct proc *p)
 {
@@ -783,7 +799,9 @@ long sys_ptrace(struct proc *p, const uint64_t a[6])
 			return rc;
 		return sys_ret(ptrace(PTRACE_SETOPTIONS, pid, 0, a[3] & PTRACE_O_EXITKILL));
 	case PTRACE_GETEVENTMSG:
-		return stopped(pid) ? put_word(p, a[3], 0) : -ESRCH;
+		if ((rc = ask(pid, &b)) < 0)
+			return rc;
+		return put_word(p, a[3], b.data);
 	default:
 		return stopped(pid) ? -EIO : -ESRCH;
 	}

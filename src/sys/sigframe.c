@@ -257,6 +257,8 @@ static void default_action(struct proc *p, struct cpu_regs *r, int sig, const st
 		fprintf(stderr, "kvmse: %s: killed by SIG%s (si_code %d, address %#llx, ip %#llx)\n",
 			p->ps->exe, sigabbrev_np(sig), info->code, (unsigned long long)info->fault.addr,
 			(unsigned long long)r->rip);
+	if (p->pt && sig != SIGKILL)
+		ptrace_exit(p, r, sig);
 	sys_terminate(p, 0, sig);
 }
 

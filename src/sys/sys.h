@@ -223,6 +223,8 @@ int ptrace_signal(struct proc *p, struct cpu_regs *r, int sig, struct ksiginfo *
 /* The default action of a stop signal when traced (false: not traced). */
 bool ptrace_group_stop(struct proc *p, struct cpu_regs *r, int sig);
 void ptrace_exec(struct proc *p);
+/* Before the thread ends with wait status 'status' (exit, exit_group, a fatal signal). */
+void ptrace_exit(struct proc *p, struct cpu_regs *r, int status);
 /* Syscall stops: false if the tracer skips the call; *nr may change. */
 bool ptrace_syscall_enter(struct proc *p, struct cpu_regs *r, int64_t *nr);
 void ptrace_syscall_exit(struct proc *p, struct cpu_regs *r, int64_t nr);

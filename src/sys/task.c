@@ -37,6 +37,8 @@
 
 long sys_exit_group(struct proc *p, const uint64_t a[6])
 {
+	if (p->pt)
+		ptrace_exit(p, p->regs, (int)(a[0] & 0xff) << 8);
 	sys_terminate(p, (int)(a[0] & 0xff), 0);
 	return 0;
 }
@@ -44,6 +46,8 @@ long sys_exit_group(struct proc *p, const uint64_t a[6])
 /* This thread ends; the process with its last thread (thread_run). */
 long sys_exit(struct proc *p, const uint64_t a[6])
 {
+	if (p->pt)
+		ptrace_exit(p, p->regs, (int)(a[0] & 0xff) << 8);
 	p->exited = true;
 	p->exit_code = (int)(a[0] & 0xff);
 	return 0;

@@ -1,7 +1,7 @@
 /* ptrace.c - a parent traces its children: signal-delivery stops (what it sees, a signal
  * it changes or suppresses, an ignored one, stop signals, the exec's SIGTRAP); registers,
  * memory (a read-only code page too), the user area and the FPU state read and written;
- * syscall stops that change or skip a call; single steps, over a SYSCALL too; attaching
+ * syscall stops that change or skip a call, the exit event; single steps, over a SYSCALL too; attaching
  * to a running child (ATTACH, SEIZE), the errors, and a tracee whose tracer exits. The
  * children print what they saw after, the parent what it saw, in turn. */
 // run: stops
@@ -234,7 +234,7 @@ static void syscalls(void)
 	if (!pid)
 		syscalls_child();
 	wait_stop(pid);
-	SHOW(ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD));
+	SHOW(ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXIT));
 	SHOW(ptrace(PTRACE_SETOPTIONS, pid, 0, 1 << 30));
 	int st;
 	for (bool entry = true;; entry = !entry) {
@@ -242,6 +242,13 @@ static void syscalls(void)
 		CHECK(waitpid(pid, &st, 0) == pid);
 		if (!WIFSTOPPED(st))
 			break;
+		if (st >> 16 == PTRACE_EVENT_EXIT) {
+			unsigned long msg;
+			CHECK(ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0);
+			say("parent: the exit event, stop %#x, message %#lx\n", st >> 8, msg);
+			entry = !entry;
+			continue;
+		}
 		struct user_regs_struct r;
 		CHECK(ptrace(PTRACE_GETREGS, pid, 0, &r) == 0);
 		long nr = (long)r.orig_rax;
