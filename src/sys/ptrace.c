@@ -69,7 +69,10 @@ static struct tracee *tracee_of(struct proc *p)
  * there), and it gets a box. On the vCPU thread. */
 void ptrace_follow(struct proc *p)
 {
-	if (!atomic_exchange(&p->ps->pt_follow, false))
+	/* (a load first: every call of every thread passes here, and an exchange would
+	 * move the line between their cores) */
+	if (!atomic_load_explicit(&p->ps->pt_follow, memory_order_relaxed) ||
+	    !atomic_exchange(&p->ps->pt_follow, false))
 		return;
 	bool traced = atomic_load(&p->ps->ptraced) == p->tid;
 	if (traced && !p->pt) {
@@ -98,11 +101,8 @@ static void untrace(struct proc *p)
 
 void ptrace_forked(struct proc *p)
 {
-	if (atomic_load(&p->ps->ptraced) || p->pt) {
-		atomic_store(&p->ps->ptraced, 0);
-		atomic_store(&p->ps->pt_follow, true);
-		ptrace_follow(p);
-	}
+	if (atomic_load(&p->ps->ptraced) || p->pt)
+		untrace(p);
 }
 
 bool ptrace_message(struct process *ps, struct proc *self, const siginfo_t *si, int *sig)
@@ -517,6 +517,11 @@ static bool own_stop(const siginfo_t *si)
 	return si->si_signo == SIG_KICK && si->si_code == SI_QUEUE && si->si_errno == MAGIC_STOP;
 }
 
+static bool is_message(const siginfo_t *si)
+{
+	return si->si_code == SI_QUEUE && si->si_errno == MAGIC_TRACER;
+}
+
 /* A message for a tracee: traced from now on (with PTRACE_O_* 'options' of the low byte),
  * and 'sig' to take (0: none). */
 static siginfo_t message(int sig, unsigned options, pid_t from, uid_t uid)
@@ -557,10 +562,10 @@ bool ptrace_wait_stop(pid_t pid, int *status)
 	return true;
 }
 
-/* Wait for tracee 'pid''s next stop of its own, passing on the others; consumed unless
- * 'keep' (then the program's wait reports it). 0, or -ESRCH if it ended (its end left
- * for the program's wait). */
-static long await(pid_t pid, bool keep)
+/* Wait for tracee 'pid''s next host stop that 'want' accepts, passing the others on;
+ * consumed unless 'keep' (then the program's wait reports it). 0, or -ESRCH if it ended
+ * (its end left for the program's wait). */
+static long next_stop(pid_t pid, bool (*want)(const siginfo_t *), bool keep)
 {
 	for (;;) {
 		siginfo_t w = { 0 };
@@ -573,18 +578,25 @@ static long await(pid_t pid, bool keep)
 			return -ESRCH;
 		siginfo_t si;
 		bool got = ptrace(PTRACE_GETSIGINFO, pid, 0, &si) == 0;
-		if (got && own_stop(&si) && keep)
+		bool hit = got && want(&si);
+		if (hit && keep)
 			return 0;
 		int st;
 		while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
 			;
-		if (got && own_stop(&si))
+		if (hit)
 			return 0;
 		if (got)
 			pass_on(pid, &si);
 		else
 			ptrace(PTRACE_CONT, pid, 0, 0);         /* an event stop (SEIZE's) */
 	}
+}
+
+/* Tracee 'pid''s next stop of its own (next_stop). */
+static long await(pid_t pid, bool keep)
+{
+	return next_stop(pid, own_stop, keep);
 }
 
 /* The box of tracee 'pid', stopped for this thread (its tracer); else -ESRCH. */
@@ -605,24 +617,30 @@ static bool stopped(pid_t pid)
 	return stopped_box(pid, &box) == 0;
 }
 
-/* Ask stopped tracee 'pid' for request b (with b->len bytes of buf); its answer comes
- * back in b. */
-static long ask(pid_t pid, struct box *b)
+/* Write request b (with b->len bytes of buf) into stopped tracee 'pid''s box, whose
+ * address comes back in 'remote'. */
+static long post(pid_t pid, const struct box *b, uint8_t **remote)
 {
-	uint8_t *remote;
-	long rc = stopped_box(pid, &remote);
+	long rc = stopped_box(pid, remote);
 	if (rc)
 		return rc;
 	size_t skip = offsetof(struct box, op), n = BOX_HEAD - skip + b->len;
-	struct iovec l = { (uint8_t *)b + skip, n }, rm = { remote + skip, n };
-	if (process_vm_writev(pid, &l, 1, &rm, 1, 0) != (ssize_t)n)
-		return -ESRCH;
+	struct iovec l = { (uint8_t *)b + skip, n }, rm = { *remote + skip, n };
+	return process_vm_writev(pid, &l, 1, &rm, 1, 0) == (ssize_t)n ? 0 : -ESRCH;
+}
+
+/* Ask stopped tracee 'pid' for request b; its answer comes back in b. */
+static long ask(pid_t pid, struct box *b)
+{
+	uint8_t *remote;
+	long rc = post(pid, b, &remote);
+	if (rc)
+		return rc;
 	if (ptrace(PTRACE_CONT, pid, 0, 0) < 0)
 		return -ESRCH;
 	if ((rc = await(pid, false)) < 0)
 		return rc;
-	l = (struct iovec){ b, sizeof(*b) };
-	rm = (struct iovec){ remote, sizeof(*b) };
+	struct iovec l = { b, sizeof(*b) }, rm = { remote, sizeof(*b) };
 	if (process_vm_readv(pid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof(*b))
 		return -ESRCH;
 	return b->result;
@@ -634,14 +652,9 @@ static long resume(pid_t pid, int op, uint64_t sig)
 	if (sig > 64)
 		return -EIO;
 	uint8_t *remote;
-	long rc = stopped_box(pid, &remote);
+	long rc = post(pid, &(struct box){ .op = op, .data = sig }, &remote);
 	if (rc)
 		return rc;
-	struct box b = { .op = op, .data = sig };
-	size_t skip = offsetof(struct box, op), n = BOX_HEAD - skip;
-	struct iovec l = { (uint8_t *)&b + skip, n }, rm = { remote + skip, n };
-	if (process_vm_writev(pid, &l, 1, &rm, 1, 0) != (ssize_t)n)
-		return -ESRCH;
 	return sys_ret(ptrace(op == PTRACE_DETACH ? PTRACE_DETACH : PTRACE_CONT, pid, 0, 0));
 }
 
@@ -661,26 +674,9 @@ static long attach(pid_t pid, bool seize, unsigned options)
 		ptrace(PTRACE_DETACH, pid, 0, 0);
 		return e;
 	}
-	for (;;) {
-		siginfo_t w = { 0 }, si;
-		if (waitid(P_PID, (id_t)pid, &w, WSTOPPED | WEXITED | WNOWAIT | __WALL) < 0 && errno == EINTR)
-			continue;
-		if (w.si_code != CLD_TRAPPED && w.si_code != CLD_STOPPED)
-			return 0;
-		int st;
-		bool got = ptrace(PTRACE_GETSIGINFO, pid, 0, &si) == 0;
-		bool ours = got && si.si_errno == MAGIC_TRACER && si.si_code == SI_QUEUE;
-		while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
-			;
-		if (ours) {
-			ptrace(PTRACE_CONT, pid, 0, SIG_KICK);
-			break;
-		}
-		if (got)
-			pass_on(pid, &si);
-		else
-			ptrace(PTRACE_CONT, pid, 0, 0);         /* (the stop it was in) */
-	}
+	if (next_stop(pid, is_message, false) < 0)
+		return 0;
+	ptrace(PTRACE_CONT, pid, 0, SIG_KICK);
 	if (!seize)
 		await(pid, true);
 	return 0;
