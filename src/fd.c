@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -22,6 +24,18 @@ static _Atomic int lowest = 1 << 30;    /* no hidden descriptor is below this */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
+ * A descriptor table shared with other processes of kvmse's (clone's CLONE_FILES) holds
+ * their hidden descriptors too, which this registry does not know: a map they all share
+ * has a bit for each descriptor any of them hides. What this process found hidden when
+ * it began to share is 'kept': another's as much as its own, so it is never closed here
+ * (fd_close leaves it where it is, hidden).
+ */
+#define SHARED_FDS 100000               /* move_high keeps hidden ones under this */
+static _Atomic uint64_t *shared;        /* NULL: the table is this process's alone */
+static bool kept[HIDDEN_MAX];
+static int kept_fd[HIDDEN_MAX];         /* where a kept one is, once its owner let it go */
+
+/*
  * New home for a hidden descriptor: the highest free number below the soft limit, so
  * the guest's own (the lowest free ones) meet them last. A guest that lowered its limit
  * (RLIMIT_NOFILE is the host's) must not stop kvmse: then the soft limit is raised for
@@ -32,7 +46,7 @@ static int move_high(int fd)
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		die_errno("getrlimit");
-	rlim_t top = rl.rlim_cur == RLIM_INFINITY ? 100000 : MIN(rl.rlim_cur, 100000);
+	rlim_t top = rl.rlim_cur == RLIM_INFINITY ? SHARED_FDS : MIN(rl.rlim_cur, SHARED_FDS);
 	if (top < 1024)
 		top = MIN(1024, rl.rlim_max);
 	struct rlimit raised = { top, rl.rlim_max };
@@ -56,6 +70,17 @@ static int move_high(int fd)
 	if (n < atomic_load(&lowest))
 		atomic_store(&lowest, n);
 	return n;
+}
+
+static void mark(int fd, bool on)
+{
+	if (!shared || fd < 0 || fd >= SHARED_FDS)
+		return;
+	uint64_t bit = 1ULL << (fd % 64);
+	if (on)
+		atomic_fetch_or(&shared[fd / 64], bit);
+	else
+		atomic_fetch_and(&shared[fd / 64], ~bit);
 }
 
 /* A forked child has only the forking thread: the lock is free, whoever held it. */
@@ -96,6 +121,8 @@ void fd_hide(int *fdp)
 		if (!atomic_load(&hidden[i])) {
 			grew[i] = grow_soft_limit(1);
 			*fdp = move_high(*fdp);
+			kept[i] = false;
+			mark(*fdp, true);
 			atomic_store(&hidden[i], fdp);
 			if (i >= atomic_load(&nused))
 				atomic_store(&nused, i + 1);
@@ -111,6 +138,8 @@ void fd_unhide(int *fdp)
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < atomic_load(&nused); i++) {
 		if (atomic_load(&hidden[i]) == fdp) {
+			if (!kept[i])
+				mark(*fdp, false);
 			atomic_store(&hidden[i], NULL);
 			if (grew[i])
 				grow_soft_limit(-1);
@@ -151,8 +180,87 @@ uint64_t fd_limit_host(uint64_t guest, uint64_t max)
 	return guest <= max ? MIN(h, max) : h;
 }
 
+int fd_close(int *fdp)
+{
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < atomic_load(&nused); i++) {
+		if (atomic_load(&hidden[i]) == fdp && kept[i]) {
+			kept_fd[i] = *fdp;
+			atomic_store(&hidden[i], &kept_fd[i]);
+			*fdp = -1;
+			pthread_mutex_unlock(&lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	fd_unhide(fdp);
+	return close(*fdp);
+}
+
+bool fd_share_begin(void)
+{
+	if (shared)
+		return true;
+	void *m = mmap(NULL, SHARED_FDS / 8, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return false;
+	pthread_mutex_lock(&lock);
+	shared = m;
+	for (int i = 0; i < atomic_load(&nused); i++) {
+		int *h = atomic_load(&hidden[i]);
+		if (h)
+			mark(*h, true);
+	}
+	pthread_mutex_unlock(&lock);
+	return true;
+}
+
+void fd_share_end(void)
+{
+	if (shared && munmap((void *)shared, SHARED_FDS / 8) < 0)
+		die_errno("munmap");
+	shared = NULL;
+}
+
+bool fd_unshare(void)
+{
+	if (!shared)
+		return false;
+	if (unshare(CLONE_FILES) < 0)
+		die_errno("unshare of the descriptor table");
+	fd_share_end();
+	return true;
+}
+
+void fd_forked(bool files)
+{
+	if (!files) {
+		fd_share_end();
+		return;
+	}
+	for (int i = 0; i < atomic_load(&nused); i++)
+		kept[i] = atomic_load(&hidden[i]) != NULL;
+}
+
+void fd_close_own(void)
+{
+	if (!shared)
+		return;
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < atomic_load(&nused); i++) {
+		int *h = atomic_load(&hidden[i]);
+		if (h && !kept[i]) {
+			mark(*h, false);
+			close(*h);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 bool fd_hidden(int fd)
 {
+	if (shared && fd >= 0 && fd < SHARED_FDS && (atomic_load(&shared[fd / 64]) >> (fd % 64) & 1))
+		return true;
 	if (fd < atomic_load(&lowest))
 		return false;
 	int n = atomic_load(&nused);
@@ -169,8 +277,11 @@ void fd_evict(int fd)
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < atomic_load(&nused); i++) {
 		int *h = atomic_load(&hidden[i]);
-		if (h && *h == fd)
+		if (h && *h == fd) {
 			*h = move_high(fd);
+			mark(fd, false);
+			mark(*h, true);
+		}
 	}
 	pthread_mutex_unlock(&lock);
 }

@@ -13,6 +13,24 @@ bool fd_hidden(int fd);
 void fd_evict(int fd);
 /* Forget *fdp (before closing it). */
 void fd_unhide(int *fdp);
+/* Forget *fdp and close it, unless another process sharing the table uses it too (it
+ * then stays open and hidden); *fdp is -1 after. close's result. */
+int fd_close(int *fdp);
+
+/* Descriptor tables shared between processes (clone's CLONE_FILES). Before such a fork:
+ * each hides the others' descriptors from now on (false: no memory for that). */
+bool fd_share_begin(void);
+/* In a forked child: 'files', it shares its parent's table, whose hidden descriptors it
+ * keeps but never closes; else its own table is a copy, no longer shared. */
+void fd_forked(bool files);
+/* The table is this process's alone again (the program's unshare or close_range). */
+void fd_share_end(void);
+/* execve: a shared table is copied first, as Linux's execve does (true: done; then
+ * this thread has a table of its own, and kvmse's other threads the old one). */
+bool fd_unshare(void);
+/* At the process's end, in a shared table: its own hidden descriptors are closed (the
+ * table outlives it). */
+void fd_close_own(void);
 /* RLIMIT_NOFILE as the guest sees it (what it can open: the host's less the hidden
  * descriptors under it), and back. */
 uint64_t fd_limit_guest(uint64_t host);

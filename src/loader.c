@@ -376,9 +376,7 @@ static void release_running(void)
 	for (int i = 0; i < 2; i++) {
 		if (running[i] < 0)
 			continue;
-		fd_unhide(&running[i]);
-		close(running[i]);
-		running[i] = -1;
+		fd_close(&running[i]);
 	}
 }
 

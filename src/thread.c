@@ -133,6 +133,8 @@ static noreturn void process_end(struct proc *p)
 		ptimer_free(ps);
 		free(ps->exe);
 	}
+	if (alone)      /* (a table shared with other processes outlives this one) */
+		fd_close_own();
 	finish(ps);
 }
 

@@ -487,8 +487,7 @@ static uint64_t set_cpuid(struct kvm_cpu *k, uint64_t *cr4)
  * inodes) a guest could reopen it through /proc/self/fd. */
 static void close_kvm(struct kvm_vm *vm)
 {
-	fd_unhide(&vm->sys_fd);
-	if (close(vm->sys_fd) < 0)
+	if (fd_close(&vm->sys_fd) < 0)
 		die_errno("close of /dev/kvm");
 	vm->sys_fd = -1;
 }
@@ -606,15 +605,13 @@ static void release_vcpu(struct kvm_cpu *k)
 {
 	if (munmap(k->run, k->vm->run_size) < 0)
 		die_errno("munmap of kvm_run");
-	fd_unhide(&k->vcpu_fd);
-	if (close(k->vcpu_fd) < 0)
+	if (fd_close(&k->vcpu_fd) < 0)
 		die_errno("close");
 }
 
 static void release_vm(struct kvm_vm *vm)
 {
-	fd_unhide(&vm->vm_fd);
-	if (close(vm->vm_fd) < 0)
+	if (fd_close(&vm->vm_fd) < 0)
 		die_errno("close");
 }
 

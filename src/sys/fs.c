@@ -1,9 +1,11 @@
 /* fs.c - file-descriptor I/O: read/write families, open/close, dup, pipes, ioctl, fcntl.
  * Arguments are translated for the host kernel, which checks them in Linux's order. */
 #include "sys.h"
+#include "../thread.h"
 #include "../util.h"
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -322,20 +324,27 @@ long sys_close(struct proc *p, const uint64_t a[6]) { (void)p; return relock(HOS
 
 long sys_close_range(struct proc *p, const uint64_t a[6])
 {
-	(void)p;
-	unsigned first = (unsigned)a[0], last = (unsigned)a[1];
+	unsigned first = (unsigned)a[0], last = (unsigned)a[1], flags = (unsigned)a[2];
 	if (first > last || a[2] & ~(uint64_t)(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE))
 		return -EINVAL;
+	/* (on the vCPU thread, whose new table the next server shares) */
+	if (flags & CLOSE_RANGE_UNSHARE) {
+		if (unshare(CLONE_FILES) < 0)
+			return -errno;
+		fd_share_end();
+		thread_renew_server(p);
+		flags &= ~CLOSE_RANGE_UNSHARE;
+	}
 	/* Close around kvmse's own descriptors. */
 	unsigned from = first;
 	for (unsigned fd = first; fd <= last && fd < 1u << 20; fd++) {
 		if (!fd_hidden((int)fd))
 			continue;
-		if (fd > from && syscall(SYS_close_range, from, fd - 1, a[2]) < 0)
+		if (fd > from && syscall(SYS_close_range, from, fd - 1, flags) < 0)
 			return relock(-errno);
 		from = fd + 1;
 	}
-	if (from <= last && syscall(SYS_close_range, from, last, a[2]) < 0)
+	if (from <= last && syscall(SYS_close_range, from, last, flags) < 0)
 		return relock(-errno);
 	return relock(0);
 }

@@ -78,7 +78,10 @@ long sys_unshare(struct proc *p, const uint64_t a[6])
 			pr_warn("unshare of CLONE_FILES by one of several threads is not supported: ENOSYS");
 		return -ENOSYS;
 	}
-	return renew(p, SYS_unshare, f & ~(uint64_t)ONE_THREAD, 0, f & CLONE_NEWUSER);
+	long rc = renew(p, SYS_unshare, f & ~(uint64_t)ONE_THREAD, 0, f & CLONE_NEWUSER);
+	if (rc == 0 && (f & CLONE_FILES))
+		fd_share_end();
+	return rc;
 }
 
 long sys_setns(struct proc *p, const uint64_t a[6])

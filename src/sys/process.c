@@ -31,8 +31,9 @@
 #define PROCESS_FLAGS (CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | \
 		       CLONE_CHILD_CLEARTID | CLONE_SETTLS | CLONE_PIDFD | HOST_FLAGS)
 /* ... and of those, what the host's clone does: the new process's parent, namespaces,
- * cgroup, its semaphore undo list, working directory (kvmse keeps none of its own). */
-#define HOST_FLAGS (CLONE_PARENT | CLONE_FS | CLONE_SYSVSEM | CLONE_IO | CLONE_NEWNS | CLONE_NEWCGROUP | \
+ * cgroup, its semaphore undo list, working directory (kvmse keeps none of its own),
+ * descriptor table (fd.c hides each process's own from the others' programs). */
+#define HOST_FLAGS (CLONE_PARENT | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_IO | CLONE_NEWNS | CLONE_NEWCGROUP | \
 		    CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
 		    CLONE_NEWTIME | CLONE_INTO_CGROUP_)
 
@@ -73,18 +74,14 @@ static void only_thread(struct proc *p)
 }
 
 /*
- * The host process of a new guest process (cpu_ops.fork calls it). glibc's fork takes
- * no flags, so for any a raw clone3 does what glibc's own would: the child's tid goes
+ * glibc's fork takes no flags, so for any a raw clone3 does what glibc's own would: the
+ * child's tid goes
  * to glibc's thread descriptor (the word its set_tid_address gave the kernel), and its
  * robust list is set again. new_process makes sure kvmse has one thread then, so no
  * lock of the C library's is held by a thread the child will not have.
  */
-static pid_t host_fork(void *arg)
+static pid_t raw_fork(const struct clone_args *ca, uint64_t flags)
 {
-	const struct clone_args *ca = arg;
-	uint64_t flags = ca->flags & HOST_FLAGS;
-	if (!flags && ca->exit_signal == SIGCHLD && !ca->set_tid)
-		return fork();
 	pid_t *tid;
 	void *head;
 	size_t len;
@@ -102,13 +99,26 @@ static pid_t host_fork(void *arg)
 	return pid;
 }
 
+/* The host process of a new guest process (cpu_ops.fork calls it). */
+static pid_t host_fork(void *arg)
+{
+	const struct clone_args *ca = arg;
+	uint64_t flags = ca->flags & HOST_FLAGS;
+	pid_t pid = !flags && ca->exit_signal == SIGCHLD && !ca->set_tid ? fork() : raw_fork(ca, flags);
+	if (pid == 0)
+		fd_forked(flags & CLONE_FILES);
+	return pid;
+}
+
 static long process_flags_check(struct proc *p, const struct clone_args *ca)
 {
 	uint64_t flags = ca->flags;
 	/* (the kernel stores the descriptor before the child exists: a bad address fails) */
 	if ((flags & CLONE_PIDFD) && !mem_ptr(p->mem, ca->pidfd, 4, MEM_WRITE))
 		return -EFAULT;
-	const char *why = flags & ~(uint64_t)PROCESS_FLAGS & ~(uint64_t)CLONE_VM ?
+	/* (a vfork child's pipe to its parent would be in both processes' table) */
+	const char *why = flags & ~(uint64_t)PROCESS_FLAGS & ~(uint64_t)CLONE_VM ||
+			  (flags & (CLONE_VFORK | CLONE_FILES)) == (CLONE_VFORK | CLONE_FILES) ?
 			  "is not supported" : NULL;
 	if (!why && ((flags & HOST_FLAGS) || ca->exit_signal != SIGCHLD) && p->ps->nthreads > 1)
 		why = "is supported in a program of one thread only";
@@ -129,6 +139,8 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 				    ca->tls);
 	if ((e = process_flags_check(p, ca)) < 0 || (!(flags & CLONE_VM) && (e = mm_fork_charge(p)) < 0))
 		return e;
+	if ((flags & CLONE_FILES) && !fd_share_begin())
+		return -ENOMEM;
 	int done[2] = { -1, -1 };
 	if ((flags & CLONE_VFORK) && pipe2(done, O_CLOEXEC) < 0)
 		return -errno;
@@ -153,7 +165,8 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 	if (pid == 0) {
 		only_thread(p);
 		sig_forget_pending(p);
-		sigfd_fork(p);
+		if (!(flags & CLONE_FILES))     /* (its signalfds are its parent's) */
+			sigfd_fork(p);
 		ptrace_forked(p);
 		execmark_forked();
 		ptimer_forked(p);
@@ -351,6 +364,8 @@ static void replace_image(struct proc *p, char *path, const char *name, char **a
 	aio_exec();
 	uffd_exec();
 	mm_reset(p);
+	if (fd_unshare())
+		thread_renew_server(p);
 	fd_each_guest(close_if_cloexec, NULL);    /* (kvmse's own stay) */
 	sig_exec(p);
 	p->clear_child_tid = p->robust_list = 0;
@@ -411,8 +426,7 @@ static long exec(struct proc *p, const char *path, gva_t argv_va, gva_t envp_va)
 		free(copy);
 		ptrace_exec(p);
 		if (held >= 0) {
-			fd_unhide(&held);
-			close(held);
+			fd_close(&held);
 		}
 	}
 	free_strings(argv);

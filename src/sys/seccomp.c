@@ -275,9 +275,7 @@ static long add_filter(struct proc *p, unsigned flags, uint64_t prog)
 	pthread_mutex_unlock(&p->ps->lock);
 	if (listen && rc) {             /* (the filter stays on the list, unused) */
 		close((int)fd);
-		fd_unhide(&f->listener);
-		close(f->listener);
-		f->listener = -1;
+		fd_close(&f->listener);
 	}
 	return rc ? rc : fd;
 }

@@ -186,8 +186,7 @@ bool seccomp_notify(struct proc *p, const int *listener, const struct seccomp_da
 		blocks = await(p, listener, &wait, ret);
 	else
 		*ret = -ENOSYS;         /* (no listener any more) */
-	fd_unhide(&wait);
-	close(wait);
+	fd_close(&wait);
 	return blocks;
 }
 
@@ -213,8 +212,7 @@ static void drop(struct taken **l)
 {
 	struct taken *t = *l;
 	*l = t->next;
-	fd_unhide(&t->fd);
-	close(t->fd);
+	fd_close(&t->fd);
 	free(t);
 }
 

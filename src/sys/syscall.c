@@ -112,7 +112,7 @@ static const unsigned need_cpu[] = {
 	60 /* exit */, 67 /* shmdt */, 101 /* ptrace */, 131 /* sigaltstack */, 158 /* arch_prctl */,
 	206 /* io_setup */, 207 /* io_destroy */, 231 /* exit_group */, 446 /* landlock_restrict_self */,
 	248 /* add_key */, 249 /* request_key */, 250 /* keyctl */, 272 /* unshare */, 308 /* setns */,
-	322 /* execveat */, 435 /* clone3 */,
+	322 /* execveat */, 435 /* clone3 */, 436 /* close_range: its UNSHARE */,
 };
 
 bool sys_may_serve(unsigned nr)

@@ -94,8 +94,7 @@ static void release(struct proc *p, int c)
 {
 	mm_uffd_drop(p, c);
 	wake(c, 0, ~0ULL);
-	fd_unhide(&ctxs[c].wr);
-	close(ctxs[c].wr);
+	fd_close(&ctxs[c].wr);
 	ctxs[c] = (struct ctx){ 0 };
 }
 
@@ -408,8 +407,7 @@ static void forget_all(void)
 	for (int i = 0; i < CTX_MAX; i++) {
 		if (!ctxs[i].wr)
 			continue;
-		fd_unhide(&ctxs[i].wr);
-		close(ctxs[i].wr);
+		fd_close(&ctxs[i].wr);
 		ctxs[i] = (struct ctx){ 0 };
 	}
 	waiters = NULL;

@@ -1,15 +1,20 @@
 /* clone_flags.c - what clone asks of a new process beyond a fork (its exit signal, its
- * parent, a shared working directory, new namespaces), and unshare and setns.
+ * parent, a shared working directory or descriptor table, new namespaces), and unshare
+ * and setns.
  * Without the rights, both runs say so alike. */
 // run: exit-signal
 // run: parent
 // run: fs
+// run: files
+// run: files-exec
 // run: uts
 // run: pid
 // run: time
 // run: user
 // run: unshare-args
 #include "common.h"
+#include <dirent.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -20,6 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE 2
+#endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x80
 #endif
@@ -257,8 +265,110 @@ static void unshare_args(void)
 	printf("cwd: %s\n", cwd);
 }
 
+static bool is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+
+/* Descriptors in /proc/self/fd (the directory's own not counted). */
+static int open_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	CHECK(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;
+}
+
+static void wait_status(pid_t pid)
+{
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	printf("child: %s %d\n", WIFEXITED(st) ? "exit" : "signal",
+	       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
+/* CLONE_FILES: one table, whoever opens, closes or dup2s; neither sees the other's
+ * emulator's descriptors; close_range of all of them by one leaves the other running;
+ * CLOSE_RANGE_UNSHARE gives the caller a copy. */
+static void files(void)
+{
+	int go[2], done[2];
+	CHECK(pipe(go) == 0 && pipe(done) == 0);
+	int mine = open("/dev/null", O_RDONLY);
+	int before = open_count();
+	pid_t pid = clone_flags(CLONE_FILES | SIGCHLD);
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/zero", O_RDONLY);
+		CHECK(dup2(fd, 40) == 40 && close(mine) == 0);
+		char c = (char)fd;
+		CHECK(write(go[1], &c, 1) == 1);
+		CHECK(read(done[0], &c, 1) == 1);
+		_exit(3);
+	}
+	char c;
+	CHECK(read(go[0], &c, 1) == 1);
+	printf("child opened %d; dup2'd 40: %d; closed mine: %d\n", c, is_open(40), !is_open(mine));
+	printf("descriptors: %d more\n", open_count() - before);
+	c = 0;
+	CHECK(write(done[1], &c, 1) == 1);
+	wait_status(pid);
+
+	/* close_range of everything, child alive: it goes on, on its own descriptors (it
+	 * was running before: descriptors kvmse makes are low for a moment, until moved) */
+	int sv[2];
+	CHECK(pipe(sv) == 0);
+	pid = clone_flags(CLONE_FILES | SIGCHLD);
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		CHECK(write(go[1], "r", 1) == 1);
+		while (is_open(sv[1]))
+			usleep(10000);
+		int p2[2];
+		CHECK(pipe(p2) == 0);
+		CHECK(write(p2[1], "x", 1) == 1 && read(p2[0], &c, 1) == 1);
+		_exit(c == 'x' ? 4 : 1);
+	}
+	CHECK(read(go[0], &c, 1) == 1);
+	SHOW(syscall(SYS_close_range, 3, ~0U, 0));
+	wait_status(pid);
+	SHOW(open_count());
+
+	/* CLOSE_RANGE_UNSHARE in the child: the parent keeps its own */
+	int a = open("/dev/null", O_RDONLY);
+	pid = clone_flags(CLONE_FILES | SIGCHLD);
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_UNSHARE) == 0 && !is_open(a) ? 5 : 1);
+	wait_status(pid);
+	printf("parent's still open: %d\n", is_open(a));
+}
+
+/* execve in a child sharing the table copies it first: its close-on-exec descriptors
+ * close in the child, not in the parent. */
+static void files_exec(const char *self)
+{
+	int keep = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int go[2];
+	CHECK(pipe(go) == 0);
+	pid_t pid = clone_flags(CLONE_FILES | SIGCHLD);
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char fd[16];
+		snprintf(fd, sizeof(fd), "%d", keep);
+		execl(self, self, "files-exec-child", fd, NULL);
+		_exit(127);
+	}
+	wait_status(pid);
+	printf("parent's close-on-exec one still open: %d\n", is_open(keep));
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "files-exec-child")) {
+		printf("in the exec'd child, close-on-exec one open: %d\n", is_open(atoi(argv[2])));
+		return 6;
+	}
 	CHECK(argc == 2);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "exit-signal"))
@@ -267,6 +377,10 @@ int main(int argc, char **argv)
 		parent();
 	else if (!strcmp(argv[1], "fs"))
 		fs();
+	else if (!strcmp(argv[1], "files"))
+		files();
+	else if (!strcmp(argv[1], "files-exec"))
+		files_exec(argv[0]);
 	else if (!strcmp(argv[1], "uts"))
 		uts();
 	else if (!strcmp(argv[1], "pid"))
