@@ -439,6 +439,9 @@ int loader_exec(struct proc *p, const char *path, char *const argv[], char *cons
 	};
 	memset(regs, 0, sizeof(*regs));
 	build_stack(p, path, argv, envp, auxv + !f->vdso, ARRAY_SIZE(auxv) - !f->vdso, regs);
+	_Static_assert(sizeof(auxv) <= sizeof(p->ps->auxv), "room for the auxiliary vector");
+	p->ps->nauxv = ARRAY_SIZE(auxv) - !f->vdso;
+	memcpy(p->ps->auxv, auxv + !f->vdso, p->ps->nauxv * sizeof(auxv[0]));
 	regs->rip = interp ? in.eh.e_entry + in.bias : im.eh.e_entry + im.bias;
 	regs->rflags = 0x202;
 	release_running();

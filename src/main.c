@@ -258,7 +258,7 @@ int main(int argc, char **argv)
 	if (loader_script(&path, &gargv, &script, false) < 0)
 		die_status(126, "%s: too many levels of #! interpreters", prog);
 	loader_exec(p, path, gargv, env.v, f, &regs);
-	procfs_show(prog, gargv, env.v);
+	procfs_show(p->ps, prog, gargv, env.v);
 	loader_script_free(&script);
 	p->cpu->ops->set_regs(p->cpu, &regs);
 	free(env.v);

@@ -174,6 +174,8 @@ struct process {
 	struct mapped_file *files;      /* every file mapped since the last execve */
 	unsigned nfiles;
 	struct cpu_features features;   /* what the loader tells a new program (auxv) */
+	uint64_t auxv[24][2];           /* the auxiliary vector it gave the program */
+	unsigned nauxv;
 	/* An ancestor (or this process) is the init of its PID namespace or a child
 	 * subreaper: an orphan would be its program's to wait for (thread.c leave_early). */
 	bool reaper_above;

@@ -376,7 +376,7 @@ static void replace_image(struct proc *p, char *path, const char *name, char **a
 	if (loader_script(&path, &argv, &script, true) < 0)
 		die_status(126, "%s: too many levels of #! interpreters", path);
 	loader_exec(p, path, argv, envp, &p->ps->features, p->regs);
-	procfs_show(name, argv, envp);
+	procfs_show(p->ps, name, argv, envp);
 	sig_init_fpu(p);
 	loader_script_free(&script);
 }

@@ -417,7 +417,8 @@ long procfs_query(struct proc *p, int fd, gva_t arg)
 
 /* The host's memory-map fields as /proc/self/stat has them (fields 26-28 and 45-51),
  * with 'args' (len bytes: the arguments, then 'env' on) as the new command line. */
-static bool title_map(struct prctl_mm_map *m, char *args, size_t env, size_t len)
+static bool title_map(struct prctl_mm_map *m, const struct process *ps, char *args, size_t env,
+		      size_t len)
 {
 	char stat[1024];
 	fd_proc_read("self/stat", stat, sizeof(stat));
@@ -433,19 +434,21 @@ static bool title_map(struct prctl_mm_map *m, char *args, size_t env, size_t len
 				    .brk = (uint64_t)syscall(SYS_brk, 0),
 				    .arg_start = (uintptr_t)args, .arg_end = (uintptr_t)args + env,
 				    .env_start = (uintptr_t)args + env, .env_end = (uintptr_t)args + len,
-				    .exe_fd = (uint32_t)-1 };
+				    .exe_fd = (uint32_t)-1, .auxv = (__u64 *)ps->auxv,
+				    .auxv_size = ps->nauxv * sizeof(ps->auxv[0]) };
 	return f[51] != 0;
 }
 
 /*
  * What other processes read in /proc/<pid>/comm, cmdline and environ of this one (ps,
  * pidof, pgrep, psutil) is the guest's name, argv and envp, the last two as the kernel
- * lays them out, in a copy kvmse keeps. PR_SET_MM_MAP moves them with no privilege
+ * lays them out, in a copy kvmse keeps; and in auxv (gdb: where the vDSO is; the program
+ * itself too) the guest's auxiliary vector. PR_SET_MM_MAP moves them with no privilege
  * (the single-field PR_SET_MM calls need CAP_SYS_RESOURCE) but sets every field, so the
  * others are given as they are. The kernel reads them only from anonymous memory, which malloc's is. Where it
  * fails (no CONFIG_CHECKPOINT_RESTORE) kvmse's own command line stays.
  */
-void procfs_show(const char *file, char *const argv[], char *const envp[])
+void procfs_show(const struct process *ps, const char *file, char *const argv[], char *const envp[])
 {
 	const char *base = strrchr(file, '/');
 	prctl(PR_SET_NAME, base ? base + 1 : file);
@@ -462,7 +465,7 @@ void procfs_show(const char *file, char *const argv[], char *const envp[])
 	for (size_t i = 0; envp[i]; i++)
 		at = stpcpy(at, envp[i]) + 1;
 	struct prctl_mm_map m;
-	if (!title_map(&m, t, env, len) || prctl(PR_SET_MM, PR_SET_MM_MAP, &m, sizeof(m), 0) < 0) {
+	if (!title_map(&m, ps, t, env, len) || prctl(PR_SET_MM, PR_SET_MM_MAP, &m, sizeof(m), 0) < 0) {
 		free(t);
 		return;
 	}

@@ -111,9 +111,10 @@ long procfs_open(struct proc *p, const char *path, int flags);
 long procfs_query(struct proc *p, int fd, gva_t arg);
 /* Is fd one of those files (a memfd here, a file with no page cache on Linux)? */
 bool procfs_is(int fd);
-/* ... and show the guest's program as this process to others: its name (the file's, a
- * script's and not its interpreter's), its argv and envp as command line and environ. */
-void procfs_show(const char *file, char *const argv[], char *const envp[]);
+/* ... and show the guest's program as this process to others (and to itself, in
+ * /proc/self/auxv): its name (the file's, a script's and not its interpreter's), its
+ * argv and envp as command line and environ, the auxiliary vector the loader gave it. */
+void procfs_show(const struct process *ps, const char *file, char *const argv[], char *const envp[]);
 
 
 /* A thread id argument: 0, the calling thread, is the guest's (not a server thread). */

@@ -1,5 +1,5 @@
 /* argv, envp and the auxiliary vector as a program sees them at start; /proc's
- * cmdline and environ of this process and of an exec'd child, as others see them. */
+ * cmdline, environ and auxv of this process and of an exec'd child, as others see them. */
 // run: one "two words" ''
 // run:
 #include "common.h"
@@ -33,6 +33,20 @@ static int same_as(const char *name, char **v)
 	return n == m && !memcmp(got, want, n);
 }
 
+/* Does /proc file 'name' hold an auxiliary vector with this entry point and vDSO (the
+ * process's own), and this program's page size, header count and uid? */
+static int auxv_is(const char *name, unsigned long entry, unsigned long vdso)
+{
+	unsigned long v[2];
+	int fd = open(name, O_RDONLY), same = 0;
+	CHECK(fd >= 0);
+	while (read(fd, v, sizeof(v)) == sizeof(v) && v[0] != AT_NULL)
+		same += (v[0] == AT_ENTRY && v[1] == entry) || (v[0] == AT_SYSINFO_EHDR && v[1] == vdso) ||
+			((v[0] == AT_PAGESZ || v[0] == AT_PHNUM || v[0] == AT_UID) && v[1] == getauxval(v[0]));
+	close(fd);
+	return same == 5;
+}
+
 static void show_file(const char *what, const char *name)
 {
 	char buf[64] = "";
@@ -60,14 +74,17 @@ static void child_seen(void)
 	}
 	close(up[1]);
 	close(down[0]);
-	char c, name[64];
-	CHECK(read(up[0], &c, 1) == 1);
+	char name[64];
+	unsigned long seen[2];          /* the child's entry point and vDSO */
+	CHECK(read(up[0], seen, sizeof(seen)) == sizeof(seen));
 	snprintf(name, sizeof(name), "/proc/%d/cmdline", (int)pid);
 	printf("child's cmdline is its argv: %d\n", same_as(name, cargv));
 	snprintf(name, sizeof(name), "/proc/%d/environ", (int)pid);
 	printf("child's environ is its envp: %d\n", same_as(name, cenv));
 	snprintf(name, sizeof(name), "/proc/%d/comm", (int)pid);
 	show_file("child's comm", name);
+	snprintf(name, sizeof(name), "/proc/%d/auxv", (int)pid);
+	printf("child's auxv is its auxiliary vector: %d\n", auxv_is(name, seen[0], seen[1]));
 	close(down[1]);
 	int st;
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -81,8 +98,9 @@ static int reexec(char **argv)
 	printf("exec'd: cmdline is argv: %d, environ is envp: %d\n",
 	       same_as("/proc/self/cmdline", argv), same_as("/proc/self/environ", environ));
 	fflush(stdout);
-	char c = 'r';
-	CHECK(write(up, &c, 1) == 1);
+	unsigned long seen[2] = { getauxval(AT_ENTRY), getauxval(AT_SYSINFO_EHDR) };
+	CHECK(write(up, seen, sizeof(seen)) == sizeof(seen));
+	char c;
 	CHECK(read(down, &c, 1) == 0);
 	return 0;
 }
@@ -128,6 +146,8 @@ int main(int argc, char **argv)
 	printf("AT_ENTRY is _start: %d\n", entry == (unsigned long)_start);
 	printf("cmdline is argv: %d\n", same_as("/proc/self/cmdline", argv));
 	printf("environ is envp: %d\n", same_as("/proc/self/environ", environ));
+	printf("auxv is the auxiliary vector: %d\n",
+	       auxv_is("/proc/self/auxv", getauxval(AT_ENTRY), getauxval(AT_SYSINFO_EHDR)));
 	show_file("comm", "/proc/self/comm");
 	fflush(stdout);
 	child_seen();
