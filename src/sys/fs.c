@@ -285,8 +285,8 @@ long sys_openat(struct proc *p, const uint64_t a[6])
 	if (user_path_whole(path, 0) && (fd = own_file(p, &path, flags, true)) != -ENOENT)
 		return fd;
 	if ((flags & O_ACCMODE) != O_RDONLY && !(flags & (O_PATH | O_EXCL)))
-		return open_write(FD(0), path, flags, (mode_t)a[3]);
-	return HOST(SYS_openat, FD(0), path, flags, (mode_t)a[3]);
+		return procfs_opened(open_write(FD(0), path, flags, (mode_t)a[3]), path);
+	return procfs_opened(HOST(SYS_openat, FD(0), path, flags, (mode_t)a[3]), path);
 }
 
 /* openat's, with the flags in a struct the host reads (its size checked there). A
@@ -302,7 +302,7 @@ long sys_openat2(struct proc *p, const uint64_t a[6])
 		if (fd != -ENOENT)
 			return fd;
 	}
-	return HOST(SYS_openat2, FD(0), path, user_in(p, a[2], a[3]), a[3]);
+	return procfs_opened(HOST(SYS_openat2, FD(0), path, user_in(p, a[2], a[3]), a[3]), path);
 }
 
 long sys_open(struct proc *p, const uint64_t a[6])

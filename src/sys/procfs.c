@@ -266,6 +266,29 @@ static long open_kind(struct proc *p, int kind, int flags)
 	return fd;
 }
 
+/* Is 'pid' a process of kvmse's (this one or another: its executable is ours)? */
+static bool of_kvmse(int pid)
+{
+	char mine[PATH_MAX], its[PATH_MAX], link[32];
+	snprintf(link, sizeof(link), "%d/exe", pid);
+	ssize_t n = fd_proc_readlink("self/exe", mine, sizeof(mine) - 1);
+	ssize_t m = fd_proc_readlink(link, its, sizeof(its) - 1);
+	return pid == getpid() || (n > 0 && m == n && !memcmp(mine, its, (size_t)n));
+}
+
+long procfs_opened(long fd, const char *path)
+{
+	const char *last = strrchr(path, '/');
+	char target[64];
+	int pid, n = 0;
+	if (fd < 0 || strcmp(last ? last + 1 : path, "mem") || fd_target((int)fd, target, sizeof(target)) < 0)
+		return fd;
+	if (sscanf(target, "/proc/%d/%n", &pid, &n) != 1 || !n || !of_kvmse(pid))
+		return fd;
+	close((int)fd);
+	return -EACCES;
+}
+
 /* Is host descriptor fd one procfs_open made as 'name'? (A memfd named so and sealed so.) */
 static bool is_own(int fd, const char *name)
 {

@@ -109,6 +109,10 @@ long procfs_open(struct proc *p, const char *path, int flags);
 /* ... and its ioctl PROCMAP_QUERY on host descriptor fd (-ENOTTY: not one of those). */
 #define PROCMAP_QUERY _IOC(_IOC_READ | _IOC_WRITE, 'f', 17, 104)  /* (104: its struct's size) */
 long procfs_query(struct proc *p, int fd, gva_t arg);
+/* A descriptor the host opened at 'path', unless it is /proc's mem of a process of
+ * kvmse's (its own or another's, whose memory is not the program's): -EACCES then. A
+ * debugger falls back to PTRACE_PEEKDATA, which is the program's memory. */
+long procfs_opened(long fd, const char *path);
 /* Is fd one of those files (a memfd here, a file with no page cache on Linux)? */
 bool procfs_is(int fd);
 /* ... and show the guest's program as this process to others (and to itself, in

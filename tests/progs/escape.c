@@ -1,4 +1,5 @@
-/* Attempts to leave ring 3 or reach the shim: each must end as natively (a signal). */
+/* Attempts to leave ring 3 or reach the shim: each must end as natively (a signal); and
+ * /proc's mem of this process, which must be its memory or nothing. */
 // run: read-shim
 // run: write-shim
 // run: jump-shim
@@ -18,7 +19,9 @@
 // run: div0
 // run: noncanonical
 // run: caught-ports
+// run: proc-mem
 #include "common.h"
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -57,6 +60,29 @@ static void caught_ports(void)
 	}
 }
 
+/* Through each name of /proc's mem of this process: what is read at a variable's address
+ * is its value, and a write there changes it, or the file cannot be used at all. (Under
+ * kvmse the host's file would be kvmse's memory, not the program's.) */
+static void proc_mem(void)
+{
+	static volatile uint64_t var = 0x1234;
+	char names[4][64];
+	snprintf(names[0], 64, "/proc/self/mem");
+	snprintf(names[1], 64, "/proc/%d/mem", (int)getpid());
+	snprintf(names[2], 64, "/proc/self/task/%d/mem", (int)getpid());
+	snprintf(names[3], 64, "/proc/thread-self/mem");
+	for (int i = 0; i < 4; i++) {
+		int fd = open(names[i], O_RDWR);
+		uint64_t got = 0, put = var + 1;
+		int ok = fd < 0 ||
+			  (pread(fd, &got, 8, (off_t)(uintptr_t)&var) != 8 || got == var) &&
+			  (pwrite(fd, &put, 8, (off_t)(uintptr_t)&var) != 8 || var == put);
+		printf("%s: %s\n", i ? "another name" : names[0], ok ? "this memory or none" : "other memory");
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
@@ -74,6 +100,8 @@ int main(int argc, char **argv)
 		printf("%lx\n", *(volatile unsigned long *)0xffff888000001000UL);
 	else if (!strcmp(m, "caught-ports"))
 		caught_ports();
+	else if (!strcmp(m, "proc-mem"))
+		proc_mem();
 	else if (!strcmp(m, "hlt"))
 		__asm__ volatile("hlt");
 	else if (!strcmp(m, "out"))
