@@ -208,8 +208,9 @@ struct process {
 	/* ptrace.c: the thread a tracer traces (its tid; 0: none), the tracer, the options
 	 * it gave at the attach, and a change of these the vCPU thread has still to follow. */
 	_Atomic pid_t ptraced, ptracer;
-	_Atomic unsigned pt_options;
+	_Atomic unsigned pt_options;    /* (PTRACE_O_SEIZED_: SEIZE, not ATTACH or TRACEME) */
 	atomic_bool pt_follow;
+	atomic_bool pt_interrupt;       /* PTRACE_INTERRUPT: stop at the next chance */
 	int exit_status;
 	int exit_signal;                /* terminated by this signal (0: exited) */
 };

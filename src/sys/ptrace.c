@@ -8,6 +8,7 @@
 #include "../util.h"
 #include <elf.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -22,6 +23,10 @@
 /* si_errno of kvmse's own SIG_KICK messages (si_code SI_QUEUE). */
 #define MAGIC_STOP   0x6b767374         /* a tracee stops; si_ptr: its box */
 #define MAGIC_TRACER 0x6b767472         /* to a tracee: traced now; si_int: a signal to take */
+#define MAGIC_INTERRUPT 0x6b767469      /* to a tracee: PTRACE_INTERRUPT */
+/* In a tracee's options: it was seized (its group stops and PTRACE_INTERRUPT's are
+ * PTRACE_EVENT_STOP stops). Linux keeps this as PT_SEIZED, outside the options. */
+#define PTRACE_O_SEIZED_ (1u << 31)
 
 #define FX_SIZE 512
 #define XSAVE_MAX 4096
@@ -54,6 +59,7 @@ struct tracee {
 	struct ksiginfo info;   /* the signal of a signal-delivery stop */
 	bool forced_tf;         /* single-stepping set the trap flag */
 	uint64_t event_msg;     /* PTRACE_GETEVENTMSG's */
+	uint8_t call_stop;      /* PTRACE_SYSCALL_INFO_ENTRY or _EXIT at a syscall stop, else 0 */
 	_Atomic bool lost;      /* its own stop came back to it: no tracer took it */
 };
 
@@ -115,11 +121,16 @@ bool ptrace_message(struct process *ps, struct proc *self, const siginfo_t *si, 
 			atomic_store(&self->pt->lost, true);
 		return true;
 	}
+	if (si->si_errno == MAGIC_INTERRUPT) {
+		atomic_store(&ps->pt_interrupt, true);
+		return true;
+	}
 	if (si->si_errno != MAGIC_TRACER)
 		return false;
 	/* (the thread it was sent to: a forked child may not know its own tid yet) */
 	atomic_store(&ps->ptracer, si->si_pid);
-	atomic_store(&ps->pt_options, (unsigned)si->si_int >> 8);
+	unsigned o = (unsigned)si->si_int >> 8;
+	atomic_store(&ps->pt_options, (o & 0xff) | (o & 0x100 ? PTRACE_O_SEIZED_ : 0));
 	atomic_store(&ps->ptraced, (pid_t)syscall(SYS_gettid));
 	atomic_store(&ps->pt_follow, true);
 	*sig = si->si_int & 0xff;
@@ -295,6 +306,33 @@ static void step(struct tracee *t, struct cpu_regs *r, bool on)
 	}
 }
 
+/* PTRACE_GET_SYSCALL_INFO's struct at a syscall stop (else its head only): its size. */
+static long syscall_info(const struct tracee *t, const struct cpu_regs *r, uint8_t *out)
+{
+	struct ptrace_syscall_info_ {
+		uint8_t op, pad[3];
+		uint32_t arch;
+		uint64_t ip, sp;
+		union {
+			struct { uint64_t nr, args[6]; } entry;
+			struct { int64_t rval; uint8_t is_error; } exit;
+		};
+	} i = { .op = t->call_stop, .arch = AUDIT_ARCH_X86_64, .ip = r->rip, .sp = r->rsp };
+	long size = offsetof(struct ptrace_syscall_info_, entry);
+	if (t->call_stop == PTRACE_SYSCALL_INFO_ENTRY) {
+		i.entry.nr = (uint64_t)t->orig_rax;
+		uint64_t args[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
+		memcpy(i.entry.args, args, sizeof(args));
+		size = offsetof(struct ptrace_syscall_info_, entry.args) + sizeof(args);
+	} else if (t->call_stop == PTRACE_SYSCALL_INFO_EXIT) {
+		i.exit.rval = (int64_t)r->rax;
+		i.exit.is_error = i.exit.rval < 0 && i.exit.rval >= -4095;
+		size = offsetof(struct ptrace_syscall_info_, exit.is_error) + 1;
+	}
+	memcpy(out, &i, (size_t)size);
+	return size;
+}
+
 /* One request of the tracer's, with the tracee stopped; false once it is resumed. */
 static bool serve(struct proc *p, struct cpu_regs *r, struct tracee *t, int *sig)
 {
@@ -345,11 +383,18 @@ static bool serve(struct proc *p, struct cpu_regs *r, struct tracee *t, int *sig
 		memcpy(&t->info, b->buf, sizeof(t->info));
 		break;
 	case PTRACE_SETOPTIONS:
-		t->options = (unsigned)b->data;
+		t->options = (unsigned)b->data | (t->options & PTRACE_O_SEIZED_);
 		break;
+	case PTRACE_GET_SYSCALL_INFO:
+		b->result = syscall_info(t, r, b->buf);
+		b->len = (uint32_t)b->result;
+		return true;
 	case PTRACE_GETEVENTMSG:
 		b->data = t->event_msg;
 		break;
+	case PTRACE_LISTEN:     /* (the tracer saw a group stop) */
+		t->resume = PTRACE_LISTEN;
+		return false;
 	case PTRACE_DETACH:
 		step(t, r, false);
 		*sig = (int)b->data;
@@ -399,6 +444,7 @@ static int stop(struct proc *p, struct cpu_regs *r, int status)
 }
 
 static int stop_status(int sig) { return sig << 8 | 0x7f; }
+static int event_status(int sig, int event) { return event << 16 | stop_status(sig); }
 
 static int syscall_status(const struct tracee *t)
 {
@@ -436,12 +482,52 @@ int ptrace_signal(struct proc *p, struct cpu_regs *r, int sig, struct ksiginfo *
 	return to;
 }
 
+/*
+ * A PTRACE_EVENT_STOP with 'sig' (a group stop's signal, or SIGTRAP), which PTRACE_LISTEN
+ * may end with the tracee still stopped: it then waits for SIGCONT (or SIGKILL, or
+ * PTRACE_INTERRUPT) and stops again, with SIGTRAP. False if the tracer went.
+ */
+static bool event_stop(struct proc *p, struct cpu_regs *r, int sig)
+{
+	for (;;) {
+		int to = stop(p, r, event_status(sig, PTRACE_EVENT_STOP));
+		struct tracee *t = tracee_of(p);
+		if (!t)
+			return to >= 0;
+		if (t->resume != PTRACE_LISTEN)
+			return true;
+		sig_wait_for(p, SIGBIT(SIGCONT) | SIGBIT(SIGKILL), &p->ps->pt_interrupt);
+		atomic_store(&p->ps->pt_interrupt, false);
+		sig = SIGTRAP;
+	}
+}
+
 /* The default action of a stop signal, traced: the stop is the tracer's to see (false:
- * not traced, or the tracer went meanwhile). */
+ * not traced, or the tracer went meanwhile); a seized tracee's is an event stop. */
 bool ptrace_group_stop(struct proc *p, struct cpu_regs *r, int sig)
 {
 	ptrace_follow(p);
-	return tracee_of(p) && stop(p, r, stop_status(sig)) >= 0;
+	struct tracee *t = tracee_of(p);
+	if (!t)
+		return false;
+	if (t->options & PTRACE_O_SEIZED_)
+		return event_stop(p, r, sig);
+	return stop(p, r, stop_status(sig)) >= 0;
+}
+
+void ptrace_seized_stopped(struct proc *p, struct cpu_regs *r, int sig)
+{
+	ptrace_follow(p);       /* (the tracer's message came as it was resumed) */
+	struct tracee *t = tracee_of(p);
+	if (t && (t->options & PTRACE_O_SEIZED_))
+		ptrace_group_stop(p, r, sig);
+}
+
+/* PTRACE_INTERRUPT's stop, if one was asked for. */
+void ptrace_interrupted(struct proc *p, struct cpu_regs *r)
+{
+	if (tracee_of(p) && atomic_exchange(&p->ps->pt_interrupt, false))
+		event_stop(p, r, SIGTRAP);
 }
 
 /* After an execve: SIGTRAP, or the exec event's stop (PTRACE_O_TRACEEXEC). */
@@ -477,6 +563,7 @@ bool ptrace_syscall_enter(struct proc *p, struct cpu_regs *r, int64_t *nr)
 		return true;
 	t->orig_rax = *nr;
 	r->rax = (uint64_t)-ENOSYS;
+	t->call_stop = PTRACE_SYSCALL_INFO_ENTRY;
 	int sig = stop(p, r, syscall_status(t));
 	if (sig > 0)
 		sys_self_signal(p, sig);
@@ -484,6 +571,7 @@ bool ptrace_syscall_enter(struct proc *p, struct cpu_regs *r, int64_t *nr)
 		return true;
 	*nr = t->orig_rax;
 	t->orig_rax = -1;
+	t->call_stop = 0;
 	if (*nr == -1)
 		return false;
 	r->rax = (uint64_t)*nr;
@@ -503,11 +591,14 @@ void ptrace_syscall_exit(struct proc *p, struct cpu_regs *r, int64_t nr)
 	if (!t || t->resume != PTRACE_SYSCALL)
 		return;
 	t->orig_rax = nr;
+	t->call_stop = PTRACE_SYSCALL_INFO_EXIT;
 	int sig = stop(p, r, syscall_status(t));
 	if (sig > 0)
 		sys_self_signal(p, sig);
-	if ((t = tracee_of(p)))
+	if ((t = tracee_of(p))) {
 		t->orig_rax = -1;
+		t->call_stop = 0;
+	}
 }
 
 /* -------------------------------------------------------------- the tracer's side */
@@ -522,14 +613,14 @@ static bool is_message(const siginfo_t *si)
 	return si->si_code == SI_QUEUE && si->si_errno == MAGIC_TRACER;
 }
 
-/* A message for a tracee: traced from now on (with PTRACE_O_* 'options' of the low byte),
- * and 'sig' to take (0: none). */
+/* A message for a tracee: traced from now on (with PTRACE_O_* 'options' of the low byte,
+ * and PTRACE_O_SEIZED_), and 'sig' to take (0: none). */
 static siginfo_t message(int sig, unsigned options, pid_t from, uid_t uid)
 {
 	siginfo_t si = { .si_signo = SIG_KICK, .si_code = SI_QUEUE, .si_errno = MAGIC_TRACER };
 	si.si_pid = from;
 	si.si_uid = uid;
-	si.si_int = sig | (int)(options & 0xff) << 8;
+	si.si_int = sig | (int)(options & 0xff) << 8 | (options & PTRACE_O_SEIZED_ ? 1 << 16 : 0);
 	return si;
 }
 
@@ -658,6 +749,55 @@ static long resume(pid_t pid, int op, uint64_t sig)
 	return sys_ret(ptrace(op == PTRACE_DETACH ? PTRACE_DETACH : PTRACE_CONT, pid, 0, 0));
 }
 
+/* PTRACE_LISTEN: in a PTRACE_EVENT_STOP only, else EIO. */
+static long listen_(pid_t pid)
+{
+	uint8_t *remote;
+	long rc = stopped_box(pid, &remote);
+	if (rc)
+		return rc;
+	int32_t st;
+	struct iovec l = { &st, sizeof(st) }, rm = { remote + offsetof(struct box, status), sizeof(st) };
+	if (process_vm_readv(pid, &l, 1, &rm, 1, 0) != sizeof(st))
+		return -ESRCH;
+	if (st >> 16 != PTRACE_EVENT_STOP)
+		return -EIO;
+	return resume(pid, PTRACE_LISTEN, 0);
+}
+
+/* The tracees this tracer seized (PTRACE_INTERRUPT is theirs only). */
+#define SEIZED_MAX 256
+static pid_t seized_pids[SEIZED_MAX];
+static pthread_mutex_t seized_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool seized_has(pid_t pid, bool add)
+{
+	bool found = false;
+	int free_at = -1;
+	pthread_mutex_lock(&seized_lock);
+	for (int i = 0; i < SEIZED_MAX && !found; i++) {
+		found = seized_pids[i] == pid;
+		if (seized_pids[i] <= 0 || kill(seized_pids[i], 0) < 0)
+			free_at = i;    /* (free, or of a process gone) */
+	}
+	if (add && !found && free_at >= 0)
+		seized_pids[free_at] = pid;
+	pthread_mutex_unlock(&seized_lock);
+	return found;
+}
+
+/* PTRACE_INTERRUPT: a message asks the tracee to stop (PTRACE_EVENT_STOP): at once, or
+ * when resumed if it is stopped. */
+static long interrupt(pid_t pid)
+{
+	if (!seized_has(pid, false))
+		return ptrace(PTRACE_GETSIGINFO, pid, 0, &(siginfo_t){ 0 }) == 0 || errno != ESRCH ? -EIO : -ESRCH;
+	siginfo_t m = { .si_signo = SIG_KICK, .si_code = SI_QUEUE, .si_errno = MAGIC_INTERRUPT };
+	m.si_pid = getpid();
+	m.si_uid = getuid();
+	return syscall(SYS_rt_tgsigqueueinfo, pid, pid, SIG_KICK, &m) < 0 ? -errno : 0;
+}
+
 /* PTRACE_ATTACH and PTRACE_SEIZE: the host's SEIZE, then a message that makes it a
  * tracee (with its options); ATTACH's SIGSTOP comes with it, and its stop is there on
  * return, for the program's wait (as Linux's attach to a stopped process makes it at
@@ -668,7 +808,7 @@ static long attach(pid_t pid, bool seize, unsigned options)
 		return -EPERM;
 	if (ptrace(PTRACE_SEIZE, pid, 0, options & PTRACE_O_EXITKILL) < 0)
 		return -errno;
-	siginfo_t m = message(seize ? 0 : SIGSTOP, options, getpid(), getuid());
+	siginfo_t m = message(seize ? 0 : SIGSTOP, options | (seize ? PTRACE_O_SEIZED_ : 0), getpid(), getuid());
 	if (syscall(SYS_rt_tgsigqueueinfo, pid, pid, SIG_KICK, &m) < 0) {
 		long e = -errno;
 		ptrace(PTRACE_DETACH, pid, 0, 0);
@@ -677,7 +817,9 @@ static long attach(pid_t pid, bool seize, unsigned options)
 	if (next_stop(pid, is_message, false) < 0)
 		return 0;
 	ptrace(PTRACE_CONT, pid, 0, SIG_KICK);
-	if (!seize)
+	if (seize)
+		seized_has(pid, true);
+	else
 		await(pid, true);
 	return 0;
 }
@@ -774,6 +916,14 @@ long sys_ptrace(struct proc *p, const uint64_t a[6])
 		return stopped(pid) ? sys_ret(ptrace(PTRACE_KILL, pid, 0, 0)) : -ESRCH;
 	case PTRACE_CONT: case PTRACE_SYSCALL: case PTRACE_SINGLESTEP: case PTRACE_DETACH:
 		return resume(pid, op, a[3]);
+	case PTRACE_LISTEN:
+		return seized_has(pid, false) ? listen_(pid) : stopped(pid) ? -EIO : -ESRCH;
+	case PTRACE_INTERRUPT:
+		return interrupt(pid);
+	case PTRACE_GET_SYSCALL_INFO:
+		if ((rc = ask(pid, &b)) >= 0 && mem_write(p->mem, a[3], b.buf, MIN(a[2], (uint64_t)rc)))
+			rc = -EFAULT;
+		return rc;
 	case PTRACE_PEEKTEXT: case PTRACE_PEEKDATA: case PTRACE_PEEKUSER:
 		if ((rc = ask(pid, &b)) < 0)
 			return rc;

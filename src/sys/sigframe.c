@@ -249,8 +249,10 @@ static void default_action(struct proc *p, struct cpu_regs *r, int sig, const st
 	if (SIG_DEFAULT_IGNORE & SIGBIT(sig))
 		return;
 	if (SIG_DEFAULT_STOP & SIGBIT(sig)) {
-		if (!ptrace_group_stop(p, r, sig))
+		if (!ptrace_group_stop(p, r, sig)) {
 			stop_self(p, sig);
+			ptrace_seized_stopped(p, r, sig);
+		}
 		return;
 	}
 	if ((SIG_SYNCHRONOUS & SIGBIT(sig)) && info->code > 0 && sig != SIGSYS)  /* (seccomp's) */
@@ -280,6 +282,8 @@ void sig_deliver(struct proc *p, struct cpu_regs *r, int64_t nr)
 	struct ksiginfo info;
 	int sig;
 	ptrace_follow(p);
+	if (p->pt)
+		ptrace_interrupted(p, r);
 	while (!p->exited && (sig = sig_dequeue(p, ~atomic_load(&s->mask), &info))) {
 		ptrace_follow(p);       /* (a tracer's message may come during a stop) */
 		if (p->pt && !(sig = ptrace_signal(p, r, sig, &info, nr)))

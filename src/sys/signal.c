@@ -322,7 +322,8 @@ bool sig_deliverable(struct proc *p)
 
 bool sig_wakes(struct proc *p)
 {
-	return p->exited || sig_deliverable(p) || (pending(p) & atomic_load(&p->sig.waitset));
+	return p->exited || sig_deliverable(p) || (pending(p) & atomic_load(&p->sig.waitset)) ||
+	       atomic_load(&p->ps->pt_interrupt);
 }
 
 /*
@@ -946,11 +947,24 @@ long sys_self_signal(struct proc *p, int sig)
 	return send_self(p, sig, SI_USER, true);
 }
 
+/*
+ * SIGSTOP goes to the process's first thread (its guest's vCPU thread under kvmse): the
+ * effect is the same (the whole process stops), and so is what a tracer of a kvmse
+ * process is told (ptrace.c's pass_on makes it SI_USER). A kvmse process
+ * has a thread of KVM's (the NX huge page recovery worker, Linux 6.13 on), which blocks
+ * every signal but the two unblockable ones; a SIGSTOP sent to the process while its
+ * first thread is in a ptrace stop went to that worker, which stopped alone, and the
+ * tracee's tracer never heard of it.
+ */
 long sys_kill(struct proc *p, const uint64_t a[6])
 {
-	if ((pid_t)a[0] == getpid())
-		return self_signal(p, (int)a[1], SI_USER);
-	return sys_ret(kill((pid_t)a[0], (int)a[1]));
+	pid_t pid = (pid_t)a[0];
+	int sig = (int)a[1];
+	if (pid == getpid())
+		return self_signal(p, sig, SI_USER);
+	if (sig == SIGSTOP && pid > 0 && syscall(SYS_tgkill, pid, pid, SIGSTOP) == 0)
+		return 0;
+	return sys_ret(kill(pid, sig));
 }
 
 /* tkill and tgkill: to a thread of the guest's, or of another process. */
@@ -1120,6 +1134,18 @@ static bool sleep_for_signal(struct proc *p, const struct timespec *deadline)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return in_time;
+}
+
+void sig_wait_for(struct proc *p, uint64_t set, atomic_bool *flag)
+{
+	uint64_t old = atomic_exchange(&p->sig.waitset, set);
+	while (!p->exited && !(pending(p) & set) && !atomic_load(flag)) {
+		if (sig_deliverable(p))
+			usleep(1000);   /* (another signal stays queued: it wakes every sleep) */
+		else
+			sleep_for_signal(p, NULL);
+	}
+	atomic_store(&p->sig.waitset, old);
 }
 
 long sys_pause(struct proc *p, const uint64_t a[6])

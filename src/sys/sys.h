@@ -181,10 +181,12 @@ void sig_host_bits(sigset_t *set, uint64_t bits, bool add);
 /* (on p's vCPU thread) Unblock on the host what the guest no longer has pending. */
 void sig_release(struct proc *p);
 /* Is a signal waiting that the program must see now? sig_wakes: or the thread must end,
- * or a signal came that a
- * sigtimedwait in progress waits for. */
+ * or a signal came that a sigtimedwait in progress waits for, or a tracer's
+ * PTRACE_INTERRUPT. */
 bool sig_deliverable(struct proc *p);
 bool sig_wakes(struct proc *p);
+/* Sleep until a signal of 'set' is pending (blocked or not) or *flag is set. */
+void sig_wait_for(struct proc *p, uint64_t set, atomic_bool *flag);
 bool sig_on_altstack(const struct sigstate *s, uint64_t sp);
 /* sigaltstack's change for a program at 'sp' (also rt_sigreturn's, from uc_stack): 0 or
  * -EPERM (on the alternate stack), -EINVAL, -ENOMEM. */
@@ -227,6 +229,11 @@ bool ptrace_message(struct process *ps, struct proc *self, const siginfo_t *si, 
 int ptrace_signal(struct proc *p, struct cpu_regs *r, int sig, struct ksiginfo *info, int64_t nr);
 /* The default action of a stop signal when traced (false: not traced). */
 bool ptrace_group_stop(struct proc *p, struct cpu_regs *r, int sig);
+/* After a stop of kvmse's on the host (a stop signal's default action, untraced): a
+ * tracer that seized it meanwhile sees that group stop. */
+void ptrace_seized_stopped(struct proc *p, struct cpu_regs *r, int sig);
+/* The stop a tracer's PTRACE_INTERRUPT asked for, if any. */
+void ptrace_interrupted(struct proc *p, struct cpu_regs *r);
 void ptrace_exec(struct proc *p);
 /* Before the thread ends with wait status 'status' (exit, exit_group, a fatal signal). */
 void ptrace_exit(struct proc *p, struct cpu_regs *r, int status);

@@ -2,7 +2,8 @@
  * it changes or suppresses, an ignored one, stop signals, the exec's SIGTRAP); registers,
  * memory (a read-only code page too), the user area and the FPU state read and written;
  * syscall stops that change or skip a call, the exit event; single steps, over a SYSCALL too; attaching
- * to a running child (ATTACH, SEIZE), the errors, and a tracee whose tracer exits. The
+ * to a running child (ATTACH, SEIZE), the errors, and a tracee whose tracer exits; a
+ * seized tracee's INTERRUPT, group stop and LISTEN, and PTRACE_GET_SYSCALL_INFO. The
  * children print what they saw after, the parent what it saw, in turn. */
 // run: stops
 // run: regs
@@ -10,6 +11,7 @@
 // run: step
 // run: attach
 // run: orphan
+// run: seize
 #include "common.h"
 #include <elf.h>
 #include <signal.h>
@@ -357,6 +359,123 @@ static void attach(void)
 	say("parent: the child exited %d\n", WEXITSTATUS(st));
 }
 
+/* (it says when it is in its loop, where the interrupt's stop is followed by getppid) */
+static void seize_child(int ready)
+{
+	CHECK(write(ready, "r", 1) == 1);
+	for (;;)
+		syscall(SYS_getppid);
+}
+
+static pid_t seize_fork(void)
+{
+	int fds[2];
+	char c;
+	CHECK(pipe(fds) == 0);
+	pid_t pid = fork();
+	if (!pid)
+		seize_child(fds[1]);
+	CHECK(read(fds[0], &c, 1) == 1);
+	close(fds[0]);
+	close(fds[1]);
+	return pid;
+}
+
+static void show_stop(const char *what, int st)
+{
+	say("parent: %s: event %d, signal %d\n", what, st >> 16, WSTOPSIG(st));
+}
+
+#ifndef PTRACE_GET_SYSCALL_INFO
+#define PTRACE_GET_SYSCALL_INFO 0x420e
+#endif
+#ifndef PTRACE_LISTEN
+#define PTRACE_LISTEN 0x4208
+#endif
+#ifndef PTRACE_INTERRUPT
+#define PTRACE_INTERRUPT 0x4207
+#endif
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+/* (linux/ptrace.h's, which the C libraries' headers lack or name otherwise) */
+struct syscall_info {
+	uint8_t op, pad[3];
+	uint32_t arch;
+	uint64_t ip, sp;
+	union {
+		struct { uint64_t nr, args[6]; } entry;
+		struct { int64_t rval; uint8_t is_error; } exit;
+	};
+};
+enum { INFO_NONE, INFO_ENTRY, INFO_EXIT };
+
+/* PTRACE_GET_SYSCALL_INFO at a stop: what it says of the call. */
+static void call_info(pid_t pid)
+{
+	struct syscall_info i;
+	long n = ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(i), &i);
+	say("parent: syscall info size %ld op %d arch %#x", n, i.op, i.arch);
+	if (i.op == INFO_ENTRY)
+		say(" entry nr %llu\n", (unsigned long long)i.entry.nr);
+	else if (i.op == INFO_EXIT)
+		say(" exit rval is the parent: %d, error %d\n", i.exit.rval == getpid(), i.exit.is_error);
+	else
+		say("\n");
+}
+
+/* A seized child stopped by PTRACE_INTERRUPT, then by SIGSTOP (a group stop, LISTEN
+ * until SIGCONT); what GET_SYSCALL_INFO says at each stop; the errors of LISTEN and
+ * INTERRUPT where they do not apply. */
+static void seize(void)
+{
+	pid_t pid = seize_fork();
+	CHECK(ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD) == 0);
+	SHOW(ptrace(PTRACE_LISTEN, pid, 0, 0));
+	SHOW(ptrace(PTRACE_INTERRUPT, pid, 0, 0));
+	int st = wait_stop(pid);
+	show_stop("interrupted", st);
+	call_info(pid);
+	SHOW(ptrace(PTRACE_LISTEN, pid, 0, 0));
+	SHOW(ptrace(PTRACE_SYSCALL, pid, 0, 0));       /* (listening: not stopped) */
+	SHOW(ptrace(PTRACE_INTERRUPT, pid, 0, 0));
+	st = wait_stop(pid);
+	show_stop("interrupted again", st);
+	for (int i = 0; i < 2; i++) {
+		CHECK(ptrace(PTRACE_SYSCALL, pid, 0, 0) == 0);
+		st = wait_stop(pid);
+		show_stop("syscall stop", st);
+		call_info(pid);
+	}
+	CHECK(kill(pid, SIGSTOP) == 0);
+	CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
+	st = wait_stop(pid);
+	show_stop("signal", st);
+	CHECK(ptrace(PTRACE_CONT, pid, 0, SIGSTOP) == 0);
+	st = wait_stop(pid);
+	show_stop("group stop", st);
+	call_info(pid);
+	SHOW(ptrace(PTRACE_LISTEN, pid, 0, 0));
+	CHECK(kill(pid, SIGCONT) == 0);
+	st = wait_stop(pid);
+	show_stop("after SIGCONT", st);
+	CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
+	st = wait_stop(pid);
+	show_stop("signal", st);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	say("parent: killed by %d\n", WTERMSIG(st));
+
+	pid = seize_fork();
+	CHECK(ptrace(PTRACE_ATTACH, pid, 0, 0) == 0);
+	st = wait_stop(pid);
+	show_stop("attached", st);
+	SHOW(ptrace(PTRACE_INTERRUPT, pid, 0, 0));     /* (not seized) */
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	say("parent: killed by %d\n", WTERMSIG(st));
+}
+
 /* A tracer that leaves its tracee stopped: the tracee goes on, and gets its signal. */
 static void orphan(void)
 {
@@ -409,6 +528,8 @@ int main(int argc, char **argv)
 		attach();
 	else if (!strcmp(what, "orphan"))
 		orphan();
+	else if (!strcmp(what, "seize"))
+		seize();
 	else
 		return 2;
 	return 0;
