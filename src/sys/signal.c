@@ -650,12 +650,12 @@ void sig_force(struct proc *p, const struct ksiginfo *info)
 void sig_exec(struct proc *p)
 {
 	struct sigstate *s = &p->sig;
+	/* (Linux's flush_signal_handlers: flags, restorer and mask go, of ignored ones too) */
 	for (int sig = 1; sig <= 64; sig++) {
-		uint64_t h = p->ps->sh.act[sig].handler;
-		if (h == SIG_IGN_V || h == SIG_DFL_V)
-			continue;
-		struct ksigaction dfl = { .handler = SIG_DFL_V };
-		sig_set_action(p, sig, &dfl);
+		const struct ksigaction *a = &p->ps->sh.act[sig];
+		struct ksigaction dfl = { .handler = a->handler == SIG_IGN_V ? SIG_IGN_V : SIG_DFL_V };
+		if (memcmp(a, &dfl, sizeof(dfl)))
+			sig_set_action(p, sig, &dfl);
 	}
 	s->ss_sp = s->ss_size = 0;
 	s->ss_flags = 0;

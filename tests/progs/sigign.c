@@ -2,12 +2,16 @@
  * outside (tests/badinput.sh sends SIGTERM), does nothing; blocked, an ignored signal
  * from another process stays pending for sigwaitinfo, unblocked it is lost; a child's
  * SIGCHLD while its default (ignore) is set, as popen callers set it, is lost too, and
- * the handler set back afterwards never sees it. */
+ * the handler set back afterwards never sees it. After execve every action has no
+ * flags, restorer or mask left, ignored ones as the rest (posix_spawn's child sets each
+ * back to SIG_DFL with SA_RESTORER before it execs). */
 // run: query
+// run: exec-flags
 // run: blocked-wait
 // run: popen-chld
 #include "common.h"
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,9 +70,51 @@ static void popen_chld(void)
 	printf("exited with 3: %d; SIGCHLD handled: %d\n", three, (int)chld);
 }
 
+/* The kernel's struct sigaction, which rt_sigaction reads and writes. */
+struct ksa {
+	unsigned long handler, flags, restorer, mask;
+};
+
+static void on_usr1(int sig) { (void)sig; }
+
+/* Actions with flags, a restorer and masks: a handler, SIG_DFL and SIG_IGN; then the
+ * program execs itself to see what is left. */
+static void exec_flags(const char *self)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART | SA_NODEFER };
+	sigaddset(&sa.sa_mask, SIGINT);
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+	sa.sa_handler = SIG_DFL;
+	CHECK(sigaction(SIGUSR2, &sa, NULL) == 0);
+	sa.sa_handler = SIG_IGN;
+	CHECK(sigaction(SIGPIPE, &sa, NULL) == 0);
+	execl(self, self, "exec-flags-show", (char *)NULL);
+	CHECK(0);
+}
+
+static void exec_flags_show(void)
+{
+	const int sigs[] = { SIGUSR1, SIGUSR2, SIGPIPE };
+	for (int i = 0; i < 3; i++) {
+		struct ksa k;
+		CHECK(syscall(SYS_rt_sigaction, sigs[i], NULL, &k, 8) == 0);
+		printf("signal %d: %s, flags %#lx, restorer %s, mask %#lx\n", sigs[i],
+		       k.handler == (unsigned long)SIG_IGN ? "ignored" : k.handler ? "handled" : "default",
+		       k.flags, k.restorer ? "set" : "none", k.mask);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
+	if (!strcmp(argv[1], "exec-flags")) {
+		exec_flags(argv[0]);
+		return 0;
+	}
+	if (!strcmp(argv[1], "exec-flags-show")) {
+		exec_flags_show();
+		return 0;
+	}
 	if (!strcmp(argv[1], "popen-chld")) {
 		popen_chld();
 		return 0;
