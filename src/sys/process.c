@@ -141,6 +141,7 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 		return e;
 	if ((flags & CLONE_FILES) && !fd_share_begin())
 		return -ENOMEM;
+	int event = ptrace_fork_event(p, flags, ca->exit_signal);
 	int done[2] = { -1, -1 };
 	if ((flags & CLONE_VFORK) && pipe2(done, O_CLOEXEC) < 0)
 		return -errno;
@@ -207,14 +208,19 @@ static long new_process(struct proc *p, const struct clone_args *ca)
 			pr_warn("clone: cannot store the child's tid");
 		if (flags & CLONE_CHILD_CLEARTID)
 			p->clear_child_tid = ca->child_tid;
+		if (event)
+			ptrace_child_start(p);
 		return 0;
 	}
 	int fd = (flags & CLONE_PIDFD) ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 	if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		die_errno("fcntl");
+	ptrace_fork_stop(p, event, pid);
 	/* After a vfork child has given back the pages it wrote, which would undo these. */
-	if (flags & CLONE_VFORK)
+	if (flags & CLONE_VFORK) {
 		vfork_wait(p, done);
+		ptrace_vfork_done(p, pid);
+	}
 	if (flags & CLONE_PARENT_SETTID)
 		mem_write(p->mem, ca->parent_tid, &pid, 4);
 	if (flags & CLONE_PIDFD)
@@ -486,7 +492,7 @@ long sys_wait4(struct proc *p, const uint64_t a[6])
 	long rc;
 	do
 		rc = HOST(SYS_wait4, (pid_t)a[0], &st, (int)a[2], &ru);
-	while (rc > 0 && WIFSTOPPED(st) && !ptrace_wait_stop((pid_t)rc, &st));
+	while (rc > 0 && WIFSTOPPED(st) && !ptrace_wait_stop((pid_t)rc, &st, true));
 	if (rc > 0 && ((a[1] && mem_write(p->mem, a[1], &st, sizeof(st))) ||
 		       (a[3] && mem_write(p->mem, a[3], &ru, sizeof(ru)))))
 		return -EFAULT;
@@ -504,7 +510,7 @@ long sys_waitid(struct proc *p, const uint64_t a[6])
 		rc = HOST(SYS_waitid, (int)a[0], (pid_t)a[1], &si, (int)a[3], &ru);
 		st = si.si_status << 8 | 0x7f;
 	} while (rc == 0 && si.si_code == CLD_TRAPPED && si.si_pid &&
-		 !ptrace_wait_stop(si.si_pid, &st));
+		 !ptrace_wait_stop(si.si_pid, &st, !((int)a[3] & WNOWAIT)));
 	if (rc == 0 && si.si_code == CLD_TRAPPED)
 		si.si_status = st >> 8;
 	/* Linux writes these fields (signo to status) of the siginfo, and the rusage only

@@ -523,6 +523,47 @@ void ptrace_seized_stopped(struct proc *p, struct cpu_regs *r, int sig)
 		ptrace_group_stop(p, r, sig);
 }
 
+int ptrace_fork_event(struct proc *p, uint64_t flags, uint64_t exit_signal)
+{
+	struct tracee *t = tracee_of(p);
+	int ev = (flags & CLONE_VFORK) ? PTRACE_EVENT_VFORK :
+		 exit_signal == SIGCHLD ? PTRACE_EVENT_FORK : PTRACE_EVENT_CLONE;
+	unsigned want = ev == PTRACE_EVENT_VFORK ? PTRACE_O_TRACEVFORK :
+			ev == PTRACE_EVENT_FORK ? PTRACE_O_TRACEFORK : PTRACE_O_TRACECLONE;
+	return t && (t->options & want) ? ev : 0;
+}
+
+void ptrace_fork_stop(struct proc *p, int event, pid_t child)
+{
+	struct tracee *t = tracee_of(p);
+	if (!t || !event)
+		return;
+	t->event_msg = (uint64_t)child;
+	stop(p, p->regs, event_status(SIGTRAP, event));
+}
+
+void ptrace_vfork_done(struct proc *p, pid_t child)
+{
+	struct tracee *t = tracee_of(p);
+	if (!t || !(t->options & PTRACE_O_TRACEVFORKDONE))
+		return;
+	t->event_msg = (uint64_t)child;
+	stop(p, p->regs, event_status(SIGTRAP, PTRACE_EVENT_VFORK_DONE));
+}
+
+/* The child of a fork event: its parent's tracer attaches it on seeing the event (up to
+ * 10 s waited); then it stops first with SIGSTOP (its message brings it), or seized,
+ * with PTRACE_EVENT_STOP, once its fork returns. */
+void ptrace_child_start(struct proc *p)
+{
+	for (int i = 0; i < 100000 && atomic_load(&p->ps->ptraced) != p->tid; i++)
+		usleep(100);
+	ptrace_follow(p);
+	struct tracee *t = tracee_of(p);
+	if (t && (t->options & PTRACE_O_SEIZED_))
+		atomic_store(&p->ps->pt_interrupt, true);
+}
+
 /* PTRACE_INTERRUPT's stop, if one was asked for. */
 void ptrace_interrupted(struct proc *p, struct cpu_regs *r)
 {
@@ -637,7 +678,22 @@ static void pass_on(pid_t pid, const siginfo_t *si)
 	ptrace(PTRACE_CONT, pid, 0, sig);
 }
 
-bool ptrace_wait_stop(pid_t pid, int *status)
+static long ask(pid_t pid, struct box *b);
+static bool traced_options(pid_t pid, unsigned *options, bool set);
+static long attach(pid_t pid, bool seize, unsigned options, bool wait);
+
+/* Tracee 'pid' stopped for a fork event: its child is attached with the same options,
+ * as Linux attaches it (it waits for that: ptrace_child_start). */
+static void follow_child(pid_t pid)
+{
+	struct box b = { .op = PTRACE_GETEVENTMSG };
+	unsigned o = 0;
+	if (ask(pid, &b) < 0 || !traced_options(pid, &o, false))
+		return;
+	attach((pid_t)b.data, o & PTRACE_O_SEIZED_, o & ~PTRACE_O_SEIZED_, false);
+}
+
+bool ptrace_wait_stop(pid_t pid, int *status, bool consumed)
 {
 	siginfo_t si;
 	if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) < 0)
@@ -648,8 +704,12 @@ bool ptrace_wait_stop(pid_t pid, int *status)
 	}
 	int32_t st;
 	struct iovec l = { &st, sizeof(st) }, rm = { (uint8_t *)si.si_ptr + offsetof(struct box, status), sizeof(st) };
-	if (process_vm_readv(pid, &l, 1, &rm, 1, 0) == sizeof(st))
-		*status = st;
+	if (process_vm_readv(pid, &l, 1, &rm, 1, 0) != sizeof(st))
+		return true;
+	*status = st;
+	int ev = st >> 16;
+	if (consumed && (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE))
+		follow_child(pid);
 	return true;
 }
 
@@ -765,32 +825,45 @@ static long listen_(pid_t pid)
 	return resume(pid, PTRACE_LISTEN, 0);
 }
 
-/* The tracees this tracer seized (PTRACE_INTERRUPT is theirs only). */
-#define SEIZED_MAX 256
-static pid_t seized_pids[SEIZED_MAX];
-static pthread_mutex_t seized_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The options this tracer gave each tracee (PTRACE_O_SEIZED_ among them: INTERRUPT and
+ * LISTEN are a seized tracee's only), which the children it is given inherit. */
+#define TRACEES_MAX 256
+static struct traced { pid_t pid; unsigned options; } traced[TRACEES_MAX];
+static pthread_mutex_t traced_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static bool seized_has(pid_t pid, bool add)
+/* Tracee pid's options into *options (false: not one of ours); with 'set', they become
+ * *options (a new entry if needed, in place of one whose process is gone). */
+static bool traced_options(pid_t pid, unsigned *options, bool set)
 {
-	bool found = false;
-	int free_at = -1;
-	pthread_mutex_lock(&seized_lock);
-	for (int i = 0; i < SEIZED_MAX && !found; i++) {
-		found = seized_pids[i] == pid;
-		if (seized_pids[i] <= 0 || kill(seized_pids[i], 0) < 0)
-			free_at = i;    /* (free, or of a process gone) */
+	struct traced *found = NULL, *free_at = NULL;
+	pthread_mutex_lock(&traced_lock);
+	for (int i = 0; i < TRACEES_MAX && !found; i++) {
+		if (traced[i].pid == pid)
+			found = &traced[i];
+		else if (traced[i].pid <= 0 || kill(traced[i].pid, 0) < 0)
+			free_at = &traced[i];
 	}
-	if (add && !found && free_at >= 0)
-		seized_pids[free_at] = pid;
-	pthread_mutex_unlock(&seized_lock);
+	if (set && !found && free_at)
+		(found = free_at)->pid = pid;
+	if (found && set)
+		found->options = *options;
+	else if (found)
+		*options = found->options;
+	pthread_mutex_unlock(&traced_lock);
 	return found;
+}
+
+static bool seized(pid_t pid)
+{
+	unsigned o;
+	return traced_options(pid, &o, false) && (o & PTRACE_O_SEIZED_);
 }
 
 /* PTRACE_INTERRUPT: a message asks the tracee to stop (PTRACE_EVENT_STOP): at once, or
  * when resumed if it is stopped. */
 static long interrupt(pid_t pid)
 {
-	if (!seized_has(pid, false))
+	if (!seized(pid))
 		return ptrace(PTRACE_GETSIGINFO, pid, 0, &(siginfo_t){ 0 }) == 0 || errno != ESRCH ? -EIO : -ESRCH;
 	siginfo_t m = { .si_signo = SIG_KICK, .si_code = SI_QUEUE, .si_errno = MAGIC_INTERRUPT };
 	m.si_pid = getpid();
@@ -799,10 +872,10 @@ static long interrupt(pid_t pid)
 }
 
 /* PTRACE_ATTACH and PTRACE_SEIZE: the host's SEIZE, then a message that makes it a
- * tracee (with its options); ATTACH's SIGSTOP comes with it, and its stop is there on
- * return, for the program's wait (as Linux's attach to a stopped process makes it at
- * once). */
-static long attach(pid_t pid, bool seize, unsigned options)
+ * tracee (with its options); ATTACH's SIGSTOP comes with it, and with 'wait' its stop is
+ * there on return, for the program's wait (as Linux's attach to a stopped process makes
+ * it at once). */
+static long attach(pid_t pid, bool seize, unsigned options, bool wait)
 {
 	if (pid == getpid())
 		return -EPERM;
@@ -817,14 +890,15 @@ static long attach(pid_t pid, bool seize, unsigned options)
 	if (next_stop(pid, is_message, false) < 0)
 		return 0;
 	ptrace(PTRACE_CONT, pid, 0, SIG_KICK);
-	if (seize)
-		seized_has(pid, true);
-	else
+	options |= seize ? PTRACE_O_SEIZED_ : 0;
+	traced_options(pid, &options, true);
+	if (!seize && wait)
 		await(pid, true);
 	return 0;
 }
 
-#define OPTIONS_KNOWN (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
+#define OPTIONS_KNOWN (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL | \
+		       PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEVFORKDONE)
 
 static long traceme(struct proc *p)
 {
@@ -907,17 +981,17 @@ long sys_ptrace(struct proc *p, const uint64_t a[6])
 	case PTRACE_TRACEME:
 		return traceme(p);
 	case PTRACE_ATTACH:
-		return attach(pid, false, 0);
+		return attach(pid, false, 0, true);
 	case PTRACE_SEIZE:
 		if (a[2] || (a[3] & ~(uint64_t)OPTIONS_KNOWN))
 			return a[2] ? -EIO : -EINVAL;
-		return attach(pid, true, (unsigned)a[3]);
+		return attach(pid, true, (unsigned)a[3], true);
 	case PTRACE_KILL:
 		return stopped(pid) ? sys_ret(ptrace(PTRACE_KILL, pid, 0, 0)) : -ESRCH;
 	case PTRACE_CONT: case PTRACE_SYSCALL: case PTRACE_SINGLESTEP: case PTRACE_DETACH:
 		return resume(pid, op, a[3]);
 	case PTRACE_LISTEN:
-		return seized_has(pid, false) ? listen_(pid) : stopped(pid) ? -EIO : -ESRCH;
+		return seized(pid) ? listen_(pid) : stopped(pid) ? -EIO : -ESRCH;
 	case PTRACE_INTERRUPT:
 		return interrupt(pid);
 	case PTRACE_GET_SYSCALL_INFO:
@@ -938,12 +1012,15 @@ long sys_ptrace(struct proc *p, const uint64_t a[6])
 		return block(p, pid, op, a[3], sizeof(siginfo_t), op == PTRACE_SETSIGINFO);
 	case PTRACE_GETREGSET: case PTRACE_SETREGSET:
 		return regset(p, pid, op == PTRACE_SETREGSET, (unsigned)a[2], a[3]);
-	case PTRACE_SETOPTIONS:
+	case PTRACE_SETOPTIONS: {
 		if (a[3] & ~(uint64_t)OPTIONS_KNOWN)
 			return -EINVAL;
 		if ((rc = ask(pid, &b)) < 0)
 			return rc;
+		unsigned o = (unsigned)a[3] | (seized(pid) ? PTRACE_O_SEIZED_ : 0);
+		traced_options(pid, &o, true);
 		return sys_ret(ptrace(PTRACE_SETOPTIONS, pid, 0, a[3] & PTRACE_O_EXITKILL));
+	}
 	case PTRACE_GETEVENTMSG:
 		if ((rc = ask(pid, &b)) < 0)
 			return rc;

@@ -222,6 +222,14 @@ void sig_follow_all(struct proc *p);
 void ptrace_follow(struct proc *p);
 /* In a forked child: not traced. */
 void ptrace_forked(struct proc *p);
+/* A clone of a process (flags, exit signal) the tracer asked to follow: its
+ * PTRACE_EVENT_* (0: not traced so). The parent stops for it once the child exists, and
+ * a vfork's parent again once the child has let it go (PTRACE_O_TRACEVFORKDONE); the
+ * child waits for the tracer's attach (ptrace_child_start). */
+int ptrace_fork_event(struct proc *p, uint64_t flags, uint64_t exit_signal);
+void ptrace_fork_stop(struct proc *p, int event, pid_t child);
+void ptrace_vfork_done(struct proc *p, pid_t child);
+void ptrace_child_start(struct proc *p);
 /* (kvmse's SIG_KICK handler) A message of ptrace's? *sig: a signal for the program. */
 bool ptrace_message(struct process *ps, struct proc *self, const siginfo_t *si, int *sig);
 /* A signal-delivery stop for 'sig' after call 'nr' (-1: none): the signal to deliver
@@ -241,8 +249,9 @@ void ptrace_exit(struct proc *p, struct cpu_regs *r, int status);
 bool ptrace_syscall_enter(struct proc *p, struct cpu_regs *r, int64_t *nr);
 void ptrace_syscall_exit(struct proc *p, struct cpu_regs *r, int64_t nr);
 /* (the tracer) Child 'pid''s stop, which a wait reported: true with *status as the
- * program made it, false if it was passed on (wait again). */
-bool ptrace_wait_stop(pid_t pid, int *status);
+ * program made it, false if it was passed on (wait again). 'consumed': the wait took it
+ * (not WNOWAIT); a fork event's child is attached then. */
+bool ptrace_wait_stop(pid_t pid, int *status, bool consumed);
 
 /* strace.c: the line for a delivered signal (--- SIGSEGV {...} ---). */
 void strace_signal(struct proc *p, const struct ksiginfo *info);

@@ -3,7 +3,8 @@
  * memory (a read-only code page too), the user area and the FPU state read and written;
  * syscall stops that change or skip a call, the exit event; single steps, over a SYSCALL too; attaching
  * to a running child (ATTACH, SEIZE), the errors, and a tracee whose tracer exits; a
- * seized tracee's INTERRUPT, group stop and LISTEN, and PTRACE_GET_SYSCALL_INFO. The
+ * seized tracee's INTERRUPT, group stop and LISTEN, and PTRACE_GET_SYSCALL_INFO; the
+ * fork and vfork events, and the children they give the tracer. The
  * children print what they saw after, the parent what it saw, in turn. */
 // run: stops
 // run: regs
@@ -12,6 +13,7 @@
 // run: attach
 // run: orphan
 // run: seize
+// run: forks
 #include "common.h"
 #include <elf.h>
 #include <signal.h>
@@ -476,6 +478,86 @@ static void seize(void)
 	say("parent: killed by %d\n", WTERMSIG(st));
 }
 
+/* The tracee: a fork whose child exits 7, a vfork whose child exits 8 (SIGCHLD blocked:
+ * no signal stops between the events). */
+static void forks_child(void)
+{
+	int st;
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	CHECK(sigprocmask(SIG_BLOCK, &chld, NULL) == 0);
+	pid_t g = fork();
+	if (!g)
+		_exit(7);
+	CHECK(waitpid(g, &st, 0) == g);
+	say("child: its child exited %d\n", WEXITSTATUS(st));
+	pid_t v = vfork();
+	if (!v)
+		_exit(8);
+	CHECK(waitpid(v, &st, 0) == v);
+	say("child: its vfork child exited %d\n", WEXITSTATUS(st));
+	exit(0);
+}
+
+/* The next stop of 'pid': an event's, whose message (a new child) it returns. */
+static pid_t event(pid_t pid, const char *what)
+{
+	int st = wait_stop(pid);
+	unsigned long msg = 0;
+	CHECK(ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0);
+	say("parent: %s: event %d, signal %d, a child of its: %d\n", what, st >> 16, WSTOPSIG(st),
+	    getpgid((pid_t)msg) == getpgid(0));
+	return (pid_t)msg;
+}
+
+/* The tracer of a child given its fork's and vfork's children (TRACEME: they start
+ * with SIGSTOP; seized: with an event stop), each waited for in turn. */
+static void forks(void)
+{
+	for (int seize = 0; seize < 2; seize++) {
+		int go[2];
+		CHECK(pipe(go) == 0);
+		pid_t pid = fork();
+		if (!pid) {
+			char c;
+			if (!seize) {
+				CHECK(ptrace(PTRACE_TRACEME, 0, 0, 0) == 0);
+				raise(SIGSTOP);
+			}
+			CHECK(read(go[0], &c, 1) == 1);
+			forks_child();
+		}
+		long opts = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE;
+		if (seize) {
+			CHECK(ptrace(PTRACE_SEIZE, pid, 0, opts) == 0);
+		} else {
+			int st = wait_stop(pid);
+			show_stop("first stop", st);
+			CHECK(ptrace(PTRACE_SETOPTIONS, pid, 0, opts) == 0);
+			CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
+		}
+		CHECK(write(go[1], "g", 1) == 1);
+		pid_t g = event(pid, "fork");
+		show_stop("its child starts", wait_stop(g));
+		CHECK(ptrace(PTRACE_CONT, g, 0, 0) == 0);
+		int st;
+		CHECK(waitpid(g, &st, 0) == g);
+		say("parent: its child exited %d\n", WEXITSTATUS(st));
+		CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
+		pid_t v = event(pid, "vfork");
+		show_stop("its vfork child starts", wait_stop(v));
+		CHECK(ptrace(PTRACE_CONT, v, 0, 0) == 0);
+		CHECK(waitpid(v, &st, 0) == v);
+		say("parent: its vfork child exited %d\n", WEXITSTATUS(st));
+		CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
+		CHECK(event(pid, "vfork done") == v);
+		CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
+		CHECK(waitpid(pid, &st, 0) == pid);
+		say("parent: the child exited %d\n", WEXITSTATUS(st));
+	}
+}
+
 /* A tracer that leaves its tracee stopped: the tracee goes on, and gets its signal. */
 static void orphan(void)
 {
@@ -530,6 +612,8 @@ int main(int argc, char **argv)
 		orphan();
 	else if (!strcmp(what, "seize"))
 		seize();
+	else if (!strcmp(what, "forks"))
+		forks();
 	else
 		return 2;
 	return 0;
