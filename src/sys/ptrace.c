@@ -810,7 +810,7 @@ static long resume(pid_t pid, int op, uint64_t sig)
 }
 
 /* PTRACE_LISTEN: in a PTRACE_EVENT_STOP only, else EIO. */
-static long listen_(pid_t pid)
+static long listen_request(pid_t pid)
 {
 	uint8_t *remote;
 	long rc = stopped_box(pid, &remote);
@@ -991,7 +991,7 @@ long sys_ptrace(struct proc *p, const uint64_t a[6])
 	case PTRACE_CONT: case PTRACE_SYSCALL: case PTRACE_SINGLESTEP: case PTRACE_DETACH:
 		return resume(pid, op, a[3]);
 	case PTRACE_LISTEN:
-		return seized(pid) ? listen_(pid) : stopped(pid) ? -EIO : -ESRCH;
+		return seized(pid) ? listen_request(pid) : stopped(pid) ? -EIO : -ESRCH;
 	case PTRACE_INTERRUPT:
 		return interrupt(pid);
 	case PTRACE_GET_SYSCALL_INFO:
