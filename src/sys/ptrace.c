@@ -678,8 +678,54 @@ static void pass_on(pid_t pid, const siginfo_t *si)
 	ptrace(PTRACE_CONT, pid, 0, sig);
 }
 
+/* The options this tracer gave each tracee (PTRACE_O_SEIZED_ among them: INTERRUPT and
+ * LISTEN are a seized tracee's only), which the children it is given inherit. */
+#define TRACEES_MAX 256
+static struct traced { pid_t pid; unsigned options; } traced[TRACEES_MAX];
+static pthread_mutex_t traced_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Tracee pid's options into *options (false: not one of ours); with 'set', they become
+ * *options (a new entry if needed, in place of one whose process is gone). */
+static bool traced_options(pid_t pid, unsigned *options, bool set)
+{
+	struct traced *found = NULL;
+	pthread_mutex_lock(&traced_lock);
+	for (int i = 0; i < TRACEES_MAX && !found; i++)
+		if (traced[i].pid == pid)
+			found = &traced[i];
+	for (int i = 0; i < TRACEES_MAX && set && !found; i++)
+		if (traced[i].pid <= 0 || kill(traced[i].pid, 0) < 0)
+			(found = &traced[i])->pid = pid;
+	if (found && set)
+		found->options = *options;
+	else if (found)
+		*options = found->options;
+	pthread_mutex_unlock(&traced_lock);
+	return found;
+}
+
+static void traced_forget(pid_t pid)
+{
+	pthread_mutex_lock(&traced_lock);
+	for (int i = 0; i < TRACEES_MAX; i++)
+		if (traced[i].pid == pid)
+			traced[i].pid = 0;
+	pthread_mutex_unlock(&traced_lock);
+}
+
+bool ptrace_traces(pid_t pid)
+{
+	unsigned o;
+	return traced_options(pid, &o, false);
+}
+
+static bool seized(pid_t pid)
+{
+	unsigned o;
+	return traced_options(pid, &o, false) && (o & PTRACE_O_SEIZED_);
+}
+
 static long ask(pid_t pid, struct box *b);
-static bool traced_options(pid_t pid, unsigned *options, bool set);
 static long attach(pid_t pid, bool seize, unsigned options, bool wait);
 
 /* Tracee 'pid' stopped for a fork event: its child is attached with the same options,
@@ -707,6 +753,9 @@ bool ptrace_wait_stop(pid_t pid, int *status, bool consumed)
 	if (process_vm_readv(pid, &l, 1, &rm, 1, 0) != sizeof(st))
 		return true;
 	*status = st;
+	unsigned o = 0;         /* (a TRACEME'd child is one of ours from its first stop) */
+	if (!traced_options(pid, &o, false))
+		traced_options(pid, &o, true);
 	int ev = st >> 16;
 	if (consumed && (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE))
 		follow_child(pid);
@@ -806,6 +855,8 @@ static long resume(pid_t pid, int op, uint64_t sig)
 	long rc = post(pid, &(struct box){ .op = op, .data = sig }, &remote);
 	if (rc)
 		return rc;
+	if (op == PTRACE_DETACH)
+		traced_forget(pid);
 	return sys_ret(ptrace(op == PTRACE_DETACH ? PTRACE_DETACH : PTRACE_CONT, pid, 0, 0));
 }
 
@@ -823,40 +874,6 @@ static long listen_request(pid_t pid)
 	if (st >> 16 != PTRACE_EVENT_STOP)
 		return -EIO;
 	return resume(pid, PTRACE_LISTEN, 0);
-}
-
-/* The options this tracer gave each tracee (PTRACE_O_SEIZED_ among them: INTERRUPT and
- * LISTEN are a seized tracee's only), which the children it is given inherit. */
-#define TRACEES_MAX 256
-static struct traced { pid_t pid; unsigned options; } traced[TRACEES_MAX];
-static pthread_mutex_t traced_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Tracee pid's options into *options (false: not one of ours); with 'set', they become
- * *options (a new entry if needed, in place of one whose process is gone). */
-static bool traced_options(pid_t pid, unsigned *options, bool set)
-{
-	struct traced *found = NULL, *free_at = NULL;
-	pthread_mutex_lock(&traced_lock);
-	for (int i = 0; i < TRACEES_MAX && !found; i++) {
-		if (traced[i].pid == pid)
-			found = &traced[i];
-		else if (traced[i].pid <= 0 || kill(traced[i].pid, 0) < 0)
-			free_at = &traced[i];
-	}
-	if (set && !found && free_at)
-		(found = free_at)->pid = pid;
-	if (found && set)
-		found->options = *options;
-	else if (found)
-		*options = found->options;
-	pthread_mutex_unlock(&traced_lock);
-	return found;
-}
-
-static bool seized(pid_t pid)
-{
-	unsigned o;
-	return traced_options(pid, &o, false) && (o & PTRACE_O_SEIZED_);
 }
 
 /* PTRACE_INTERRUPT: a message asks the tracee to stop (PTRACE_EVENT_STOP): at once, or

@@ -948,13 +948,13 @@ long sys_self_signal(struct proc *p, int sig)
 }
 
 /*
- * SIGSTOP goes to the process's first thread (its guest's vCPU thread under kvmse): the
- * effect is the same (the whole process stops), and so is what a tracer of a kvmse
- * process is told (ptrace.c's pass_on makes it SI_USER). A kvmse process
- * has a thread of KVM's (the NX huge page recovery worker, Linux 6.13 on), which blocks
- * every signal but the two unblockable ones; a SIGSTOP sent to the process while its
- * first thread is in a ptrace stop went to that worker, which stopped alone, and the
- * tracee's tracer never heard of it.
+ * SIGSTOP to a tracee of this process goes to its first thread, the traced one: the
+ * effect is the same (the whole process stops), and so is what the tracer is told
+ * (ptrace.c's pass_on makes it SI_USER). A kvmse process has a thread of KVM's (the NX
+ * huge page recovery worker, Linux 6.13 on), which blocks every signal but the two
+ * unblockable ones; a SIGSTOP sent to the process while its first thread was in a
+ * ptrace stop went to that worker, which stopped alone, and the tracer never heard of
+ * it. (Not to others: a process whose first thread has ended would lose it.)
  */
 long sys_kill(struct proc *p, const uint64_t a[6])
 {
@@ -962,7 +962,7 @@ long sys_kill(struct proc *p, const uint64_t a[6])
 	int sig = (int)a[1];
 	if (pid == getpid())
 		return self_signal(p, sig, SI_USER);
-	if (sig == SIGSTOP && pid > 0 && syscall(SYS_tgkill, pid, pid, SIGSTOP) == 0)
+	if (sig == SIGSTOP && pid > 0 && ptrace_traces(pid) && syscall(SYS_tgkill, pid, pid, SIGSTOP) == 0)
 		return 0;
 	return sys_ret(kill(pid, sig));
 }

@@ -252,6 +252,9 @@ void ptrace_syscall_exit(struct proc *p, struct cpu_regs *r, int64_t nr);
  * program made it, false if it was passed on (wait again). 'consumed': the wait took it
  * (not WNOWAIT); a fork event's child is attached then. */
 bool ptrace_wait_stop(pid_t pid, int *status, bool consumed);
+/* Is process 'pid' a tracee of this one's (attached or seized here, or whose options
+ * were set here)? */
+bool ptrace_traces(pid_t pid);
 
 /* strace.c: the line for a delivered signal (--- SIGSEGV {...} ---). */
 void strace_signal(struct proc *p, const struct ksiginfo *info);
