@@ -26,9 +26,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /*
  * A descriptor table shared with other processes of kvmse's (clone's CLONE_FILES) holds
  * their hidden descriptors too, which this registry does not know: a map they all share
- * has a bit for each descriptor any of them hides. What this process found hidden when
- * it began to share is 'kept': another's as much as its own, so it is never closed here
- * (fd_close leaves it where it is, hidden).
+ * has a bit for each descriptor any of them hides. What was hidden when the sharing
+ * began is 'kept', in the parent and in the child: the child's and the parent's alike
+ * (the /proc directory, the parent's VM), so neither closes it (fd_close leaves it where
+ * it is, hidden), and it goes with the table.
  */
 #define SHARED_FDS 100000               /* move_high keeps hidden ones under this */
 static _Atomic uint64_t *shared;        /* NULL: the table is this process's alone */
@@ -210,6 +211,7 @@ bool fd_share_begin(void)
 		int *h = atomic_load(&hidden[i]);
 		if (h)
 			mark(*h, true);
+		kept[i] = h != NULL;
 	}
 	pthread_mutex_unlock(&lock);
 	return true;

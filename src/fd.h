@@ -18,7 +18,8 @@ void fd_unhide(int *fdp);
 int fd_close(int *fdp);
 
 /* Descriptor tables shared between processes (clone's CLONE_FILES). Before such a fork:
- * each hides the others' descriptors from now on (false: no memory for that). */
+ * each hides the others' descriptors from now on, and what is hidden now is kept, never
+ * closed (false: no memory for that). */
 bool fd_share_begin(void);
 /* In a forked child: 'files', it shares its parent's table, whose hidden descriptors it
  * keeps but never closes; else its own table is a copy, no longer shared. */

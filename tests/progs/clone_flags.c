@@ -7,6 +7,7 @@
 // run: fs
 // run: files
 // run: files-exec
+// run: files-orphan
 // run: uts
 // run: pid
 // run: time
@@ -344,6 +345,45 @@ static void files(void)
 	printf("parent's still open: %d\n", is_open(a));
 }
 
+/* A child sharing the table outlives its parent: it opens, forks and waits as before
+ * (what the parent's kvmse held when it forked stays open for it), and says so down a
+ * pipe its grandparent reads to the end. */
+static void files_orphan(void)
+{
+	int out[2];
+	CHECK(pipe(out) == 0);
+	pid_t mid = fork();
+	CHECK(mid >= 0);
+	if (mid == 0) {
+		close(out[0]);
+		pid_t pid = clone_flags(CLONE_FILES | SIGCHLD);
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			while (getppid() == mid)
+				usleep(1000);
+			int fd = open("/dev/null", O_RDONLY);
+			pid_t g = fork();
+			if (g == 0)
+				_exit(4);
+			int st;
+			char msg[64];
+			int n = snprintf(msg, sizeof(msg), "orphan: open %d, its child %d\n", fd >= 0,
+					 waitpid(g, &st, 0) == g && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+			CHECK(write(out[1], msg, (size_t)n) == n);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	close(out[1]);
+	wait_status(mid);
+	char buf[128];
+	ssize_t n, all = 0;
+	while ((n = read(out[0], buf + all, sizeof(buf) - 1 - (size_t)all)) > 0)
+		all += n;
+	buf[all] = 0;
+	printf("%s", buf);
+}
+
 /* execve in a child sharing the table copies it first: its close-on-exec descriptors
  * close in the child, not in the parent. */
 static void files_exec(const char *self)
@@ -381,6 +421,8 @@ int main(int argc, char **argv)
 		files();
 	else if (!strcmp(argv[1], "files-exec"))
 		files_exec(argv[0]);
+	else if (!strcmp(argv[1], "files-orphan"))
+		files_orphan();
 	else if (!strcmp(argv[1], "uts"))
 		uts();
 	else if (!strcmp(argv[1], "pid"))
