@@ -75,10 +75,9 @@ static void only_thread(struct proc *p)
 
 /*
  * glibc's fork takes no flags, so for any a raw clone3 does what glibc's own would: the
- * child's tid goes
- * to glibc's thread descriptor (the word its set_tid_address gave the kernel), and its
- * robust list is set again. new_process makes sure kvmse has one thread then, so no
- * lock of the C library's is held by a thread the child will not have.
+ * child's tid goes to glibc's thread descriptor (the word its set_tid_address gave the
+ * kernel), and its robust list is set again. new_process makes sure kvmse has one
+ * thread then, so no lock of the C library's is held by a thread the child will not have.
  */
 static pid_t raw_fork(const struct clone_args *ca, uint64_t flags)
 {
