@@ -200,11 +200,11 @@ int fd_close(int *fdp)
 
 bool fd_share_begin(void)
 {
-	if (shared)
-		return true;
-	void *m = mmap(NULL, SHARED_FDS / 8, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *m = shared ? (void *)shared :
+		  mmap(NULL, SHARED_FDS / 8, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return false;
+	/* (at each such fork: what was made since the last one is the new child's too) */
 	pthread_mutex_lock(&lock);
 	shared = m;
 	for (int i = 0; i < atomic_load(&nused); i++) {
@@ -236,12 +236,8 @@ bool fd_unshare(void)
 
 void fd_forked(bool files)
 {
-	if (!files) {
+	if (!files)
 		fd_share_end();
-		return;
-	}
-	for (int i = 0; i < atomic_load(&nused); i++)
-		kept[i] = atomic_load(&hidden[i]) != NULL;
 }
 
 void fd_close_own(void)

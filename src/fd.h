@@ -21,8 +21,8 @@ int fd_close(int *fdp);
  * each hides the others' descriptors from now on, and what is hidden now is kept, never
  * closed (false: no memory for that). */
 bool fd_share_begin(void);
-/* In a forked child: 'files', it shares its parent's table, whose hidden descriptors it
- * keeps but never closes; else its own table is a copy, no longer shared. */
+/* In a forked child: unless it shares its parent's table ('files'), its table is a
+ * copy, shared with no one. */
 void fd_forked(bool files);
 /* The table is this process's alone again (the program's unshare or close_range). */
 void fd_share_end(void);

@@ -278,10 +278,12 @@ static bool of_kvmse(int pid)
 
 long procfs_opened(long fd, const char *path)
 {
+	if (fd < 0)
+		return fd;      /* (and 'path' may be user_path's unreadable stand-in) */
 	const char *last = strrchr(path, '/');
 	char target[64];
 	int pid, n = 0;
-	if (fd < 0 || strcmp(last ? last + 1 : path, "mem") || fd_target((int)fd, target, sizeof(target)) < 0)
+	if (strcmp(last ? last + 1 : path, "mem") || fd_target((int)fd, target, sizeof(target)) < 0)
 		return fd;
 	if (sscanf(target, "/proc/%d/%n", &pid, &n) != 1 || !n || !of_kvmse(pid))
 		return fd;
