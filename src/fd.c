@@ -217,11 +217,26 @@ bool fd_share_begin(void)
 	return true;
 }
 
+/* The table is this process's own now (a copy): what was kept is its own to close, and
+ * the copies of what another let go of here are closed at once. */
 void fd_share_end(void)
 {
-	if (shared && munmap((void *)shared, SHARED_FDS / 8) < 0)
+	if (!shared)
+		return;
+	if (munmap((void *)shared, SHARED_FDS / 8) < 0)
 		die_errno("munmap");
 	shared = NULL;
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < atomic_load(&nused); i++) {
+		kept[i] = false;
+		if (atomic_load(&hidden[i]) != &kept_fd[i])
+			continue;
+		close(kept_fd[i]);
+		atomic_store(&hidden[i], NULL);
+		if (grew[i])
+			grow_soft_limit(-1);
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 bool fd_unshare(void)
