@@ -194,8 +194,10 @@ int fd_close(int *fdp)
 		}
 	}
 	pthread_mutex_unlock(&lock);
+	int fd = *fdp;
 	fd_unhide(fdp);
-	return close(*fdp);
+	*fdp = -1;
+	return close(fd);
 }
 
 bool fd_share_begin(void)
