@@ -24,3 +24,14 @@ for v in glibc musl; do
 	[ "$n" = "$k" ] && result "strace: $v/vdso clock reads" ok ||
 		{ echo "clock_gettime calls: $n natively, $k under kvmse" >"$WORK/why"; result "strace: $v/vdso clock reads" bad; }
 done
+
+# An execve's line names the file it ran, though its success replaced the memory that
+# named it (strace reads the arguments as the call enters).
+for v in glibc musl; do
+	strace -o "$WORK/n.tr" "$TESTS/build/$v/procs" exec-signals >/dev/null 2>&1
+	"${KV[@]}" --strace "$TESTS/build/$v/procs" exec-signals >/dev/null 2>"$WORK/k.tr"
+	exec_line() { grep -o 'execve("/proc/self/exe", .* = 0$' "$1" | sed -E 's/, .* =/ =/'; }
+	n=$(exec_line "$WORK/n.tr") k=$(exec_line "$WORK/k.tr")
+	[ -n "$n" ] && [ "$n" = "$k" ] && result "strace: $v/procs execve's path" ok ||
+		{ printf 'natively: %s\nunder kvmse: %s\n' "$n" "$k" >"$WORK/why"; result "strace: $v/procs execve's path" bad; }
+done

@@ -1,5 +1,6 @@
 /* strace.c - --strace: each system call as strace prints it, decoded from its format in
- * syscalls.def. Printed after the call, so output buffers and structs are filled. */
+ * syscalls.def. Printed after the call, so output buffers and structs are filled (an
+ * execve's line is made before it, and a call that does not return prints before it). */
 #include "sys.h"
 #include "../util.h"
 #include <ctype.h>
@@ -356,28 +357,51 @@ static void put_result(const char *call, const char *fmt, const uint64_t a[6], l
 	}
 }
 
-void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt, const uint64_t a[6],
-		  long ret, bool returned)
+/* "name(args)" of call 'nr', its arguments as they are now. */
+static void format_call(struct line *l, struct proc *p, unsigned nr, const char *fmt, const uint64_t a[6],
+			long ret)
 {
-	struct line l = { .len = 0 };
+	const char *name = sys_name(nr);
 	if (name)
-		add(&l, "%s(", name);
+		add(l, "%s(", name);
 	else
-		add(&l, "syscall_%#x(", nr);
+		add(l, "syscall_%#x(", nr);
 	int n = MIN(shown_args(fmt, a), 6);
 	for (int i = 0; i < n; i++) {
 		if (i)
-			add(&l, ", ");
+			add(l, ", ");
 		if (i > 0 && fmt[i] == 'C')
-			add_fcntl_arg(&l, a[i - 1], a[i]);
+			add_fcntl_arg(l, a[i - 1], a[i]);
 		else
-			add_arg(&l, p, fmt[i + 1], a, i, ret);
+			add_arg(l, p, fmt[i + 1], a, i, ret);
 	}
-	add(&l, ")");
-	if (returned)
-		put_result(l.buf, fmt, a, ret);
-	else
-		fprintf(stderr, "%-39s = ?\n", l.buf);
+	add(l, ")");
+}
+
+/* The line of an execve made before the call: once it has succeeded, its arguments were
+ * the old program's memory. (Each host thread makes its own calls.) */
+static _Thread_local struct line before;
+
+static bool is_exec(unsigned nr) { return nr == 59 || nr == 322; }
+
+void strace_enter(struct proc *p, unsigned nr, const char *fmt, const uint64_t a[6])
+{
+	if (fmt[0] == 'n' || is_exec(nr)) {
+		before.len = 0;
+		format_call(&before, p, nr, fmt, a, 0);
+	}
+	if (fmt[0] == 'n')
+		fprintf(stderr, "%-39s = ?\n", before.buf);
+}
+
+void strace_leave(struct proc *p, unsigned nr, const char *fmt, const uint64_t a[6], long ret)
+{
+	struct line l = { .len = 0 };
+	if (fmt[0] == 'n')
+		return;
+	if (!is_exec(nr))
+		format_call(&l, p, nr, fmt, a, ret);
+	put_result(is_exec(nr) ? before.buf : l.buf, fmt, a, ret);
 }
 
 /* si_code names: the kernel's own (SI_*), then per signal for codes above 0. */

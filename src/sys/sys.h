@@ -87,9 +87,10 @@ bool uring_is(int fd);
 void uring_forked(void);
 long uring_mmap(struct proc *p, int fd, gva_t start, uint64_t len, int prot, uint64_t off);
 
-/* strace.c: one strace line for call 'nr' with strace format 'fmt' (see syscalls.def). */
-void strace_print(struct proc *p, const char *name, unsigned nr, const char *fmt, const uint64_t a[6],
-		  long ret, bool returned);
+/* strace.c: the strace line of call 'nr' with strace format 'fmt' (see syscalls.def):
+ * strace_enter before the call, strace_leave after it. */
+void strace_enter(struct proc *p, unsigned nr, const char *fmt, const uint64_t a[6]);
+void strace_leave(struct proc *p, unsigned nr, const char *fmt, const uint64_t a[6], long ret);
 
 /* fs.c: host iovecs for guest buffer [va, va+len) appended at iov[*n], ending where the
  * guest's memory ends with a segment that faults (one that outlives the call if

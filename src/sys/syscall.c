@@ -69,9 +69,8 @@ static long call(struct proc *p, uint64_t nr64, const uint64_t a[6], uint64_t ip
 	if (nr < ARRAY_SIZE(p->ps->stats.syscalls))
 		STAT_INC(p->ps->stats.syscalls[nr]);
 	const char *fmt = e ? e->fmt : "dxxxxxx";
-	bool no_ret = fmt[0] == 'n';
-	if (p->opt->strace && no_ret)
-		strace_print(p, sys_name(nr), nr, fmt, a, 0, false);
+	if (p->opt->strace)
+		strace_enter(p, nr, fmt, a);
 	long ret;
 	/* A host call ends with EINTR when a host signal comes; unless the guest has a
 	 * signal to see now (sig_deliver then decides), it goes on as the kernel would.
@@ -88,8 +87,8 @@ static long call(struct proc *p, uint64_t nr64, const uint64_t a[6], uint64_t ip
 		user_finish(p);
 	} while (ret == -EINTR && nr != 15 && !sig_wakes(p) && !p->exited);
 done:
-	if (p->opt->strace && !no_ret)
-		strace_print(p, sys_name(nr), nr, fmt, a, ret, true);
+	if (p->opt->strace)
+		strace_leave(p, nr, fmt, a, ret);
 	return ret;
 }
 

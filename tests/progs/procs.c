@@ -599,7 +599,9 @@ int main(int argc, char **argv)
 		sigprocmask(SIG_BLOCK, &set, NULL);
 		fflush(stdout);
 		char *args[] = { "exec-signals-argv0", "child-signals", NULL };
-		execve("/proc/self/exe", args, environ);
+		/* (on the stack: gone once the exec is made, for --strace's test) */
+		char self[] = "/proc/self/exe";
+		execve(self, args, environ);
 		printf("not reached\n");
 	} else if (!strcmp(m, "exec-writer")) {
 		exec_writer();
