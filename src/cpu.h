@@ -64,6 +64,10 @@ struct cpu_server {
 	/* Run it and return the result; set *stop if the program has ended. 'ip' is where
 	 * the program made it (its return address, as the program reported it). */
 	long (*call)(void *ctx, uint64_t nr, const uint64_t a[6], uint64_t ip, bool *stop);
+	/* Run on the program's thread when a kick reaches it as it waits for an answer:
+	 * what only that thread can do for the call to end (let in a host signal it holds
+	 * back, which the call may be waiting for). */
+	void (*kicked)(void *ctx);
 	void *ctx;
 	/* Start serving once the program has made this many more calls the slow way (a
 	 * forked child counts them afresh): a short program is over before a server thread

@@ -265,12 +265,20 @@ noreturn void thread_run(struct proc *p)
 	pthread_exit(NULL);
 }
 
+/* (cpu_server.kicked) A call the server makes can be waiting for a host signal this
+ * thread holds back: a pselect whose mask lets in a SIGCHLD the program had blocked. */
+static void release_held(void *ctx)
+{
+	sig_release(ctx);
+}
+
 void thread_serve(struct proc *p)
 {
 	if (!p->ps->exitless)
 		return;
 	struct cpu_server srv = { .may_serve = sys_may_serve, .caller_only = sys_caller_only,
-				  .call = sys_serve, .ctx = p, .start_after = p->ps->serve_after };
+				  .call = sys_serve, .kicked = release_held, .ctx = p,
+				  .start_after = p->ps->serve_after };
 	p->cpu->ops->serve(p->cpu, &srv);
 }
 

@@ -228,6 +228,8 @@ static void wait_answered(struct kvm_server *s)
 			continue;
 		}
 		if (atomic_load(&s->k->kicked)) {
+			if (s->srv.kicked)
+				s->srv.kicked(s->srv.ctx);
 			int rc = pthread_kill(s->thread, SIG_KICK);
 			if (rc)
 				die("cannot interrupt the syscall server: %s", strerror(rc));

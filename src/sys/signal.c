@@ -219,7 +219,8 @@ static uint64_t releasable(struct proc *p)
 }
 
 /* Only p's vCPU thread can unblock what it holds: on another (the syscall server), stop
- * the CPU, and sig_deliver does it. */
+ * the CPU, and sig_deliver does it (or, while that thread waits for the server's
+ * answer, the kick's cpu_server.kicked). */
 static void release_soon(struct proc *p)
 {
 	if (!releasable(p))
