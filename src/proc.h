@@ -182,6 +182,8 @@ struct process {
 	int vfork_done;                 /* a vfork child's end of its parent's pipe, or -1 */
 	uint64_t *vfork_pages;          /* ... and the parent's pages (bitmap by gpa) */
 	bool vfork_all;                 /* ... all of them (its parent has no other thread) */
+	struct vfork_page *vfork_base;  /* ... else those pages as they were at the fork */
+	size_t vfork_nbase;
 	struct sighand sh;
 	/* The program's POSIX timers (ptimer.c, under 'lock'), and those whose signal the
 	 * kick carries (id1: the id + 1, 0: a free slot; read by the kick handler). */

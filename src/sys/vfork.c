@@ -3,12 +3,21 @@
  * A child made with CLONE_VM|CLONE_VFORK (vfork, posix_spawn) runs on its parent's memory
  * until it execs or exits, and the parent sees what it wrote: glibc's posix_spawn child
  * stores its execve error in the parent's stack. A kvmse child is a host fork with its own
- * copy, so when it leaves, it sends the parent every page of the parent's it has written,
- * and the parent, asleep until then, copies them in. The host tells which pages the child
- * wrote: after the fork, a page is mapped by both processes until one writes it, and then
- * the writer's copy is its own ("exclusively mapped" in /proc/self/pagemap). A page the
- * parent had not touched yet (mm.c fills big mappings as touched) is new in the child:
- * it goes by its address, and the parent fills it in. */
+ * copy, so when it leaves, it sends the parent what it has written of the parent's memory,
+ * and the parent, asleep until then, copies it in.
+ *
+ * A parent of one thread is all asleep: the child sends every page it wrote. The host
+ * tells which: after the fork, a page is mapped by both processes until one writes it,
+ * and then the writer's copy is its own ("exclusively mapped" in /proc/self/pagemap). A
+ * page the parent had not touched yet (mm.c fills big mappings as touched) is new in the
+ * child: it goes by its address, and the parent fills it in.
+ *
+ * A parent's other threads go on writing its memory meanwhile, and their stores make the
+ * child's copies exclusive too. Then only the calling thread's stack (its VMA) is taken,
+ * where glibc's posix_spawn child leaves its error and a vfork child its parent's locals;
+ * the child keeps those pages as they were at the fork, and sends only the bytes it
+ * changed. (That VMA may hold other mappings, merged with the stack: a thread's stack
+ * given by the program, or a mapping made next to it.) */
 #include "sys.h"
 #include "../util.h"
 #include <fcntl.h>
@@ -25,13 +34,27 @@
 static void set_bit(uint64_t *map, uint64_t n) { map[n / 64] |= 1ULL << (n % 64); }
 static bool bit(const uint64_t *map, uint64_t n) { return map[n / 64] >> (n % 64) & 1; }
 
-/*
- * In the child: which guest-physical pages hold the parent's memory right now. If the
- * parent has other threads, they go on writing its memory while the child runs, and a
- * page sent back would undo their stores: then only the calling thread's stack (the VMA
- * around 'sp') is taken, where glibc's posix_spawn child leaves its error and a vfork
- * child its parent's locals.
- */
+/* A page of the parent's as it was at the fork. */
+struct vfork_page {
+	gpa_t gpa;
+	uint8_t data[PAGE_SIZE];
+};
+
+static void keep_base(struct process *ps, gpa_t gpa, const void *data, size_t *cap)
+{
+	if (ps->vfork_nbase == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		ps->vfork_base = realloc(ps->vfork_base, *cap * sizeof(*ps->vfork_base));
+		if (!ps->vfork_base)
+			die("out of memory");
+	}
+	struct vfork_page *b = &ps->vfork_base[ps->vfork_nbase++];
+	b->gpa = gpa;
+	memcpy(b->data, data, PAGE_SIZE);
+}
+
+/* In the child: which guest-physical pages hold the parent's memory right now, all of
+ * it or (other_threads) the VMA around 'sp', kept as they are. */
 void vfork_snapshot(struct proc *p, bool other_threads, gva_t sp)
 {
 	struct process *ps = p->ps;
@@ -39,16 +62,21 @@ void vfork_snapshot(struct proc *p, bool other_threads, gva_t sp)
 	if (!ps->vfork_pages)
 		die("out of memory");
 	ps->vfork_all = !other_threads;
+	size_t cap = 0;
 	for (size_t i = 0; i < ps->nvma; i++) {
 		const struct vma *v = &ps->vmas[i];
 		if (other_threads && (sp < v->start || sp >= v->end))
 			continue;
 		for (gva_t va = v->start; va < v->end; va += PAGE_SIZE) {
 			uint64_t *pte = mem_pte(p->mem, va, false);
+			gpa_t gpa = pte ? *pte & PTE_ADDR : 0;
 			if (!pte)       /* no page table: on to the next 2 MiB */
 				va = (va | ((2ULL << 20) - 1)) + 1 - PAGE_SIZE;
-			else if (*pte & PTE_ADDR)
-				set_bit(ps->vfork_pages, (*pte & PTE_ADDR) / PAGE_SIZE);
+			if (!gpa)
+				continue;
+			set_bit(ps->vfork_pages, gpa / PAGE_SIZE);
+			if (other_threads)
+				keep_base(ps, gpa, mem_hva(p->mem, gpa), &cap);
 		}
 	}
 }
@@ -96,8 +124,22 @@ static int open_pagemap(void)
 	return pm;
 }
 
-/* Each page the child has that its parent had not (in a mapping the parent has, then):
- * its address + 1, then its contents. */
+/* What the child sends: 'len' bytes for 'addr', a guest-physical address, or with
+ * VFORK_NEW a virtual one, of a whole page new to the parent. */
+#define VFORK_NEW 1u
+struct vfork_rec {
+	uint64_t addr;
+	uint32_t len, flags;
+};
+
+static void send(int fd, uint64_t addr, const void *data, uint32_t len, uint32_t flags)
+{
+	struct vfork_rec h = { addr, len, flags };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)data, len } };
+	write_all(fd, iov, 2);
+}
+
+/* Each page the child has that its parent had not (in a mapping the parent has, then). */
 static void send_new(struct proc *p, int fd)
 {
 	struct process *ps = p->ps;
@@ -112,16 +154,13 @@ static void send_new(struct proc *p, int fd)
 				continue;
 			}
 			gpa_t gpa = *pte & PTE_ADDR;
-			if (!gpa || bit(ps->vfork_pages, gpa / PAGE_SIZE))
-				continue;
-			uint64_t tag = va + 1;
-			struct iovec iov[2] = { { &tag, 8 }, { mem_hva(p->mem, gpa), PAGE_SIZE } };
-			write_all(fd, iov, 2);
+			if (gpa && !bit(ps->vfork_pages, gpa / PAGE_SIZE))
+				send(fd, va, mem_hva(p->mem, gpa), PAGE_SIZE, VFORK_NEW);
 		}
 	}
 }
 
-/* Each of the parent's pages the child has written: its gpa, then its contents. */
+/* Each of the parent's pages the child has written, whole. */
 static void send_written(struct proc *p, int fd)
 {
 	int pm = open_pagemap();
@@ -143,11 +182,29 @@ static void send_written(struct proc *p, int fd)
 			    (PM_PRESENT | PM_EXCLUSIVE))
 				continue;
 			uint64_t gpa = (n + i) * PAGE_SIZE;
-			struct iovec iov[2] = { { &gpa, 8 }, { mem_hva(p->mem, gpa), PAGE_SIZE } };
-			write_all(fd, iov, 2);
+			send(fd, gpa, mem_hva(p->mem, gpa), PAGE_SIZE, 0);
 		}
 	}
 	close(pm);
+}
+
+/* The bytes the child changed in the pages kept at the fork, run by run: exactly those,
+ * so a store another thread made beside them stays. */
+static void send_changed(struct proc *p, int fd)
+{
+	struct process *ps = p->ps;
+	for (size_t i = 0; i < ps->vfork_nbase; i++) {
+		const struct vfork_page *b = &ps->vfork_base[i];
+		const uint8_t *now = mem_hva(p->mem, b->gpa);
+		if (!memcmp(now, b->data, PAGE_SIZE))
+			continue;
+		for (size_t at = 0, end; at < PAGE_SIZE; at = end + 1) {
+			for (end = at; end < PAGE_SIZE && now[end] != b->data[end]; end++)
+				;
+			if (end > at)
+				send(fd, b->gpa + at, now + at, (uint32_t)(end - at), 0);
+		}
+	}
 }
 
 /* The vfork child leaves its parent's memory (execve or exit): the parent wakes. */
@@ -157,12 +214,17 @@ void vfork_release(struct proc *p)
 	if (ps->vfork_done < 0)
 		return;
 	fd_unhide(&ps->vfork_done);
-	if (ps->vfork_pages)
+	if (ps->vfork_pages && ps->vfork_all) {
 		send_written(p, ps->vfork_done);
-	if (ps->vfork_pages && ps->vfork_all)
 		send_new(p, ps->vfork_done);
+	} else if (ps->vfork_pages) {
+		send_changed(p, ps->vfork_done);
+	}
 	free(ps->vfork_pages);
 	ps->vfork_pages = NULL;
+	free(ps->vfork_base);
+	ps->vfork_base = NULL;
+	ps->vfork_nbase = 0;
 	close(ps->vfork_done);
 	ps->vfork_done = -1;
 }
@@ -180,20 +242,21 @@ static bool read_all(int fd, void *buf, size_t len)
 	return true;
 }
 
-/* In the parent: sleep until the child has left, taking in the pages it wrote. */
+/* In the parent: sleep until the child has left, taking in what it wrote. */
 void vfork_wait(struct proc *p, int done[2])
 {
 	fd_unhide(&done[1]);
 	close(done[1]);
 	static _Thread_local uint8_t page[PAGE_SIZE];
-	uint64_t gpa;
-	while (read_all(done[0], &gpa, 8) && read_all(done[0], page, PAGE_SIZE)) {
-		if (gpa < p->mem->size && !(gpa % PAGE_SIZE)) {
-			memcpy(mem_hva(p->mem, gpa), page, PAGE_SIZE);
-		} else if (gpa % PAGE_SIZE == 1) {      /* a page new to us: its address */
+	struct vfork_rec h;
+	while (read_all(done[0], &h, sizeof(h)) && h.len <= PAGE_SIZE && read_all(done[0], page, h.len)) {
+		if (h.flags == VFORK_NEW && h.len == PAGE_SIZE && !(h.addr % PAGE_SIZE)) {
 			mem_lock(p->mem);
-			mm_poke(p, gpa - 1, page, PAGE_SIZE);
+			mm_poke(p, h.addr, page, PAGE_SIZE);
 			mem_unlock(p->mem);
+		} else if (!h.flags && h.addr < p->mem->size &&
+			   h.addr % PAGE_SIZE + h.len <= PAGE_SIZE) {
+			memcpy(mem_hva(p->mem, h.addr), page, h.len);
 		}
 	}
 	fd_unhide(&done[0]);

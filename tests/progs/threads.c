@@ -1,7 +1,7 @@
 /* threads.c - POSIX threads: shared counters, condition variables, barriers, TLS,
  * detached threads, cancellation, unmapping under another thread, futex wake-ups,
- * per-thread signals, exit_group from a secondary thread, and thousands of unmaps while
- * another thread waits. */
+ * per-thread signals, exit_group from a secondary thread, thousands of unmaps while
+ * another thread waits, and a vfork beside a thread that writes next to the stack. */
 // run: counters
 // run: condvar
 // run: barrier
@@ -18,6 +18,7 @@
 // run: robust
 // run: badpath
 // run: many-edits
+// run: vfork-beside
 #include "common.h"
 #include <pthread.h>
 #include <sched.h>
@@ -28,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* <linux/futex.h>, which musl-gcc does not see */
@@ -652,6 +654,57 @@ static void many_edits(void)
 	CHECK(pthread_join(waiter, NULL) == 0);
 }
 
+/* A thread vforks; while its child runs, the main thread writes to memory right above
+ * that thread's stack (one mapping with it). The child's end must not undo the store. */
+static _Atomic int vb_state;            /* 1: about to vfork, 2: its child has ended */
+
+static void spin_ms(long ms)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
+}
+
+static void *vb_thread(void *arg)
+{
+	(void)arg;
+	atomic_store(&vb_state, 1);
+	pid_t pid = vfork();
+	if (pid == 0) {
+		spin_ms(100);
+		_exit(5);
+	}
+	int st;
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	atomic_store(&vb_state, 2);
+	return (void *)(intptr_t)WEXITSTATUS(st);
+}
+
+static void vfork_beside(void)
+{
+	size_t stack = 256 * 1024;
+	char *m = mmap(NULL, stack + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED);
+	volatile char *beside = m + stack;
+	beside[0] = 1;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	CHECK(pthread_attr_setstack(&attr, m, stack) == 0);
+	pthread_t t;
+	CHECK(pthread_create(&t, &attr, vb_thread, NULL) == 0);
+	while (atomic_load(&vb_state) == 0)
+		;
+	spin_ms(20);
+	bool during = atomic_load(&vb_state) == 1;
+	beside[0] = 2;
+	void *code;
+	CHECK(pthread_join(t, &code) == 0);
+	printf("vfork child exited %d; the store beside its parent's stack kept %d (made while "
+	       "it ran %d)\n", (int)(intptr_t)code, beside[0] == 2, during);
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
@@ -673,6 +726,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(w, "robust")) robust();
 	else if (!strcmp(w, "badpath")) badpath();
 	else if (!strcmp(w, "many-edits")) many_edits();
+	else if (!strcmp(w, "vfork-beside")) vfork_beside();
 	else CHECK(0);
 	return 0;
 }
