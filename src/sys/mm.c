@@ -358,22 +358,30 @@ long sys_munmap(struct proc *p, const uint64_t a[6])
 	return unmap_checked(p, a[0], a[1]);
 }
 
-long sys_mprotect(struct proc *p, const uint64_t a[6])
+/* mprotect's checks of its arguments alone: 1 to go on, or the result. */
+static long protect_args(const uint64_t a[6])
 {
 	gva_t start = a[0];
-	int prot = (int)a[2];
+	int prot = (int)a[2], grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
 	if (PAGE_OFF(start))
 		return -EINVAL;
 	if (!a[1])
 		return 0;
-	uint64_t len = KPAGE_ALIGN(a[1]);
-	gva_t end = start + len;
-	if (end <= start)
+	if (start + KPAGE_ALIGN(a[1]) <= start)
 		return -ENOMEM;
-	int grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP) ||
 	    grows == (PROT_GROWSDOWN | PROT_GROWSUP))
 		return -EINVAL;
+	return 1;
+}
+
+long sys_mprotect(struct proc *p, const uint64_t a[6])
+{
+	long rc = protect_args(a);
+	if (rc <= 0)
+		return rc;
+	gva_t start = a[0], end = start + KPAGE_ALIGN(a[1]);
+	int prot = (int)a[2], grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
 	/* The first VMA that reaches into the range. */
 	struct vma *v = mm_next(p, start);
 	if (!v || v->start >= end)
@@ -393,6 +401,21 @@ long sys_mprotect(struct proc *p, const uint64_t a[6])
 		return -EINVAL;
 	return mm_protect(p, start, end - start, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
 }
+
+/* Protection keys: the program runs without them (the guest's CR4.PKE is clear, so
+ * CPUID's OSPKE bit says so), and these answer as Linux does on a CPU without PKU: no
+ * key can be allocated (EINVAL, as the kernel's arch_set_user_pkey_access), freed or
+ * given to a mapping; key -1 is plain mprotect. */
+long sys_pkey_mprotect(struct proc *p, const uint64_t a[6])
+{
+	if ((int)a[3] == -1)
+		return sys_mprotect(p, a);
+	long rc = protect_args(a);
+	return rc <= 0 ? rc : -EINVAL;
+}
+
+long sys_pkey_alloc(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return -EINVAL; }
+long sys_pkey_free(struct proc *p, const uint64_t a[6]) { (void)p; (void)a; return -EINVAL; }
 
 /*
  * Map [at, at+len) like 'v' with its page 'va' at 'at': anonymous memory, or for a

@@ -53,10 +53,11 @@ static bool uses_mm(unsigned nr)
 {
 	switch (nr) {
 	case 9: case 10: case 11: case 12: case 25: case 26: case 27: case 28: case 30: case 67:
-	case 149: case 150: case 151: case 206: case 207: case 216: case 237: case 325: case 462:
+	case 149: case 150: case 151: case 206: case 207: case 216: case 237: case 325: case 329:
+	case 462:
 		return true;    /* mmap mprotect munmap brk mremap msync mincore madvise shmat shmdt,
 				 * mlock munlock mlockall io_setup io_destroy remap_file_pages mbind
-				 * mlock2 mseal */
+				 * mlock2 pkey_mprotect mseal */
 	default:
 		return false;
 	}
