@@ -63,6 +63,15 @@ struct tracee {
 	_Atomic bool lost;      /* its own stop came back to it: no tracer took it */
 };
 
+/* One of kvmse's SIG_KICK messages ('magic' its kind), from this process. */
+static siginfo_t kick_info(int magic)
+{
+	siginfo_t si = { .si_signo = SIG_KICK, .si_code = SI_QUEUE, .si_errno = magic };
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	return si;
+}
+
 /* -------------------------------------------------------------- the tracee's side */
 
 static struct tracee *tracee_of(struct proc *p)
@@ -425,9 +434,7 @@ static int stop(struct proc *p, struct cpu_regs *r, int status)
 	t->box.status = status;
 	do {
 		t->box.op = 0;
-		siginfo_t si = { .si_signo = SIG_KICK, .si_code = SI_QUEUE, .si_errno = MAGIC_STOP };
-		si.si_pid = getpid();
-		si.si_uid = getuid();
+		siginfo_t si = kick_info(MAGIC_STOP);
 		si.si_ptr = &t->box;
 		sigset_t kick, old;
 		sigemptyset(&kick);
@@ -520,7 +527,7 @@ void ptrace_seized_stopped(struct proc *p, struct cpu_regs *r, int sig)
 	ptrace_follow(p);       /* (the tracer's message came as it was resumed) */
 	struct tracee *t = tracee_of(p);
 	if (t && (t->options & PTRACE_O_SEIZED_))
-		ptrace_group_stop(p, r, sig);
+		event_stop(p, r, sig);
 }
 
 int ptrace_fork_event(struct proc *p, uint64_t flags, uint64_t exit_signal)
@@ -656,11 +663,9 @@ static bool is_message(const siginfo_t *si)
 
 /* A message for a tracee: traced from now on (with PTRACE_O_* 'options' of the low byte,
  * and PTRACE_O_SEIZED_), and 'sig' to take (0: none). */
-static siginfo_t message(int sig, unsigned options, pid_t from, uid_t uid)
+static siginfo_t message(int sig, unsigned options)
 {
-	siginfo_t si = { .si_signo = SIG_KICK, .si_code = SI_QUEUE, .si_errno = MAGIC_TRACER };
-	si.si_pid = from;
-	si.si_uid = uid;
+	siginfo_t si = kick_info(MAGIC_TRACER);
 	si.si_int = sig | (int)(options & 0xff) << 8 | (options & PTRACE_O_SEIZED_ ? 1 << 16 : 0);
 	return si;
 }
@@ -672,7 +677,9 @@ static void pass_on(pid_t pid, const siginfo_t *si)
 {
 	int sig = si->si_signo;
 	if (sig == SIGSTOP) {
-		siginfo_t m = message(SIGSTOP, 0, si->si_pid, si->si_uid);
+		siginfo_t m = message(SIGSTOP, 0);
+		m.si_pid = si->si_pid;  /* (its sender's) */
+		m.si_uid = si->si_uid;
 		sig = ptrace(PTRACE_SETSIGINFO, pid, 0, &m) == 0 ? SIG_KICK : 0;
 	}
 	ptrace(PTRACE_CONT, pid, 0, sig);
@@ -684,18 +691,28 @@ static void pass_on(pid_t pid, const siginfo_t *si)
 static struct traced { pid_t pid; unsigned options; } traced[TRACEES_MAX];
 static pthread_mutex_t traced_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Tracee pid's entry, or with 'make' a new one (options 0) in place of one whose process
+ * is gone; NULL if none. Under traced_lock. */
+static struct traced *traced_slot(pid_t pid, bool make)
+{
+	for (int i = 0; i < TRACEES_MAX; i++)
+		if (traced[i].pid == pid)
+			return &traced[i];
+	for (int i = 0; i < TRACEES_MAX && make; i++) {
+		if (traced[i].pid <= 0 || kill(traced[i].pid, 0) < 0) {
+			traced[i] = (struct traced){ pid, 0 };
+			return &traced[i];
+		}
+	}
+	return NULL;
+}
+
 /* Tracee pid's options into *options (false: not one of ours); with 'set', they become
- * *options (a new entry if needed, in place of one whose process is gone). */
+ * *options (a new entry if needed). */
 static bool traced_options(pid_t pid, unsigned *options, bool set)
 {
-	struct traced *found = NULL;
 	pthread_mutex_lock(&traced_lock);
-	for (int i = 0; i < TRACEES_MAX && !found; i++)
-		if (traced[i].pid == pid)
-			found = &traced[i];
-	for (int i = 0; i < TRACEES_MAX && set && !found; i++)
-		if (traced[i].pid <= 0 || kill(traced[i].pid, 0) < 0)
-			(found = &traced[i])->pid = pid;
+	struct traced *found = traced_slot(pid, set);
 	if (found && set)
 		found->options = *options;
 	else if (found)
@@ -753,9 +770,9 @@ bool ptrace_wait_stop(pid_t pid, int *status, bool consumed)
 	if (process_vm_readv(pid, &l, 1, &rm, 1, 0) != sizeof(st))
 		return true;
 	*status = st;
-	unsigned o = 0;         /* (a TRACEME'd child is one of ours from its first stop) */
-	if (!traced_options(pid, &o, false))
-		traced_options(pid, &o, true);
+	pthread_mutex_lock(&traced_lock);
+	traced_slot(pid, true); /* (a TRACEME'd child is one of ours from its first stop) */
+	pthread_mutex_unlock(&traced_lock);
 	int ev = st >> 16;
 	if (consumed && (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE))
 		follow_child(pid);
@@ -882,9 +899,7 @@ static long interrupt(pid_t pid)
 {
 	if (!seized(pid))
 		return ptrace(PTRACE_GETSIGINFO, pid, 0, &(siginfo_t){ 0 }) == 0 || errno != ESRCH ? -EIO : -ESRCH;
-	siginfo_t m = { .si_signo = SIG_KICK, .si_code = SI_QUEUE, .si_errno = MAGIC_INTERRUPT };
-	m.si_pid = getpid();
-	m.si_uid = getuid();
+	siginfo_t m = kick_info(MAGIC_INTERRUPT);
 	return syscall(SYS_rt_tgsigqueueinfo, pid, pid, SIG_KICK, &m) < 0 ? -errno : 0;
 }
 
@@ -898,7 +913,8 @@ static long attach(pid_t pid, bool seize, unsigned options, bool wait)
 		return -EPERM;
 	if (ptrace(PTRACE_SEIZE, pid, 0, options & PTRACE_O_EXITKILL) < 0)
 		return -errno;
-	siginfo_t m = message(seize ? 0 : SIGSTOP, options | (seize ? PTRACE_O_SEIZED_ : 0), getpid(), getuid());
+	options |= seize ? PTRACE_O_SEIZED_ : 0;
+	siginfo_t m = message(seize ? 0 : SIGSTOP, options);
 	if (syscall(SYS_rt_tgsigqueueinfo, pid, pid, SIG_KICK, &m) < 0) {
 		long e = -errno;
 		ptrace(PTRACE_DETACH, pid, 0, 0);
@@ -907,7 +923,6 @@ static long attach(pid_t pid, bool seize, unsigned options, bool wait)
 	if (next_stop(pid, is_message, false) < 0)
 		return 0;
 	ptrace(PTRACE_CONT, pid, 0, SIG_KICK);
-	options |= seize ? PTRACE_O_SEIZED_ : 0;
 	traced_options(pid, &options, true);
 	if (!seize && wait)
 		await(pid, true);
