@@ -40,17 +40,21 @@ struct vfork_page {
 	uint8_t data[PAGE_SIZE];
 };
 
-static void keep_base(struct process *ps, gpa_t gpa, const void *data, size_t *cap)
+/* Keep page 'va' (at 'gpa') as it is, unless it cannot be read (a file's page past
+ * its end: the child cannot have written it either). */
+static void keep_base(struct proc *p, gva_t va, gpa_t gpa, size_t *cap)
 {
+	struct process *ps = p->ps;
 	if (ps->vfork_nbase == *cap) {
 		*cap = *cap ? 2 * *cap : 16;
 		ps->vfork_base = realloc(ps->vfork_base, *cap * sizeof(*ps->vfork_base));
 		if (!ps->vfork_base)
 			die("out of memory");
 	}
-	struct vfork_page *b = &ps->vfork_base[ps->vfork_nbase++];
+	struct vfork_page *b = &ps->vfork_base[ps->vfork_nbase];
 	b->gpa = gpa;
-	memcpy(b->data, data, PAGE_SIZE);
+	if (mem_read(p->mem, b->data, va, PAGE_SIZE) == 0)
+		ps->vfork_nbase++;
 }
 
 /* In the child: which guest-physical pages hold the parent's memory right now, all of
@@ -76,7 +80,7 @@ void vfork_snapshot(struct proc *p, bool other_threads, gva_t sp)
 				continue;
 			set_bit(ps->vfork_pages, gpa / PAGE_SIZE);
 			if (other_threads)
-				keep_base(ps, gpa, mem_hva(p->mem, gpa), &cap);
+				keep_base(p, va, gpa, &cap);
 		}
 	}
 }
