@@ -180,9 +180,10 @@ struct process {
 	 * subreaper: an orphan would be its program's to wait for (thread.c leave_early). */
 	bool reaper_above;
 	int vfork_done;                 /* a vfork child's end of its parent's pipe, or -1 */
-	uint64_t *vfork_pages;          /* ... and the parent's pages (bitmap by gpa) */
-	bool vfork_all;                 /* ... all of them (its parent has no other thread) */
-	struct vfork_page *vfork_base;  /* ... else those pages as they were at the fork */
+	/* ... and the parent's pages: all of them (a bitmap by gpa) when it has no other
+	 * thread, else those of the caller's stack VMA, as they were at the fork */
+	uint64_t *vfork_pages;
+	struct vfork_page *vfork_base;
 	size_t vfork_nbase;
 	struct sighand sh;
 	/* The program's POSIX timers (ptimer.c, under 'lock'), and those whose signal the

@@ -358,8 +358,9 @@ long sys_munmap(struct proc *p, const uint64_t a[6])
 	return unmap_checked(p, a[0], a[1]);
 }
 
-/* mprotect's checks of its arguments alone: 1 to go on, or the result. */
-static long protect_args(const uint64_t a[6])
+/* mprotect's checks of its arguments alone, and the end of its range: 1 to go on, or
+ * the result. */
+static long protect_args(const uint64_t a[6], gva_t *end)
 {
 	gva_t start = a[0];
 	int prot = (int)a[2], grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
@@ -367,7 +368,8 @@ static long protect_args(const uint64_t a[6])
 		return -EINVAL;
 	if (!a[1])
 		return 0;
-	if (start + KPAGE_ALIGN(a[1]) <= start)
+	*end = start + KPAGE_ALIGN(a[1]);
+	if (*end <= start)
 		return -ENOMEM;
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP) ||
 	    grows == (PROT_GROWSDOWN | PROT_GROWSUP))
@@ -377,10 +379,10 @@ static long protect_args(const uint64_t a[6])
 
 long sys_mprotect(struct proc *p, const uint64_t a[6])
 {
-	long rc = protect_args(a);
+	gva_t start = a[0], end;
+	long rc = protect_args(a, &end);
 	if (rc <= 0)
 		return rc;
-	gva_t start = a[0], end = start + KPAGE_ALIGN(a[1]);
 	int prot = (int)a[2], grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
 	/* The first VMA that reaches into the range. */
 	struct vma *v = mm_next(p, start);
@@ -410,7 +412,8 @@ long sys_pkey_mprotect(struct proc *p, const uint64_t a[6])
 {
 	if ((int)a[3] == -1)
 		return sys_mprotect(p, a);
-	long rc = protect_args(a);
+	gva_t end;
+	long rc = protect_args(a, &end);
 	return rc <= 0 ? rc : -EINVAL;
 }
 

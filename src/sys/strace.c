@@ -399,9 +399,12 @@ void strace_leave(struct proc *p, unsigned nr, const char *fmt, const uint64_t a
 	struct line l = { .len = 0 };
 	if (fmt[0] == 'n')
 		return;
-	if (!is_exec(nr))
-		format_call(&l, p, nr, fmt, a, ret);
-	put_result(is_exec(nr) ? before.buf : l.buf, fmt, a, ret);
+	if (is_exec(nr)) {
+		put_result(before.buf, fmt, a, ret);
+		return;
+	}
+	format_call(&l, p, nr, fmt, a, ret);
+	put_result(l.buf, fmt, a, ret);
 }
 
 /* si_code names: the kernel's own (SI_*), then per signal for codes above 0. */

@@ -62,10 +62,11 @@ static void keep_base(struct proc *p, gva_t va, gpa_t gpa, size_t *cap)
 void vfork_snapshot(struct proc *p, bool other_threads, gva_t sp)
 {
 	struct process *ps = p->ps;
-	ps->vfork_pages = calloc((p->mem->size / PAGE_SIZE + 63) / 64, 8);
-	if (!ps->vfork_pages)
-		die("out of memory");
-	ps->vfork_all = !other_threads;
+	if (!other_threads) {
+		ps->vfork_pages = calloc((p->mem->size / PAGE_SIZE + 63) / 64, 8);
+		if (!ps->vfork_pages)
+			die("out of memory");
+	}
 	size_t cap = 0;
 	for (size_t i = 0; i < ps->nvma; i++) {
 		const struct vma *v = &ps->vmas[i];
@@ -78,9 +79,10 @@ void vfork_snapshot(struct proc *p, bool other_threads, gva_t sp)
 				va = (va | ((2ULL << 20) - 1)) + 1 - PAGE_SIZE;
 			if (!gpa)
 				continue;
-			set_bit(ps->vfork_pages, gpa / PAGE_SIZE);
 			if (other_threads)
 				keep_base(p, va, gpa, &cap);
+			else
+				set_bit(ps->vfork_pages, gpa / PAGE_SIZE);
 		}
 	}
 }
@@ -218,10 +220,10 @@ void vfork_release(struct proc *p)
 	if (ps->vfork_done < 0)
 		return;
 	fd_unhide(&ps->vfork_done);
-	if (ps->vfork_pages && ps->vfork_all) {
+	if (ps->vfork_pages) {
 		send_written(p, ps->vfork_done);
 		send_new(p, ps->vfork_done);
-	} else if (ps->vfork_pages) {
+	} else {
 		send_changed(p, ps->vfork_done);
 	}
 	free(ps->vfork_pages);
