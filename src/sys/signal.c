@@ -371,6 +371,51 @@ void sig_call_end(struct proc *p)
 		syscall(SYS_timer_settime, p->sig.rekick_timer, 0, &(struct itimerspec){ 0 }, NULL);
 }
 
+/*
+ * A terminal decides by the calling host thread what a process outside its foreground
+ * group gets when it reads, writes or sets it (the kernel's tty_check_change): SIGTTIN or
+ * SIGTTOU to the group and the call made again after it, or, the signal being blocked or
+ * ignored by the caller, EIO for a read and the call made for the rest. Dispositions
+ * follow the guest's (host_follow), masks do not: so the host threads leave the two
+ * unblocked (the syscall server unblocks them at its first such call), and a call that
+ * may reach a terminal blocks the ones the guest thread blocks while it runs. Returns
+ * what to unblock after it (sig_tty_end).
+ */
+#define SIG_TTY (SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
+
+uint64_t sig_tty_begin(struct proc *p)
+{
+	static __thread bool opened;
+	sigset_t set, old;
+	if (!opened) {
+		opened = true;
+		sigemptyset(&set);
+		sig_host_bits(&set, SIG_TTY, true);
+		if (p->tid != (pid_t)syscall(SYS_gettid))       /* (the vCPU thread's are open) */
+			pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	}
+	uint64_t want = atomic_load(&p->sig.mask) & SIG_TTY, added = 0;
+	if (!want)
+		return 0;
+	sigemptyset(&set);
+	sig_host_bits(&set, want, true);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	for (int sig = 1; sig < 64; sig++)
+		if ((want & SIGBIT(sig)) && !sigismember(&old, sig))
+			added |= SIGBIT(sig);
+	return added;
+}
+
+void sig_tty_end(uint64_t added)
+{
+	if (!added)
+		return;
+	sigset_t set;
+	sigemptyset(&set);
+	sig_host_bits(&set, added, true);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 void sig_thread_gone(struct proc *p, bool forked)
 {
 	if (atomic_load(&p->sig.rekick_made) == 2 && !forked)

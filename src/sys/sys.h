@@ -156,6 +156,10 @@ void sig_forget_pending(struct proc *p);
  * ends it, even one that came just before it started. */
 void sig_call_begin(struct proc *p);
 void sig_call_end(struct proc *p);
+/* Around a call that may reach a terminal: this host thread blocks SIGTTIN and SIGTTOU
+ * as the guest thread does. */
+uint64_t sig_tty_begin(struct proc *p);
+void sig_tty_end(uint64_t added);
 /* The thread ends (or is the child of a fork, which has none of kvmse's timers). */
 void sig_thread_gone(struct proc *p, bool forked);
 void sig_set_action(struct proc *p, int sig, const struct ksigaction *act);

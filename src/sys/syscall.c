@@ -63,6 +63,17 @@ static bool uses_mm(unsigned nr)
 	}
 }
 
+/* Calls that may read, write or set a terminal (sig_tty_begin). */
+static bool may_reach_tty(unsigned nr)
+{
+	switch (nr) {
+	case 0: case 1: case 16: case 19: case 20: case 40: case 275: case 327: case 328:
+		return true;    /* read write ioctl readv writev sendfile splice preadv2 pwritev2 */
+	default:
+		return false;
+	}
+}
+
 static long call(struct proc *p, uint64_t nr64, const uint64_t a[6], uint64_t ip)
 {
 	unsigned nr = nr64 < 1024 ? (unsigned)nr64 : 1023;
@@ -76,13 +87,15 @@ static long call(struct proc *p, uint64_t nr64, const uint64_t a[6], uint64_t ip
 	/* A host call ends with EINTR when a host signal comes; unless the guest has a
 	 * signal to see now (sig_deliver then decides), it goes on as the kernel would.
 	 * (rt_sigreturn's result is the program's RAX, whatever it is.) */
-	bool mm = uses_mm(nr);
+	bool mm = uses_mm(nr), tty = may_reach_tty(nr);
 	if (p->seccomp_mode && seccomp_blocks(p, (unsigned)nr64, a, ip, &ret))
 		goto done;
 	do {
 		if (mm)
 			mem_lock(p->mem);
+		uint64_t tty_blocked = tty ? sig_tty_begin(p) : 0;
 		ret = e ? e->fn(p, a) : unknown(p, nr);
+		sig_tty_end(tty_blocked);
 		if (mm)
 			mem_unlock(p->mem);
 		user_finish(p);
