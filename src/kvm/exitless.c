@@ -299,7 +299,8 @@ struct kvm_server *kvm_server_start(struct kvm_cpu *k, const struct cpu_server *
 	ch_store(s, CH_AWAKE, 1, __ATOMIC_SEQ_CST);
 	/* Signals are the vCPU thread's to take, never the server's, but for SIG_KICK and
 	 * its own faults: blocked, one would kill kvmse at once, and a copy from guest memory
-	 * whose host page fails must end with EFAULT instead (mem_fault_recover). */
+	 * whose host page fails must end with EFAULT instead (mem_fault_recover). (The SE
+	 * layer lets in the terminal's two for the calls it makes here: sig_tty_begin.) */
 	sigset_t all, old;
 	sigfillset(&all);
 	sigdelset(&all, SIG_KICK);
