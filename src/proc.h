@@ -77,6 +77,7 @@ struct sigqueue {
  * takes. */
 #define SIGFD_MAX 16
 #define PTIMER_PROXIES 64               /* timers of signal 32 or 33 (ptimer.c) */
+#define PTIMER_THREADED 512             /* timers for a thread (ptimer.c) */
 #define SIGFD_LOG 512                   /* records a pipe of 64 KiB holds */
 struct sigfd {
 	int wr;                         /* kvmse's end (0: a free slot; -1: being changed;
@@ -195,6 +196,9 @@ struct process {
 		int sig;
 		bool thread;            /* SIGEV_THREAD_ID: the thread's own */
 	} proxies[PTIMER_PROXIES];
+	/* The other timers made with SIGEV_THREAD_ID (id + 1, 0: a free slot; read by the
+	 * host handler): their signals are the thread's, not the process's. */
+	_Atomic int threaded[PTIMER_THREADED];
 	bool exitless;                  /* each thread's CPU serves calls (cpu_ops.serve) */
 	unsigned serve_after;           /* ... from this many calls on */
 	struct proc_stats stats;        /* (counted with relaxed atomics) */

@@ -37,6 +37,13 @@ static long add(struct process *ps, int id, const struct sigevent *ev)
 		ps->proxies[i].sig = ev->sigev_signo;
 		ps->proxies[i].thread = ev->sigev_notify == SIGEV_THREAD_ID;
 		atomic_store(&ps->proxies[i].id1, id + 1);      /* (last: the handler reads it) */
+	} else if (ev && ev->sigev_notify == SIGEV_THREAD_ID) {
+		int i = 0;
+		while (i < PTIMER_THREADED && atomic_load(&ps->threaded[i]))
+			i++;
+		if (i == PTIMER_THREADED)
+			return -EAGAIN;
+		atomic_store(&ps->threaded[i], id + 1);
 	}
 	if (ps->ntimers == ps->captimers) {
 		ps->captimers = ps->captimers ? 2 * ps->captimers : 16;
@@ -52,6 +59,9 @@ static void forget(struct process *ps, int id)
 	for (int i = 0; i < PTIMER_PROXIES; i++)
 		if (atomic_load(&ps->proxies[i].id1) == id + 1)
 			atomic_store(&ps->proxies[i].id1, 0);
+	for (int i = 0; i < PTIMER_THREADED; i++)
+		if (atomic_load(&ps->threaded[i]) == id + 1)
+			atomic_store(&ps->threaded[i], 0);
 	for (size_t i = 0; i < ps->ntimers; i++) {
 		if (ps->timers[i].id == id) {
 			ps->timers[i] = ps->timers[--ps->ntimers];
@@ -162,6 +172,14 @@ bool ptimer_proxied(struct process *ps, int id, int *sig, bool *thread)
 	return false;
 }
 
+bool ptimer_threaded(struct process *ps, int id)
+{
+	for (int i = 0; i < PTIMER_THREADED; i++)
+		if (atomic_load(&ps->threaded[i]) == id + 1)
+			return true;
+	return false;
+}
+
 void ptimer_exec(struct proc *p)
 {
 	struct process *ps = p->ps;
@@ -186,5 +204,7 @@ void ptimer_forked(struct proc *p)
 	struct process *ps = p->ps;
 	for (int i = 0; i < PTIMER_PROXIES; i++)
 		atomic_store(&ps->proxies[i].id1, 0);
+	for (int i = 0; i < PTIMER_THREADED; i++)
+		atomic_store(&ps->threaded[i], 0);
 	ps->ntimers = 0;
 }

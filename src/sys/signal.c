@@ -523,9 +523,20 @@ static void queue_outside(int sig, const siginfo_t *si, void *uc, struct proc *t
 	errno = saved;
 }
 
+/* A signal the host sent to this thread alone (tgkill, tkill, a timer made for it) is
+ * for the guest thread whose vCPU it runs; any other is the process's. */
+static struct proc *thread_taking(const siginfo_t *si)
+{
+	if (si->si_code == SI_TKILL || (si->si_code == SI_TIMER && ptimer_threaded(host_ps, si->si_timerid)))
+		return host_self(host_ps);
+	return NULL;
+}
+
 static void host_handler(int sig, siginfo_t *si, void *uc)
 {
-	struct proc *to = leader_taking(host_ps, sig);
+	struct proc *to = thread_taking(si);
+	if (!to)
+		to = leader_taking(host_ps, sig);
 	/* Linux drops a signal the program ignores as it is sent, unless the thread it
 	 * goes to blocks it (kvmse's handler stays installed for an ignored one after it
 	 * was blocked: a handler set later must not get it). */

@@ -275,6 +275,9 @@ void futex_exit_robust(struct proc *p);
  * signal (*sig; *thread: its thread's own) the kick carries (async-signal-safe); those
  * an execve ends; a forked child has none; the list's memory, at the end. */
 bool ptimer_proxied(struct process *ps, int id, int *sig, bool *thread);
+/* Whether host timer 'id' signals a thread of its own (SIGEV_THREAD_ID) with the
+ * program's signal (async-signal-safe). */
+bool ptimer_threaded(struct process *ps, int id);
 void ptimer_exec(struct proc *p);
 /* The program took a signal of timer 'id' with this overrun count. */
 void ptimer_taken(struct process *ps, int id, int overrun);

@@ -23,6 +23,7 @@
 // run: periodic-waits
 // run: chld-epoll
 // run: thread-timer
+// run: thread-directed
 // run: timer-exec
 // run: timer-ids
 // run: overrun
@@ -213,6 +214,85 @@ static void thread_timer(void)
 	       atomic_load(&notes) % 100 == 1, atomic_load(&notes) >= 301, atomic_load(&on_main));
 }
 
+/* Signals the host sends to one thread: each thread's CPU-time timer made for it
+ * (SIGEV_THREAD_ID, as Go's profiler makes one per thread) signals that thread only, and
+ * so does another process's tgkill. */
+#ifndef sigev_notify_thread_id          /* (glibc's headers before 2.41) */
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+static _Thread_local atomic_int own_hits;
+static atomic_int usr1_tid;
+
+static void on_thread_sig(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (sig == SIGPROF && si->si_code == SI_TIMER)
+		atomic_fetch_add(&own_hits, 1);
+	if (sig == SIGUSR1)
+		atomic_store(&usr1_tid, (int)syscall(SYS_gettid));
+}
+
+static double thread_cpu(void)
+{
+	struct timespec t;
+	CHECK(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void *profiled(void *arg)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGPROF };
+	ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+	timer_t t;
+	CHECK(timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &t) == 0);
+	struct itimerspec every = { { 0, 10000000 }, { 0, 10000000 } };
+	CHECK(timer_settime(t, 0, &every, NULL) == 0);
+	double start = thread_cpu();
+	volatile unsigned long x = 0;
+	while (thread_cpu() - start < 0.3)
+		for (int i = 0; i < 100000; i++)
+			x += (unsigned)i;
+	CHECK(timer_delete(t) == 0);
+	*(int *)arg = atomic_load(&own_hits);
+	return NULL;
+}
+
+static void *wait_usr1(void *arg)
+{
+	*(int *)arg = (int)syscall(SYS_gettid);
+	while (!atomic_load(&usr1_tid))
+		usleep(1000);
+	return NULL;
+}
+
+static void thread_directed(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_thread_sig, .sa_flags = SA_SIGINFO | SA_RESTART };
+	CHECK(sigaction(SIGPROF, &sa, NULL) == 0 && sigaction(SIGUSR1, &sa, NULL) == 0);
+	pthread_t a, b;
+	int hits_a = 0, hits_b = 0;
+	CHECK(pthread_create(&a, NULL, profiled, &hits_a) == 0);
+	CHECK(pthread_create(&b, NULL, profiled, &hits_b) == 0);
+	CHECK(pthread_join(a, NULL) == 0 && pthread_join(b, NULL) == 0);
+	/* (0.3 s of each thread's CPU time at 10 ms: 30 each) */
+	printf("each thread took its own timer's signals: %d %d\n", hits_a >= 20, hits_b >= 20);
+	int tid = 0;
+	pthread_t w;
+	CHECK(pthread_create(&w, NULL, wait_usr1, &tid) == 0);
+	while (!atomic_load((atomic_int *)&tid))
+		usleep(1000);
+	pid_t me = getpid();
+	fflush(stdout);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(syscall(SYS_tgkill, me, tid, SIGUSR1) == 0 ? 0 : 1);
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(pthread_join(w, NULL) == 0);
+	printf("another process's tgkill reached the thread it named: %d\n", atomic_load(&usr1_tid) == tid);
+}
+
 /* A timer does not outlive an execve. */
 static void timer_exec(const char *self)
 {
@@ -397,6 +477,8 @@ int main(int argc, char **argv)
 		chld_epoll();
 	if (!strcmp(m, "thread-timer"))
 		thread_timer();
+	if (!strcmp(m, "thread-directed"))
+		thread_directed();
 	if (!strcmp(m, "timer-exec"))
 		timer_exec(argv[0]);
 	if (!strcmp(m, "timer-ids"))
