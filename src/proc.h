@@ -208,6 +208,7 @@ struct process {
 	struct proc *threads[THREADS_MAX];      /* the live ones */
 	int nthreads;
 	int ending;                     /* off the list, still giving back their CPU */
+	uint64_t cpu_gone_ns;           /* the CPU time of the threads that ended */
 	struct proc *idle[THREADS_MAX]; /* those that ended, for reuse */
 	int nidle;
 	uint64_t start_ns;              /* when kvmse started (now_ns) */

@@ -151,7 +151,10 @@ void thread_add(struct proc *p)
 static bool thread_remove(struct proc *p)
 {
 	struct process *ps = p->ps;
+	struct timespec cpu;
 	pthread_mutex_lock(&ps->lock);
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)        /* (sys_process_cpu) */
+		ps->cpu_gone_ns += (uint64_t)cpu.tv_sec * 1000000000 + (uint64_t)cpu.tv_nsec;
 	for (int i = 0; i < ps->nthreads; i++)
 		if (ps->threads[i] == p)
 			ps->threads[i] = ps->threads[--ps->nthreads];

@@ -69,6 +69,7 @@ static void only_thread(struct proc *p)
 	ps->threads[0] = p;
 	ps->nthreads = 1;
 	ps->nidle = ps->ending = 0;
+	ps->cpu_gone_ns = 0;
 	pthread_mutex_init(&ps->lock, NULL);
 	pthread_cond_init(&ps->changed, NULL);
 }

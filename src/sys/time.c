@@ -1,5 +1,6 @@
 /* time.c - clocks and sleeps: the host's own calls on translated arguments. */
 #include "sys.h"
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/timex.h>
 #include <sys/time.h>
@@ -13,10 +14,11 @@
  * 0 is the caller's. glibc's timer_create passes those for the caller. */
 #define CPUCLOCK(pid, thread) ((clockid_t)(~(uint32_t)(pid) << 3 | ((thread) ? 6 : 2)))
 
-/* The caller's CPU-time clocks are those of the host thread that runs its vCPU, named
- * by its tid: the call may run on the syscall server's thread, whose own clock counts
- * only the calls it serves. (The process's too: the server's polling is no time of the
- * program's.) */
+/* The caller's CPU-time clock is that of the host thread that runs its vCPU, named by
+ * its tid: the call may run on the syscall server's thread, whose own clock counts only
+ * the calls it serves. The process's clock is the sum of its threads' (process_cpu),
+ * for which the host has no clock: a timer on it, or its resolution, is the caller's
+ * thread's here (the servers' polling is no time of the program's). */
 clockid_t sys_clock(const struct proc *p, uint64_t id)
 {
 	clockid_t c = (clockid_t)id;
@@ -26,7 +28,30 @@ clockid_t sys_clock(const struct proc *p, uint64_t id)
 	return c;
 }
 
-long sys_clock_gettime(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_gettime, sys_clock(p, a[0]), TS(1)); }
+/* The process's CPU time: that of its threads (the host threads that run their vCPUs),
+ * living or ended, without the syscall servers' polling. */
+static long process_cpu(struct proc *p, uint64_t out)
+{
+	struct process *ps = p->ps;
+	pthread_mutex_lock(&ps->lock);
+	uint64_t ns = ps->cpu_gone_ns;
+	for (int i = 0; i < ps->nthreads; i++) {
+		struct timespec t;
+		if (clock_gettime(CPUCLOCK(ps->threads[i]->tid, true), &t) == 0)
+			ns += (uint64_t)t.tv_sec * 1000000000 + (uint64_t)t.tv_nsec;
+	}
+	pthread_mutex_unlock(&ps->lock);
+	struct timespec ts = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
+	return mem_write(p->mem, out, &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
+}
+
+long sys_clock_gettime(struct proc *p, const uint64_t a[6])
+{
+	clockid_t c = (clockid_t)a[0];
+	if (c == CLOCK_PROCESS_CPUTIME_ID || c == CPUCLOCK(0, false) || c == CPUCLOCK(getpid(), false))
+		return process_cpu(p, a[1]);
+	return HOST(SYS_clock_gettime, sys_clock(p, a[0]), TS(1));
+}
 long sys_clock_getres(struct proc *p, const uint64_t a[6]) { return HOST(SYS_clock_getres, sys_clock(p, a[0]), TS(1)); }
 /* Setting the host's clocks is the host's business (root may, others get EPERM); CPU-time
  * clocks cannot be set, whoever's they are. */

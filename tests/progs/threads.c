@@ -19,6 +19,7 @@
 // run: badpath
 // run: many-edits
 // run: vfork-beside
+// run: process-cpu
 #include "common.h"
 #include <pthread.h>
 #include <sched.h>
@@ -705,6 +706,48 @@ static void vfork_beside(void)
 	       "it ran %d)\n", (int)(intptr_t)code, beside[0] == 2, during);
 }
 
+/* The process's CPU-time clock counts every thread's time, ended threads' too; a forked
+ * child's starts afresh. */
+static double cpu_clock(clockid_t c)
+{
+	struct timespec t;
+	CHECK(clock_gettime(c, &t) == 0);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void *burn(void *arg)
+{
+	double start = cpu_clock(CLOCK_THREAD_CPUTIME_ID);
+	volatile unsigned long x = 0;
+	while (cpu_clock(CLOCK_THREAD_CPUTIME_ID) - start < 0.2)
+		for (int i = 0; i < 100000; i++)
+			x += (unsigned)i;
+	return arg;
+}
+
+static void process_cpu(void)
+{
+	double start = cpu_clock(CLOCK_PROCESS_CPUTIME_ID);
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&t[i], NULL, burn, NULL) == 0);
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_join(t[i], NULL) == 0);
+	double used = cpu_clock(CLOCK_PROCESS_CPUTIME_ID) - start;
+	clockid_t mine;
+	CHECK(clock_getcpuclockid(getpid(), &mine) == 0);
+	printf("the process clock counts both threads' 0.2 s: %d, by its pid too: %d\n", used >= 0.39,
+	       cpu_clock(mine) - start >= 0.39);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		printf("a forked child's starts afresh: %d\n", cpu_clock(CLOCK_PROCESS_CPUTIME_ID) < 0.2);
+		_exit(0);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && st == 0);
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2);
@@ -727,6 +770,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(w, "badpath")) badpath();
 	else if (!strcmp(w, "many-edits")) many_edits();
 	else if (!strcmp(w, "vfork-beside")) vfork_beside();
+	else if (!strcmp(w, "process-cpu")) process_cpu();
 	else CHECK(0);
 	return 0;
 }
