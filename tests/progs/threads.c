@@ -656,30 +656,22 @@ static void many_edits(void)
 }
 
 /* A thread vforks; while its child runs, the main thread writes to memory right above
- * that thread's stack (one mapping with it). The child's end must not undo the store. */
-static _Atomic int vb_state;            /* 1: about to vfork, 2: its child has ended */
-
-static void spin_ms(long ms)
-{
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	do
-		clock_gettime(CLOCK_MONOTONIC, &b);
-	while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
-}
+ * that thread's stack (one mapping with it). The child's end must not undo the store.
+ * (Pipes order it: the child says it runs, and waits for the store to be made.) */
+static int vb_started[2], vb_stored[2];
 
 static void *vb_thread(void *arg)
 {
 	(void)arg;
-	atomic_store(&vb_state, 1);
 	pid_t pid = vfork();
 	if (pid == 0) {
-		spin_ms(100);
+		char c = 's';
+		if (write(vb_started[1], &c, 1) != 1 || read(vb_stored[0], &c, 1) != 1)
+			_exit(1);
 		_exit(5);
 	}
 	int st;
 	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
-	atomic_store(&vb_state, 2);
 	return (void *)(intptr_t)WEXITSTATUS(st);
 }
 
@@ -688,6 +680,7 @@ static void vfork_beside(void)
 	size_t stack = 256 * 1024;
 	char *m = mmap(NULL, stack + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(m != MAP_FAILED);
+	CHECK(pipe(vb_started) == 0 && pipe(vb_stored) == 0);
 	volatile char *beside = m + stack;
 	beside[0] = 1;
 	pthread_attr_t attr;
@@ -695,15 +688,14 @@ static void vfork_beside(void)
 	CHECK(pthread_attr_setstack(&attr, m, stack) == 0);
 	pthread_t t;
 	CHECK(pthread_create(&t, &attr, vb_thread, NULL) == 0);
-	while (atomic_load(&vb_state) == 0)
-		;
-	spin_ms(20);
-	bool during = atomic_load(&vb_state) == 1;
+	char c;
+	CHECK(read(vb_started[0], &c, 1) == 1);
 	beside[0] = 2;
+	CHECK(write(vb_stored[1], &c, 1) == 1);
 	void *code;
 	CHECK(pthread_join(t, &code) == 0);
-	printf("vfork child exited %d; the store beside its parent's stack kept %d (made while "
-	       "it ran %d)\n", (int)(intptr_t)code, beside[0] == 2, during);
+	printf("vfork child exited %d; the store beside its parent's stack, made while it ran, "
+	       "kept %d\n", (int)(intptr_t)code, beside[0] == 2);
 }
 
 /* The process's CPU-time clock counts every thread's time, ended threads' too; a forked
