@@ -465,15 +465,20 @@ static void wake_one(struct process *ps, struct proc *self, int sig)
  * it). Whichever thread sent it, the leader then gets it, which the sender, returning
  * from its call first, must not take: so it goes to the leader's own queue. NULL: to
  * the process's. Async-signal-safe. */
+static bool takes(const struct proc *t, int sig)
+{
+	uint64_t b = SIGBIT(sig);
+	return !(atomic_load(&t->sig.mask) & b) || (atomic_load(&t->sig.waitset) & b);
+}
+
 static struct proc *leader_taking(struct process *ps, int sig)
 {
 	pid_t pid = getpid();
-	uint64_t b = SIGBIT(sig);
 	int n = ps->nthreads;
 	for (int i = 0; i < n && i < THREADS_MAX; i++) {
 		struct proc *t = ps->threads[i];
 		if (t && t->tid == pid)
-			return !(atomic_load(&t->sig.mask) & b) || (atomic_load(&t->sig.waitset) & b) ? t : NULL;
+			return takes(t, sig) ? t : NULL;
 	}
 	return NULL;
 }
@@ -523,20 +528,23 @@ static void queue_outside(int sig, const siginfo_t *si, void *uc, struct proc *t
 	errno = saved;
 }
 
-/* A signal the host sent to this thread alone (tgkill, tkill, a timer made for it) is
- * for the guest thread whose vCPU it runs; any other is the process's. */
-static struct proc *thread_taking(const siginfo_t *si)
+/* Who takes a signal from the host. One sent to this host thread alone (tgkill, tkill,
+ * a timer made for it) is for the guest thread whose vCPU it runs. One for the process
+ * goes to that thread too if it takes it, as Linux gives it to the thread it picked
+ * first (the host picked the thread that was running for a CPU-time timer's, or
+ * ITIMER_PROF's, so that a profiler samples it), else to the leader if it takes it. */
+static struct proc *taking(int sig, const siginfo_t *si)
 {
-	if (si->si_code == SI_TKILL || (si->si_code == SI_TIMER && ptimer_threaded(host_ps, si->si_timerid)))
-		return host_self(host_ps);
-	return NULL;
+	struct proc *self = host_self(host_ps);
+	if (self && (si->si_code == SI_TKILL || takes(self, sig) ||
+		     (si->si_code == SI_TIMER && ptimer_threaded(host_ps, si->si_timerid))))
+		return self;
+	return leader_taking(host_ps, sig);
 }
 
 static void host_handler(int sig, siginfo_t *si, void *uc)
 {
-	struct proc *to = thread_taking(si);
-	if (!to)
-		to = leader_taking(host_ps, sig);
+	struct proc *to = taking(sig, si);
 	/* Linux drops a signal the program ignores as it is sent, unless the thread it
 	 * goes to blocks it (kvmse's handler stays installed for an ignored one after it
 	 * was blocked: a handler set later must not get it). */

@@ -24,6 +24,7 @@
 // run: chld-epoll
 // run: thread-timer
 // run: thread-directed
+// run: itimer-thread
 // run: timer-exec
 // run: timer-ids
 // run: overrun
@@ -32,6 +33,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -293,6 +295,42 @@ static void thread_directed(void)
 	printf("another process's tgkill reached the thread it named: %d\n", atomic_load(&usr1_tid) == tid);
 }
 
+/* ITIMER_PROF's signal goes to the thread that was running: a busy thread that makes no
+ * system call takes it, not the main thread waiting for it. */
+static atomic_int prof_total, prof_busy;
+static _Thread_local bool is_busy;
+
+static void on_prof(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&prof_total, 1);
+	if (is_busy)
+		atomic_fetch_add(&prof_busy, 1);
+}
+
+static void *busy_until_sampled(void *arg)
+{
+	is_busy = true;
+	volatile unsigned long x = 0;
+	while (atomic_load(&prof_busy) < 10 && atomic_load(&prof_total) < 100)
+		for (int i = 0; i < 10000; i++)
+			x += (unsigned)i;
+	return arg;
+}
+
+static void itimer_thread(void)
+{
+	struct sigaction sa = { .sa_handler = on_prof, .sa_flags = SA_RESTART };
+	CHECK(sigaction(SIGPROF, &sa, NULL) == 0);
+	struct itimerval every = { { 0, 10000 }, { 0, 10000 } }, off = { 0 };
+	CHECK(setitimer(ITIMER_PROF, &every, NULL) == 0);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, busy_until_sampled, NULL) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
+	CHECK(setitimer(ITIMER_PROF, &off, NULL) == 0);
+	printf("the busy thread took ITIMER_PROF's signals: %d\n", atomic_load(&prof_busy) >= 10);
+}
+
 /* A timer does not outlive an execve. */
 static void timer_exec(const char *self)
 {
@@ -479,6 +517,8 @@ int main(int argc, char **argv)
 		thread_timer();
 	if (!strcmp(m, "thread-directed"))
 		thread_directed();
+	if (!strcmp(m, "itimer-thread"))
+		itimer_thread();
 	if (!strcmp(m, "timer-exec"))
 		timer_exec(argv[0]);
 	if (!strcmp(m, "timer-ids"))
